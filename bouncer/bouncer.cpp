@@ -1,0 +1,137 @@
+#include "bouncer.h"
+
+#include "client_listener.h"
+#include "upstream.h"
+
+#include <QLoggingCategory>
+
+Q_LOGGING_CATEGORY(lcBouncer, "xbnc.bouncer")
+
+namespace xbnc {
+
+namespace {
+bool fastTimers()
+{
+    return qEnvironmentVariableIntValue("XBNC_TEST_FAST_TIMERS") == 1;
+}
+} // namespace
+
+Bouncer::Bouncer(Config config, QObject *parent) : QObject(parent), config_(std::move(config))
+{
+    Account::Output &output = *this;
+    account_ = std::make_unique<Account>(Jid(config_.upstream.jid), output, config_.idle,
+                                         fastTimers() ? std::chrono::milliseconds(2000)
+                                                      : std::chrono::milliseconds(60000));
+    iqExpiry_.setInterval(fastTimers() ? 200 : 5000);
+    connect(&iqExpiry_, &QTimer::timeout, this, [this] { account_->expireIqs(); });
+    activity_.setInterval(60000);
+    connect(&activity_, &QTimer::timeout, this, &Bouncer::recordUpstreamActivity);
+}
+
+Bouncer::~Bouncer() = default;
+
+bool Bouncer::start(QString *error)
+{
+    if (!store_.open(config_.dataDir, error))
+        return false;
+
+    listener_ = new ClientListener(config_.listener, this);
+    if (!listener_->listen(error))
+        return false;
+    const QString address = config_.listener.address.toString();
+    qCInfo(lcBouncer, "listening for clients on %s port %u", qPrintable(address),
+           listener_->port());
+    if (listener_->directTlsPort())
+        qCInfo(lcBouncer, "listening for direct TLS clients on %s port %u", qPrintable(address),
+               listener_->directTlsPort());
+    qCInfo(lcBouncer, "certificate SHA-256 fingerprint: %s",
+           qPrintable(listener_->certificateFingerprint()));
+    connect(listener_, &ClientListener::sessionBound, this, &Bouncer::onSessionBound);
+
+    upstream_ = new Upstream(config_.upstream, this);
+    connect(upstream_, &Upstream::online, this, [this] {
+        qCInfo(lcBouncer, "upstream online as %s", qPrintable(upstream_->jid().toString()));
+        activity_.start();
+        account_->upstreamOnline(upstream_->jid());
+    });
+    connect(upstream_, &Upstream::offline, this, [this](const QString &reason) {
+        qCWarning(lcBouncer, "upstream offline: %s", qPrintable(reason));
+        activity_.stop();
+        store_.setLastUpstreamActivity(QDateTime::currentDateTimeUtc());
+        account_->upstreamOffline();
+    });
+    connect(upstream_, &Upstream::authenticationFailed, this, [this](const QString &reason) {
+        qCCritical(lcBouncer,
+                   "upstream login failed: %s — check [upstream] jid and password; not retrying",
+                   qPrintable(reason));
+        account_->upstreamOffline();
+    });
+    connect(upstream_, &Upstream::stanzaReceived, this,
+            [this](const Element &stanza) { account_->fromUpstream(stanza); });
+    connect(upstream_, &Upstream::stopped, this, &Bouncer::stopped);
+    iqExpiry_.start();
+    upstream_->start();
+    return true;
+}
+
+void Bouncer::stop()
+{
+    if (stopping_)
+        return;
+    stopping_ = true;
+    qCInfo(lcBouncer, "shutting down");
+    recordUpstreamActivity();
+    for (const QPointer<Downstream> &session : std::as_const(sessions_))
+        if (session)
+            session->closeWithError(Downstream::StreamError::SystemShutdown);
+    if (upstream_ && upstream_->isOnline())
+        upstream_->stop();
+    else
+        QMetaObject::invokeMethod(this, &Bouncer::stopped, Qt::QueuedConnection);
+}
+
+bool Bouncer::reloadCertificates(QString *error)
+{
+    return listener_ && listener_->reloadCertificate(error);
+}
+
+void Bouncer::onSessionBound(Downstream *session)
+{
+    const SessionId id = session->id();
+    sessions_.insert(id, session);
+    qCInfo(lcBouncer, "session %llu bound as resource %s", id, qPrintable(session->resource()));
+    connect(session, &Downstream::stanzaReceived, this,
+            [this, id](const Element &stanza) { account_->fromSession(id, stanza); });
+    connect(session, &Downstream::closed, this, [this, id] {
+        qCInfo(lcBouncer, "session %llu closed", id);
+        sessions_.remove(id);
+        account_->sessionClosed(id);
+    });
+    account_->sessionBound(id, session->resource());
+}
+
+void Bouncer::toUpstream(const Element &stanza)
+{
+    if (upstream_)
+        upstream_->send(stanza);
+}
+
+void Bouncer::toSession(SessionId id, const Element &stanza)
+{
+    if (const QPointer<Downstream> session = sessions_.value(id))
+        session->send(stanza);
+}
+
+void Bouncer::closeSession(SessionId id, Downstream::StreamError condition)
+{
+    if (const QPointer<Downstream> session = sessions_.take(id))
+        session->closeWithError(condition);
+}
+
+void Bouncer::recordUpstreamActivity()
+{
+    if (store_.isOpen() && upstream_ && upstream_->isOnline())
+        store_.setLastUpstreamActivity(QDateTime::currentDateTimeUtc());
+}
+
+} // namespace xbnc

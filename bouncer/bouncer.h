@@ -1,0 +1,53 @@
+#pragma once
+
+#include "account.h"
+#include "config.h"
+#include "store.h"
+
+#include <QHash>
+#include <QObject>
+#include <QPointer>
+#include <QTimer>
+
+#include <memory>
+
+namespace xbnc {
+
+class ClientListener;
+class Upstream;
+
+// The running bouncer for one account: the wiring between the upstream connection, the local
+// listener's sessions and the Account hub, which alone decides where stanzas go.
+class Bouncer : public QObject, private Account::Output
+{
+    Q_OBJECT
+public:
+    explicit Bouncer(Config config, QObject *parent = nullptr);
+    ~Bouncer() override;
+
+    bool start(QString *error);
+    void stop(); // graceful; emits stopped() when the upstream stream is closed
+    bool reloadCertificates(QString *error);
+
+Q_SIGNALS:
+    void stopped();
+
+private:
+    void toUpstream(const Element &stanza) override;
+    void toSession(SessionId session, const Element &stanza) override;
+    void closeSession(SessionId session, Downstream::StreamError condition) override;
+    void onSessionBound(Downstream *session);
+    void recordUpstreamActivity();
+
+    Config config_;
+    Store store_;
+    ClientListener *listener_ = nullptr; // children
+    Upstream *upstream_ = nullptr;
+    std::unique_ptr<Account> account_;
+    QHash<SessionId, QPointer<Downstream>> sessions_;
+    QTimer iqExpiry_;
+    QTimer activity_;
+    bool stopping_ = false;
+};
+
+} // namespace xbnc

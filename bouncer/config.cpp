@@ -1,0 +1,253 @@
+#include "config.h"
+
+#include "jid.h"
+
+#include <QDir>
+#include <QFile>
+#include <QHash>
+#include <QStandardPaths>
+
+#include <functional>
+
+namespace xbnc {
+
+namespace {
+
+using Setter = std::function<QString(Config &, const QString &)>; // returns a problem, or empty
+
+QString portInto(quint16 &target, const QString &value, bool allowZero)
+{
+    bool ok = false;
+    const uint port = value.toUInt(&ok);
+    if (!ok || port > 65535 || (port == 0 && !allowZero))
+        return QStringLiteral("not a port number: \"%1\"").arg(value);
+    target = quint16(port);
+    return {};
+}
+
+QString boolInto(bool &target, const QString &value)
+{
+    const QString v = value.toLower();
+    if (v == u"true" || v == u"yes" || v == u"on" || v == u"1")
+        target = true;
+    else if (v == u"false" || v == u"no" || v == u"off" || v == u"0")
+        target = false;
+    else
+        return QStringLiteral("not true or false: \"%1\"").arg(value);
+    return {};
+}
+
+QString readableFile(const QString &value)
+{
+    if (!QFile::exists(value))
+        return QStringLiteral("no such file: %1").arg(value);
+    QFile file(value);
+    if (!file.open(QIODevice::ReadOnly))
+        return QStringLiteral("cannot read %1: %2").arg(value, file.errorString());
+    return {};
+}
+
+const QHash<QString, Setter> &setters()
+{
+    static const QHash<QString, Setter> table = {
+        {QStringLiteral("upstream/jid"),
+         [](Config &c, const QString &v) -> QString {
+             const Jid jid(v);
+             if (!jid.isValid() || jid.local().isEmpty() || !jid.isBare())
+                 return QStringLiteral("not a bare JID like alice@example.org: \"%1\"").arg(v);
+             c.upstream.jid = jid.toString();
+             return {};
+         }},
+        {QStringLiteral("upstream/password"),
+         [](Config &c, const QString &v) {
+             c.upstream.password = v;
+             return QString();
+         }},
+        {QStringLiteral("upstream/server"),
+         [](Config &c, const QString &v) {
+             c.upstream.server = v;
+             return QString();
+         }},
+        {QStringLiteral("upstream/port"),
+         [](Config &c, const QString &v) { return portInto(c.upstream.port, v, false); }},
+        {QStringLiteral("upstream/resource"),
+         [](Config &c, const QString &v) -> QString {
+             if (v.isEmpty() || v.contains(u'/'))
+                 return QStringLiteral("must be a non-empty resource without '/'");
+             c.upstream.resource = v;
+             return {};
+         }},
+        {QStringLiteral("upstream/ca_file"),
+         [](Config &c, const QString &v) {
+             c.upstream.caFile = v;
+             return v.isEmpty() ? QString() : readableFile(v);
+         }},
+        {QStringLiteral("upstream/direct_tls"),
+         [](Config &c, const QString &v) { return boolInto(c.upstream.directTls, v); }},
+        {QStringLiteral("listener/address"),
+         [](Config &c, const QString &v) -> QString {
+             QHostAddress address;
+             if (!address.setAddress(v))
+                 return QStringLiteral("not an IP address: \"%1\"").arg(v);
+             c.listener.address = address;
+             return {};
+         }},
+        {QStringLiteral("listener/port"),
+         [](Config &c, const QString &v) { return portInto(c.listener.port, v, true); }},
+        {QStringLiteral("listener/direct_tls_port"),
+         [](Config &c, const QString &v) -> QString {
+             if (v.isEmpty()) {
+                 c.listener.directTlsPort = -1;
+                 return {};
+             }
+             quint16 port = 0;
+             QString problem = portInto(port, v, true);
+             c.listener.directTlsPort = port;
+             return problem;
+         }},
+        {QStringLiteral("listener/cert"),
+         [](Config &c, const QString &v) {
+             c.listener.certFile = v;
+             return v.isEmpty() ? QString() : readableFile(v);
+         }},
+        {QStringLiteral("listener/key"),
+         [](Config &c, const QString &v) {
+             c.listener.keyFile = v;
+             return v.isEmpty() ? QString() : readableFile(v);
+         }},
+        {QStringLiteral("listener/password"),
+         [](Config &c, const QString &v) {
+             c.listener.password = v;
+             return QString();
+         }},
+        {QStringLiteral("listener/require_tls"),
+         [](Config &c, const QString &v) { return boolInto(c.listener.requireTls, v); }},
+        {QStringLiteral("listener/max_stanza_size"),
+         [](Config &c, const QString &v) -> QString {
+             bool ok = false;
+             const qlonglong size = v.toLongLong(&ok);
+             if (!ok || size < 1024 || size > 64 * 1024 * 1024)
+                 return QStringLiteral("must be a byte count from 1024 to 67108864");
+             c.listener.maxStanzaBytes = size;
+             return {};
+         }},
+        {QStringLiteral("presence/idle_show"),
+         [](Config &c, const QString &v) -> QString {
+             static const QStringList shows = {QString(), QStringLiteral("away"),
+                                               QStringLiteral("xa"), QStringLiteral("dnd"),
+                                               QStringLiteral("chat")};
+             if (!shows.contains(v))
+                 return QStringLiteral("must be empty, away, xa, dnd or chat");
+             c.idle.show = v;
+             return {};
+         }},
+        {QStringLiteral("presence/idle_status"),
+         [](Config &c, const QString &v) {
+             c.idle.status = v;
+             return QString();
+         }},
+        {QStringLiteral("presence/idle_priority"),
+         [](Config &c, const QString &v) -> QString {
+             bool ok = false;
+             const int priority = v.toInt(&ok);
+             if (!ok || priority < -128 || priority > 127)
+                 return QStringLiteral("must be a number from -128 to 127");
+             c.idle.priority = priority;
+             return {};
+         }},
+        {QStringLiteral("storage/data_dir"),
+         [](Config &c, const QString &v) {
+             c.dataDir = v;
+             return QString();
+         }},
+    };
+    return table;
+}
+
+// "value ; comment" → "value"; a ';' or '#' only starts a comment after white space, so
+// passwords may contain them. Double quotes keep everything inside.
+QString valueOf(QString raw)
+{
+    raw = raw.trimmed();
+    if (raw.size() >= 2 && raw.startsWith(u'"')) {
+        const qsizetype close = raw.indexOf(u'"', 1);
+        if (close > 0)
+            return raw.mid(1, close - 1);
+    }
+    for (qsizetype i = 0; i < raw.size(); ++i) {
+        if ((raw[i] == u';' || raw[i] == u'#') && (i == 0 || raw[i - 1].isSpace()))
+            return raw.left(i).trimmed();
+    }
+    return raw;
+}
+
+} // namespace
+
+std::variant<Config, ConfigError> parseConfig(const QByteArray &text)
+{
+    Config config;
+    QString section;
+    int lineNumber = 0;
+    QSet<QString> seen;
+    for (const QByteArray &rawLine : text.split('\n')) {
+        ++lineNumber;
+        const QString line = QString::fromUtf8(rawLine).trimmed();
+        if (line.isEmpty() || line.startsWith(u';') || line.startsWith(u'#'))
+            continue;
+        if (line.startsWith(u'[')) {
+            if (!line.endsWith(u']'))
+                return ConfigError{QStringLiteral("line %1: unterminated section header").arg(lineNumber)};
+            section = line.mid(1, line.size() - 2).trimmed().toLower();
+            static const QStringList sections = {QStringLiteral("upstream"), QStringLiteral("listener"), QStringLiteral("presence"),
+                                                 QStringLiteral("storage")};
+            if (!sections.contains(section))
+                return ConfigError{QStringLiteral("line %1: unknown section [%2]").arg(lineNumber).arg(section)};
+            continue;
+        }
+        const qsizetype eq = line.indexOf(u'=');
+        if (eq <= 0)
+            return ConfigError{QStringLiteral("line %1: expected key=value").arg(lineNumber)};
+        const QString key = line.left(eq).trimmed().toLower();
+        if (section.isEmpty())
+            return ConfigError{QStringLiteral("line %1: %2 is outside any section").arg(lineNumber).arg(key)};
+        const QString path = section + u'/' + key;
+        const auto setter = setters().constFind(path);
+        if (setter == setters().cend())
+            return ConfigError{QStringLiteral("[%1] %2: unknown key").arg(section, key)};
+        const QString problem = (*setter)(config, valueOf(line.mid(eq + 1)));
+        if (!problem.isEmpty())
+            return ConfigError{QStringLiteral("[%1] %2: %3").arg(section, key, problem)};
+        seen.insert(path);
+    }
+
+    if (!seen.contains(QStringLiteral("upstream/jid")))
+        return ConfigError{QStringLiteral("[upstream] jid: missing")};
+    if (config.upstream.password.isEmpty())
+        return ConfigError{QStringLiteral("[upstream] password: missing")};
+    if (config.listener.certFile.isEmpty() != config.listener.keyFile.isEmpty())
+        return ConfigError{QStringLiteral("[listener] cert: cert and key go together")};
+    if (!config.listener.requireTls && !config.listener.address.isLoopback())
+        return ConfigError{QStringLiteral(
+            "[listener] require_tls: may only be false when address is a loopback address")};
+
+    const Jid account(config.upstream.jid);
+    config.listener.username = account.local();
+    config.listener.domain = account.domain();
+    if (config.listener.password.isEmpty())
+        config.listener.password = config.upstream.password;
+    if (config.dataDir.isEmpty())
+        config.dataDir = QStandardPaths::writableLocation(QStandardPaths::GenericDataLocation) +
+                         QStringLiteral("/xbnc");
+    config.listener.dataDir = config.dataDir;
+    return config;
+}
+
+std::variant<Config, ConfigError> loadConfig(const QString &path)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly))
+        return ConfigError{QStringLiteral("%1: %2").arg(path, file.errorString())};
+    return parseConfig(file.readAll());
+}
+
+} // namespace xbnc

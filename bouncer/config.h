@@ -1,0 +1,32 @@
+#pragma once
+
+#include "listener_config.h"
+#include "presence_aggregate.h"
+#include "upstream_config.h"
+
+#include <QString>
+
+#include <variant>
+
+namespace xbnc {
+
+struct Config
+{
+    UpstreamConfig upstream;
+    ListenerConfig listener;
+    PresenceAggregate::Idle idle;
+    QString dataDir;
+};
+
+// One line naming the key and what is wrong with it, e.g. "[upstream] port: not a port number".
+struct ConfigError
+{
+    QString message;
+};
+
+// Reads the INI file. Unknown sections and keys are errors too: a typo must not silently become
+// a default. Values may carry a trailing "; comment" after white space.
+std::variant<Config, ConfigError> loadConfig(const QString &path);
+std::variant<Config, ConfigError> parseConfig(const QByteArray &text);
+
+} // namespace xbnc

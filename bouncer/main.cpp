@@ -1,0 +1,102 @@
+#include "bouncer.h"
+#include "config.h"
+#include "unix_signals.h"
+
+#include <QCommandLineParser>
+#include <QCoreApplication>
+#include <QDir>
+#include <QFile>
+#include <QLoggingCategory>
+#include <QStandardPaths>
+
+#include <cstdio>
+
+using namespace xbnc;
+
+namespace {
+
+constexpr int exitConfigError = 2;
+
+QString defaultConfigPath()
+{
+    return QStandardPaths::writableLocation(QStandardPaths::GenericConfigLocation) +
+           QStringLiteral("/xbnc/xbnc.ini");
+}
+
+int fail(int code, const QString &message)
+{
+    std::fprintf(stderr, "xbnc: %s\n", qPrintable(message));
+    return code;
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    if (!qEnvironmentVariableIsSet("QT_MESSAGE_PATTERN"))
+        qSetMessagePattern(QStringLiteral(
+            "%{time yyyy-MM-ddThh:mm:ss.zzz} %{if-warning}warning %{endif}%{if-critical}error "
+            "%{endif}%{category}: %{message}"));
+    if (!qEnvironmentVariableIsSet("QT_LOGGING_RULES"))
+        QLoggingCategory::setFilterRules(QStringLiteral("*.debug=false"));
+    QCoreApplication app(argc, argv);
+    QCoreApplication::setApplicationName(QStringLiteral("xbnc"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(XBNC_VERSION));
+
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral(
+        "xbnc, a multiplexing XMPP bouncer: one connection to your server, many clients."));
+    parser.addHelpOption();
+    parser.addVersionOption();
+    const QCommandLineOption configOption(
+        QStringLiteral("config"),
+        QStringLiteral("Run with the INI configuration FILE (default: %1).").arg(defaultConfigPath()),
+        QStringLiteral("FILE"));
+    const QCommandLineOption checkOption(
+        QStringLiteral("check-config"),
+        QStringLiteral("Check the configuration FILE, print any problem, and exit (0 when valid)."),
+        QStringLiteral("FILE"));
+    parser.addOption(configOption);
+    parser.addOption(checkOption);
+    parser.process(app);
+    if (!parser.positionalArguments().isEmpty())
+        return fail(exitConfigError, QStringLiteral("unexpected argument %1 (see --help)")
+                                         .arg(parser.positionalArguments().first()));
+
+    if (parser.isSet(checkOption)) {
+        const auto loaded = loadConfig(parser.value(checkOption));
+        if (const auto *error = std::get_if<ConfigError>(&loaded))
+            return fail(exitConfigError, error->message);
+        std::printf("%s: configuration OK\n", qPrintable(parser.value(checkOption)));
+        return 0;
+    }
+
+    const QString configPath =
+        parser.isSet(configOption) ? parser.value(configOption) : defaultConfigPath();
+    if (!parser.isSet(configOption) && !QFile::exists(configPath))
+        return fail(exitConfigError,
+                    QStringLiteral("no configuration at %1; pass --config FILE (the README shows "
+                                   "an example, and packaging/run starts a demo)")
+                        .arg(configPath));
+    const auto loaded = loadConfig(configPath);
+    if (const auto *error = std::get_if<ConfigError>(&loaded))
+        return fail(exitConfigError, error->message);
+
+    Bouncer bouncer(std::get<Config>(loaded));
+    UnixSignals signals_;
+    QString error;
+    if (!signals_.install(&error))
+        return fail(1, error);
+    QObject::connect(&signals_, &UnixSignals::terminate, &bouncer, &Bouncer::stop);
+    QObject::connect(&signals_, &UnixSignals::reload, &bouncer, [&bouncer] {
+        QString problem;
+        if (bouncer.reloadCertificates(&problem))
+            qInfo("certificates reloaded");
+        else
+            qWarning("certificate reload failed, keeping the old one: %s", qPrintable(problem));
+    });
+    QObject::connect(&bouncer, &Bouncer::stopped, &app, [] { QCoreApplication::exit(0); });
+    if (!bouncer.start(&error))
+        return fail(1, error);
+    return app.exec();
+}

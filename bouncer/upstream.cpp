@@ -1,0 +1,308 @@
+#include "upstream.h"
+
+#include "socket_connection.h"
+#include "socket_tls.h"
+#include "upstream_client.h"
+
+#include <QCoreApplication>
+#include <QLoggingCategory>
+#include <QRandomGenerator>
+
+#include <chrono>
+
+namespace xbnc {
+
+namespace {
+
+Q_LOGGING_CATEGORY(lcUpstream, "xbnc.upstream")
+
+using namespace std::chrono_literals;
+
+// A server that accepts TCP but never finishes TLS, SASL or bind must not hold the account
+// offline forever: the attempt is abandoned and retried like any other failure.
+std::chrono::milliseconds loginDeadline()
+{
+    return qEnvironmentVariableIntValue("XBNC_TEST_FAST_TIMERS") == 1 ? 2s : 30s;
+}
+
+QString describeConnectionError(gloox::ConnectionError error)
+{
+    switch (error) {
+    case gloox::ConnNoError:
+        return QStringLiteral("no error");
+    case gloox::ConnStreamError:
+        return QStringLiteral("stream error");
+    case gloox::ConnStreamVersionError:
+        return QStringLiteral("unsupported stream version");
+    case gloox::ConnStreamClosed:
+        return QStringLiteral("stream closed by the server");
+    case gloox::ConnIoError:
+        return QStringLiteral("I/O error");
+    case gloox::ConnParseError:
+        return QStringLiteral("XML parse error");
+    case gloox::ConnConnectionRefused:
+        return QStringLiteral("connection refused");
+    case gloox::ConnDnsError:
+        return QStringLiteral("host not found");
+    case gloox::ConnNoSupportedAuth:
+        return QStringLiteral("no supported SASL mechanism");
+    case gloox::ConnTlsFailed:
+        return QStringLiteral("TLS failed");
+    case gloox::ConnTlsNotAvailable:
+        return QStringLiteral("the server offers no STARTTLS");
+    case gloox::ConnAuthenticationFailed:
+        return QStringLiteral("authentication failed");
+    case gloox::ConnUserDisconnected:
+        return QStringLiteral("disconnected");
+    default:
+        return QStringLiteral("connection error %1").arg(int(error));
+    }
+}
+
+QString describeAuthError(gloox::AuthenticationError error)
+{
+    switch (error) {
+    case gloox::SaslNotAuthorized:
+        return QStringLiteral("not-authorized");
+    case gloox::SaslTemporaryAuthFailure:
+        return QStringLiteral("temporary-auth-failure");
+    case gloox::SaslMechanismTooWeak:
+        return QStringLiteral("mechanism-too-weak");
+    default:
+        return QStringLiteral("SASL error %1").arg(int(error));
+    }
+}
+
+QString describeStreamError(gloox::StreamError error)
+{
+    // The conditions a client is likely to meet (RFC 6120 §4.9.3); the rest by number.
+    switch (error) {
+    case gloox::StreamErrorConflict:
+        return QStringLiteral("conflict");
+    case gloox::StreamErrorConnectionTimeout:
+        return QStringLiteral("connection-timeout");
+    case gloox::StreamErrorHostUnknown:
+        return QStringLiteral("host-unknown");
+    case gloox::StreamErrorNotAuthorized:
+        return QStringLiteral("not-authorized");
+    case gloox::StreamErrorPolicyViolation:
+        return QStringLiteral("policy-violation");
+    case gloox::StreamErrorResourceConstraint:
+        return QStringLiteral("resource-constraint");
+    case gloox::StreamErrorSeeOtherHost:
+        return QStringLiteral("see-other-host");
+    case gloox::StreamErrorSystemShutdown:
+        return QStringLiteral("system-shutdown");
+    default:
+        return QStringLiteral("condition %1").arg(int(error));
+    }
+}
+
+} // namespace
+
+Upstream::Upstream(UpstreamConfig config, QObject *parent)
+    : QObject(parent), config_(std::move(config)),
+      backoff_(ReconnectBackoff::policyFromEnvironment())
+{
+    retryTimer_.setSingleShot(true);
+    connect(&retryTimer_, &QTimer::timeout, this, &Upstream::connectNow);
+    stableTimer_.setSingleShot(true);
+    stableTimer_.setInterval(backoff_.policy().stableAfter);
+    connect(&stableTimer_, &QTimer::timeout, this, [this] { attempt_ = 0; });
+    loginDeadline_.setSingleShot(true);
+    loginDeadline_.setInterval(loginDeadline());
+    connect(&loginDeadline_, &QTimer::timeout, this, [this] {
+        if (phase_ != Phase::Connecting || !client_)
+            return;
+        abortReason_ = QStringLiteral("no login within %1 ms").arg(loginDeadline_.interval());
+        client_->abortConnection(gloox::ConnIoError);
+    });
+}
+
+Upstream::~Upstream()
+{
+    if (!client_ || !QCoreApplication::instance())
+        return;
+    // The hub may delete us from a slot of one of our signals, i.e. deep inside the client's
+    // socket callbacks (gloox's parser, the QSslSocket): those frames still need the client, so
+    // it is destroyed from the event loop, after it is told that nobody listens any more.
+    client_->detach();
+    QTimer::singleShot(0, QCoreApplication::instance(),
+                       [client = std::shared_ptr<UpstreamClient>(std::move(client_))] {});
+}
+
+void Upstream::start()
+{
+    if (phase_ != Phase::Idle)
+        return;
+    attempt_ = 0;
+    phase_ = Phase::Waiting;
+    retryTimer_.start(0);
+}
+
+void Upstream::stop()
+{
+    switch (phase_) {
+    case Phase::Idle:
+    case Phase::Waiting:
+        retryTimer_.stop();
+        phase_ = Phase::Stopping;
+        QMetaObject::invokeMethod(this, &Upstream::finishStop, Qt::QueuedConnection);
+        return;
+    case Phase::Connecting:
+    case Phase::Online:
+        phase_ = Phase::Stopping;
+        loginDeadline_.stop();
+        stableTimer_.stop();
+        qCInfo(lcUpstream) << "closing the stream to" << config_.jid;
+        // Sends </stream:stream>; the socket writes it before closing, then reports closed().
+        client_->disconnect();
+        return;
+    case Phase::Stopping:
+        return;
+    }
+}
+
+void Upstream::finishStop()
+{
+    if (phase_ != Phase::Stopping)
+        return;
+    phase_ = Phase::Idle;
+    qCInfo(lcUpstream) << "stopped";
+    Q_EMIT stopped();
+}
+
+bool Upstream::isOnline() const
+{
+    return phase_ == Phase::Online;
+}
+
+Jid Upstream::jid() const
+{
+    if (!isOnline())
+        return {};
+    return Jid(QString::fromStdString(client_->jid().full()));
+}
+
+void Upstream::send(const Element &stanza)
+{
+    if (!isOnline() || !client_->sendStanza(stanza))
+        qCDebug(lcUpstream) << "offline: dropping an outgoing" << stanza.name();
+}
+
+void Upstream::connectNow()
+{
+    phase_ = Phase::Connecting;
+    abortReason_.clear();
+    connection_ = nullptr;
+    client_.reset(); // the previous attempt's client; we are on a timer, outside its callbacks
+
+    const Jid account(config_.jid);
+    const gloox::JID jid((account.bareString() + u'/' + config_.resource).toStdString());
+    if (!account.isValid() || account.local().isEmpty() || !jid) {
+        phase_ = Phase::Idle;
+        qCCritical(lcUpstream) << "not a valid account JID:" << config_.jid;
+        Q_EMIT authenticationFailed(QStringLiteral("invalid JID %1").arg(config_.jid));
+        return;
+    }
+    SocketConnection::Endpoint endpoint;
+    endpoint.domain = account.domain();
+    endpoint.host = config_.server;
+    endpoint.port = config_.port;
+    endpoint.directTls = config_.directTls;
+    QString error;
+    if (!SocketTls::clientConfiguration(config_.caFile, &endpoint.tls, &error)) {
+        qCCritical(lcUpstream) << error;
+        scheduleRetry(error); // the file may be fixed in place
+        return;
+    }
+
+    UpstreamClient::Events events;
+    events.stanzaReceived = [this](const Element &stanza) { Q_EMIT stanzaReceived(stanza); };
+    events.connected = [this] { handleConnected(); };
+    events.disconnected = [this](gloox::ConnectionError e) { handleDisconnected(int(e)); };
+    client_ =
+        std::make_unique<UpstreamClient>(jid, config_.password.toStdString(), std::move(events));
+    // Direct TLS is encrypted before gloox speaks, so gloox must not look for STARTTLS; on a
+    // plain connection it must insist on it, so SASL never runs in clear.
+    client_->setTls(config_.directTls ? gloox::TLSDisabled : gloox::TLSRequired);
+    client_->setCompression(false);
+    // SCRAM-SHA-1 first (gloox's order); PLAIN only if offered alone, and only ever over TLS.
+    // -PLUS must stay in the set although it is never chosen (SocketTls has no channel binding):
+    // without it gloox sends the GS2 flag "y" ("the server cannot bind"), which a server that
+    // offers -PLUS rightly rejects as a downgrade; with it gloox sends "n" ("client cannot").
+    client_->setSASLMechanisms(gloox::SaslMechScramSha1Plus | gloox::SaslMechScramSha1 |
+                               gloox::SaslMechPlain);
+
+    auto connection = std::make_unique<SocketConnection>(client_.get(), std::move(endpoint));
+    connect(connection.get(), &SocketConnection::closed, this, &Upstream::handleSocketClosed,
+            Qt::QueuedConnection);
+    connection_ = connection.get();
+    auto tls = std::make_unique<SocketTls>(client_.get(), connection_, account.domain());
+    client_->setConnectionImpl(connection.release()); // gloox owns both from here on
+    client_->setEncryptionImpl(tls.release());
+
+    qCInfo(lcUpstream) << "connecting as" << QString::fromStdString(jid.full()) << "attempt"
+                       << attempt_ + 1;
+    loginDeadline_.start();
+    if (!client_->connect(false))
+        handleDisconnected(int(gloox::ConnNotConnected));
+}
+
+void Upstream::handleConnected()
+{
+    loginDeadline_.stop();
+    phase_ = Phase::Online;
+    stableTimer_.start();
+    qCInfo(lcUpstream) << "online as" << QString::fromStdString(client_->jid().full());
+    Q_EMIT online();
+}
+
+void Upstream::handleDisconnected(int glooxError)
+{
+    const auto error = gloox::ConnectionError(glooxError);
+    loginDeadline_.stop();
+    stableTimer_.stop();
+    if (phase_ == Phase::Stopping || phase_ == Phase::Idle)
+        return; // stop() asked for it; handleSocketClosed() finishes
+    if (error == gloox::ConnAuthenticationFailed) {
+        phase_ = Phase::Idle;
+        const QString reason = describeAuthError(client_->authError());
+        qCWarning(lcUpstream) << "authentication as" << config_.jid << "failed:" << reason
+                              << "- not retrying";
+        Q_EMIT authenticationFailed(reason);
+        return;
+    }
+    QString reason = describeConnectionError(error);
+    if (error == gloox::ConnStreamError) {
+        const std::string text = client_->streamErrorText();
+        reason += u' ' + describeStreamError(client_->streamError());
+        if (!text.empty())
+            reason += QStringLiteral(": ") + QString::fromStdString(text);
+    }
+    const QString detail = !abortReason_.isEmpty() ? abortReason_
+                           : connection_           ? connection_->lastError()
+                                                   : QString();
+    if (!detail.isEmpty())
+        reason += QStringLiteral(" (%1)").arg(detail);
+    scheduleRetry(reason);
+}
+
+void Upstream::handleSocketClosed()
+{
+    if (phase_ == Phase::Stopping)
+        finishStop();
+}
+
+void Upstream::scheduleRetry(const QString &reason)
+{
+    const std::chrono::milliseconds delay =
+        backoff_.delayFor(attempt_++, QRandomGenerator::global()->generateDouble());
+    phase_ = Phase::Waiting;
+    retryTimer_.start(delay);
+    qCWarning(lcUpstream).noquote()
+        << "offline:" << reason << "- retrying in" << delay.count() << "ms";
+    Q_EMIT offline(reason);
+}
+
+} // namespace xbnc

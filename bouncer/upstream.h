@@ -1,0 +1,75 @@
+#pragma once
+
+#include "element.h"
+#include "jid.h"
+#include "reconnect_backoff.h"
+#include "upstream_config.h"
+
+#include <QObject>
+#include <QTimer>
+
+#include <memory>
+
+namespace xbnc {
+
+class SocketConnection;
+class UpstreamClient;
+
+// The one connection to the user's real server, as a gloox client driven from the Qt event
+// loop, with TLS done by Qt. It hands every top-level stanza to the hub as an Element and sends
+// the hub's stanzas unchanged; gloox itself never answers the sessions' IQs nor sends presence.
+// Reconnects with exponential backoff and jitter after any loss, except an auth failure.
+class Upstream : public QObject
+{
+    Q_OBJECT
+public:
+    explicit Upstream(UpstreamConfig config, QObject *parent = nullptr);
+    ~Upstream() override;
+
+    void start();
+    void stop(); // graceful: </stream:stream> flushed, then stopped()
+    bool isOnline() const;
+    Jid jid() const; // the bound full JID while online
+
+    // Send one stanza (message/presence/iq). Dropped with a debug log when offline.
+    void send(const Element &stanza);
+
+Q_SIGNALS:
+    void online();                                    // bound; no presence has been sent yet
+    void offline(const QString &reason);              // lost; a retry is scheduled
+    void authenticationFailed(const QString &reason); // no more retries
+    void stanzaReceived(const xbnc::Element &stanza);
+    void stopped();
+
+private:
+    enum class Phase
+    {
+        Idle,
+        Connecting,
+        Online,
+        Waiting,
+        Stopping
+    };
+
+    void connectNow();
+    void handleConnected();
+    void handleDisconnected(int glooxError); // gloox::ConnectionError, kept out of this header
+    void handleSocketClosed();
+    void scheduleRetry(const QString &reason);
+    void finishStop();
+
+    UpstreamConfig config_;
+    ReconnectBackoff backoff_;
+    // One client per attempt; it owns the connection and TLS objects (gloox deletes them in
+    // ~ClientBase). Replaced only from a timer, never inside one of its own callbacks.
+    std::unique_ptr<UpstreamClient> client_;
+    SocketConnection *connection_ = nullptr; // owned by client_
+    QTimer retryTimer_;
+    QTimer stableTimer_;   // online long enough: the backoff starts over
+    QTimer loginDeadline_; // an attempt that hangs (TCP, TLS, SASL) counts as failed
+    QString abortReason_;  // why we ended the attempt ourselves, for offline()
+    Phase phase_ = Phase::Idle;
+    int attempt_ = 0;
+};
+
+} // namespace xbnc

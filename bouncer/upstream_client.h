@@ -1,0 +1,74 @@
+#pragma once
+
+#include "element.h"
+
+#include <gloox/client.h>
+#include <gloox/connectionlistener.h>
+#include <gloox/loghandler.h>
+
+#include <functional>
+#include <string>
+#include <unordered_set>
+
+namespace xbnc {
+
+// gloox::Client reduced to stream negotiation (TLS, SASL, bind): every top-level stanza goes to
+// the hub as an Element, untouched, and gloox itself never answers an IQ nor sends presence or
+// caps, because upstream the account is one client and only the hub speaks for it.
+//
+// Who gets an IQ answer: the hub's IQ requests are sent through sendStanza(), which remembers
+// their ids; a result or error with such an id goes to the hub, any other one to gloox (bind,
+// session). IQ requests from the server or other entities always go to the hub.
+//
+// One instance per connection attempt: gloox's parser and negotiation state are not reset
+// reliably after a loss, so the Upstream builds a fresh client for each attempt.
+// No XEP-0198 upstream yet: sendStanza() writes bytes past gloox's SM queue.
+class UpstreamClient : public gloox::Client,
+                       private gloox::ConnectionListener,
+                       private gloox::LogHandler
+{
+public:
+    struct Events
+    {
+        std::function<void(const Element &stanza)> stanzaReceived;
+        std::function<void()> connected; // bound, no presence sent
+        std::function<void(gloox::ConnectionError error)> disconnected;
+    };
+
+    UpstreamClient(const gloox::JID &jid, const std::string &password, Events events);
+    ~UpstreamClient() override;
+
+    // Sends one stanza as the hub wrote it. False when the stream is not up.
+    bool sendStanza(const Element &stanza);
+    // Ends the attempt with `reason` as if the transport had failed (e.g. a login deadline).
+    void abortConnection(gloox::ConnectionError reason);
+
+    std::size_t pendingHubRequests() const { return hubRequestIds_.size(); }
+
+    // From now on no event reaches the owner, which is going away; the std::functions stay
+    // alive because one of them may be running right now.
+    void detach() { detached_ = true; }
+
+protected:
+    void handleTag(gloox::Tag *tag) override;
+
+private:
+    // gloox would send its own presence (with caps) here; the hub sends presence instead.
+    void rosterFilled() override;
+
+    // gloox::ConnectionListener
+    void onConnect() override;
+    void onDisconnect(gloox::ConnectionError error) override;
+    bool onTLSConnect(const gloox::CertInfo &info) override;
+
+    // gloox::LogHandler: gloox's own notes, never its XML trace (SASL data, stanzas).
+    void handleLog(gloox::LogLevel level, gloox::LogArea area, const std::string &message) override;
+
+    void deliverToHub(const gloox::Tag &tag);
+
+    Events events_;
+    bool detached_ = false;
+    std::unordered_set<std::string> hubRequestIds_;
+};
+
+} // namespace xbnc

@@ -1,0 +1,16 @@
+#pragma once
+
+#include <QString>
+
+// Namespaces the hub looks at. Everything else passes through untouched.
+namespace xbnc::xmlns {
+inline const QString client = QStringLiteral("jabber:client");
+inline const QString stanzas = QStringLiteral("urn:ietf:params:xml:ns:xmpp-stanzas");
+inline const QString carbons = QStringLiteral("urn:xmpp:carbons:2");
+inline const QString forward = QStringLiteral("urn:xmpp:forward:0");
+inline const QString hints = QStringLiteral("urn:xmpp:hints");
+inline const QString ping = QStringLiteral("urn:xmpp:ping");
+inline const QString discoInfo = QStringLiteral("http://jabber.org/protocol/disco#info");
+inline const QString version = QStringLiteral("jabber:iq:version");
+inline const QString roster = QStringLiteral("jabber:iq:roster");
+} // namespace xbnc::xmlns

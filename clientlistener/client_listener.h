@@ -1,0 +1,47 @@
+#pragma once
+
+#include "downstream.h"
+#include "listener_config.h"
+
+#include <QObject>
+#include <QSslConfiguration>
+
+#include <memory>
+#include <optional>
+
+namespace xbnc {
+
+class SaslCredentials;
+class TcpAcceptor;
+
+// The local XMPP c2s server: the STARTTLS port and the optional direct-TLS port, the TLS
+// certificate (configured, or self-signed in data_dir), and one Downstream per connection.
+class ClientListener : public QObject
+{
+    Q_OBJECT
+public:
+    explicit ClientListener(ListenerConfig config, QObject *parent = nullptr);
+    ~ClientListener() override;
+
+    // Loads (or generates) the certificate and binds the ports; false with *error on failure.
+    bool listen(QString *error);
+    quint16 port() const;
+    quint16 directTlsPort() const;          // 0 when not listening on one
+    QString certificateFingerprint() const; // SHA-256, "AB:CD:…"
+    bool reloadCertificate(QString *error); // SIGHUP; new connections use the new certificate
+
+Q_SIGNALS:
+    void sessionBound(xbnc::Downstream *session); // still owned by the listener
+
+private:
+    std::optional<QSslConfiguration> loadTlsConfiguration(QString *error) const;
+    void accept(qintptr socketDescriptor, bool directTls);
+
+    ListenerConfig config_;
+    std::shared_ptr<const SaslCredentials> credentials_; // shared with live sessions
+    QSslConfiguration tls_;
+    TcpAcceptor *starttlsAcceptor_;  // child
+    TcpAcceptor *directTlsAcceptor_; // child
+};
+
+} // namespace xbnc

@@ -1,0 +1,393 @@
+#include "downstream.h"
+
+#include "resource_binding.h"
+#include "sasl_exchange.h"
+#include "sasl_server.h"
+#include "stream_error.h"
+#include "stream_features.h"
+#include "stream_namespaces.h"
+#include "xml_stream_parser.h"
+
+#include <QLoggingCategory>
+#include <QPointer>
+#include <QRandomGenerator>
+#include <QSslCipher>
+#include <QSslSocket>
+#include <QTimer>
+
+Q_LOGGING_CATEGORY(lcDownstream, "xbnc.downstream")
+
+namespace xbnc {
+
+namespace {
+
+// Socket reads are fed to the parser in slices so that its limits act before a flood of bytes
+// turns into a tree.
+constexpr qint64 kReadSlice = 16 * 1024;
+constexpr int kCloseGraceMs = 5000;
+
+SessionId nextSessionId()
+{
+    static SessionId last = 0;
+    return ++last;
+}
+
+QString conditionName(Downstream::StreamError condition)
+{
+    switch (condition) {
+    case Downstream::StreamError::Conflict:
+        return QStringLiteral("conflict");
+    case Downstream::StreamError::PolicyViolation:
+        return QStringLiteral("policy-violation");
+    case Downstream::StreamError::NotWellFormed:
+        return QStringLiteral("not-well-formed");
+    case Downstream::StreamError::SystemShutdown:
+        return QStringLiteral("system-shutdown");
+    case Downstream::StreamError::Reset:
+        return QStringLiteral("reset");
+    case Downstream::StreamError::InternalServerError:
+        break;
+    }
+    return QStringLiteral("internal-server-error");
+}
+
+bool isClientStanza(const Element &element)
+{
+    return element.xmlns() == ns::client &&
+           (element.name() == u"message" || element.name() == u"presence" ||
+            element.name() == u"iq");
+}
+
+} // namespace
+
+Downstream::Downstream(qintptr socketDescriptor, DownstreamSettings settings, bool directTls,
+                       QObject *parent)
+    : QObject(parent), settings_(std::move(settings)), id_(nextSessionId()),
+      socket_(new QSslSocket(this)), closeTimer_(new QTimer(this)),
+      negotiationTimer_(new QTimer(this)),
+      parser_(std::make_unique<XmlStreamParser>(
+          XmlStreamParser::Limits{settings_.maxStanzaBytes, settings_.maxDepth})),
+      sasl_(std::make_unique<SaslExchange>(*settings_.credentials, settings_.domain)),
+      directTls_(directTls)
+{
+    closeTimer_->setSingleShot(true);
+    connect(closeTimer_, &QTimer::timeout, socket_, &QSslSocket::abort);
+    negotiationTimer_->setSingleShot(true);
+    connect(negotiationTimer_, &QTimer::timeout, this,
+            [this] { failStream(u"connection-timeout", u"negotiation took too long"); });
+    negotiationTimer_->start(settings_.negotiationTimeoutMs);
+
+    connect(socket_, &QSslSocket::readyRead, this, &Downstream::readSocket);
+    connect(socket_, &QSslSocket::encrypted, this, &Downstream::onEncrypted);
+    connect(socket_, &QSslSocket::errorOccurred, this, &Downstream::onSocketError);
+    // Queued: closed() must never fire inside a call the hub makes (send, closeWithError),
+    // where it may be iterating over its sessions.
+    connect(socket_, &QSslSocket::disconnected, this, &Downstream::onDisconnected,
+            Qt::QueuedConnection);
+
+    socket_->setSslConfiguration(settings_.tls);
+    if (!socket_->setSocketDescriptor(socketDescriptor)) {
+        qCWarning(lcDownstream) << "session" << id_
+                                << "cannot take socket:" << socket_->errorString();
+        phase_ = Phase::Closing;
+        QMetaObject::invokeMethod(this, &Downstream::onDisconnected, Qt::QueuedConnection);
+        return;
+    }
+    socket_->setSocketOption(QAbstractSocket::LowDelayOption, 1);
+    tlsRequired_ = settings_.requireTls || !socket_->peerAddress().isLoopback();
+    qCInfo(lcDownstream) << "session" << id_ << "connected from"
+                         << socket_->peerAddress().toString() << (directTls ? "(direct TLS)" : "");
+    if (directTls) {
+        phase_ = Phase::AwaitingTls;
+        socket_->startServerEncryption();
+    }
+}
+
+Downstream::~Downstream() = default;
+
+SessionId Downstream::id() const
+{
+    return id_;
+}
+
+bool Downstream::isBound() const
+{
+    return phase_ == Phase::Bound;
+}
+
+QString Downstream::resource() const
+{
+    return resource_;
+}
+
+Jid Downstream::jid() const
+{
+    return Jid(settings_.username, settings_.domain, resource_);
+}
+
+bool Downstream::isEncrypted() const
+{
+    return encrypted_;
+}
+
+void Downstream::send(const Element &stanza)
+{
+    if (phase_ != Phase::Bound)
+        return;
+    QByteArray bytes;
+    stanza.appendXml(bytes, ns::client);
+    write(bytes);
+}
+
+void Downstream::sendSerialized(const QByteArray &bytes)
+{
+    if (phase_ == Phase::Bound)
+        write(bytes);
+}
+
+void Downstream::closeWithError(StreamError condition, const QString &text)
+{
+    failStream(conditionName(condition), text);
+}
+
+void Downstream::closeStream()
+{
+    if (phase_ == Phase::Closing || phase_ == Phase::Closed)
+        return;
+    if (!headerSent_)
+        sendHeader();
+    write(QByteArrayLiteral("</stream:stream>"));
+    phase_ = Phase::Closing;
+    negotiationTimer_->stop();
+    closeTimer_->start(kCloseGraceMs);
+    socket_->disconnectFromHost(); // after the queued bytes are written
+}
+
+void Downstream::failStream(QStringView condition, QStringView text)
+{
+    if (phase_ == Phase::Closing || phase_ == Phase::Closed)
+        return;
+    qCInfo(lcDownstream) << "session" << id_ << "stream error" << condition << text;
+    if (!headerSent_)
+        sendHeader(); // RFC 6120 §4.9.1.2: an error needs an open stream
+    write(streamErrorXml(condition, text));
+    closeStream();
+}
+
+void Downstream::write(const QByteArray &bytes)
+{
+    if (phase_ == Phase::Closed || phase_ == Phase::Closing)
+        return;
+    socket_->write(bytes);
+    if (socket_->bytesToWrite() > settings_.maxQueuedBytes) {
+        // The stream error would sit behind megabytes the client is not reading: cut it off.
+        qCWarning(lcDownstream) << "session" << id_ << "does not read; dropping it with"
+                                << socket_->bytesToWrite() << "bytes queued";
+        phase_ = Phase::Closing;
+        QMetaObject::invokeMethod(socket_, &QSslSocket::abort, Qt::QueuedConnection);
+    }
+}
+
+void Downstream::readSocket()
+{
+    const QPointer<Downstream> self(this);
+    while (self && (phase_ == Phase::Negotiating || phase_ == Phase::Bound) &&
+           socket_->bytesAvailable() > 0) {
+        parser_->feed(socket_->read(kReadSlice));
+        drainParser();
+    }
+}
+
+void Downstream::drainParser()
+{
+    const QPointer<Downstream> self(this);
+    while (self && (phase_ == Phase::Negotiating || phase_ == Phase::Bound)) {
+        XmlStreamParser::Event event = parser_->next();
+        switch (event.kind) {
+        case XmlStreamParser::Event::Kind::NeedMoreData:
+            return;
+        case XmlStreamParser::Event::Kind::StreamOpen:
+            openStream(event.element);
+            break;
+        case XmlStreamParser::Event::Kind::Stanza:
+            handleElement(std::move(event.element));
+            break;
+        case XmlStreamParser::Event::Kind::StreamClose:
+            qCInfo(lcDownstream) << "session" << id_ << "closed its stream";
+            closeStream();
+            return;
+        case XmlStreamParser::Event::Kind::Error:
+            failStream(event.errorCondition, event.errorText);
+            return;
+        }
+    }
+}
+
+void Downstream::sendHeader()
+{
+    const QString streamId =
+        QString::number(QRandomGenerator::system()->generate64(), 16).rightJustified(16, u'0');
+    QByteArray header = "<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
+                        "xmlns:stream='http://etherx.jabber.org/streams' id='";
+    header += streamId.toLatin1();
+    header += "' from=\"";
+    header += settings_.domain.toHtmlEscaped().toUtf8();
+    header += "\" version='1.0' xml:lang='en'>";
+    headerSent_ = true;
+    write(header);
+}
+
+void Downstream::openStream(const Element &header)
+{
+    sendHeader();
+    if (Jid(header.attribute(u"to")).domain() != settings_.domain.toLower()) {
+        failStream(u"host-unknown");
+        return;
+    }
+    if (header.attribute(u"version").section(u'.', 0, 0).toInt() < 1) {
+        failStream(u"unsupported-version");
+        return;
+    }
+    sendFeatures();
+}
+
+void Downstream::sendFeatures()
+{
+    FeatureOffer offer;
+    if (!authenticated_) {
+        offer.offerStartTls = !encrypted_;
+        offer.tlsRequired = tlsRequired_;
+        if (encrypted_ || !tlsRequired_)
+            offer.mechanisms = SaslServer::mechanisms(encrypted_);
+    } else {
+        offer.offerBind = true;
+    }
+    QByteArray bytes;
+    streamFeatures(offer).appendXml(bytes, ns::client);
+    write(bytes);
+}
+
+void Downstream::handleElement(Element element)
+{
+    if (phase_ == Phase::Bound) {
+        if (isSessionRequest(element)) {
+            send(iqResult(element));
+        } else if (isBindRequest(element)) {
+            // One resource per stream (RFC 6120 §7.1); the hub never sees bind requests.
+            send(iqError(element, QStringLiteral("cancel"), QStringLiteral("not-allowed")));
+        } else if (isClientStanza(element)) {
+            // RFC 6120 §8.1.2.1: the server stamps the sender's full JID.
+            element.setAttribute(QStringLiteral("from"), jid().toString());
+            Q_EMIT stanzaReceived(element);
+        } else {
+            const QString what = QStringLiteral("<%1 xmlns='%2'> is not supported")
+                                     .arg(element.name(), element.xmlns());
+            failStream(u"unsupported-stanza-type", what);
+        }
+        return;
+    }
+    if (!authenticated_) {
+        if (element.name() == u"starttls" && element.xmlns() == ns::tls)
+            handleStartTls();
+        else if (element.xmlns() == ns::sasl)
+            handleSasl(element);
+        else
+            failStream(u"not-authorized");
+        return;
+    }
+    if (isBindRequest(element)) {
+        handleBind(element);
+    } else if (isSessionRequest(element)) {
+        QByteArray bytes;
+        iqResult(element).appendXml(bytes, ns::client);
+        write(bytes);
+    } else {
+        failStream(u"not-authorized");
+    }
+}
+
+void Downstream::handleStartTls()
+{
+    if (encrypted_ || directTls_) {
+        failStream(u"policy-violation", u"already encrypted");
+        return;
+    }
+    write(QByteArrayLiteral("<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"));
+    phase_ = Phase::AwaitingTls;
+    headerSent_ = false;
+    // Anything the client sent after <starttls/> in clear text is not part of the new stream.
+    parser_->restart(false);
+    socket_->startServerEncryption();
+}
+
+void Downstream::handleSasl(const Element &element)
+{
+    const SaslExchange::Reply reply = sasl_->handle(element, encrypted_, tlsRequired_);
+    QByteArray bytes;
+    reply.element.appendXml(bytes, ns::client);
+    write(bytes);
+    switch (reply.state) {
+    case SaslExchange::State::InProgress:
+    case SaslExchange::State::Failed:
+        break;
+    case SaslExchange::State::Succeeded:
+        authenticated_ = true;
+        headerSent_ = false;
+        // A pipelining client may already have sent the new stream header.
+        parser_->restart(true);
+        break;
+    case SaslExchange::State::TooManyFailures:
+        closeStream();
+        break;
+    }
+}
+
+void Downstream::handleBind(const Element &iq)
+{
+    const BindOutcome outcome = bindResource(iq, Jid(settings_.username, settings_.domain));
+    QByteArray bytes;
+    outcome.reply.appendXml(bytes, ns::client);
+    write(bytes);
+    if (!outcome.resource)
+        return;
+    resource_ = *outcome.resource;
+    phase_ = Phase::Bound;
+    negotiationTimer_->stop();
+    qCInfo(lcDownstream) << "session" << id_ << "bound" << resource_;
+    Q_EMIT bound();
+}
+
+void Downstream::onEncrypted()
+{
+    encrypted_ = true;
+    if (phase_ != Phase::AwaitingTls)
+        return;
+    phase_ = Phase::Negotiating;
+    qCDebug(lcDownstream) << "session" << id_ << "encrypted with"
+                          << socket_->sessionCipher().name();
+    readSocket();
+}
+
+void Downstream::onSocketError(QAbstractSocket::SocketError error)
+{
+    if (error != QAbstractSocket::RemoteHostClosedError)
+        qCInfo(lcDownstream) << "session" << id_ << "socket error:" << socket_->errorString();
+    if (socket_->state() == QAbstractSocket::UnconnectedState)
+        QMetaObject::invokeMethod(this, &Downstream::onDisconnected, Qt::QueuedConnection);
+    else if (error == QAbstractSocket::SslHandshakeFailedError)
+        socket_->abort();
+}
+
+void Downstream::onDisconnected()
+{
+    if (phase_ == Phase::Closed)
+        return;
+    phase_ = Phase::Closed;
+    closeTimer_->stop();
+    negotiationTimer_->stop();
+    qCInfo(lcDownstream) << "session" << id_ << "disconnected";
+    Q_EMIT closed();
+    deleteLater();
+}
+
+} // namespace xbnc

@@ -1,0 +1,109 @@
+#pragma once
+
+#include "downstream_settings.h"
+#include "element.h"
+#include "jid.h"
+
+#include <QAbstractSocket>
+#include <QObject>
+
+#include <memory>
+
+class QSslSocket;
+class QTimer;
+
+namespace xbnc {
+
+class SaslExchange;
+class XmlStreamParser;
+
+using SessionId = quint64;
+
+// One client connection: stream negotiation, TLS, SASL, resource binding, then stanzas in and
+// out. Owned by the ClientListener (Qt parent); deletes itself later once closed.
+class Downstream : public QObject
+{
+    Q_OBJECT
+public:
+    ~Downstream() override;
+
+    enum class StreamError
+    {
+        Conflict,
+        PolicyViolation,
+        NotWellFormed,
+        SystemShutdown,
+        Reset,
+        InternalServerError
+    };
+
+    SessionId id() const;
+    bool isBound() const;
+    QString resource() const;
+    Jid jid() const; // account@domain/resource once bound
+    bool isEncrypted() const;
+
+    // Send one stanza (message/presence/iq in jabber:client) to the client.
+    void send(const Element &stanza);
+    // Send already serialised stanza bytes (shared across sessions on fan-out).
+    void sendSerialized(const QByteArray &bytes);
+    // RFC 6120 §4.9 stream error, then </stream:stream> and close.
+    void closeWithError(StreamError condition, const QString &text = {});
+    // Graceful </stream:stream> (shutdown).
+    void closeStream();
+
+Q_SIGNALS:
+    void bound();                                     // resource bound: the session is usable
+    void stanzaReceived(const xbnc::Element &stanza); // only after bind; legacy <session/> is
+                                                      // answered here and never emitted
+    void closed();                                    // the connection is gone
+
+    // --- private to the implementation below this line ---
+
+private:
+    friend class ClientListener;
+    enum class Phase
+    {
+        Negotiating,
+        AwaitingTls,
+        Bound,
+        Closing,
+        Closed
+    };
+
+    // Takes over an accepted socket; directTls starts the handshake at once (XEP-0368).
+    Downstream(qintptr socketDescriptor, DownstreamSettings settings, bool directTls,
+               QObject *parent);
+
+    void readSocket();
+    void drainParser();
+    void openStream(const Element &header);
+    void handleElement(Element element);
+    void handleStartTls();
+    void handleSasl(const Element &element);
+    void handleBind(const Element &iq);
+    void sendHeader();
+    void sendFeatures();
+    void write(const QByteArray &bytes);
+    void failStream(QStringView condition, QStringView text = {});
+    void onEncrypted();
+    void onSocketError(QAbstractSocket::SocketError error);
+    void onDisconnected();
+
+    DownstreamSettings settings_;
+    SessionId id_;
+    QSslSocket *socket_;       // child
+    QTimer *closeTimer_;       // child: aborts a close the client does not complete
+    QTimer *negotiationTimer_; // child: drops clients that never bind
+    std::unique_ptr<XmlStreamParser> parser_;
+    std::unique_ptr<SaslExchange> sasl_;
+    Phase phase_ = Phase::Negotiating;
+    QString resource_;
+    bool directTls_;
+    bool tlsRequired_ = true;
+    bool encrypted_ = false;
+    bool authenticated_ = false;
+    bool headerSent_ = false;
+};
+
+} // namespace xbnc

@@ -1,0 +1,81 @@
+#include "resource_binding.h"
+
+#include "stream_namespaces.h"
+
+#include <QRandomGenerator>
+
+namespace xbnc {
+
+namespace {
+
+// RFC 7622 §3.1: each part of a JID is at most 1023 bytes.
+constexpr qsizetype kMaxResourceBytes = 1023;
+
+QString generatedResource()
+{
+    return QStringLiteral("xbnc-%1").arg(QRandomGenerator::system()->generate(), 8, 16,
+                                         QChar(u'0'));
+}
+
+bool isControlOrSpaceOnly(const QString &resource)
+{
+    for (const QChar c : resource) {
+        if (!c.isSpace() && c.category() != QChar::Other_Control)
+            return false;
+    }
+    return true;
+}
+
+} // namespace
+
+bool isBindRequest(const Element &stanza)
+{
+    return stanza.name() == u"iq" && stanza.attribute(u"type") == u"set" &&
+           stanza.firstChild(u"bind", ns::bind);
+}
+
+bool isSessionRequest(const Element &stanza)
+{
+    return stanza.name() == u"iq" && stanza.attribute(u"type") == u"set" &&
+           stanza.firstChild(u"session", ns::session);
+}
+
+Element iqError(const Element &request, const QString &type, const QString &condition)
+{
+    Element reply(QStringLiteral("iq"), ns::client.toString());
+    reply.setAttribute(QStringLiteral("type"), QStringLiteral("error"));
+    reply.setAttribute(QStringLiteral("id"), request.attribute(u"id"));
+    Element &error = reply.addChild(Element(QStringLiteral("error"), ns::client.toString()));
+    error.setAttribute(QStringLiteral("type"), type);
+    error.addChild(Element(condition, ns::stanzaErrors.toString()));
+    return reply;
+}
+
+Element iqResult(const Element &request)
+{
+    Element reply(QStringLiteral("iq"), ns::client.toString());
+    reply.setAttribute(QStringLiteral("type"), QStringLiteral("result"));
+    reply.setAttribute(QStringLiteral("id"), request.attribute(u"id"));
+    return reply;
+}
+
+BindOutcome bindResource(const Element &iq, const Jid &account)
+{
+    const Element *bind = iq.firstChild(u"bind", ns::bind);
+    const Element *requested = bind ? bind->firstChild(u"resource", ns::bind) : nullptr;
+    QString resource = requested ? requested->text() : QString();
+    if (resource.isEmpty()) {
+        resource = generatedResource();
+    } else if (resource.toUtf8().size() > kMaxResourceBytes || isControlOrSpaceOnly(resource)) {
+        return {iqError(iq, QStringLiteral("modify"), QStringLiteral("bad-request")), {}};
+    }
+
+    Element reply = iqResult(iq);
+    Element &result = reply.addChild(Element(QStringLiteral("bind"), ns::bind.toString()));
+    Element jid(QStringLiteral("jid"), ns::bind.toString());
+    jid.setText(account.withResource(resource).toString());
+    result.addChild(std::move(jid));
+    return {std::move(reply), resource};
+}
+
+} // namespace xbnc

@@ -1,0 +1,28 @@
+#pragma once
+
+#include "element.h"
+#include "jid.h"
+
+#include <optional>
+
+namespace xbnc {
+
+// RFC 6120 §7 resource binding, server side: the answer to a bind IQ.
+struct BindOutcome
+{
+    Element reply;                   // the IQ result or error to send
+    std::optional<QString> resource; // set when bound
+};
+
+// account: the bare JID. The resource is the client's choice, or "xbnc-" + 8 hex digits.
+BindOutcome bindResource(const Element &iq, const Jid &account);
+
+// True for <iq type='set'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></iq>.
+bool isBindRequest(const Element &stanza);
+// True for the RFC 3921 <session/> IQ, which only needs an empty result.
+bool isSessionRequest(const Element &stanza);
+Element iqResult(const Element &request);
+// An IQ error of that type ("cancel", "modify"…) and RFC 6120 §8.3.3 condition.
+Element iqError(const Element &request, const QString &type, const QString &condition);
+
+} // namespace xbnc

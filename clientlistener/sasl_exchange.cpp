@@ -1,0 +1,139 @@
+#include "sasl_exchange.h"
+
+#include "jid.h"
+#include "sasl_server.h"
+#include "stream_namespaces.h"
+
+#include <QLoggingCategory>
+
+Q_LOGGING_CATEGORY(lcSasl, "xbnc.downstream.sasl")
+
+namespace xbnc {
+
+namespace {
+
+Element saslElement(const QString &name, const QByteArray &data = {})
+{
+    Element element(name, ns::sasl.toString());
+    if (!data.isEmpty())
+        element.setText(QString::fromLatin1(data.toBase64()));
+    return element;
+}
+
+Element saslFailure(const QString &condition)
+{
+    Element failure(QStringLiteral("failure"), ns::sasl.toString());
+    failure.addChild(Element(condition, ns::sasl.toString()));
+    return failure;
+}
+
+// The authzid the client asked for, from the first message of PLAIN ("authzid\0authcid\0pw")
+// or SCRAM (GS2 header "n,a=authzid,"); empty when none.
+QString requestedAuthzid(const QString &mechanism, const QByteArray &initialResponse)
+{
+    if (mechanism == u"PLAIN") {
+        const qsizetype nul = initialResponse.indexOf('\0');
+        return nul <= 0 ? QString() : QString::fromUtf8(initialResponse.left(nul));
+    }
+    if (mechanism.startsWith(u"SCRAM-")) {
+        const QList<QByteArray> fields = initialResponse.split(',');
+        if (fields.size() > 1 && fields.at(1).startsWith("a=")) {
+            QByteArray name = fields.at(1).mid(2);
+            name.replace("=2C", ",").replace("=3D", "=");
+            return QString::fromUtf8(name);
+        }
+    }
+    return {};
+}
+
+} // namespace
+
+SaslExchange::SaslExchange(const SaslCredentials &credentials, QString domain, int maxFailures)
+    : credentials_(credentials), domain_(std::move(domain)), maxFailures_(maxFailures)
+{
+}
+
+SaslExchange::~SaslExchange() = default;
+
+SaslExchange::Reply SaslExchange::handle(const Element &element, bool encrypted, bool tlsRequired)
+{
+    if (element.name() == u"auth")
+        return start(element, encrypted, tlsRequired);
+    if (element.name() == u"response" && server_)
+        return respond(element);
+    if (element.name() == u"abort") {
+        server_.reset();
+        return {saslFailure(QStringLiteral("aborted")), State::Failed};
+    }
+    return failure(QStringLiteral("malformed-request"));
+}
+
+SaslExchange::Reply SaslExchange::start(const Element &auth, bool encrypted, bool tlsRequired)
+{
+    if (tlsRequired && !encrypted)
+        return failure(QStringLiteral("encryption-required"));
+    const QString mechanism = auth.attribute(u"mechanism");
+    const QString text = auth.text().trimmed();
+    const auto decoded = QByteArray::fromBase64Encoding(
+        text == u"=" ? QByteArray() : text.toLatin1(), QByteArray::AbortOnBase64DecodingErrors);
+    if (!decoded)
+        return failure(QStringLiteral("incorrect-encoding"));
+    if (!authzidAllowed(mechanism, *decoded))
+        return failure(QStringLiteral("invalid-authzid"));
+
+    server_ = std::make_unique<SaslServer>(credentials_);
+    const SaslServer::Result result = server_->start(mechanism, *decoded, encrypted);
+    qCDebug(lcSasl) << "auth with" << mechanism;
+    return finish(int(result.outcome), result.data, result.failureCondition);
+}
+
+SaslExchange::Reply SaslExchange::respond(const Element &response)
+{
+    const QString text = response.text().trimmed();
+    const auto decoded = QByteArray::fromBase64Encoding(
+        text == u"=" ? QByteArray() : text.toLatin1(), QByteArray::AbortOnBase64DecodingErrors);
+    if (!decoded)
+        return failure(QStringLiteral("incorrect-encoding"));
+    const SaslServer::Result result = server_->step(*decoded);
+    return finish(int(result.outcome), result.data, result.failureCondition);
+}
+
+SaslExchange::Reply SaslExchange::finish(int outcome, const QByteArray &data,
+                                         const QString &failureCondition)
+{
+    switch (SaslServer::Outcome(outcome)) {
+    case SaslServer::Outcome::Challenge:
+        return {saslElement(QStringLiteral("challenge"), data), State::InProgress};
+    case SaslServer::Outcome::Success:
+        // The credentials only know one user, but make the account rule explicit here.
+        if (server_->authenticatedUser().compare(credentials_.username(), Qt::CaseInsensitive) != 0)
+            return failure(QStringLiteral("not-authorized"));
+        server_.reset();
+        qCInfo(lcSasl) << "authenticated";
+        return {saslElement(QStringLiteral("success"), data), State::Succeeded};
+    case SaslServer::Outcome::Failure:
+        break;
+    }
+    return failure(failureCondition.isEmpty() ? QStringLiteral("not-authorized")
+                                              : failureCondition);
+}
+
+SaslExchange::Reply SaslExchange::failure(const QString &condition)
+{
+    server_.reset();
+    ++failures_;
+    qCInfo(lcSasl) << "authentication failed:" << condition << "attempt" << failures_;
+    return {saslFailure(condition),
+            failures_ >= maxFailures_ ? State::TooManyFailures : State::Failed};
+}
+
+bool SaslExchange::authzidAllowed(const QString &mechanism, const QByteArray &initialResponse) const
+{
+    const QString authzid = requestedAuthzid(mechanism, initialResponse);
+    if (authzid.isEmpty())
+        return true;
+    const Jid jid(authzid);
+    return jid.isBare() && jid == Jid(credentials_.username(), domain_);
+}
+
+} // namespace xbnc

@@ -1,0 +1,51 @@
+#pragma once
+
+#include "element.h"
+
+#include <memory>
+
+namespace xbnc {
+
+class SaslCredentials;
+class SaslServer;
+
+// The SASL part of stream negotiation (RFC 6120 §6.4) for one connection: turns <auth/>,
+// <response/> and <abort/> into <challenge/>, <success/> or <failure/>, counts failed attempts
+// and keeps the login to the account (authcid = username, authzid empty or the bare JID).
+class SaslExchange
+{
+public:
+    enum class State
+    {
+        InProgress,
+        Succeeded,
+        Failed,
+        TooManyFailures
+    };
+    struct Reply
+    {
+        Element element; // what to send back
+        State state;
+    };
+
+    SaslExchange(const SaslCredentials &credentials, QString domain, int maxFailures = 3);
+    ~SaslExchange();
+
+    // element is a top-level element in the SASL namespace.
+    Reply handle(const Element &element, bool encrypted, bool tlsRequired);
+
+private:
+    Reply start(const Element &auth, bool encrypted, bool tlsRequired);
+    Reply respond(const Element &response);
+    Reply failure(const QString &condition);
+    Reply finish(int outcome, const QByteArray &data, const QString &failureCondition);
+    bool authzidAllowed(const QString &mechanism, const QByteArray &initialResponse) const;
+
+    const SaslCredentials &credentials_;
+    QString domain_;
+    int maxFailures_;
+    int failures_ = 0;
+    std::unique_ptr<SaslServer> server_; // the attempt in progress
+};
+
+} // namespace xbnc

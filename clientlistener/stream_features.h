@@ -1,0 +1,20 @@
+#pragma once
+
+#include "element.h"
+
+#include <QStringList>
+
+namespace xbnc {
+
+// The <stream:features/> a client sees at each restart of the stream (RFC 6120 §4.3.2).
+struct FeatureOffer
+{
+    bool offerStartTls = false;
+    bool tlsRequired = false;
+    QStringList mechanisms; // empty: no SASL offered at this stage
+    bool offerBind = false;
+};
+
+Element streamFeatures(const FeatureOffer &offer);
+
+} // namespace xbnc

@@ -1,0 +1,17 @@
+#pragma once
+
+#include <QStringView>
+
+namespace xbnc::ns {
+
+// Namespaces of stream negotiation (RFC 6120) as the downstream speaks them.
+inline constexpr QStringView client = u"jabber:client";
+inline constexpr QStringView streams = u"http://etherx.jabber.org/streams";
+inline constexpr QStringView streamErrors = u"urn:ietf:params:xml:ns:xmpp-streams";
+inline constexpr QStringView stanzaErrors = u"urn:ietf:params:xml:ns:xmpp-stanzas";
+inline constexpr QStringView tls = u"urn:ietf:params:xml:ns:xmpp-tls";
+inline constexpr QStringView sasl = u"urn:ietf:params:xml:ns:xmpp-sasl";
+inline constexpr QStringView bind = u"urn:ietf:params:xml:ns:xmpp-bind";
+inline constexpr QStringView session = u"urn:ietf:params:xml:ns:xmpp-session";
+
+} // namespace xbnc::ns

@@ -1,0 +1,81 @@
+#pragma once
+
+#include "element.h"
+#include "utf8_validator.h"
+#include "xml_tree_builder.h"
+
+#include <QByteArray>
+#include <QXmlStreamReader>
+
+#include <memory>
+
+namespace xbnc {
+
+// Incremental parser of one client-to-server XML stream (RFC 6120 §4): feed it whatever the
+// socket delivered, then call next() until it answers NeedMoreData. Each top-level child of the
+// stream comes out as a whole Element. The limits protect the process from one client.
+class XmlStreamParser
+{
+public:
+    struct Limits
+    {
+        qsizetype maxStanzaBytes = 256 * 1024;
+        int maxDepth = 64; // the stanza itself is depth 1
+    };
+
+    struct Event
+    {
+        enum class Kind
+        {
+            NeedMoreData,
+            StreamOpen,
+            Stanza,
+            StreamClose,
+            Error
+        };
+        Kind kind = Kind::NeedMoreData;
+        // StreamOpen: the stream header (attributes only). Stanza: the stanza.
+        Element element;
+        // Error: an RFC 6120 §4.9.3 condition, e.g. "not-well-formed", "policy-violation".
+        QString errorCondition;
+        QString errorText; // for the log only
+    };
+
+    explicit XmlStreamParser(Limits limits);
+    ~XmlStreamParser();
+
+    void feed(QByteArrayView data);
+    Event next();
+
+    // A new stream begins on the same connection (after STARTTLS or SASL success).
+    // keepUnread: bytes fed but not yet parsed belong to the new stream (a pipelining client);
+    // false drops them.
+    void restart(bool keepUnread);
+
+    bool hasFailed() const { return failed_; }
+
+private:
+    Event fail(QString condition, QString text);
+    // Absolute byte offset of a character offset of the reader; forgets the bytes before it.
+    qint64 byteOffsetAt(qint64 characterOffset);
+    Event readStreamHeader();
+
+    Limits limits_;
+    std::unique_ptr<QXmlStreamReader> reader_;
+    XmlTreeBuilder builder_;
+    Utf8Validator utf8_;
+    // Bytes fed to the current reader from byte offset windowStart_ (= character offset
+    // windowStartChar_) on: kept so that character offsets can be mapped back to bytes.
+    QByteArray window_;
+    qint64 windowStart_ = 0;
+    qint64 windowStartChar_ = 0;
+    qint64 totalFed_ = 0;
+    qint64 stanzaStart_ = 0;      // byte offset where the current stanza began
+    qint64 lastTokenEndChar_ = 0; // character offset after the previous token
+    bool streamOpen_ = false;
+    bool streamClosed_ = false;
+    bool failed_ = false;
+    Event error_;
+};
+
+} // namespace xbnc

@@ -1,0 +1,62 @@
+// Fan-out through the hub: N messages from upstream to S sessions, each delivered stanza
+// serialised as Downstream::send would. Run as a whole process and time it from outside, e.g.
+//   /usr/bin/time -v build/tests/bench/bench_fanout 100000 10
+// It prints the stanza count it delivered so a run that did nothing is visible.
+#include "account.h"
+
+#include <QCoreApplication>
+
+#include <cstdio>
+
+using namespace xbnc;
+
+namespace {
+
+class SerialisingOutput : public Account::Output
+{
+public:
+    qint64 bytes = 0;
+    qint64 stanzas = 0;
+    void toUpstream(const Element &) override {}
+    void toSession(SessionId, const Element &stanza) override
+    {
+        out_.clear();
+        stanza.appendXml(out_);
+        bytes += out_.size();
+        ++stanzas;
+    }
+    void closeSession(SessionId, Downstream::StreamError) override {}
+
+private:
+    QByteArray out_;
+};
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    QCoreApplication app(argc, argv);
+    const int messages = argc > 1 ? std::atoi(argv[1]) : 100000;
+    const int sessions = argc > 2 ? std::atoi(argv[2]) : 10;
+
+    SerialisingOutput output;
+    Account account(Jid(u"alice@example.org"), output);
+    account.upstreamOnline(Jid(u"alice@example.org/xbnc"));
+    for (int s = 1; s <= sessions; ++s)
+        account.sessionBound(SessionId(s), QStringLiteral("device%1").arg(s));
+
+    // A typical chat message: body, origin-id, stanza-id, a chat state and a receipt request.
+    const QByteArray wire =
+        "<message from='bob@example.org/phone' to='alice@example.org/xbnc' type='chat' "
+        "id='a1b2c3d4'><body>Are we still on for lunch tomorrow at noon?</body>"
+        "<origin-id xmlns='urn:xmpp:sid:0' id='9f8e7d6c-5b4a-3c2d-1e0f'/>"
+        "<stanza-id xmlns='urn:xmpp:sid:0' by='alice@example.org' id='Zx81kq2LmN'/>"
+        "<active xmlns='http://jabber.org/protocol/chatstates'/>"
+        "<request xmlns='urn:xmpp:receipts'/></message>";
+    for (int i = 0; i < messages; ++i)
+        account.fromUpstream(Element::fromXml(wire)); // parse once per message, as upstream does
+    std::printf("%lld stanzas, %lld bytes delivered to %d sessions\n",
+                static_cast<long long>(output.stanzas), static_cast<long long>(output.bytes),
+                sessions);
+    return output.stanzas == qint64(messages) * sessions ? 0 : 1;
+}

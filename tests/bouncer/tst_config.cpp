@@ -1,0 +1,132 @@
+#include "config.h"
+
+#include <QTest>
+
+using namespace xbnc;
+
+namespace {
+const QByteArray minimal = "[upstream]\njid=alice@example.org\npassword=secret\n";
+}
+
+class TestConfig : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void defaults()
+    {
+        const auto parsed = parseConfig(minimal);
+        QVERIFY(std::holds_alternative<Config>(parsed));
+        const Config &c = std::get<Config>(parsed);
+        QCOMPARE(c.upstream.jid, u"alice@example.org");
+        QCOMPARE(c.upstream.port, 5222);
+        QCOMPARE(c.upstream.resource, u"xbnc");
+        QCOMPARE(c.listener.address, QHostAddress(QHostAddress::LocalHost));
+        QCOMPARE(c.listener.port, 5222);
+        QCOMPARE(c.listener.directTlsPort, -1);
+        QCOMPARE(c.listener.username, u"alice");
+        QCOMPARE(c.listener.domain, u"example.org");
+        QCOMPARE(c.listener.password, u"secret"); // the upstream password by default
+        QCOMPARE(c.listener.maxStanzaBytes, 256 * 1024);
+        QVERIFY(c.listener.requireTls);
+        QVERIFY(c.dataDir.endsWith(u"/xbnc"));
+    }
+
+    void everyKey()
+    {
+        const QByteArray text = "; a comment\n"
+                                "[upstream]\n"
+                                "jid = Alice@Example.org\n"
+                                "password = se;cret  ; the semicolon inside stays\n"
+                                "server = xmpp.example.org   ; optional host override\n"
+                                "port = 5223\n"
+                                "resource = bnc\n"
+                                "direct_tls = true\n"
+                                "[listener]\n"
+                                "address = ::1\n"
+                                "port = 0\n"
+                                "direct_tls_port = 5224\n"
+                                "password = \"local ; pw\"\n"
+                                "require_tls = false\n"
+                                "max_stanza_size = 65536\n"
+                                "[presence]\n"
+                                "idle_show = xa\n"
+                                "idle_status = on the bouncer\n"
+                                "idle_priority = -5\n"
+                                "[storage]\n"
+                                "data_dir = /tmp/xbnc-test\n";
+        const auto parsed = parseConfig(text);
+        if (auto *e = std::get_if<ConfigError>(&parsed))
+            QFAIL(qPrintable(e->message));
+        const Config &c = std::get<Config>(parsed);
+        QCOMPARE(c.upstream.jid, u"alice@example.org");
+        QCOMPARE(c.upstream.password, u"se;cret");
+        QCOMPARE(c.upstream.server, u"xmpp.example.org");
+        QCOMPARE(c.upstream.port, 5223);
+        QCOMPARE(c.upstream.resource, u"bnc");
+        QVERIFY(c.upstream.directTls);
+        QCOMPARE(c.listener.address, QHostAddress(QHostAddress::LocalHostIPv6));
+        QCOMPARE(c.listener.port, 0);
+        QCOMPARE(c.listener.directTlsPort, 5224);
+        QCOMPARE(c.listener.password, u"local ; pw");
+        QVERIFY(!c.listener.requireTls);
+        QCOMPARE(c.listener.maxStanzaBytes, 65536);
+        QCOMPARE(c.idle.show, u"xa");
+        QCOMPARE(c.idle.status, u"on the bouncer");
+        QCOMPARE(c.idle.priority, -5);
+        QCOMPARE(c.dataDir, u"/tmp/xbnc-test");
+        QCOMPARE(c.listener.dataDir, u"/tmp/xbnc-test");
+    }
+
+    void errors_data()
+    {
+        QTest::addColumn<QByteArray>("text");
+        QTest::addColumn<QString>("message");
+        QTest::newRow("no jid") << QByteArray("[upstream]\npassword=x\n")
+                                << "[upstream] jid: missing";
+        QTest::newRow("no password") << QByteArray("[upstream]\njid=a@b\n")
+                                     << "[upstream] password: missing";
+        QTest::newRow("bad jid") << QByteArray("[upstream]\njid=example.org\npassword=x\n")
+                                 << "[upstream] jid: not a bare JID like alice@example.org: "
+                                    "\"example.org\"";
+        QTest::newRow("bad port") << minimal + "port=70000\n"
+                                  << "[upstream] port: not a port number: \"70000\"";
+        QTest::newRow("unknown key") << minimal + "pasword=typo\n" << "[upstream] pasword: unknown key";
+        QTest::newRow("unknown section") << minimal + "[upstrem]\n"
+                                         << "line 4: unknown section [upstrem]";
+        QTest::newRow("no section") << QByteArray("jid=a@b\n")
+                                    << "line 1: jid is outside any section";
+        QTest::newRow("no equals") << minimal + "[listener]\nport\n"
+                                   << "line 5: expected key=value";
+        QTest::newRow("bad address") << minimal + "[listener]\naddress=localhost\n"
+                                     << "[listener] address: not an IP address: \"localhost\"";
+        QTest::newRow("bad bool") << minimal + "[listener]\nrequire_tls=maybe\n"
+                                  << "[listener] require_tls: not true or false: \"maybe\"";
+        QTest::newRow("plaintext off loopback")
+            << minimal + "[listener]\naddress=0.0.0.0\nrequire_tls=false\n"
+            << "[listener] require_tls: may only be false when address is a loopback address";
+        QTest::newRow("cert without key") << minimal + "[listener]\ncert=/etc/hostname\n"
+                                          << "[listener] cert: cert and key go together";
+        QTest::newRow("missing ca file") << minimal + "ca_file=/nonexistent/ca.pem\n"
+                                         << "[upstream] ca_file: no such file: /nonexistent/ca.pem";
+        QTest::newRow("bad show") << minimal + "[presence]\nidle_show=busy\n"
+                                  << "[presence] idle_show: must be empty, away, xa, dnd or chat";
+    }
+    void errors()
+    {
+        QFETCH(QByteArray, text);
+        QFETCH(QString, message);
+        const auto parsed = parseConfig(text);
+        QVERIFY(std::holds_alternative<ConfigError>(parsed));
+        QCOMPARE(std::get<ConfigError>(parsed).message, message);
+    }
+
+    void passwordNeverInErrors()
+    {
+        const auto parsed = parseConfig("[upstream]\npassword=hunter2\njid=bad\n");
+        QVERIFY(std::holds_alternative<ConfigError>(parsed));
+        QVERIFY(!std::get<ConfigError>(parsed).message.contains(u"hunter2"));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestConfig)
+#include "tst_config.moc"

@@ -1,0 +1,839 @@
+#include "client_listener.h"
+#include "self_signed_certificate.h"
+#include "xml_stream_parser.h"
+
+#include <QFile>
+#include <QMessageAuthenticationCode>
+#include <QPasswordDigestor>
+#include <QPointer>
+#include <QRandomGenerator>
+#include <QRegularExpression>
+#include <QSignalSpy>
+#include <QSslCertificate>
+#include <QSslSocket>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <deque>
+
+using namespace xbnc;
+
+namespace {
+
+constexpr int kTimeoutMs = 5000;
+const QString kDomain = QStringLiteral("localhost");
+const QString kUser = QStringLiteral("alice");
+const QString kPassword = QStringLiteral("s3cret");
+const QByteArray kSaslNs = "urn:ietf:params:xml:ns:xmpp-sasl";
+
+QByteArray streamHeader(const QString &to = kDomain)
+{
+    return "<?xml version='1.0'?><stream:stream to='" + to.toUtf8() +
+           "' version='1.0' xmlns='jabber:client' "
+           "xmlns:stream='http://etherx.jabber.org/streams'>";
+}
+
+QByteArray plainAuth(const QString &user, const QString &password)
+{
+    const QByteArray message = '\0' + user.toUtf8() + '\0' + password.toUtf8();
+    return "<auth xmlns='" + kSaslNs + "' mechanism='PLAIN'>" + message.toBase64() + "</auth>";
+}
+
+// A raw XMPP client over QSslSocket: writes bytes, reads the server's stream with the same
+// parser the server uses, and reports what arrived as canonical strings.
+class TestClient : public QObject
+{
+public:
+    explicit TestClient(QString fingerprint) : fingerprint_(std::move(fingerprint))
+    {
+        parser_ = std::make_unique<XmlStreamParser>(XmlStreamParser::Limits{1 << 24, 256});
+        connect(&socket_, &QSslSocket::readyRead, this, &TestClient::read);
+        // Trust exactly the listener's certificate and nothing else.
+        connect(&socket_, &QSslSocket::sslErrors, this, [this](const QList<QSslError> &errors) {
+            const QString presented = QString::fromLatin1(
+                socket_.peerCertificate().digest(QCryptographicHash::Sha256).toHex(':').toUpper());
+            if (presented == fingerprint_)
+                socket_.ignoreSslErrors(errors);
+        });
+    }
+
+    bool connectPlain(quint16 port)
+    {
+        socket_.connectToHost(QHostAddress::LocalHost, port);
+        return QTest::qWaitFor(
+            [this] { return socket_.state() == QAbstractSocket::ConnectedState; }, kTimeoutMs);
+    }
+
+    bool connectDirectTls(quint16 port)
+    {
+        socket_.connectToHostEncrypted(QStringLiteral("127.0.0.1"), port, kDomain);
+        return QTest::qWaitFor([this] { return socket_.isEncrypted(); }, kTimeoutMs);
+    }
+
+    bool startTls()
+    {
+        parser_->restart(false);
+        socket_.startClientEncryption();
+        return QTest::qWaitFor([this] { return socket_.isEncrypted(); }, kTimeoutMs);
+    }
+
+    void send(const QByteArray &bytes) { socket_.write(bytes); }
+
+    // The next thing the server sent: "open", "close", a stanza's XML, "error <condition>" for
+    // a stream the test client could not parse, "disconnected", or "timeout".
+    QString next()
+    {
+        (void)QTest::qWaitFor(
+            [this] {
+                return !events_.empty() || socket_.state() == QAbstractSocket::UnconnectedState;
+            },
+            kTimeoutMs);
+        if (events_.empty())
+            return socket_.state() == QAbstractSocket::UnconnectedState
+                       ? QStringLiteral("disconnected")
+                       : QStringLiteral("timeout");
+        QString event = events_.front();
+        events_.pop_front();
+        return event;
+    }
+
+    // Restarts the parser for the stream the server opens after SASL success.
+    void restartStream() { parser_->restart(true); }
+
+    bool waitDisconnected()
+    {
+        return QTest::qWaitFor(
+            [this] { return socket_.state() == QAbstractSocket::UnconnectedState; }, kTimeoutMs);
+    }
+
+    Element lastHeader;
+    QSslSocket socket_;
+
+private:
+    void read()
+    {
+        parser_->feed(socket_.readAll());
+        for (;;) {
+            XmlStreamParser::Event e = parser_->next();
+            using Kind = XmlStreamParser::Event::Kind;
+            switch (e.kind) {
+            case Kind::NeedMoreData:
+                return;
+            case Kind::StreamOpen:
+                lastHeader = e.element;
+                events_.push_back(
+                    QStringLiteral("open from=%1 version=%2")
+                        .arg(e.element.attribute(u"from"), e.element.attribute(u"version")));
+                break;
+            case Kind::Stanza:
+                events_.push_back(QString::fromUtf8(e.element.toXml()));
+                // Restart right after <success/>, before later bytes reach the old stream.
+                if (e.element.name() == u"success")
+                    parser_->restart(true);
+                break;
+            case Kind::StreamClose:
+                events_.push_back(QStringLiteral("close"));
+                return;
+            case Kind::Error:
+                events_.push_back(QStringLiteral("error ") + e.errorCondition);
+                return;
+            }
+        }
+    }
+
+    QString fingerprint_;
+    std::unique_ptr<XmlStreamParser> parser_;
+    std::deque<QString> events_;
+};
+
+QString openEvent()
+{
+    return QStringLiteral("open from=localhost version=1.0");
+}
+
+QString features(const QString &inner)
+{
+    return QStringLiteral("<stream:features>") + inner + QStringLiteral("</stream:features>");
+}
+
+const QString kStartTlsRequired =
+    QStringLiteral("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'><required/></starttls>");
+const QString kStartTlsOptional =
+    QStringLiteral("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
+const QString kMechanismsTls = QStringLiteral(
+    "<mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>SCRAM-SHA-256</mechanism>"
+    "<mechanism>SCRAM-SHA-1</mechanism><mechanism>PLAIN</mechanism></mechanisms>");
+const QString kMechanismsPlain = QStringLiteral(
+    "<mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>SCRAM-SHA-256</mechanism>"
+    "<mechanism>SCRAM-SHA-1</mechanism></mechanisms>");
+const QString kBindFeatures =
+    QStringLiteral("<bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/><session "
+                   "xmlns='urn:ietf:params:xml:ns:xmpp-session'><optional/></session>");
+const QString kSuccess = QStringLiteral("<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
+
+QString saslFailure(const QString &condition)
+{
+    return QStringLiteral("<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><%1/></failure>")
+        .arg(condition);
+}
+
+QString streamError(const QString &condition, const QString &text = {})
+{
+    QString xml = QStringLiteral("<stream:error><%1 xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>")
+                      .arg(condition);
+    if (!text.isEmpty())
+        xml +=
+            QStringLiteral("<text xmlns='urn:ietf:params:xml:ns:xmpp-streams'>%1</text>").arg(text);
+    return xml + QStringLiteral("</stream:error>");
+}
+
+// SCRAM (RFC 5802) client side, written from the RFC for the test.
+class ScramClient
+{
+public:
+    explicit ScramClient(QCryptographicHash::Algorithm algorithm) : algorithm_(algorithm) {}
+
+    QByteArray first(const QString &user)
+    {
+        nonce_ = QByteArray::number(QRandomGenerator::global()->generate64(), 36);
+        clientFirstBare_ = "n=" + user.toUtf8() + ",r=" + nonce_;
+        return "n,," + clientFirstBare_;
+    }
+
+    QByteArray final(const QByteArray &serverFirst, const QString &password)
+    {
+        QByteArray nonce, salt;
+        int iterations = 0;
+        for (const QByteArray &field : serverFirst.split(',')) {
+            if (field.startsWith("r="))
+                nonce = field.mid(2);
+            else if (field.startsWith("s="))
+                salt = QByteArray::fromBase64(field.mid(2));
+            else if (field.startsWith("i="))
+                iterations = field.mid(2).toInt();
+        }
+        const int length = QCryptographicHash::hashLength(algorithm_);
+        const QByteArray salted = QPasswordDigestor::deriveKeyPbkdf2(algorithm_, password.toUtf8(),
+                                                                     salt, iterations, length);
+        const QByteArray clientKey = hmac(salted, "Client Key");
+        const QByteArray storedKey = QCryptographicHash::hash(clientKey, algorithm_);
+        const QByteArray withoutProof = "c=biws,r=" + nonce;
+        const QByteArray authMessage = clientFirstBare_ + ',' + serverFirst + ',' + withoutProof;
+        QByteArray proof = hmac(storedKey, authMessage);
+        for (int i = 0; i < proof.size(); ++i)
+            proof[i] = char(proof[i] ^ clientKey[i]);
+        expectedServerFinal_ = "v=" + hmac(hmac(salted, "Server Key"), authMessage).toBase64();
+        return withoutProof + ",p=" + proof.toBase64();
+    }
+
+    const QByteArray &expectedServerFinal() const { return expectedServerFinal_; }
+
+private:
+    QByteArray hmac(const QByteArray &key, const QByteArray &data) const
+    {
+        return QMessageAuthenticationCode::hash(data, key, algorithm_);
+    }
+
+    QCryptographicHash::Algorithm algorithm_;
+    QByteArray nonce_;
+    QByteArray clientFirstBare_;
+    QByteArray expectedServerFinal_;
+};
+
+QByteArray saslText(const QString &xml)
+{
+    return QByteArray::fromBase64(
+        Element::fromXml(xml.toUtf8(), u"jabber:client").text().toLatin1());
+}
+
+} // namespace
+
+class TestDownstream : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void init();
+    void cleanup();
+    void startTlsScramBindAndStanzas_data();
+    void startTlsScramBindAndStanzas();
+    void featuresBeforeTls_data();
+    void featuresBeforeTls();
+    void authBeforeTlsRefused_data();
+    void authBeforeTlsRefused();
+    void wrongPassword_data();
+    void wrongPassword();
+    void pipelinedDirectTls();
+    void oversizedStanzaLeavesOtherSessions();
+    void streamErrors_data();
+    void streamErrors();
+    void mechanismsStableAcrossConnections();
+    void closeWithErrorAndClientClose();
+    void generatedResource();
+    void clientThatDoesNotReadIsDropped();
+    void plainLogins_data();
+    void reloadCertificate();
+    void afterAuthentication_data();
+    void afterAuthentication();
+    void plainLogins();
+    void plaintextOnDirectTlsPort();
+
+private:
+    bool startListener(bool requireTls = true, qsizetype maxStanzaBytes = 256 * 1024);
+    // STARTTLS, PLAIN, restart, bind; leaves the client bound with that resource.
+    void logIn(TestClient &client, const QString &resource);
+
+    std::unique_ptr<QTemporaryDir> dataDir_;
+    std::unique_ptr<ClientListener> listener_;
+    std::vector<QPointer<Downstream>> bound_;
+    QList<Element> received_;
+};
+
+void TestDownstream::init()
+{
+    dataDir_ = std::make_unique<QTemporaryDir>();
+    bound_.clear();
+    received_.clear();
+}
+
+void TestDownstream::cleanup()
+{
+    listener_.reset();
+    dataDir_.reset();
+}
+
+bool TestDownstream::startListener(bool requireTls, qsizetype maxStanzaBytes)
+{
+    ListenerConfig config;
+    config.address = QHostAddress::LocalHost;
+    config.port = 0;
+    config.directTlsPort = 0;
+    config.dataDir = dataDir_->path();
+    config.username = kUser;
+    config.domain = kDomain;
+    config.password = kPassword;
+    config.requireTls = requireTls;
+    config.maxStanzaBytes = maxStanzaBytes;
+    listener_ = std::make_unique<ClientListener>(config);
+    connect(listener_.get(), &ClientListener::sessionBound, this, [this](Downstream *session) {
+        bound_.emplace_back(session);
+        connect(session, &Downstream::stanzaReceived, this,
+                [this](const Element &stanza) { received_ << stanza; });
+    });
+    QString error;
+    const bool ok = listener_->listen(&error);
+    if (!ok)
+        qWarning() << error;
+    return ok && listener_->port() != 0 && listener_->directTlsPort() != 0;
+}
+
+void TestDownstream::logIn(TestClient &client, const QString &resource)
+{
+    QVERIFY(client.connectPlain(listener_->port()));
+    client.send(streamHeader());
+    QCOMPARE(client.next(), openEvent());
+    QCOMPARE(client.next(), features(kStartTlsRequired));
+    client.send("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
+    QCOMPARE(client.next(), QStringLiteral("<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"));
+    QVERIFY(client.startTls());
+    client.send(streamHeader());
+    QCOMPARE(client.next(), openEvent());
+    QCOMPARE(client.next(), features(kMechanismsTls));
+    client.send(plainAuth(kUser, kPassword));
+    QCOMPARE(client.next(), kSuccess);
+    client.send(streamHeader());
+    QCOMPARE(client.next(), openEvent());
+    QCOMPARE(client.next(), features(kBindFeatures));
+    client.send("<iq type='set' id='b1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>" +
+                resource.toUtf8() + "</resource></bind></iq>");
+    QCOMPARE(client.next(), QStringLiteral("<iq type='result' id='b1'><bind "
+                                           "xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>"
+                                           "alice@localhost/%1</jid></bind></iq>")
+                                .arg(resource));
+}
+
+void TestDownstream::startTlsScramBindAndStanzas_data()
+{
+    QTest::addColumn<QString>("mechanism");
+    QTest::addColumn<int>("algorithm");
+    QTest::newRow("SCRAM-SHA-256") << "SCRAM-SHA-256" << int(QCryptographicHash::Sha256);
+    QTest::newRow("SCRAM-SHA-1") << "SCRAM-SHA-1" << int(QCryptographicHash::Sha1);
+}
+
+void TestDownstream::startTlsScramBindAndStanzas()
+{
+    QFETCH(QString, mechanism);
+    QFETCH(int, algorithm);
+    QVERIFY(startListener());
+    TestClient client(listener_->certificateFingerprint());
+    QVERIFY(client.connectPlain(listener_->port()));
+    client.send(streamHeader());
+    QCOMPARE(client.next(), openEvent());
+    QVERIFY(!client.lastHeader.attribute(u"id").isEmpty());
+    QCOMPARE(client.next(), features(kStartTlsRequired));
+    client.send("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
+    QCOMPARE(client.next(), QStringLiteral("<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"));
+    QVERIFY(client.startTls());
+    client.send(streamHeader());
+    QCOMPARE(client.next(), openEvent());
+    QCOMPARE(client.next(), features(kMechanismsTls));
+
+    ScramClient scram{QCryptographicHash::Algorithm(algorithm)};
+    client.send("<auth xmlns='" + kSaslNs + "' mechanism='" + mechanism.toLatin1() + "'>" +
+                scram.first(kUser).toBase64() + "</auth>");
+    const QString challenge = client.next();
+    QVERIFY2(challenge.startsWith(u"<challenge xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>"),
+             qPrintable(challenge));
+    client.send("<response xmlns='" + kSaslNs + "'>" +
+                scram.final(saslText(challenge), kPassword).toBase64() + "</response>");
+    const QString success = client.next();
+    QVERIFY2(success.startsWith(u"<success "), qPrintable(success));
+    QCOMPARE(saslText(success), scram.expectedServerFinal());
+
+    client.send(streamHeader());
+    QCOMPARE(client.next(), openEvent());
+    QCOMPARE(client.next(), features(kBindFeatures));
+    QVERIFY(bound_.empty());
+    client.send("<iq type='set' id='b1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>"
+                "<resource>phone</resource></bind></iq>");
+    QCOMPARE(client.next(), QStringLiteral("<iq type='result' id='b1'><bind "
+                                           "xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>"
+                                           "alice@localhost/phone</jid></bind></iq>"));
+    QCOMPARE(bound_.size(), 1u);
+    Downstream *session = bound_.front();
+    QVERIFY(session->isBound());
+    QVERIFY(session->isEncrypted());
+    QCOMPARE(session->resource(), QStringLiteral("phone"));
+    QCOMPARE(session->jid().toString(), QStringLiteral("alice@localhost/phone"));
+
+    // The legacy session IQ is answered and never reaches the hub.
+    client.send("<iq type='set' id='s1'><session "
+                "xmlns='urn:ietf:params:xml:ns:xmpp-session'/></iq>");
+    QCOMPARE(client.next(), QStringLiteral("<iq type='result' id='s1'/>"));
+    client.send("<message to='bob@example.org' id='m1'><body>hi \xF0\x9F\x98\x80</body>"
+                "<x xmlns='urn:example'/></message>");
+    QTRY_COMPARE_WITH_TIMEOUT(received_.size(), 1, kTimeoutMs);
+    QCOMPARE(received_.at(0).toXml(),
+             QByteArray("<message to='bob@example.org' id='m1' from='alice@localhost/phone'>"
+                        "<body>hi \xF0\x9F\x98\x80</body><x xmlns='urn:example'/></message>"));
+
+    Element reply = Element::fromXml("<message from='bob@example.org' to='alice@localhost/phone'>"
+                                     "<body>yo</body></message>");
+    session->send(reply);
+    QCOMPARE(client.next(), QString::fromUtf8(reply.toXml()));
+    session->sendSerialized("<presence from='bob@example.org'/>");
+    QCOMPARE(client.next(), QStringLiteral("<presence from='bob@example.org'/>"));
+}
+
+void TestDownstream::featuresBeforeTls_data()
+{
+    QTest::addColumn<bool>("requireTls");
+    QTest::addColumn<QString>("expected");
+    QTest::newRow("TLS required") << true << features(kStartTlsRequired);
+    // Loopback with requireTls off: TLS optional, SCRAM in clear, PLAIN never.
+    QTest::newRow("TLS optional on loopback")
+        << false << features(kStartTlsOptional + kMechanismsPlain);
+}
+
+void TestDownstream::featuresBeforeTls()
+{
+    QFETCH(bool, requireTls);
+    QFETCH(QString, expected);
+    QVERIFY(startListener(requireTls));
+    TestClient client(listener_->certificateFingerprint());
+    QVERIFY(client.connectPlain(listener_->port()));
+    client.send(streamHeader());
+    QCOMPARE(client.next(), openEvent());
+    QCOMPARE(client.next(), expected);
+}
+
+void TestDownstream::authBeforeTlsRefused_data()
+{
+    QTest::addColumn<bool>("requireTls");
+    QTest::addColumn<QString>("expected");
+    QTest::newRow("TLS required") << true << saslFailure(QStringLiteral("encryption-required"));
+    QTest::newRow("TLS optional") << false << saslFailure(QStringLiteral("encryption-required"));
+}
+
+void TestDownstream::authBeforeTlsRefused()
+{
+    QFETCH(bool, requireTls);
+    QFETCH(QString, expected);
+    QVERIFY(startListener(requireTls));
+    TestClient client(listener_->certificateFingerprint());
+    QVERIFY(client.connectPlain(listener_->port()));
+    client.send(streamHeader());
+    QCOMPARE(client.next(), openEvent());
+    client.next(); // features
+    client.send(plainAuth(kUser, kPassword));
+    QCOMPARE(client.next(), expected);
+    QVERIFY(bound_.empty());
+}
+
+void TestDownstream::wrongPassword_data()
+{
+    QTest::addColumn<int>("failures");
+    QTest::addColumn<bool>("closed");
+    QTest::newRow("one failure, then success") << 1 << false;
+    QTest::newRow("two failures, then success") << 2 << false;
+    QTest::newRow("three failures close the stream") << 3 << true;
+}
+
+void TestDownstream::wrongPassword()
+{
+    QFETCH(int, failures);
+    QFETCH(bool, closed);
+    QVERIFY(startListener());
+    TestClient client(listener_->certificateFingerprint());
+    QVERIFY(client.connectDirectTls(listener_->directTlsPort()));
+    client.send(streamHeader());
+    QCOMPARE(client.next(), openEvent());
+    QCOMPARE(client.next(), features(kMechanismsTls));
+    for (int i = 0; i < failures; ++i) {
+        client.send(plainAuth(kUser, QStringLiteral("wrong")));
+        QCOMPARE(client.next(), saslFailure(QStringLiteral("not-authorized")));
+    }
+    if (closed) {
+        QCOMPARE(client.next(), QStringLiteral("close"));
+        QVERIFY(client.waitDisconnected());
+        return;
+    }
+    client.send(plainAuth(kUser, kPassword));
+    QCOMPARE(client.next(), kSuccess);
+}
+
+void TestDownstream::pipelinedDirectTls()
+{
+    QVERIFY(startListener());
+    TestClient client(listener_->certificateFingerprint());
+    QVERIFY(client.connectDirectTls(listener_->directTlsPort()));
+    // Monal: header and <auth/> in one packet; then the next header with the bind request.
+    client.send(streamHeader() + plainAuth(kUser, kPassword));
+    QCOMPARE(client.next(), openEvent());
+    QCOMPARE(client.next(), features(kMechanismsTls));
+    QCOMPARE(client.next(), kSuccess);
+    client.send(streamHeader() + "<iq type='set' id='b'><bind "
+                                 "xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></iq>");
+    QCOMPARE(client.next(), openEvent());
+    QCOMPARE(client.next(), features(kBindFeatures));
+    const QString result = client.next();
+    QVERIFY2(result.contains(u"<jid>alice@localhost/xbnc-"), qPrintable(result));
+    QCOMPARE(bound_.size(), 1u);
+}
+
+void TestDownstream::oversizedStanzaLeavesOtherSessions()
+{
+    QVERIFY(startListener(true, 4096));
+    TestClient phone(listener_->certificateFingerprint());
+    TestClient laptop(listener_->certificateFingerprint());
+    logIn(phone, QStringLiteral("phone"));
+    if (QTest::currentTestFailed())
+        return;
+    logIn(laptop, QStringLiteral("laptop"));
+    if (QTest::currentTestFailed())
+        return;
+
+    phone.send("<message><body>" + QByteArray(5000, 'x') + "</body></message>");
+    QCOMPARE(phone.next(),
+             streamError(QStringLiteral("policy-violation"), QStringLiteral("stanza too large")));
+    QCOMPARE(phone.next(), QStringLiteral("close"));
+    QVERIFY(phone.waitDisconnected());
+    QTRY_VERIFY_WITH_TIMEOUT(!bound_.at(0), kTimeoutMs); // deleted once closed
+
+    laptop.send("<message to='bob@example.org'><body>still here</body></message>");
+    QTRY_COMPARE_WITH_TIMEOUT(received_.size(), 1, kTimeoutMs);
+    QCOMPARE(received_.at(0).attribute(u"from"), QStringLiteral("alice@localhost/laptop"));
+}
+
+void TestDownstream::streamErrors_data()
+{
+    QTest::addColumn<QByteArray>("header");
+    QTest::addColumn<QByteArray>("then");
+    QTest::addColumn<QString>("condition");
+    QTest::newRow("malformed before auth")
+        << streamHeader() << QByteArray("<message><body></message>") << "not-well-formed";
+    QTest::newRow("wrong domain") << streamHeader(QStringLiteral("example.org")) << QByteArray()
+                                  << "host-unknown";
+    QTest::newRow("stanza before auth")
+        << streamHeader() << QByteArray("<message to='x@y'><body>hi</body></message>")
+        << "not-authorized";
+    QTest::newRow("comment") << streamHeader() << QByteArray("<!-- x -->") << "restricted-xml";
+    QTest::newRow("old version") << QByteArray(
+                                        "<stream:stream to='localhost' xmlns='jabber:client' "
+                                        "xmlns:stream='http://etherx.jabber.org/streams'>")
+                                 << QByteArray() << "unsupported-version";
+}
+
+void TestDownstream::streamErrors()
+{
+    QFETCH(QByteArray, header);
+    QFETCH(QByteArray, then);
+    QFETCH(QString, condition);
+    QVERIFY(startListener());
+    TestClient client(listener_->certificateFingerprint());
+    QVERIFY(client.connectDirectTls(listener_->directTlsPort()));
+    client.send(header);
+    QCOMPARE(client.next(), openEvent());
+    if (!then.isEmpty()) {
+        QCOMPARE(client.next(), features(kMechanismsTls));
+        client.send(then);
+    }
+    const QString error = client.next();
+    QVERIFY2(error.startsWith(streamError(condition).chopped(17)), qPrintable(error));
+    QCOMPARE(client.next(), QStringLiteral("close"));
+    QVERIFY(client.waitDisconnected());
+}
+
+void TestDownstream::mechanismsStableAcrossConnections()
+{
+    QVERIFY(startListener());
+    QStringList offers;
+    for (int i = 0; i < 3; ++i) {
+        TestClient client(listener_->certificateFingerprint());
+        QVERIFY(client.connectDirectTls(listener_->directTlsPort()));
+        client.send(streamHeader());
+        QCOMPARE(client.next(), openEvent());
+        offers << client.next();
+    }
+    QCOMPARE(offers, QStringList(3, features(kMechanismsTls)));
+}
+
+void TestDownstream::closeWithErrorAndClientClose()
+{
+    QVERIFY(startListener());
+    TestClient first(listener_->certificateFingerprint());
+    TestClient second(listener_->certificateFingerprint());
+    logIn(first, QStringLiteral("a"));
+    if (QTest::currentTestFailed())
+        return;
+    logIn(second, QStringLiteral("b"));
+    if (QTest::currentTestFailed())
+        return;
+    QCOMPARE(bound_.size(), 2u);
+    QSignalSpy firstClosed(bound_.at(0).data(), &Downstream::closed);
+    QSignalSpy secondClosed(bound_.at(1).data(), &Downstream::closed);
+
+    // What the hub does to an older session with the same resource.
+    bound_.at(0)->closeWithError(Downstream::StreamError::Conflict);
+    QCOMPARE(firstClosed.size(), 0); // never inside the hub's own call
+    QCOMPARE(first.next(), streamError(QStringLiteral("conflict")));
+    QCOMPARE(first.next(), QStringLiteral("close"));
+    QTRY_COMPARE_WITH_TIMEOUT(firstClosed.size(), 1, kTimeoutMs);
+
+    // A client's </stream:stream> gets ours back.
+    second.send("</stream:stream>");
+    QCOMPARE(second.next(), QStringLiteral("close"));
+    QVERIFY(second.waitDisconnected());
+    QTRY_COMPARE_WITH_TIMEOUT(secondClosed.size(), 1, kTimeoutMs);
+}
+
+void TestDownstream::generatedResource()
+{
+    QVERIFY(startListener());
+    TestClient client(listener_->certificateFingerprint());
+    QVERIFY(client.connectDirectTls(listener_->directTlsPort()));
+    client.send(streamHeader() + plainAuth(kUser, kPassword));
+    QCOMPARE(client.next(), openEvent());
+    client.next();
+    QCOMPARE(client.next(), kSuccess);
+    client.send(streamHeader() +
+                "<iq type='set' id='b'><bind "
+                "xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource/></bind></iq>");
+    client.next();
+    client.next();
+    const Element result = Element::fromXml(client.next().toUtf8());
+    const QString jid = result.firstChild(u"bind")->firstChild(u"jid")->text();
+    QVERIFY2(QRegularExpression(QStringLiteral("^alice@localhost/xbnc-[0-9a-f]{8}$"))
+                 .match(jid)
+                 .hasMatch(),
+             qPrintable(jid));
+    QCOMPARE(bound_.at(0)->jid().toString(), jid);
+}
+
+void TestDownstream::clientThatDoesNotReadIsDropped()
+{
+    QVERIFY(startListener());
+    TestClient client(listener_->certificateFingerprint());
+    logIn(client, QStringLiteral("phone"));
+    if (QTest::currentTestFailed())
+        return;
+    QPointer<Downstream> session = bound_.at(0);
+    QSignalSpy closed(session.data(), &Downstream::closed);
+    const QByteArray chunk = "<message><body>" + QByteArray(1 << 20, 'x') + "</body></message>";
+    // No event loop between the writes: nothing drains, so the queue passes the 8 MiB bound.
+    for (int i = 0; i < 7; ++i)
+        session->sendSerialized(chunk);
+    QCOMPARE(session->isBound(), true);
+    session->sendSerialized(chunk);
+    session->sendSerialized(chunk);
+    QCOMPARE(session->isBound(), false);
+    QCOMPARE(closed.size(), 0);
+    QTRY_COMPARE_WITH_TIMEOUT(closed.size(), 1, kTimeoutMs);
+    QVERIFY(client.waitDisconnected());
+}
+
+void TestDownstream::plainLogins_data()
+{
+    QTest::addColumn<QByteArray>("message");
+    QTest::addColumn<QString>("expected");
+    const auto plain = [](const char *authzid, const char *user, const QString &password) {
+        return QByteArray(authzid) + '\0' + user + '\0' + password.toUtf8();
+    };
+    QTest::newRow("no authzid") << plain("", "alice", kPassword) << kSuccess;
+    QTest::newRow("username case") << plain("", "Alice", kPassword) << kSuccess;
+    QTest::newRow("authzid is the bare JID")
+        << plain("alice@localhost", "alice", kPassword) << kSuccess;
+    QTest::newRow("authzid is another JID") << plain("bob@localhost", "alice", kPassword)
+                                            << saslFailure(QStringLiteral("invalid-authzid"));
+    QTest::newRow("authzid is a full JID") << plain("alice@localhost/x", "alice", kPassword)
+                                           << saslFailure(QStringLiteral("invalid-authzid"));
+    QTest::newRow("another user") << plain("", "bob", kPassword)
+                                  << saslFailure(QStringLiteral("not-authorized"));
+    QTest::newRow("empty password")
+        << plain("", "alice", QString()) << saslFailure(QStringLiteral("malformed-request"));
+}
+
+void TestDownstream::plainLogins()
+{
+    QFETCH(QByteArray, message);
+    QFETCH(QString, expected);
+    QVERIFY(startListener());
+    TestClient client(listener_->certificateFingerprint());
+    QVERIFY(client.connectDirectTls(listener_->directTlsPort()));
+    client.send(streamHeader() + "<auth xmlns='" + kSaslNs + "' mechanism='PLAIN'>" +
+                message.toBase64() + "</auth>");
+    QCOMPARE(client.next(), openEvent());
+    QCOMPARE(client.next(), features(kMechanismsTls));
+    QCOMPARE(client.next(), expected);
+}
+
+void TestDownstream::afterAuthentication_data()
+{
+    QTest::addColumn<bool>("bind");
+    QTest::addColumn<QByteArray>("send");
+    QTest::addColumn<QString>("expected");
+    QTest::addColumn<bool>("closes");
+    const QByteArray bindIq =
+        "<iq type='set' id='b2'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>"
+        "<resource>other</resource></bind></iq>";
+    QTest::newRow("message before bind") << false << QByteArray("<message to='a@b'/>")
+                                         << streamError(QStringLiteral("not-authorized")) << true;
+    QTest::newRow("roster get before bind")
+        << false << QByteArray("<iq type='get' id='r'><query xmlns='jabber:iq:roster'/></iq>")
+        << streamError(QStringLiteral("not-authorized")) << true;
+    QTest::newRow("session before bind")
+        << false
+        << QByteArray("<iq type='set' id='s'><session "
+                      "xmlns='urn:ietf:params:xml:ns:xmpp-session'/></iq>")
+        << QStringLiteral("<iq type='result' id='s'/>") << false;
+    QTest::newRow("control-only resource")
+        << false
+        << QByteArray("<iq type='set' id='b'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>"
+                      "<resource>\t</resource></bind></iq>")
+        << QStringLiteral("<iq type='error' id='b'><error type='modify'><bad-request "
+                          "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>")
+        << false;
+    QTest::newRow("second bind")
+        << true << bindIq
+        << QStringLiteral("<iq type='error' id='b2'><error type='cancel'><not-allowed "
+                          "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>")
+        << false;
+    QTest::newRow("unknown top-level element after bind")
+        << true << QByteArray("<enable xmlns='urn:xmpp:sm:3'/>")
+        << streamError(QStringLiteral("unsupported-stanza-type")) << true;
+    QTest::newRow("auth again after bind")
+        << true << plainAuth(kUser, kPassword)
+        << streamError(QStringLiteral("unsupported-stanza-type")) << true;
+}
+
+void TestDownstream::afterAuthentication()
+{
+    QFETCH(bool, bind);
+    QFETCH(QByteArray, send);
+    QFETCH(QString, expected);
+    QFETCH(bool, closes);
+    QVERIFY(startListener());
+    TestClient client(listener_->certificateFingerprint());
+    QVERIFY(client.connectDirectTls(listener_->directTlsPort()));
+    client.send(streamHeader() + plainAuth(kUser, kPassword));
+    QCOMPARE(client.next(), openEvent());
+    QCOMPARE(client.next(), features(kMechanismsTls));
+    QCOMPARE(client.next(), kSuccess);
+    client.send(streamHeader());
+    QCOMPARE(client.next(), openEvent());
+    QCOMPARE(client.next(), features(kBindFeatures));
+    if (bind) {
+        client.send("<iq type='set' id='b1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></iq>");
+        QVERIFY(client.next().startsWith(u"<iq type='result' id='b1'>"));
+    }
+    client.send(send);
+    QCOMPARE(client.next(), expected);
+    if (closes) {
+        QCOMPARE(client.next(), QStringLiteral("close"));
+        QVERIFY(client.waitDisconnected());
+    }
+    QVERIFY(received_.isEmpty());
+}
+
+void TestDownstream::reloadCertificate()
+{
+    QTemporaryDir first, second;
+    QString error;
+    const auto a = ensureSelfSignedCertificate(first.path(), kDomain, &error);
+    const auto b = ensureSelfSignedCertificate(second.path(), kDomain, &error);
+    QVERIFY2(a && b, qPrintable(error));
+    const QString certFile = dataDir_->filePath(QStringLiteral("cert.pem"));
+    const QString keyFile = dataDir_->filePath(QStringLiteral("key.pem"));
+    QVERIFY(QFile::copy(a->certFile, certFile) && QFile::copy(a->keyFile, keyFile));
+
+    ListenerConfig config;
+    config.port = 0;
+    config.certFile = certFile;
+    config.keyFile = keyFile;
+    config.username = kUser;
+    config.domain = kDomain;
+    config.password = kPassword;
+    listener_ = std::make_unique<ClientListener>(config);
+    QVERIFY2(listener_->listen(&error), qPrintable(error));
+    const QString before = listener_->certificateFingerprint();
+    QCOMPARE(before.size(), 32 * 3 - 1);
+
+    TestClient oldClient(before);
+    QVERIFY(oldClient.connectPlain(listener_->port()));
+    oldClient.send(streamHeader());
+    QCOMPARE(oldClient.next(), openEvent());
+
+    QVERIFY(QFile::remove(certFile) && QFile::remove(keyFile));
+    QVERIFY(!listener_->reloadCertificate(&error)); // a missing file keeps the old certificate
+    QCOMPARE(listener_->certificateFingerprint(), before);
+    QVERIFY(QFile::copy(b->certFile, certFile) && QFile::copy(b->keyFile, keyFile));
+    QVERIFY2(listener_->reloadCertificate(&error), qPrintable(error));
+    const QString after = listener_->certificateFingerprint();
+    QVERIFY(after != before);
+
+    // A client that trusts only the new certificate gets through STARTTLS.
+    TestClient newClient(after);
+    QVERIFY(newClient.connectPlain(listener_->port()));
+    newClient.send(streamHeader());
+    QCOMPARE(newClient.next(), openEvent());
+    QCOMPARE(newClient.next(), features(kStartTlsRequired));
+    newClient.send("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
+    newClient.next();
+    QVERIFY(newClient.startTls());
+    // The connection from before still uses the old one.
+    QCOMPARE(oldClient.next(), features(kStartTlsRequired));
+    oldClient.send("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
+    oldClient.next();
+    QVERIFY(oldClient.startTls());
+}
+
+void TestDownstream::plaintextOnDirectTlsPort()
+{
+    QVERIFY(startListener());
+    TestClient client(listener_->certificateFingerprint());
+    QVERIFY(client.connectPlain(listener_->directTlsPort()));
+    client.send(streamHeader());
+    QCOMPARE(client.next(), QStringLiteral("disconnected"));
+}
+
+QTEST_GUILESS_MAIN(TestDownstream)
+#include "tst_downstream.moc"

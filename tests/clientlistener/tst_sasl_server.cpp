@@ -1,0 +1,500 @@
+#include "sasl_server.h"
+
+#include <QMessageAuthenticationCode>
+#include <QPasswordDigestor>
+#include <QTest>
+
+using xbnc::SaslCredentials;
+using xbnc::SaslServer;
+using Outcome = SaslServer::Outcome;
+
+namespace {
+
+QStringList scramMechanisms()
+{
+    return {QStringLiteral("SCRAM-SHA-256"), QStringLiteral("SCRAM-SHA-1")};
+}
+
+QCryptographicHash::Algorithm algorithmOf(const QString &mechanism)
+{
+    return mechanism == u"SCRAM-SHA-1" ? QCryptographicHash::Sha1 : QCryptographicHash::Sha256;
+}
+
+// Ways the in-test client can deviate from RFC 5802 in its final message.
+enum class Tamper
+{
+    None,
+    NonceMismatch,   // answers with a different combined nonce
+    IterationCount,  // derives with one iteration fewer than the server asked for
+    BindingMismatch, // c= does not echo the GS2 header
+    DropProof,       // no p= attribute
+    ProofNotBase64,  // p= is not base64
+    ShortProof,      // p= has the wrong length
+    FlippedProofBit, // one bit of the proof changed
+};
+
+// A SCRAM client written from RFC 5802 §3 independently of the server, to drive it.
+class ScramClient
+{
+public:
+    ScramClient(QCryptographicHash::Algorithm algorithm, QByteArray gs2Header, QByteArray user,
+                QString password, QByteArray clientNonce = "x8hRRp2r+bdEAZ0Zp6FS")
+        : algorithm_(algorithm), gs2Header_(std::move(gs2Header)), user_(std::move(user)),
+          password_(std::move(password)), clientNonce_(std::move(clientNonce))
+    {
+    }
+
+    QByteArray first() const { return gs2Header_ + bare(); }
+
+    QByteArray final(const QByteArray &serverFirst, Tamper tamper = Tamper::None)
+    {
+        QByteArray nonce;
+        QByteArray salt;
+        int iterations = 0;
+        for (const QByteArray &attribute : serverFirst.split(',')) {
+            if (attribute.startsWith("r="))
+                nonce = attribute.mid(2);
+            else if (attribute.startsWith("s="))
+                salt = QByteArray::fromBase64(attribute.mid(2));
+            else if (attribute.startsWith("i="))
+                iterations = attribute.mid(2).toInt();
+        }
+        if (!nonce.startsWith(clientNonce_) || salt.isEmpty() || iterations <= 0)
+            return {};
+        if (tamper == Tamper::NonceMismatch)
+            nonce.chop(1);
+        if (tamper == Tamper::IterationCount)
+            --iterations;
+        const QByteArray binding =
+            tamper == Tamper::BindingMismatch ? QByteArray("y,,") : gs2Header_;
+        const QByteArray withoutProof = "c=" + binding.toBase64() + ",r=" + nonce;
+        const QByteArray salted =
+            QPasswordDigestor::deriveKeyPbkdf2(algorithm_, password_.toUtf8(), salt, iterations,
+                                               quint64(QCryptographicHash::hashLength(algorithm_)));
+        const QByteArray clientKey =
+            QMessageAuthenticationCode::hash("Client Key", salted, algorithm_);
+        const QByteArray storedKey = QCryptographicHash::hash(clientKey, algorithm_);
+        const QByteArray authMessage = bare() + ',' + serverFirst + ',' + withoutProof;
+        const QByteArray signature =
+            QMessageAuthenticationCode::hash(authMessage, storedKey, algorithm_);
+        QByteArray proof = clientKey;
+        for (qsizetype i = 0; i < proof.size(); ++i)
+            proof[i] = char(proof.at(i) ^ signature.at(i));
+        const QByteArray serverKey =
+            QMessageAuthenticationCode::hash("Server Key", salted, algorithm_);
+        expectedServerFinal_ =
+            "v=" + QMessageAuthenticationCode::hash(authMessage, serverKey, algorithm_).toBase64();
+
+        switch (tamper) {
+        case Tamper::DropProof:
+            return withoutProof;
+        case Tamper::ProofNotBase64:
+            return withoutProof + ",p=!!!!";
+        case Tamper::ShortProof:
+            return withoutProof + ",p=" + proof.left(proof.size() - 1).toBase64();
+        case Tamper::FlippedProofBit:
+            proof[0] = char(proof.at(0) ^ 1);
+            break;
+        default:
+            break;
+        }
+        return withoutProof + ",p=" + proof.toBase64();
+    }
+
+    // What the server must send back to prove it holds ServerKey.
+    const QByteArray &expectedServerFinal() const { return expectedServerFinal_; }
+
+private:
+    QByteArray bare() const { return "n=" + user_ + ",r=" + clientNonce_; }
+
+    QCryptographicHash::Algorithm algorithm_;
+    QByteArray gs2Header_;
+    QByteArray user_;
+    QString password_;
+    QByteArray clientNonce_;
+    QByteArray expectedServerFinal_;
+};
+
+} // namespace
+
+Q_DECLARE_METATYPE(Tamper)
+
+class TestSaslServer : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase();
+    void mechanisms();
+    void credentialKeys();
+    void rfcVectors_data();
+    void rfcVectors();
+    void scramExchange_data();
+    void scramExchange();
+    void scramWithoutInitialResponse();
+    void scramClientFirstRejected_data();
+    void scramClientFirstRejected();
+    void scramClientFinalRejected_data();
+    void scramClientFinalRejected();
+    void plain_data();
+    void plain();
+    void plainWithoutInitialResponse();
+    void invalidMechanism_data();
+    void invalidMechanism();
+    void stepOutOfOrder();
+
+private:
+    // Derived once: PBKDF2 is slow on purpose.
+    std::unique_ptr<SaslCredentials> credentials_;
+};
+
+void TestSaslServer::initTestCase()
+{
+    credentials_ =
+        std::make_unique<SaslCredentials>(QStringLiteral("user"), QStringLiteral("pencil"));
+}
+
+void TestSaslServer::mechanisms()
+{
+    const QStringList plaintext{QStringLiteral("SCRAM-SHA-256"), QStringLiteral("SCRAM-SHA-1")};
+    QCOMPARE(SaslServer::mechanisms(false), plaintext);
+    QCOMPARE(SaslServer::mechanisms(true), plaintext + QStringList{QStringLiteral("PLAIN")});
+    // Stable across calls: a client that pinned the best one never sees it disappear.
+    QCOMPARE(SaslServer::mechanisms(true), SaslServer::mechanisms(true));
+}
+
+void TestSaslServer::credentialKeys()
+{
+    const SaslCredentials other(QStringLiteral("user"), QStringLiteral("pencil"));
+    for (const auto algorithm : {QCryptographicHash::Sha1, QCryptographicHash::Sha256}) {
+        const xbnc::ScramKeys &keys = credentials_->scram(algorithm);
+        QCOMPARE(keys.salt.size(), 16);
+        QVERIFY(keys.iterations >= 4096);
+        QCOMPARE(keys.storedKey.size(), QCryptographicHash::hashLength(algorithm));
+        QCOMPARE(keys.serverKey.size(), QCryptographicHash::hashLength(algorithm));
+        // Random salts: the same password never gives the same keys twice.
+        QVERIFY(keys.salt != other.scram(algorithm).salt);
+        QVERIFY(keys.storedKey != other.scram(algorithm).storedKey);
+    }
+    QVERIFY(credentials_->scram(QCryptographicHash::Sha1).salt !=
+            credentials_->scram(QCryptographicHash::Sha256).salt);
+    QVERIFY(credentials_->checkPlain(QStringLiteral("user"), QStringLiteral("pencil")));
+    QVERIFY(credentials_->checkPlain(QStringLiteral("User"), QStringLiteral("pencil")));
+    QVERIFY(!credentials_->checkPlain(QStringLiteral("user"), QStringLiteral("Pencil")));
+    QVERIFY(!credentials_->checkPlain(QStringLiteral("user"), QString()));
+    QVERIFY(!credentials_->checkPlain(QStringLiteral("juliet"), QStringLiteral("pencil")));
+    QCOMPARE(credentials_->username(), QStringLiteral("user"));
+}
+
+void TestSaslServer::rfcVectors_data()
+{
+    QTest::addColumn<QString>("mechanism");
+    QTest::addColumn<QByteArray>("salt");
+    QTest::addColumn<QByteArray>("serverNonce");
+    QTest::addColumn<QByteArray>("clientFirst");
+    QTest::addColumn<QByteArray>("serverFirst");
+    QTest::addColumn<QByteArray>("clientFinal");
+    QTest::addColumn<QByteArray>("serverFinal");
+
+    // RFC 5802 §5.
+    QTest::newRow("RFC 5802 SCRAM-SHA-1")
+        << QStringLiteral("SCRAM-SHA-1") << QByteArray::fromBase64("QSXCR+Q6sek8bf92")
+        << QByteArray("3rfcNHYJY1ZVvWVs7j") << QByteArray("n,,n=user,r=fyko+d2lbbFgONRv9qkxdawL")
+        << QByteArray("r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,s=QSXCR+Q6sek8bf92,i=4096")
+        << QByteArray("c=biws,r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,"
+                      "p=v0X8v3Bz2T0CJGbJQyF0X+HI4Ts=")
+        << QByteArray("v=rmF9pqV8S7suAoZWja4dJRkFsKQ=");
+    // RFC 7677 §3.
+    QTest::newRow("RFC 7677 SCRAM-SHA-256")
+        << QStringLiteral("SCRAM-SHA-256") << QByteArray::fromBase64("W22ZaJ0SNY7soEsUEjb6gQ==")
+        << QByteArray("%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0")
+        << QByteArray("n,,n=user,r=rOprNGfwEbeRWgbNEkqO")
+        << QByteArray("r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,"
+                      "s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096")
+        << QByteArray("c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,"
+                      "p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=")
+        << QByteArray("v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=");
+}
+
+void TestSaslServer::rfcVectors()
+{
+    QFETCH(QString, mechanism);
+    QFETCH(QByteArray, salt);
+    QFETCH(QByteArray, serverNonce);
+    QFETCH(QByteArray, clientFirst);
+    QFETCH(QByteArray, serverFirst);
+    QFETCH(QByteArray, clientFinal);
+    QFETCH(QByteArray, serverFinal);
+
+    const SaslCredentials credentials(QStringLiteral("user"), QStringLiteral("pencil"), salt, 4096);
+    SaslServer server(credentials);
+    server.setNonceForTest(serverNonce);
+    const SaslServer::Result challenge = server.start(mechanism, clientFirst, false);
+    QCOMPARE(challenge.outcome, Outcome::Challenge);
+    QCOMPARE(challenge.data, serverFirst);
+    QVERIFY(server.authenticatedUser().isEmpty());
+    const SaslServer::Result success = server.step(clientFinal);
+    QCOMPARE(success.failureCondition, QString());
+    QCOMPARE(success.outcome, Outcome::Success);
+    QCOMPARE(success.data, serverFinal);
+    QCOMPARE(server.authenticatedUser(), QStringLiteral("user"));
+}
+
+void TestSaslServer::scramExchange_data()
+{
+    QTest::addColumn<QString>("mechanism");
+    QTest::addColumn<QString>("username");
+    QTest::addColumn<QString>("password");
+    QTest::addColumn<QByteArray>("gs2Header");
+    QTest::addColumn<QByteArray>("saslName");
+    QTest::addColumn<bool>("encrypted");
+
+    for (const QString &mechanism : scramMechanisms()) {
+        const QByteArray m = mechanism.toLatin1();
+        QTest::addRow("%s plain header", m.constData())
+            << mechanism << "user"
+            << "pencil" << QByteArray("n,,") << QByteArray("user") << true;
+        QTest::addRow("%s without TLS", m.constData())
+            << mechanism << "user"
+            << "pencil" << QByteArray("n,,") << QByteArray("user") << false;
+        QTest::addRow("%s client could bind (y)", m.constData())
+            << mechanism << "user"
+            << "pencil" << QByteArray("y,,") << QByteArray("user") << true;
+        QTest::addRow("%s authzid bare JID", m.constData())
+            << mechanism << "user"
+            << "pencil" << QByteArray("n,a=user@example.org,") << QByteArray("user") << true;
+        QTest::addRow("%s authzid other case", m.constData())
+            << mechanism << "user"
+            << "pencil" << QByteArray("n,a=USER@example.org,") << QByteArray("user") << true;
+        QTest::addRow("%s username case-folded", m.constData())
+            << mechanism << "user"
+            << "pencil" << QByteArray("n,,") << QByteArray("UsEr") << true;
+        QTest::addRow("%s escaped saslname", m.constData())
+            << mechanism << "a,b=c"
+            << "pencil" << QByteArray("n,,") << QByteArray("a=2Cb=3Dc") << true;
+        QTest::addRow("%s non-ASCII", m.constData())
+            << mechanism << QStringLiteral("jürgen") << QStringLiteral("pässwörd €")
+            << QByteArray("n,,") << QStringLiteral("jürgen").toUtf8() << true;
+    }
+}
+
+void TestSaslServer::scramExchange()
+{
+    QFETCH(QString, mechanism);
+    QFETCH(QString, username);
+    QFETCH(QString, password);
+    QFETCH(QByteArray, gs2Header);
+    QFETCH(QByteArray, saslName);
+    QFETCH(bool, encrypted);
+
+    const SaslCredentials credentials(username, password);
+    ScramClient client(algorithmOf(mechanism), gs2Header, saslName, password);
+    SaslServer server(credentials);
+    const SaslServer::Result challenge = server.start(mechanism, client.first(), encrypted);
+    QCOMPARE(challenge.failureCondition, QString());
+    QCOMPARE(challenge.outcome, Outcome::Challenge);
+    QVERIFY(challenge.data.contains(",i=4096"));
+    const QByteArray final = client.final(challenge.data);
+    QVERIFY(!final.isEmpty());
+    const SaslServer::Result success = server.step(final);
+    QCOMPARE(success.failureCondition, QString());
+    QCOMPARE(success.outcome, Outcome::Success);
+    QCOMPARE(success.data, client.expectedServerFinal());
+    QCOMPARE(server.authenticatedUser(), username);
+}
+
+// RFC 6120 §6.4.2: a client may send <auth/> without data and wait for an empty challenge.
+void TestSaslServer::scramWithoutInitialResponse()
+{
+    ScramClient client(QCryptographicHash::Sha256, "n,,", "user", QStringLiteral("pencil"));
+    SaslServer server(*credentials_);
+    const SaslServer::Result empty = server.start(QStringLiteral("SCRAM-SHA-256"), {}, true);
+    QCOMPARE(empty.outcome, Outcome::Challenge);
+    QVERIFY(empty.data.isEmpty());
+    const SaslServer::Result challenge = server.step(client.first());
+    QCOMPARE(challenge.outcome, Outcome::Challenge);
+    QCOMPARE(server.step(client.final(challenge.data)).outcome, Outcome::Success);
+}
+
+void TestSaslServer::scramClientFirstRejected_data()
+{
+    QTest::addColumn<QByteArray>("clientFirst");
+    QTest::addColumn<QString>("condition");
+
+    const QString malformed = QStringLiteral("malformed-request");
+    QTest::newRow("wrong user") << QByteArray("n,,n=juliet,r=abc") << "not-authorized";
+    QTest::newRow("channel binding requested")
+        << QByteArray("p=tls-exporter,,n=user,r=abc") << malformed;
+    QTest::newRow("unknown flag") << QByteArray("x,,n=user,r=abc") << malformed;
+    QTest::newRow("authzid of someone else")
+        << QByteArray("n,a=juliet@example.org,n=user,r=abc") << "invalid-authzid";
+    QTest::newRow("authzid without a=") << QByteArray("n,user,n=user,r=abc") << malformed;
+    QTest::newRow("no gs2 header") << QByteArray("n=user,r=abc") << malformed;
+    QTest::newRow("mandatory extension") << QByteArray("n,,m=ext,n=user,r=abc") << malformed;
+    QTest::newRow("no nonce") << QByteArray("n,,n=user") << malformed;
+    QTest::newRow("empty nonce") << QByteArray("n,,n=user,r=") << malformed;
+    QTest::newRow("nonce with a space") << QByteArray("n,,n=user,r=a c") << malformed;
+    QTest::newRow("nonce before name") << QByteArray("n,,r=abc,n=user") << malformed;
+    QTest::newRow("empty user") << QByteArray("n,,n=,r=abc") << malformed;
+    QTest::newRow("bad escape") << QByteArray("n,,n=us=2Der,r=abc") << malformed;
+    QTest::newRow("truncated escape") << QByteArray("n,,n=user=2,r=abc") << malformed;
+    QTest::newRow("invalid UTF-8") << QByteArray("n,,n=us\xff"
+                                                 "er,r=abc")
+                                   << malformed;
+    QTest::newRow("garbage") << QByteArray("hello") << malformed;
+}
+
+void TestSaslServer::scramClientFirstRejected()
+{
+    QFETCH(QByteArray, clientFirst);
+    QFETCH(QString, condition);
+
+    for (const QString &mechanism : scramMechanisms()) {
+        SaslServer server(*credentials_);
+        const SaslServer::Result result = server.start(mechanism, clientFirst, true);
+        QCOMPARE(result.outcome, Outcome::Failure);
+        QCOMPARE(result.failureCondition, condition);
+        QVERIFY(server.authenticatedUser().isEmpty());
+    }
+}
+
+void TestSaslServer::scramClientFinalRejected_data()
+{
+    QTest::addColumn<QString>("password");
+    QTest::addColumn<Tamper>("tamper");
+    QTest::addColumn<QString>("condition");
+
+    const QString pencil = QStringLiteral("pencil");
+    const QString notAuthorized = QStringLiteral("not-authorized");
+    const QString malformed = QStringLiteral("malformed-request");
+    QTest::newRow("wrong password") << QStringLiteral("pen") << Tamper::None << notAuthorized;
+    QTest::newRow("password case") << QStringLiteral("Pencil") << Tamper::None << notAuthorized;
+    QTest::newRow("nonce mismatch") << pencil << Tamper::NonceMismatch << notAuthorized;
+    QTest::newRow("iteration count") << pencil << Tamper::IterationCount << notAuthorized;
+    QTest::newRow("flipped proof bit") << pencil << Tamper::FlippedProofBit << notAuthorized;
+    QTest::newRow("binding mismatch") << pencil << Tamper::BindingMismatch << malformed;
+    QTest::newRow("no proof") << pencil << Tamper::DropProof << malformed;
+    QTest::newRow("proof not base64") << pencil << Tamper::ProofNotBase64 << malformed;
+    QTest::newRow("short proof") << pencil << Tamper::ShortProof << malformed;
+}
+
+void TestSaslServer::scramClientFinalRejected()
+{
+    QFETCH(QString, password);
+    QFETCH(Tamper, tamper);
+    QFETCH(QString, condition);
+
+    for (const QString &mechanism : scramMechanisms()) {
+        ScramClient client(algorithmOf(mechanism), "n,,", "user", password);
+        SaslServer server(*credentials_);
+        const SaslServer::Result challenge = server.start(mechanism, client.first(), true);
+        QCOMPARE(challenge.outcome, Outcome::Challenge);
+        const SaslServer::Result result = server.step(client.final(challenge.data, tamper));
+        QCOMPARE(result.outcome, Outcome::Failure);
+        QCOMPARE(result.failureCondition, condition);
+        QVERIFY(result.data.isEmpty());
+        QVERIFY(server.authenticatedUser().isEmpty());
+    }
+}
+
+void TestSaslServer::plain_data()
+{
+    QTest::addColumn<QByteArray>("message");
+    QTest::addColumn<bool>("encrypted");
+    QTest::addColumn<QString>("condition"); // empty: success
+
+    const QString malformed = QStringLiteral("malformed-request");
+    const QString notAuthorized = QStringLiteral("not-authorized");
+    QTest::newRow("good") << QByteArray("\0user\0pencil", 12) << true << QString();
+    QTest::newRow("user case-folded") << QByteArray("\0USER\0pencil", 12) << true << QString();
+    QTest::newRow("authzid bare JID")
+        << QByteArray("user@example.org\0user\0pencil", 28) << true << QString();
+    QTest::newRow("authzid local part")
+        << QByteArray("user\0user\0pencil", 16) << true << QString();
+    QTest::newRow("authzid of someone else")
+        << QByteArray("juliet@example.org\0user\0pencil", 30) << true << "invalid-authzid";
+    QTest::newRow("wrong password") << QByteArray("\0user\0pen", 9) << true << notAuthorized;
+    QTest::newRow("wrong user") << QByteArray("\0juliet\0pencil", 14) << true << notAuthorized;
+    QTest::newRow("not encrypted")
+        << QByteArray("\0user\0pencil", 12) << false << "encryption-required";
+    QTest::newRow("no separator") << QByteArray("userpencil") << true << malformed;
+    QTest::newRow("one separator") << QByteArray("user\0pencil", 11) << true << malformed;
+    QTest::newRow("three separators") << QByteArray("\0user\0pencil\0", 13) << true << malformed;
+    QTest::newRow("empty password") << QByteArray("\0user\0", 6) << true << malformed;
+    QTest::newRow("empty user") << QByteArray("\0\0pencil", 8) << true << malformed;
+    QTest::newRow("invalid UTF-8") << QByteArray("\0user\0penc\xffil", 13) << true << malformed;
+}
+
+void TestSaslServer::plain()
+{
+    QFETCH(QByteArray, message);
+    QFETCH(bool, encrypted);
+    QFETCH(QString, condition);
+
+    SaslServer server(*credentials_);
+    const SaslServer::Result result = server.start(QStringLiteral("PLAIN"), message, encrypted);
+    QCOMPARE(result.failureCondition, condition);
+    QCOMPARE(result.outcome, condition.isEmpty() ? Outcome::Success : Outcome::Failure);
+    QVERIFY(result.data.isEmpty());
+    QCOMPARE(server.authenticatedUser(), condition.isEmpty() ? QStringLiteral("user") : QString());
+}
+
+void TestSaslServer::plainWithoutInitialResponse()
+{
+    SaslServer server(*credentials_);
+    const SaslServer::Result empty = server.start(QStringLiteral("PLAIN"), {}, true);
+    QCOMPARE(empty.outcome, Outcome::Challenge);
+    QVERIFY(empty.data.isEmpty());
+    QCOMPARE(server.step(QByteArray("\0user\0pencil", 12)).outcome, Outcome::Success);
+
+    // SASLprep maps a no-break space to a space, on both sides.
+    const SaslCredentials spaced(QStringLiteral("user"), QStringLiteral("pen cil"));
+    SaslServer nbsp(spaced);
+    QCOMPARE(nbsp.start(QStringLiteral("PLAIN"),
+                        QByteArray("\0user\0pen\xc2\xa0"
+                                   "cil",
+                                   14),
+                        true)
+                 .outcome,
+             Outcome::Success);
+}
+
+void TestSaslServer::invalidMechanism_data()
+{
+    QTest::addColumn<QString>("mechanism");
+    QTest::newRow("DIGEST-MD5") << QStringLiteral("DIGEST-MD5");
+    QTest::newRow("PLUS variant not offered") << QStringLiteral("SCRAM-SHA-1-PLUS");
+    QTest::newRow("lower case") << QStringLiteral("scram-sha-1");
+    QTest::newRow("empty") << QString();
+}
+
+void TestSaslServer::invalidMechanism()
+{
+    QFETCH(QString, mechanism);
+    SaslServer server(*credentials_);
+    const SaslServer::Result result = server.start(mechanism, "n,,n=user,r=abc", true);
+    QCOMPARE(result.outcome, Outcome::Failure);
+    QCOMPARE(result.failureCondition, QStringLiteral("invalid-mechanism"));
+}
+
+void TestSaslServer::stepOutOfOrder()
+{
+    SaslServer fresh(*credentials_);
+    QCOMPARE(fresh.step("c=biws,r=abc,p=AAAA").failureCondition,
+             QStringLiteral("malformed-request"));
+
+    // Nothing more is accepted after a success, or after a failure.
+    SaslServer done(*credentials_);
+    QCOMPARE(done.start(QStringLiteral("PLAIN"), QByteArray("\0user\0pencil", 12), true).outcome,
+             Outcome::Success);
+    QCOMPARE(done.step(QByteArray("\0user\0pencil", 12)).outcome, Outcome::Failure);
+    QVERIFY(done.authenticatedUser().isEmpty());
+
+    SaslServer restarted(*credentials_);
+    restarted.start(QStringLiteral("PLAIN"), QByteArray("\0user\0pen", 9), true);
+    QCOMPARE(restarted.start(QStringLiteral("PLAIN"), QByteArray("\0user\0pencil", 12), true)
+                 .failureCondition,
+             QStringLiteral("malformed-request"));
+}
+
+QTEST_GUILESS_MAIN(TestSaslServer)
+#include "tst_sasl_server.moc"

@@ -1,0 +1,262 @@
+#include "xml_stream_parser.h"
+
+#include <QTest>
+
+using xbnc::XmlStreamParser;
+using Kind = XmlStreamParser::Event::Kind;
+
+namespace {
+
+const QByteArray kHeader = "<?xml version='1.0'?><stream:stream to='example.com' version='1.0' "
+                           "xml:lang='en' xmlns='jabber:client' "
+                           "xmlns:stream='http://etherx.jabber.org/streams'>";
+const QString kOpen = QStringLiteral("open to=example.com version=1.0 lang=en");
+
+// Reads events until the parser wants more data (or fails), as a readable list.
+void drain(XmlStreamParser &parser, QStringList &events)
+{
+    for (;;) {
+        const XmlStreamParser::Event e = parser.next();
+        switch (e.kind) {
+        case Kind::NeedMoreData:
+            return;
+        case Kind::StreamOpen:
+            events << QStringLiteral("open to=%1 version=%2 lang=%3")
+                          .arg(e.element.attribute(u"to"), e.element.attribute(u"version"),
+                               e.element.attribute(u"xml:lang"));
+            break;
+        case Kind::Stanza:
+            events << QStringLiteral("stanza ") + QString::fromUtf8(e.element.toXml());
+            break;
+        case Kind::StreamClose:
+            events << QStringLiteral("close");
+            return;
+        case Kind::Error:
+            events << QStringLiteral("error ") + e.errorCondition;
+            return;
+        }
+    }
+}
+
+QStringList parseChunks(const QList<QByteArray> &chunks, XmlStreamParser::Limits limits = {})
+{
+    XmlStreamParser parser(limits);
+    QStringList events;
+    for (const QByteArray &chunk : chunks) {
+        parser.feed(chunk);
+        drain(parser, events);
+        if (parser.hasFailed())
+            break;
+    }
+    return events;
+}
+
+} // namespace
+
+class TestXmlStreamParser : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void events_data();
+    void events();
+    void limits_data();
+    void limits();
+    void restartAfterTls();
+    void restartKeepsPipelinedBytes();
+    void errorIsSticky();
+    void invalidUtf8();
+};
+
+void TestXmlStreamParser::events_data()
+{
+    QTest::addColumn<QByteArray>("input");
+    QTest::addColumn<QStringList>("expected");
+
+    QTest::newRow("header only") << kHeader << QStringList{kOpen};
+    QTest::newRow("header without xml declaration")
+        << QByteArray("<stream:stream xmlns='jabber:client' "
+                      "xmlns:stream='http://etherx.jabber.org/streams' to='x.org'>")
+        << QStringList{QStringLiteral("open to=x.org version= lang=")};
+    QTest::newRow("pipelined header and auth (Monal)")
+        << kHeader +
+               "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>AGEAYg==</auth>"
+        << QStringList{kOpen, "stanza <auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' "
+                              "mechanism='PLAIN'>AGEAYg==</auth>"};
+    QTest::newRow("stanzas, whitespace keepalive, close")
+        << kHeader + "<message to='a@b'><body>h\xC3\xA9 &#x1F600; &amp;</body></message>\n \n"
+                     "<presence/><iq type='get' id='1'><ping xmlns='urn:xmpp:ping'/></iq>"
+                     "</stream:stream>"
+        << QStringList{kOpen,
+                       "stanza <message to='a@b'><body>h\u00e9 \U0001F600 &amp;</body></message>",
+                       "stanza <presence/>",
+                       "stanza <iq type='get' id='1'><ping xmlns='urn:xmpp:ping'/></iq>", "close"};
+    QTest::newRow("explicit jabber:client on stanza")
+        << kHeader + "<message xmlns='jabber:client'/>"
+        << QStringList{kOpen, QStringLiteral("stanza <message/>")};
+    QTest::newRow("malformed stanza")
+        << kHeader + "<message><body></message>"
+        << QStringList{kOpen, QStringLiteral("error not-well-formed")};
+    QTest::newRow("undeclared entity")
+        << kHeader + "<message><body>&nbsp;</body></message>"
+        << QStringList{kOpen, QStringLiteral("error not-well-formed")};
+    QTest::newRow("comment") << kHeader + "<!-- hi -->"
+                             << QStringList{kOpen, QStringLiteral("error restricted-xml")};
+    QTest::newRow("processing instruction")
+        << kHeader + "<message><?evil x?></message>"
+        << QStringList{kOpen, QStringLiteral("error restricted-xml")};
+    QTest::newRow("dtd") << QByteArray("<?xml version='1.0'?><!DOCTYPE x [<!ENTITY a 'b'>]>") +
+                                kHeader.mid(21)
+                         << QStringList{QStringLiteral("error restricted-xml")};
+    QTest::newRow("wrong stream namespace")
+        << QByteArray("<stream:stream xmlns='jabber:client' xmlns:stream='urn:wrong'>")
+        << QStringList{QStringLiteral("error invalid-namespace")};
+    QTest::newRow("server namespace")
+        << QByteArray("<stream:stream xmlns='jabber:server' "
+                      "xmlns:stream='http://etherx.jabber.org/streams'>")
+        << QStringList{QStringLiteral("error invalid-namespace")};
+    QTest::newRow("text at stream level")
+        << kHeader + "hello<presence/>"
+        << QStringList{kOpen, QStringLiteral("error not-well-formed")};
+}
+
+void TestXmlStreamParser::events()
+{
+    QFETCH(QByteArray, input);
+    QFETCH(QStringList, expected);
+
+    QCOMPARE(parseChunks({input}), expected);
+    // Every split point: the events must not depend on how TCP cut the bytes.
+    for (qsizetype cut = 1; cut < input.size(); ++cut) {
+        const QStringList got = parseChunks({input.left(cut), input.mid(cut)});
+        if (got != expected)
+            QFAIL(qPrintable(QStringLiteral("cut at %1: %2").arg(cut).arg(got.join(u" | "))));
+    }
+    QList<QByteArray> bytes;
+    for (const char c : input)
+        bytes << QByteArray(1, c);
+    QCOMPARE(parseChunks(bytes), expected);
+}
+
+void TestXmlStreamParser::limits_data()
+{
+    QTest::addColumn<QByteArray>("stanza");
+    QTest::addColumn<qsizetype>("maxBytes");
+    QTest::addColumn<int>("maxDepth");
+    QTest::addColumn<QString>("expected");
+
+    const QByteArray exact = "<message><body>" + QByteArray(100, 'x') + "</body></message>";
+    QTest::newRow("at the byte limit")
+        << exact << exact.size() << 8 << QString::fromUtf8("stanza " + exact);
+    QTest::newRow("one byte over")
+        << exact << exact.size() - 1 << 8 << QStringLiteral("error policy-violation");
+    // 40 two-byte characters: 80 bytes but only 40 characters.
+    const QByteArray wide = "<message><body>" +
+                            QByteArray(40 * 2, '\0').replace(QByteArray(2, '\0'), "\xC3\xA9") +
+                            "</body></message>";
+    QTest::newRow("multi-byte text counts bytes")
+        << wide << wide.size() - 1 << 8 << QStringLiteral("error policy-violation");
+    QTest::newRow("multi-byte text at the limit")
+        << wide << wide.size() << 8 << QString::fromUtf8("stanza " + wide);
+    const QByteArray huge = "<message><body>" + QByteArray(1 << 20, 'x');
+    QTest::newRow("unterminated huge stanza")
+        << huge << qsizetype(1000) << 8 << QStringLiteral("error policy-violation");
+    QTest::newRow("huge open tag") << "<message a='" + QByteArray(5000, 'y') << qsizetype(1000) << 8
+                                   << QStringLiteral("error policy-violation");
+    QTest::newRow("depth at limit") << QByteArray("<a><b><c/></b></a>") << qsizetype(1000) << 3
+                                    << QStringLiteral("stanza <a><b><c/></b></a>");
+    QTest::newRow("too deep") << QByteArray("<a><b><c><d/></c></b></a>") << qsizetype(1000) << 3
+                              << QStringLiteral("error policy-violation");
+    QTest::newRow("very deep") << QByteArray("<a>").repeated(100000) << qsizetype(1 << 20) << 64
+                               << QStringLiteral("error policy-violation");
+}
+
+void TestXmlStreamParser::limits()
+{
+    QFETCH(QByteArray, stanza);
+    QFETCH(qsizetype, maxBytes);
+    QFETCH(int, maxDepth);
+    QFETCH(QString, expected);
+    const XmlStreamParser::Limits limits{maxBytes, maxDepth};
+
+    QCOMPARE(parseChunks({kHeader + stanza}, limits), (QStringList{kOpen, expected}));
+    QCOMPARE(parseChunks({kHeader, stanza}, limits), (QStringList{kOpen, expected}));
+    // Arriving in small reads must give the same verdict.
+    QList<QByteArray> chunks{kHeader};
+    for (qsizetype i = 0; i < stanza.size(); i += 7)
+        chunks << stanza.mid(i, 7);
+    QCOMPARE(parseChunks(chunks, limits), (QStringList{kOpen, expected}));
+    // A second stanza of the same size after a small one is measured on its own.
+    QCOMPARE(parseChunks({kHeader + "<presence/>" + stanza}, limits),
+             (QStringList{kOpen, QStringLiteral("stanza <presence/>"), expected}));
+}
+
+void TestXmlStreamParser::restartAfterTls()
+{
+    XmlStreamParser parser({});
+    QStringList events;
+    parser.feed(kHeader + "<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
+    drain(parser, events);
+    // Whatever followed <starttls/> in clear text is not part of the encrypted stream.
+    parser.feed("\x16\x03\x01 junk");
+    parser.restart(false);
+    parser.feed(kHeader + "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='X'/>");
+    drain(parser, events);
+    QCOMPARE(events, (QStringList{
+                         kOpen, "stanza <starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>", kOpen,
+                         "stanza <auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' "
+                         "mechanism='X'/>"}));
+}
+
+void TestXmlStreamParser::restartKeepsPipelinedBytes()
+{
+    const QByteArray auth = "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>"
+                            "\xC3\xA9\xF0\x9F\x98\x80</auth>";
+    const QByteArray input = kHeader + auth + kHeader + "<iq id='b'/>";
+    for (qsizetype cut = 1; cut < input.size(); ++cut) {
+        XmlStreamParser parser({});
+        QStringList events;
+        parser.feed(input.left(cut));
+        for (;;) {
+            const auto e = parser.next();
+            if (e.kind == Kind::NeedMoreData && events.size() < 2 && cut < input.size()) {
+                parser.feed(input.mid(cut));
+                cut = input.size(); // fed everything
+                continue;
+            }
+            if (e.kind == Kind::NeedMoreData)
+                break;
+            events << (e.kind == Kind::Stanza ? QString::fromUtf8(e.element.toXml())
+                                              : QStringLiteral("kind %1").arg(int(e.kind)));
+            if (events.size() == 2)
+                parser.restart(true); // SASL success: a new stream follows at once
+        }
+        QCOMPARE(events, (QStringList{QStringLiteral("kind 1"), QString::fromUtf8(auth),
+                                      QStringLiteral("kind 1"), QStringLiteral("<iq id='b'/>")}));
+    }
+}
+
+void TestXmlStreamParser::errorIsSticky()
+{
+    XmlStreamParser parser({});
+    parser.feed(kHeader + "<a></b>");
+    QCOMPARE(parser.next().kind, Kind::StreamOpen);
+    QCOMPARE(parser.next().errorCondition, QStringLiteral("not-well-formed"));
+    parser.feed("<presence/>");
+    QCOMPARE(parser.next().kind, Kind::Error);
+    QVERIFY(parser.hasFailed());
+}
+
+void TestXmlStreamParser::invalidUtf8()
+{
+    // The reader decodes ahead, so the header may or may not come out first; the verdict may not
+    // depend on where TCP cut the bytes.
+    const QByteArray input = kHeader + "<message><body>\xC3\x28</body></message>";
+    for (qsizetype cut = 1; cut < input.size(); ++cut) {
+        const QStringList got = parseChunks({input.left(cut), input.mid(cut)});
+        QVERIFY(!got.isEmpty());
+        QCOMPARE(got.last(), QStringLiteral("error not-well-formed"));
+    }
+}
+
+QTEST_GUILESS_MAIN(TestXmlStreamParser)
+#include "tst_xml_stream_parser.moc"

@@ -1,0 +1,55 @@
+#pragma once
+
+#include <QString>
+#include <QTemporaryDir>
+
+#include <memory>
+
+class QProcess;
+
+// A throw-away Prosody for integration tests: its own temporary directory (self-signed
+// certificate, config, data, log), loopback ports chosen at run time, and the server running as
+// a direct child process that is terminated and reaped by stop() or the destructor.
+class ProsodyFixture
+{
+public:
+    ProsodyFixture();
+    ~ProsodyFixture();
+    ProsodyFixture(const ProsodyFixture &) = delete;
+    ProsodyFixture &operator=(const ProsodyFixture &) = delete;
+
+    // Creates certificate and config on first use, then starts Prosody and returns once its c2s
+    // port accepts connections. On failure *error says why, with the tail of Prosody's log.
+    bool start(QString *error);
+    void stop();
+    // Same ports, same data: accounts, rosters and archives survive.
+    bool restart(QString *error);
+    bool addUser(const QString &user, const QString &password);
+
+    quint16 c2sPort() const { return c2sPort_; }
+    quint16 directTlsPort() const { return directTlsPort_; }
+    QString caCertificatePath() const;
+    QString domain() const { return QStringLiteral("localhost"); }
+    QString dataPath() const;
+
+    // "debug" makes failures easier to read but slows Prosody down; call before start().
+    void setLogLevel(const QString &level) { logLevel_ = level; }
+    QString logPath() const;
+    QString logText() const; // everything Prosody logged so far, for failure messages
+
+private:
+    bool prepare(QString *error);
+    bool makeCertificate(QString *error);
+    bool writeConfig(QString *error);
+    bool waitUntilListening(QString *error);
+    bool runProsodyctl(const QStringList &arguments, QString *output);
+    QString configPath() const;
+    QString path(const QString &name) const;
+
+    QTemporaryDir dir_;
+    std::unique_ptr<QProcess> process_;
+    quint16 c2sPort_ = 0;
+    quint16 directTlsPort_ = 0;
+    QString logLevel_ = QStringLiteral("info");
+    bool prepared_ = false;
+};

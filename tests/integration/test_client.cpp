@@ -1,0 +1,440 @@
+#include "test_client.h"
+
+#include "scram_client.h"
+
+#include <QEventLoop>
+#include <QSslConfiguration>
+#include <QSslSocket>
+#include <QTimer>
+
+namespace {
+
+bool isStreamError(const XmlNode &node)
+{
+    return node.name == u"error" && node.xmlns == testns::streams;
+}
+
+QByteArray normalizedFingerprint(const QString &fingerprint)
+{
+    return fingerprint.toLatin1().replace(":", "").toLower();
+}
+
+QString mechanismsOffered(const XmlNode &features)
+{
+    QStringList names;
+    if (const XmlNode *mechanisms = features.child(u"mechanisms", testns::sasl)) {
+        for (const XmlNode &m : mechanisms->children) {
+            if (m.name == u"mechanism")
+                names.append(m.text());
+        }
+    }
+    return names.join(QLatin1Char(' '));
+}
+
+} // namespace
+
+TestClient::TestClient(QString name) : name_(std::move(name))
+{
+}
+
+TestClient::~TestClient()
+{
+    if (socket_)
+        socket_->abort();
+}
+
+bool TestClient::fail(const QString &message)
+{
+    error_ = QStringLiteral("[%1] %2").arg(name_, message);
+    return false;
+}
+
+bool TestClient::isOpen() const
+{
+    return socket_ && socket_->state() == QAbstractSocket::ConnectedState &&
+           !reader_.streamClosed() && !closedSeen_;
+}
+
+void TestClient::send(const QByteArray &xml)
+{
+    if (socket_)
+        socket_->write(xml);
+}
+
+void TestClient::disconnectFromServer()
+{
+    if (!socket_)
+        return;
+    if (socket_->state() == QAbstractSocket::ConnectedState) {
+        socket_->write("</stream:stream>");
+        socket_->flush();
+        socket_->disconnectFromHost();
+    }
+}
+
+void TestClient::readAvailable()
+{
+    if (!socket_)
+        return;
+    const QByteArray bytes = socket_->readAll();
+    if (!bytes.isEmpty())
+        reader_.feed(bytes);
+    if (socket_->state() == QAbstractSocket::UnconnectedState || reader_.streamClosed())
+        closedSeen_ = true;
+}
+
+void TestClient::poll()
+{
+    readAvailable();
+}
+
+bool TestClient::waitForActivity(QDeadlineTimer deadline)
+{
+    if (deadline.hasExpired())
+        return false;
+    QEventLoop loop;
+    QObject::connect(socket_.get(), &QIODevice::readyRead, &loop, &QEventLoop::quit);
+    QObject::connect(socket_.get(), &QAbstractSocket::disconnected, &loop, &QEventLoop::quit);
+    QObject::connect(socket_.get(), &QAbstractSocket::errorOccurred, &loop, &QEventLoop::quit);
+    QObject::connect(socket_.get(), &QSslSocket::encrypted, &loop, &QEventLoop::quit);
+    QObject::connect(socket_.get(), &QAbstractSocket::connected, &loop, &QEventLoop::quit);
+    QTimer timer;
+    timer.setSingleShot(true);
+    QObject::connect(&timer, &QTimer::timeout, &loop, &QEventLoop::quit);
+    timer.start(std::max<qint64>(0, deadline.remainingTime()));
+    loop.exec();
+    return true;
+}
+
+std::optional<std::size_t> TestClient::waitForMatch(const Predicate &predicate,
+                                                    QDeadlineTimer deadline)
+{
+    if (!socket_) {
+        fail(QStringLiteral("not connected"));
+        return std::nullopt;
+    }
+    for (;;) {
+        readAvailable();
+        const std::deque<XmlNode> &buffer = reader_.stanzas();
+        for (std::size_t i = 0; i < buffer.size(); ++i) {
+            if (predicate(buffer[i]))
+                return i;
+        }
+        if (reader_.failed()) {
+            fail(QStringLiteral("server sent malformed XML: ") + reader_.errorString());
+            return std::nullopt;
+        }
+        if (closedSeen_) {
+            fail(QStringLiteral("connection closed while waiting; received: ") + describeBuffer());
+            return std::nullopt;
+        }
+        if (deadline.hasExpired()) {
+            fail(QStringLiteral("timed out waiting; received: ") + describeBuffer());
+            return std::nullopt;
+        }
+        waitForActivity(deadline);
+    }
+}
+
+std::optional<XmlNode> TestClient::readUntil(const Predicate &predicate, QDeadlineTimer deadline)
+{
+    const std::optional<std::size_t> index = waitForMatch(predicate, deadline);
+    if (!index)
+        return std::nullopt;
+    std::deque<XmlNode> &buffer = reader_.stanzas();
+    XmlNode found = std::move(buffer[*index]);
+    buffer.erase(buffer.begin() + *index);
+    return found;
+}
+
+std::optional<XmlNode> TestClient::readStanza(QDeadlineTimer deadline)
+{
+    return readUntil([](const XmlNode &) { return true; }, deadline);
+}
+
+QList<XmlNode> TestClient::takeBuffered()
+{
+    readAvailable();
+    QList<XmlNode> out;
+    for (XmlNode &node : reader_.stanzas())
+        out.append(std::move(node));
+    reader_.stanzas().clear();
+    return out;
+}
+
+QString TestClient::describeBuffer() const
+{
+    QString out;
+    for (const XmlNode &node : reader_.stanzas())
+        out += QString::fromUtf8(node.toXml()) + QLatin1Char('\n');
+    return out.isEmpty() ? QStringLiteral("(nothing)") : out;
+}
+
+std::optional<QList<XmlNode>> TestClient::ping(QDeadlineTimer deadline)
+{
+    const QString id = QStringLiteral("ping-%1-%2").arg(name_).arg(nextId_++);
+    send(QStringLiteral("<iq type='get' id='%1' to='%2'><ping xmlns='urn:xmpp:ping'/></iq>")
+             .arg(id, options_.domain)
+             .toUtf8());
+    const auto isReply = [&id](const XmlNode &n) {
+        return n.name == u"iq" && n.attribute(u"id") == id;
+    };
+    const std::optional<std::size_t> index = waitForMatch(isReply, deadline);
+    if (!index)
+        return std::nullopt;
+    std::deque<XmlNode> &buffer = reader_.stanzas();
+    const XmlNode reply = buffer[*index];
+    QList<XmlNode> before;
+    for (std::size_t i = 0; i < *index; ++i)
+        before.append(std::move(buffer[i]));
+    buffer.erase(buffer.begin(), buffer.begin() + *index + 1);
+    if (reply.attribute(u"type") != u"result") {
+        fail(QStringLiteral("ping answered with ") + QString::fromUtf8(reply.toXml()));
+        return std::nullopt;
+    }
+    return before;
+}
+
+bool TestClient::expectStreamError(const QString &condition, QDeadlineTimer deadline)
+{
+    const std::optional<XmlNode> error = readUntil(isStreamError, deadline);
+    if (!error)
+        return false;
+    const XmlNode *found = nullptr;
+    for (const XmlNode &c : error->children) {
+        if (!c.isText() && c.xmlns == testns::streamErrors && c.name != u"text")
+            found = &c;
+    }
+    if (!found || found->name != condition)
+        return fail(QStringLiteral("expected stream error <%1/>, got %2")
+                        .arg(condition, QString::fromUtf8(error->toXml())));
+    return expectClosed(deadline);
+}
+
+bool TestClient::expectClosed(QDeadlineTimer deadline)
+{
+    if (!socket_)
+        return true;
+    for (;;) {
+        readAvailable();
+        if (closedSeen_) {
+            socket_->abort();
+            return true;
+        }
+        if (deadline.hasExpired())
+            return fail(QStringLiteral("connection still open; received: ") + describeBuffer());
+        waitForActivity(deadline);
+    }
+}
+
+void TestClient::configureTls()
+{
+    QSslConfiguration tls = QSslConfiguration::defaultConfiguration();
+    if (!options_.caFile.isEmpty())
+        tls.setCaCertificates(QSslCertificate::fromPath(options_.caFile));
+    socket_->setSslConfiguration(tls);
+    socket_->setPeerVerifyName(options_.domain); // RFC 6120: check the JID's domain
+    if (options_.fingerprint.isEmpty())
+        return;
+    // A self-signed certificate pinned by fingerprint: accept it, and only it, whatever the
+    // chain errors are.
+    const QByteArray pinned = normalizedFingerprint(options_.fingerprint);
+    QSslSocket *socket = socket_.get();
+    QObject::connect(socket, &QSslSocket::sslErrors, socket, [socket, pinned] {
+        const QByteArray actual =
+            socket->peerCertificate().digest(QCryptographicHash::Sha256).toHex();
+        if (!pinned.isEmpty() && actual == pinned)
+            socket->ignoreSslErrors();
+    });
+}
+
+bool TestClient::waitEncrypted(QDeadlineTimer deadline)
+{
+    while (!socket_->isEncrypted()) {
+        if (socket_->state() == QAbstractSocket::UnconnectedState || deadline.hasExpired()) {
+            QStringList errors;
+            for (const QSslError &e : socket_->sslHandshakeErrors())
+                errors.append(e.errorString());
+            return fail(QStringLiteral("TLS handshake failed: %1 %2")
+                            .arg(socket_->errorString(), errors.join(QStringLiteral("; "))));
+        }
+        waitForActivity(deadline);
+    }
+    return true;
+}
+
+bool TestClient::openStream(QDeadlineTimer deadline)
+{
+    reader_.reset();
+    send(QStringLiteral("<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
+                        "xmlns:stream='http://etherx.jabber.org/streams' to='%1' version='1.0'>")
+             .arg(options_.domain)
+             .toUtf8());
+    const std::optional<XmlNode> features = readUntil(
+        [](const XmlNode &n) {
+            return (n.name == u"features" || n.name == u"error") && n.xmlns == testns::streams;
+        },
+        deadline);
+    if (!features)
+        return false;
+    if (isStreamError(*features))
+        return fail(QStringLiteral("stream error: ") + QString::fromUtf8(features->toXml()));
+    features_ = *features;
+    return true;
+}
+
+bool TestClient::startTls(QDeadlineTimer deadline)
+{
+    if (!features_.child(u"starttls", testns::tls))
+        return fail(QStringLiteral("no STARTTLS offered: ") + QString::fromUtf8(features_.toXml()));
+    send("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
+    const std::optional<XmlNode> answer =
+        readUntil([](const XmlNode &n) { return n.xmlns == testns::tls; }, deadline);
+    if (!answer)
+        return false;
+    if (answer->name != u"proceed")
+        return fail(QStringLiteral("STARTTLS refused: ") + QString::fromUtf8(answer->toXml()));
+    socket_->startClientEncryption();
+    return waitEncrypted(deadline);
+}
+
+bool TestClient::connectAndSecure(const TestClientOptions &options, QDeadlineTimer deadline)
+{
+    options_ = options;
+    error_.clear();
+    closedSeen_ = false;
+    reader_.reset();
+    reader_.stanzas().clear();
+    socket_ = std::make_unique<QSslSocket>();
+    configureTls();
+    if (options_.directTls) {
+        socket_->connectToHostEncrypted(options_.host, options_.port, options_.domain);
+        if (!waitEncrypted(deadline))
+            return false;
+        return openStream(deadline);
+    }
+    socket_->connectToHost(options_.host, options_.port);
+    while (socket_->state() != QAbstractSocket::ConnectedState) {
+        if (socket_->state() == QAbstractSocket::UnconnectedState || deadline.hasExpired())
+            return fail(QStringLiteral("cannot connect to %1:%2: %3")
+                            .arg(options_.host)
+                            .arg(options_.port)
+                            .arg(socket_->errorString()));
+        waitForActivity(deadline);
+    }
+    return openStream(deadline) && startTls(deadline) && openStream(deadline);
+}
+
+bool TestClient::authenticate(QDeadlineTimer deadline)
+{
+    const QStringList offered = mechanismsOffered(features_).split(QLatin1Char(' '));
+    if (!offered.contains(options_.mechanism))
+        return fail(QStringLiteral("%1 not offered (offered: %2)")
+                        .arg(options_.mechanism, offered.join(QLatin1Char(' '))));
+    if (!saslExchange(deadline))
+        return false;
+    return openStream(deadline);
+}
+
+bool TestClient::saslExchange(QDeadlineTimer deadline)
+{
+    const auto isSasl = [](const XmlNode &n) {
+        return n.xmlns == testns::sasl || isStreamError(n);
+    };
+    const auto auth = [this](const QByteArray &initial) {
+        send("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='" +
+             options_.mechanism.toUtf8() + "'>" + initial.toBase64() + "</auth>");
+    };
+    const auto finish = [this](const XmlNode &answer) {
+        if (answer.name == u"success")
+            return true;
+        if (answer.name == u"failure")
+            saslFailure_ = answer;
+        return fail(QStringLiteral("SASL %1 failed: %2")
+                        .arg(options_.mechanism, QString::fromUtf8(answer.toXml())));
+    };
+    saslFailure_ = {};
+
+    if (options_.mechanism == u"PLAIN") {
+        auth('\0' + options_.user.toUtf8() + '\0' + options_.password.toUtf8());
+        const std::optional<XmlNode> answer = readUntil(isSasl, deadline);
+        return answer && finish(*answer);
+    }
+
+    const bool sha256 = options_.mechanism == u"SCRAM-SHA-256";
+    if (!sha256 && options_.mechanism != u"SCRAM-SHA-1")
+        return fail(QStringLiteral("unsupported mechanism ") + options_.mechanism);
+    ScramClient scram(sha256 ? QCryptographicHash::Sha256 : QCryptographicHash::Sha1, options_.user,
+                      options_.password);
+    auth(scram.clientFirst());
+    std::optional<XmlNode> answer = readUntil(isSasl, deadline);
+    if (!answer)
+        return false;
+    if (answer->name != u"challenge")
+        return finish(*answer);
+    const QByteArray final = scram.clientFinal(QByteArray::fromBase64(answer->text().toLatin1()));
+    if (final.isEmpty())
+        return fail(QStringLiteral("invalid SCRAM server-first: ") +
+                    QString::fromUtf8(answer->toXml()));
+    send("<response xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>" + final.toBase64() + "</response>");
+    answer = readUntil(isSasl, deadline);
+    if (!answer)
+        return false;
+    if (answer->name == u"challenge") {
+        // Server-final as a challenge (RFC 6120 §6.3.10 allows either form).
+        if (!scram.verifyServerFinal(QByteArray::fromBase64(answer->text().toLatin1())))
+            return fail(QStringLiteral("wrong SCRAM server signature"));
+        send("<response xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
+        answer = readUntil(isSasl, deadline);
+        return answer && finish(*answer);
+    }
+    if (answer->name == u"success" &&
+        !scram.verifyServerFinal(QByteArray::fromBase64(answer->text().toLatin1())))
+        return fail(QStringLiteral("wrong SCRAM server signature in ") +
+                    QString::fromUtf8(answer->toXml()));
+    return finish(*answer);
+}
+
+bool TestClient::bind(QDeadlineTimer deadline)
+{
+    if (!features_.child(u"bind", testns::bind))
+        return fail(QStringLiteral("no bind offered: ") + QString::fromUtf8(features_.toXml()));
+    const QString id = QStringLiteral("bind-%1").arg(nextId_++);
+    QByteArray resource;
+    if (!options_.resource.isEmpty())
+        resource = "<resource>" + options_.resource.toHtmlEscaped().toUtf8() + "</resource>";
+    send("<iq type='set' id='" + id.toUtf8() + "'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>" +
+         resource + "</bind></iq>");
+    const std::optional<XmlNode> answer = readUntil(
+        [&id](const XmlNode &n) { return n.name == u"iq" && n.attribute(u"id") == id; }, deadline);
+    if (!answer)
+        return false;
+    const XmlNode *bound = answer->child(u"bind", testns::bind);
+    const XmlNode *jid = bound ? bound->child(u"jid") : nullptr;
+    if (answer->attribute(u"type") != u"result" || !jid)
+        return fail(QStringLiteral("bind failed: ") + QString::fromUtf8(answer->toXml()));
+    fullJid_ = jid->text();
+
+    // RFC 3921 session establishment, only where a server still insists on it.
+    const XmlNode *session = features_.child(u"session", u"urn:ietf:params:xml:ns:xmpp-session");
+    if (session && !session->child(u"optional")) {
+        const QString sessionId = QStringLiteral("session-%1").arg(nextId_++);
+        send("<iq type='set' id='" + sessionId.toUtf8() +
+             "'><session xmlns='urn:ietf:params:xml:ns:xmpp-session'/></iq>");
+        const std::optional<XmlNode> reply = readUntil(
+            [&](const XmlNode &n) { return n.name == u"iq" && n.attribute(u"id") == sessionId; },
+            deadline);
+        if (!reply || reply->attribute(u"type") != u"result")
+            return fail(QStringLiteral("session establishment failed"));
+    }
+    return true;
+}
+
+bool TestClient::login(const TestClientOptions &options, QDeadlineTimer deadline)
+{
+    if (!connectAndSecure(options, deadline) || !authenticate(deadline) || !bind(deadline))
+        return false;
+    if (options_.sendInitialPresence)
+        send(options_.initialPresence);
+    return true;
+}

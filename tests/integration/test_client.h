@@ -1,0 +1,122 @@
+#pragma once
+
+#include "xml_node.h"
+#include "xml_stanza_reader.h"
+
+#include <QDeadlineTimer>
+#include <QList>
+#include <QString>
+
+#include <functional>
+#include <memory>
+#include <optional>
+
+class QSslSocket;
+
+namespace testns {
+inline constexpr char16_t streams[] = u"http://etherx.jabber.org/streams";
+inline constexpr char16_t streamErrors[] = u"urn:ietf:params:xml:ns:xmpp-streams";
+inline constexpr char16_t sasl[] = u"urn:ietf:params:xml:ns:xmpp-sasl";
+inline constexpr char16_t tls[] = u"urn:ietf:params:xml:ns:xmpp-tls";
+inline constexpr char16_t bind[] = u"urn:ietf:params:xml:ns:xmpp-bind";
+inline constexpr char16_t ping[] = u"urn:xmpp:ping";
+} // namespace testns
+
+struct TestClientOptions
+{
+    QString host = QStringLiteral("127.0.0.1");
+    quint16 port = 0;
+    bool directTls = false; // XEP-0368: TLS from the first byte instead of STARTTLS
+    QString domain = QStringLiteral("localhost");
+    // Trust: either a CA file the server's certificate must chain to (and match `domain`), or
+    // the exact SHA-256 fingerprint ("AB:CD:…") of a self-signed certificate, in which case every
+    // other TLS error is ignored for that one certificate.
+    QString caFile;
+    QString fingerprint;
+    QString user;
+    QString password;
+    QString mechanism = QStringLiteral("SCRAM-SHA-1"); // or SCRAM-SHA-256, PLAIN
+    QString resource;                                  // empty: the server picks one
+    bool sendInitialPresence = true;
+    QByteArray initialPresence = "<presence/>";
+};
+
+// A raw, synchronous-looking XMPP client for integration tests. Every wait runs the Qt event
+// loop with a deadline, so child processes and other sockets keep being served meanwhile.
+// Everything received is buffered in arrival order; readUntil() takes the first match and
+// leaves the rest for later assertions. Failures return false/nullopt with errorString().
+class TestClient
+{
+public:
+    using Predicate = std::function<bool(const XmlNode &)>;
+    static constexpr int defaultTimeoutMs = 5000;
+
+    explicit TestClient(QString name = QStringLiteral("client"));
+    ~TestClient();
+    TestClient(const TestClient &) = delete;
+    TestClient &operator=(const TestClient &) = delete;
+
+    // connectAndSecure + authenticate + bind + optional initial presence.
+    bool login(const TestClientOptions &options,
+               QDeadlineTimer deadline = QDeadlineTimer(defaultTimeoutMs));
+    // TCP (or direct TLS), stream header, STARTTLS, and the post-TLS stream features.
+    bool connectAndSecure(const TestClientOptions &options,
+                          QDeadlineTimer deadline = QDeadlineTimer(defaultTimeoutMs));
+    // SASL with options.mechanism; false on <failure/> (see saslFailure()) or any other problem.
+    bool authenticate(QDeadlineTimer deadline = QDeadlineTimer(defaultTimeoutMs));
+    bool bind(QDeadlineTimer deadline = QDeadlineTimer(defaultTimeoutMs));
+
+    const XmlNode &features() const { return features_; }
+    const XmlNode &saslFailure() const { return saslFailure_; }
+    QString fullJid() const { return fullJid_; }
+    const QString &name() const { return name_; }
+    const QString &errorString() const { return error_; }
+
+    void send(const QByteArray &xml);
+    // Closes the stream politely and the socket.
+    void disconnectFromServer();
+
+    std::optional<XmlNode> readStanza(QDeadlineTimer deadline = QDeadlineTimer(defaultTimeoutMs));
+    std::optional<XmlNode> readUntil(const Predicate &predicate,
+                                     QDeadlineTimer deadline = QDeadlineTimer(defaultTimeoutMs));
+    // XEP-0199 round trip to the server: once the pong is in, everything received before it is
+    // returned (and removed from the buffer), so a test can assert that nothing else arrived.
+    std::optional<QList<XmlNode>> ping(QDeadlineTimer deadline = QDeadlineTimer(defaultTimeoutMs));
+    // A <stream:error/> with exactly that condition, followed by the end of the connection.
+    bool expectStreamError(const QString &condition,
+                           QDeadlineTimer deadline = QDeadlineTimer(defaultTimeoutMs));
+    bool expectClosed(QDeadlineTimer deadline = QDeadlineTimer(defaultTimeoutMs));
+
+    // True while the TCP connection is up and the server has not ended the stream; wasClosed()
+    // stays true once the connection ever ended.
+    bool isOpen() const;
+    bool wasClosed() const { return closedSeen_; }
+    // Stanzas received and not yet taken, in order.
+    QList<XmlNode> takeBuffered();
+    // Reads whatever is already available without waiting.
+    void poll();
+
+private:
+    bool openStream(QDeadlineTimer deadline);
+    bool startTls(QDeadlineTimer deadline);
+    bool waitEncrypted(QDeadlineTimer deadline);
+    bool saslExchange(QDeadlineTimer deadline);
+    void configureTls();
+    void readAvailable();
+    bool waitForActivity(QDeadlineTimer deadline);
+    // Index of the first buffered stanza matching predicate, reading until one arrives.
+    std::optional<std::size_t> waitForMatch(const Predicate &predicate, QDeadlineTimer deadline);
+    bool fail(const QString &message);
+    QString describeBuffer() const;
+
+    QString name_;
+    TestClientOptions options_;
+    std::unique_ptr<QSslSocket> socket_;
+    XmlStanzaReader reader_;
+    XmlNode features_;
+    XmlNode saslFailure_;
+    QString fullJid_;
+    QString error_;
+    int nextId_ = 1;
+    bool closedSeen_ = false;
+};

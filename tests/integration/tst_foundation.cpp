@@ -1,0 +1,456 @@
+// The first things a user of xbnc notices, end to end: the real xbnc binary in front of a real
+// Prosody. alice is the bouncer's account; her clients (phone, laptop, …) log in to xbnc. bob is
+// a contact logged in straight to Prosody.
+#include "prosody_fixture.h"
+#include "roster_setup.h"
+#include "stanza_match.h"
+#include "test_client.h"
+#include "xbnc_process.h"
+
+#include <QtTest>
+
+#include <memory>
+
+namespace {
+
+const QString alice = QStringLiteral("alice@localhost");
+const QString aliceUpstream = QStringLiteral("alice@localhost/xbnc");
+const QString bob = QStringLiteral("bob@localhost");
+const QString bobFull = QStringLiteral("bob@localhost/desk");
+const QString alicePassword = QStringLiteral("alice-pw");
+const QString bobPassword = QStringLiteral("bob-pw");
+const QByteArray unknownPayload = "<x xmlns='urn:example:unknown'><y a='1'>z</y></x>";
+
+// Messages among everything else a session receives (presences, pushes): the ones with that id.
+int countMessages(const QList<XmlNode> &stanzas, const QString &id)
+{
+    return int(std::count_if(stanzas.begin(), stanzas.end(), [&id](const XmlNode &n) {
+        return n.name == u"message" && n.attribute(u"id") == id;
+    }));
+}
+
+} // namespace
+
+class TestFoundation : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void initTestCase();
+    void init();
+    void cleanup();
+    void cleanupTestCase();
+
+    void twoSessionsBindAndAnswerPings();
+    void messageFromContactReachesEverySession_data();
+    void messageFromContactReachesEverySession();
+    void messageFromSessionLeavesAsUpstreamResource();
+    void carbonsCopyOutgoingMessageToOtherSession();
+    void rosterGetReturnsContact();
+    void rosterSetIsPushedToEverySession();
+    void lateSessionReceivesKnownContactPresence();
+    void sameIqIdFromTwoSessionsGetsOneReplyEach();
+    void unknownPayloadPassesUnchangedBothWays();
+    void wrongPasswordIsNotAuthorized();
+    void malformedXmlClosesOnlyThatSession();
+    void oversizedStanzaClosesOnlyThatSession();
+    // Last: it restarts Prosody under everything.
+    void upstreamRestartKeepsSessionsConnected();
+
+private:
+    std::unique_ptr<TestClient> session(const QString &resource, bool presence = true);
+    bool connectBob(QString *error);
+
+    ProsodyFixture prosody_;
+    XbncProcess xbnc_;
+    std::unique_ptr<TestClient> bob_;
+    qsizetype logMark_ = 0; // xbnc's output before the current test
+};
+
+static TestClientOptions sessionOptions(const XbncProcess &xbnc, const QString &resource)
+{
+    TestClientOptions o;
+    o.port = xbnc.port();
+    o.fingerprint = xbnc.fingerprint();
+    o.user = QStringLiteral("alice");
+    o.password = alicePassword;
+    o.resource = resource;
+    o.mechanism = QStringLiteral("SCRAM-SHA-256");
+    return o;
+}
+
+std::unique_ptr<TestClient> TestFoundation::session(const QString &resource, bool presence)
+{
+    auto client = std::make_unique<TestClient>(resource);
+    TestClientOptions o = sessionOptions(xbnc_, resource);
+    o.sendInitialPresence = presence;
+    if (!client->login(o)) {
+        qWarning("%s", qPrintable(client->errorString()));
+        return nullptr;
+    }
+    return client;
+}
+
+bool TestFoundation::connectBob(QString *error)
+{
+    bob_ = std::make_unique<TestClient>(QStringLiteral("bob"));
+    TestClientOptions o;
+    o.port = prosody_.c2sPort();
+    o.caFile = prosody_.caCertificatePath();
+    o.user = QStringLiteral("bob");
+    o.password = bobPassword;
+    o.resource = QStringLiteral("desk");
+    o.initialPresence = "<presence><status>here</status></presence>";
+    if (!bob_->login(o)) {
+        *error = bob_->errorString();
+        return false;
+    }
+    return true;
+}
+
+void TestFoundation::initTestCase()
+{
+    QString error;
+    QVERIFY2(prosody_.start(&error), qPrintable(error));
+    // alice and bob have been contacts for years before xbnc arrives.
+    QVERIFY2(makeContacts(prosody_, QStringLiteral("alice"), alicePassword, QStringLiteral("bob"),
+                          bobPassword, &error),
+             qPrintable(error));
+    QVERIFY2(connectBob(&error), qPrintable(error));
+
+    QVERIFY2(xbnc_.start(xbnc_.configFor(prosody_, QStringLiteral("alice"), alicePassword), &error),
+             qPrintable(error));
+    QVERIFY2(xbnc_.waitForLog(QStringLiteral("upstream online as alice@localhost/xbnc")) >= 0,
+             qPrintable(xbnc_.output()));
+}
+
+void TestFoundation::init()
+{
+    logMark_ = xbnc_.outputSize();
+}
+
+void TestFoundation::cleanup()
+{
+    if (QTest::currentTestFailed()) {
+        qInfo().noquote() << "--- xbnc output during this test ---\n"
+                          << xbnc_.output().mid(logMark_);
+        qInfo().noquote() << "--- prosody log (tail) ---\n" << prosody_.logText().right(6000);
+    }
+    // A crash in the middle of a test shows here, not as a puzzling timeout in the next one.
+    QVERIFY2(xbnc_.isRunning(), qPrintable(xbnc_.output().mid(logMark_)));
+    // Stanzas bob received during one test must not satisfy the next one.
+    if (bob_)
+        bob_->takeBuffered();
+}
+
+void TestFoundation::cleanupTestCase()
+{
+    bob_.reset();
+    QString error;
+    QVERIFY2(xbnc_.stop(&error), qPrintable(error));
+}
+
+void TestFoundation::twoSessionsBindAndAnswerPings()
+{
+    auto phone = session(QStringLiteral("phone"));
+    QVERIFY(phone);
+    auto laptop = session(QStringLiteral("laptop"));
+    QVERIFY(laptop);
+    QCOMPARE(phone->fullJid(), QStringLiteral("alice@localhost/phone"));
+    QCOMPARE(laptop->fullJid(), QStringLiteral("alice@localhost/laptop"));
+    QVERIFY2(phone->ping(), qPrintable(phone->errorString()));
+    QVERIFY2(laptop->ping(), qPrintable(laptop->errorString()));
+    QVERIFY(phone->isOpen());
+    QVERIFY(laptop->isOpen());
+}
+
+void TestFoundation::messageFromContactReachesEverySession_data()
+{
+    QTest::addColumn<QString>("to");
+    QTest::newRow("bare JID") << alice;
+    QTest::newRow("upstream full JID") << aliceUpstream;
+}
+
+void TestFoundation::messageFromContactReachesEverySession()
+{
+    QFETCH(QString, to);
+    auto phone = session(QStringLiteral("phone"));
+    QVERIFY(phone);
+    auto laptop = session(QStringLiteral("laptop"));
+    QVERIFY(laptop);
+    // Both sessions are surely attached before bob speaks.
+    QVERIFY2(phone->ping(), qPrintable(phone->errorString()));
+    QVERIFY2(laptop->ping(), qPrintable(laptop->errorString()));
+
+    const QString id =
+        QStringLiteral("fanout-") + QString::number(QDateTime::currentMSecsSinceEpoch());
+    bob_->send(QStringLiteral("<message to='%1' type='chat' id='%2'><body>hello both</body>"
+                              "</message>")
+                   .arg(to, id)
+                   .toUtf8());
+
+    for (TestClient *s : {phone.get(), laptop.get()}) {
+        const auto message = s->readUntil(match::message(id));
+        QVERIFY2(message, qPrintable(s->errorString()));
+        QCOMPARE(message->attribute(u"to"), s->fullJid());
+        QCOMPARE(message->attribute(u"from"), bobFull);
+        QCOMPARE(message->attribute(u"type"), QStringLiteral("chat"));
+        QVERIFY(message->child(u"body"));
+        QCOMPARE(message->child(u"body")->text(), QStringLiteral("hello both"));
+        // Exactly once: nothing more with that id by the time the session's ping returns.
+        const auto rest = s->ping();
+        QVERIFY2(rest, qPrintable(s->errorString()));
+        QCOMPARE(countMessages(*rest, id), 0);
+    }
+}
+
+void TestFoundation::messageFromSessionLeavesAsUpstreamResource()
+{
+    auto phone = session(QStringLiteral("phone"));
+    QVERIFY(phone);
+    phone->send("<message to='bob@localhost/desk' type='chat' id='from-phone'>"
+                "<body>hi bob</body></message>");
+    const auto message = bob_->readUntil(match::message(QStringLiteral("from-phone")));
+    QVERIFY2(message, qPrintable(bob_->errorString()));
+    QCOMPARE(message->attribute(u"from"), aliceUpstream);
+    QCOMPARE(message->attribute(u"to"), bobFull);
+    QVERIFY(message->child(u"body"));
+    QCOMPARE(message->child(u"body")->text(), QStringLiteral("hi bob"));
+}
+
+void TestFoundation::carbonsCopyOutgoingMessageToOtherSession()
+{
+    auto phone = session(QStringLiteral("phone"));
+    QVERIFY(phone);
+    auto laptop = session(QStringLiteral("laptop"));
+    QVERIFY(laptop);
+    laptop->send("<iq type='set' id='carbons-on'><enable xmlns='urn:xmpp:carbons:2'/></iq>");
+    const auto enabled = laptop->readUntil(match::iq(QStringLiteral("carbons-on")));
+    QVERIFY2(enabled, qPrintable(laptop->errorString()));
+    QCOMPARE(enabled->attribute(u"type"), QStringLiteral("result"));
+
+    phone->send("<message to='bob@localhost' type='chat' id='carbon-1'>"
+                "<body>copy me</body></message>");
+    QVERIFY2(bob_->readUntil(match::message(QStringLiteral("carbon-1"))),
+             qPrintable(bob_->errorString()));
+
+    const auto carbon = laptop->readUntil([](const XmlNode &n) {
+        return n.name == u"message" && n.child(u"sent", u"urn:xmpp:carbons:2");
+    });
+    QVERIFY2(carbon, qPrintable(laptop->errorString()));
+    QCOMPARE(carbon->attribute(u"from"), alice);
+    QCOMPARE(carbon->attribute(u"to"), laptop->fullJid());
+    const XmlNode *forwarded =
+        carbon->child(u"sent", u"urn:xmpp:carbons:2")->child(u"forwarded", u"urn:xmpp:forward:0");
+    QVERIFY2(forwarded, carbon->toXml().constData());
+    const XmlNode *inner = forwarded->child(u"message", u"jabber:client");
+    QVERIFY2(inner, carbon->toXml().constData());
+    QCOMPARE(inner->attribute(u"id"), QStringLiteral("carbon-1"));
+    QCOMPARE(inner->attribute(u"to"), bob);
+    QVERIFY(inner->attribute(u"from").startsWith(alice + QLatin1Char('/')));
+    QCOMPARE(inner->child(u"body")->text(), QStringLiteral("copy me"));
+
+    // The sender itself never gets a copy of its own message, and the laptop gets one copy.
+    for (TestClient *s : {phone.get(), laptop.get()}) {
+        const auto rest = s->ping();
+        QVERIFY2(rest, qPrintable(s->errorString()));
+        for (const XmlNode &n : *rest)
+            QVERIFY2(!n.child(u"sent", u"urn:xmpp:carbons:2"), n.toXml().constData());
+    }
+}
+
+void TestFoundation::rosterGetReturnsContact()
+{
+    auto phone = session(QStringLiteral("phone"));
+    QVERIFY(phone);
+    phone->send("<iq type='get' id='roster-1'><query xmlns='jabber:iq:roster'/></iq>");
+    const auto result = phone->readUntil(match::iq(QStringLiteral("roster-1")));
+    QVERIFY2(result, qPrintable(phone->errorString()));
+    QCOMPARE(result->attribute(u"type"), QStringLiteral("result"));
+    const XmlNode *query = result->child(u"query", u"jabber:iq:roster");
+    QVERIFY2(query, result->toXml().constData());
+    const auto item = std::find_if(query->children.begin(), query->children.end(),
+                                   [](const XmlNode &n) { return n.attribute(u"jid") == bob; });
+    QVERIFY2(item != query->children.end(), result->toXml().constData());
+    QCOMPARE(item->attribute(u"subscription"), QStringLiteral("both"));
+}
+
+void TestFoundation::rosterSetIsPushedToEverySession()
+{
+    auto phone = session(QStringLiteral("phone"));
+    QVERIFY(phone);
+    auto laptop = session(QStringLiteral("laptop"));
+    QVERIFY(laptop);
+    // Roster pushes go to sessions that fetched the roster (RFC 6121 §2.1.6).
+    for (TestClient *s : {phone.get(), laptop.get()}) {
+        s->send("<iq type='get' id='roster-get'><query xmlns='jabber:iq:roster'/></iq>");
+        QVERIFY2(s->readUntil(match::iq(QStringLiteral("roster-get"))),
+                 qPrintable(s->errorString()));
+    }
+
+    const QString carol = QStringLiteral("carol@localhost");
+    phone->send("<iq type='set' id='roster-add'><query xmlns='jabber:iq:roster'>"
+                "<item jid='carol@localhost' name='Carol'/></query></iq>");
+    const auto result = phone->readUntil(match::iq(QStringLiteral("roster-add")));
+    QVERIFY2(result, qPrintable(phone->errorString()));
+    QCOMPARE(result->attribute(u"type"), QStringLiteral("result"));
+    for (TestClient *s : {phone.get(), laptop.get()}) {
+        const auto push = s->readUntil(match::rosterPush(carol));
+        QVERIFY2(push, qPrintable(s->errorString()));
+        const XmlNode *item = push->child(u"query", u"jabber:iq:roster")->child(u"item");
+        QCOMPARE(item->attribute(u"name"), QStringLiteral("Carol"));
+        QCOMPARE(item->attribute(u"subscription"), QStringLiteral("none"));
+    }
+
+    // Leave the roster as it was for the other tests.
+    phone->send("<iq type='set' id='roster-remove'><query xmlns='jabber:iq:roster'>"
+                "<item jid='carol@localhost' subscription='remove'/></query></iq>");
+    QVERIFY2(phone->readUntil(match::iq(QStringLiteral("roster-remove"))),
+             qPrintable(phone->errorString()));
+}
+
+void TestFoundation::lateSessionReceivesKnownContactPresence()
+{
+    // bob has been online with status "here" since initTestCase; he sends nothing now.
+    auto tablet = session(QStringLiteral("tablet"));
+    QVERIFY(tablet);
+    const auto presence = tablet->readUntil(match::presenceFrom(bobFull));
+    QVERIFY2(presence, qPrintable(tablet->errorString()));
+    QVERIFY(presence->child(u"status"));
+    QCOMPARE(presence->child(u"status")->text(), QStringLiteral("here"));
+    QCOMPARE(presence->attribute(u"to"), tablet->fullJid());
+}
+
+void TestFoundation::sameIqIdFromTwoSessionsGetsOneReplyEach()
+{
+    auto phone = session(QStringLiteral("phone"));
+    QVERIFY(phone);
+    auto laptop = session(QStringLiteral("laptop"));
+    QVERIFY(laptop);
+    const QByteArray disco = "<iq type='get' id='same' to='localhost'>"
+                             "<query xmlns='http://jabber.org/protocol/disco#info'/></iq>";
+    phone->send(disco);
+    laptop->send(disco);
+    for (TestClient *s : {phone.get(), laptop.get()}) {
+        const auto reply = s->readUntil(match::iq(QStringLiteral("same")));
+        QVERIFY2(reply, qPrintable(s->errorString()));
+        QCOMPARE(reply->attribute(u"type"), QStringLiteral("result"));
+        QCOMPARE(reply->attribute(u"to"), s->fullJid());
+        QVERIFY(reply->child(u"query", u"http://jabber.org/protocol/disco#info"));
+    }
+    for (TestClient *s : {phone.get(), laptop.get()}) {
+        const auto rest = s->ping();
+        QVERIFY2(rest, qPrintable(s->errorString()));
+        for (const XmlNode &n : *rest)
+            QVERIFY2(n.attribute(u"id") != u"same", n.toXml().constData());
+    }
+}
+
+void TestFoundation::unknownPayloadPassesUnchangedBothWays()
+{
+    const QByteArray expected = XmlNode::parse(unknownPayload).toXml();
+    QVERIFY(!expected.isEmpty());
+    auto phone = session(QStringLiteral("phone"));
+    QVERIFY(phone);
+    auto laptop = session(QStringLiteral("laptop"));
+    QVERIFY(laptop);
+    QVERIFY2(phone->ping(), qPrintable(phone->errorString()));
+    QVERIFY2(laptop->ping(), qPrintable(laptop->errorString()));
+
+    phone->send("<message to='bob@localhost/desk' id='unknown-out'>" + unknownPayload +
+                "</message>");
+    const auto atBob = bob_->readUntil(match::message(QStringLiteral("unknown-out")));
+    QVERIFY2(atBob, qPrintable(bob_->errorString()));
+    const XmlNode *payload = atBob->child(u"x", u"urn:example:unknown");
+    QVERIFY2(payload, atBob->toXml().constData());
+    QCOMPARE(payload->toXml(), expected);
+
+    bob_->send("<message to='alice@localhost' id='unknown-in'>" + unknownPayload + "</message>");
+    for (TestClient *s : {phone.get(), laptop.get()}) {
+        const auto atSession = s->readUntil(match::message(QStringLiteral("unknown-in")));
+        QVERIFY2(atSession, qPrintable(s->errorString()));
+        const XmlNode *received = atSession->child(u"x", u"urn:example:unknown");
+        QVERIFY2(received, atSession->toXml().constData());
+        QCOMPARE(received->toXml(), expected);
+    }
+}
+
+void TestFoundation::wrongPasswordIsNotAuthorized()
+{
+    TestClientOptions o = sessionOptions(xbnc_, QStringLiteral("intruder"));
+    o.password = QStringLiteral("not-the-password");
+    TestClient intruder(QStringLiteral("intruder"));
+    QVERIFY2(intruder.connectAndSecure(o), qPrintable(intruder.errorString()));
+    QVERIFY(!intruder.authenticate());
+    const XmlNode &failure = intruder.saslFailure();
+    QCOMPARE(failure.name, QStringLiteral("failure"));
+    QCOMPARE(failure.xmlns, QStringLiteral("urn:ietf:params:xml:ns:xmpp-sasl"));
+    QVERIFY2(failure.child(u"not-authorized"), failure.toXml().constData());
+}
+
+void TestFoundation::malformedXmlClosesOnlyThatSession()
+{
+    auto phone = session(QStringLiteral("phone"));
+    QVERIFY(phone);
+    auto broken = session(QStringLiteral("broken"));
+    QVERIFY(broken);
+    broken->send("<message to='bob@localhost'><body>oops</message>");
+    QVERIFY2(broken->expectStreamError(QStringLiteral("not-well-formed")),
+             qPrintable(broken->errorString()));
+    QVERIFY2(phone->ping(), qPrintable(phone->errorString()));
+    QVERIFY(phone->isOpen());
+}
+
+void TestFoundation::oversizedStanzaClosesOnlyThatSession()
+{
+    auto phone = session(QStringLiteral("phone"));
+    QVERIFY(phone);
+    auto greedy = session(QStringLiteral("greedy"));
+    QVERIFY(greedy);
+    const QByteArray body(300 * 1024, 'a'); // over the 256 KiB stanza limit
+    greedy->send("<message to='bob@localhost' id='huge'><body>" + body + "</body></message>");
+    QVERIFY2(greedy->expectStreamError(QStringLiteral("policy-violation")),
+             qPrintable(greedy->errorString()));
+    QVERIFY2(phone->ping(), qPrintable(phone->errorString()));
+    // Nothing of it reached bob.
+    const auto atBob = bob_->ping();
+    QVERIFY2(atBob, qPrintable(bob_->errorString()));
+    QCOMPARE(countMessages(*atBob, QStringLiteral("huge")), 0);
+}
+
+void TestFoundation::upstreamRestartKeepsSessionsConnected()
+{
+    auto phone = session(QStringLiteral("phone"));
+    QVERIFY(phone);
+    auto laptop = session(QStringLiteral("laptop"));
+    QVERIFY(laptop);
+    const qsizetype mark = xbnc_.outputSize();
+
+    QString error;
+    QVERIFY2(prosody_.restart(&error), qPrintable(error));
+    const qsizetype offline =
+        xbnc_.waitForLog(QStringLiteral("upstream offline:"), QDeadlineTimer(10000), mark);
+    QVERIFY2(offline >= 0, "xbnc never noticed that Prosody went away");
+    QVERIFY2(xbnc_.waitForLog(QStringLiteral("upstream online as alice@localhost/xbnc"),
+                              QDeadlineTimer(10000), offline) >= 0,
+             "xbnc did not come back online after Prosody restarted");
+    for (TestClient *s : {phone.get(), laptop.get()}) {
+        s->poll();
+        QVERIFY2(!s->wasClosed(), qPrintable(s->name() + QStringLiteral(" was disconnected")));
+        QVERIFY2(s->ping(), qPrintable(s->errorString()));
+    }
+
+    // bob's own connection died with Prosody; he comes back and writes again.
+    QVERIFY2(connectBob(&error), qPrintable(error));
+    bob_->send("<message to='alice@localhost' type='chat' id='after-restart'>"
+               "<body>still there?</body></message>");
+    for (TestClient *s : {phone.get(), laptop.get()}) {
+        const auto message = s->readUntil(match::message(QStringLiteral("after-restart")));
+        QVERIFY2(message, qPrintable(s->errorString()));
+        QCOMPARE(message->child(u"body")->text(), QStringLiteral("still there?"));
+        QVERIFY(!s->wasClosed());
+    }
+}
+
+QTEST_GUILESS_MAIN(TestFoundation)
+#include "tst_foundation.moc"

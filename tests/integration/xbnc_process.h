@@ -1,0 +1,73 @@
+#pragma once
+
+#include <QDeadlineTimer>
+#include <QMap>
+#include <QRegularExpression>
+#include <QString>
+#include <QTemporaryDir>
+
+#include <memory>
+
+class ProsodyFixture;
+class QProcess;
+
+// The build-tree xbnc binary as a direct child process with its own temporary directory (INI
+// config, data_dir). Its output is collected as it comes so tests can wait for log lines and
+// print everything on failure. A crash, a signal or a non-zero exit (sanitizers exit non-zero)
+// makes stop() fail.
+class XbncProcess
+{
+public:
+    // "section/key" → value, e.g. {"listener/port", "0"}. An empty value leaves the key out.
+    using Config = QMap<QString, QString>;
+    static constexpr int defaultTimeoutMs = 10000;
+
+    XbncProcess();
+    ~XbncProcess();
+    XbncProcess(const XbncProcess &) = delete;
+    XbncProcess &operator=(const XbncProcess &) = delete;
+
+    // The account `user` of the fixture's Prosody, TLS-verified against the fixture's CA, and a
+    // loopback listener on a port of xbnc's choosing. Tests adjust the map before start().
+    Config configFor(const ProsodyFixture &prosody, const QString &user,
+                     const QString &password) const;
+
+    // Starts xbnc and waits until it listens (both ports when direct TLS is configured) and has
+    // printed its certificate fingerprint. Use waitForLog() for "upstream online as …".
+    bool start(const Config &config, QString *error);
+    // SIGTERM, then wait. False (with *error) unless xbnc exited normally with code 0.
+    bool stop(QString *error = nullptr);
+
+    bool isRunning() const;
+    int exitCode() const;
+    quint16 port() const { return port_; }
+    quint16 directTlsPort() const { return directTlsPort_; }
+    QString fingerprint() const { return fingerprint_; } // "AB:CD:…"
+    QString directory() const { return dir_.path(); }
+
+    // Everything xbnc printed so far (stdout and stderr, interleaved as received).
+    QString output() const { return output_; }
+    qsizetype outputSize() const { return output_.size(); }
+    // Waits until output at or after `from` matches; returns the offset just past the match, or
+    // -1 after the deadline (or when xbnc exits first). Pass that offset to wait for a later line.
+    qsizetype waitForLog(const QRegularExpression &pattern,
+                         QDeadlineTimer deadline = QDeadlineTimer(defaultTimeoutMs),
+                         qsizetype from = 0, QRegularExpressionMatch *match = nullptr);
+    qsizetype waitForLog(const QString &substring,
+                         QDeadlineTimer deadline = QDeadlineTimer(defaultTimeoutMs),
+                         qsizetype from = 0);
+
+private:
+    bool writeConfig(const Config &config, QString *error);
+    void collectOutput();
+    QString configPath() const;
+
+    QTemporaryDir dir_;
+    std::unique_ptr<QProcess> process_;
+    QString output_;
+    QString fingerprint_;
+    quint16 port_ = 0;
+    quint16 directTlsPort_ = 0;
+    int exitCode_ = -1;
+    bool crashed_ = false;
+};
