@@ -65,12 +65,7 @@ void Account::upstreamOnline(const Jid &boundJid)
 void Account::upstreamOffline()
 {
     upstreamOnline_ = false;
-    for (const IqRouter::Outbound &pending : iqs_.takeAllOutbound()) {
-        Element request(QStringLiteral("iq"), xmlns::client);
-        request.setAttribute(QStringLiteral("id"), pending.originalId);
-        replyError(pending.session, request, QStringLiteral("wait"),
-                   QStringLiteral("remote-server-timeout"));
-    }
+    failPending(iqs_.takeAllOutbound());
     iqs_.clearInbound();
     // The contacts' presences are unknown until the server sends them again after reconnecting.
     for (const Element &gone : contacts_.takeAllAsUnavailable())
@@ -108,13 +103,20 @@ void Account::sessionClosed(SessionId id)
 
 void Account::expireIqs()
 {
-    for (const IqRouter::Outbound &pending : iqs_.takeExpiredOutbound()) {
+    failPending(iqs_.takeExpiredOutbound());
+    iqs_.dropExpiredInbound();
+}
+
+void Account::failPending(const std::vector<IqRouter::Outbound> &pending)
+{
+    for (const IqRouter::Outbound &entry : pending) {
         Element request(QStringLiteral("iq"), xmlns::client);
-        request.setAttribute(QStringLiteral("id"), pending.originalId);
-        replyError(pending.session, request, QStringLiteral("wait"),
+        request.setAttribute(QStringLiteral("id"), entry.originalId);
+        if (!entry.originalTo.isEmpty())
+            request.setAttribute(QStringLiteral("to"), entry.originalTo);
+        replyError(entry.session, request, QStringLiteral("wait"),
                    QStringLiteral("remote-server-timeout"));
     }
-    iqs_.dropExpiredInbound();
 }
 
 // ---------------------------------------------------------------- sessions → upstream
@@ -138,7 +140,8 @@ void Account::fromSession(SessionId id, Element stanza)
 void Account::messageFromSession(SessionId id, Session &session, Element &stanza)
 {
     const Jid to(stanza.attribute(u"to"));
-    if (to.isValid() && to.sameBare(account_) && !to.isBare() && to.resource() != upstreamJid_.resource())
+    if (to.isValid() && to.sameBare(account_) && !to.isBare() &&
+        to.resource() != upstreamJid_.resource())
         return deliverLocally(id, session, to, std::move(stanza));
     copyAsCarbon(id, session, stanza);
     out_.toUpstream(stanza);
@@ -206,7 +209,7 @@ void Account::iqFromSession(SessionId id, Session &session, Element &stanza)
                              payload->xmlns() == xmlns::discoInfo && type == u"get" &&
                              !payload->hasAttribute(u"node");
     const QString newId =
-        iqs_.trackOutbound(id, stanza.attribute(u"id"),
+        iqs_.trackOutbound(id, stanza.attribute(u"id"), stanza.attribute(u"to"),
                            domainDisco ? IqRouter::Purpose::DomainDisco : IqRouter::Purpose::Relay);
     stanza.setAttribute(QStringLiteral("id"), newId);
     out_.toUpstream(stanza);
@@ -218,9 +221,9 @@ bool Account::answerLocalIq(SessionId id, Session &session, const Element &stanz
     if (!payload)
         return false;
     const Jid to(stanza.attribute(u"to"));
-    const bool toSelf = to.isValid() && to.sameBare(account_) && !to.isBare() &&
-                        (to.resource() == session.resource ||
-                         to.resource() == upstreamJid_.resource());
+    const bool toSelf =
+        to.isValid() && to.sameBare(account_) && !to.isBare() &&
+        (to.resource() == session.resource || to.resource() == upstreamJid_.resource());
     const bool toServer = !to.isValid() || to == account_.bare() ||
                           (to.isDomain() && to.domain() == account_.domain());
 
@@ -250,7 +253,8 @@ bool Account::answerLocalIq(SessionId id, Session &session, const Element &stanz
     if (payload->xmlns() == xmlns::version && stanza.attribute(u"type") == u"get") {
         Element &query = result.addChild(child(QStringLiteral("query"), xmlns::version));
         query.addChild(child(QStringLiteral("name"), xmlns::version, QStringLiteral("xbnc")));
-        query.addChild(child(QStringLiteral("version"), xmlns::version, QStringLiteral(XBNC_VERSION)));
+        query.addChild(
+            child(QStringLiteral("version"), xmlns::version, QStringLiteral(XBNC_VERSION)));
         sendToSession(id, result);
         return true;
     }
@@ -442,8 +446,10 @@ void Account::sendToSession(SessionId id, Element stanza)
     auto it = sessions_.find(id);
     if (it == sessions_.end())
         return;
+    // Only xbnc's own upstream address becomes the session's; a bare JID stays bare, as a server
+    // delivers it (RFC 6121 §8.5.2).
     const QString to = stanza.attribute(u"to");
-    if (to.isEmpty() || isForAccount(to))
+    if (to.isEmpty() || isUpstreamAddress(to))
         stanza.setAttribute(QStringLiteral("to"), sessionJid(it->second).toString());
     out_.toSession(id, stanza);
 }
@@ -457,8 +463,7 @@ void Account::broadcastToSessions(const Element &stanza, bool onlyWithPresence)
     }
 }
 
-void Account::deliverLocally(SessionId fromId, const Session &sender, const Jid &to,
-                             Element stanza)
+void Account::deliverLocally(SessionId fromId, const Session &sender, const Jid &to, Element stanza)
 {
     (void)fromId;
     const auto target = sessionByResource(to.resource());
@@ -481,7 +486,8 @@ void Account::copyAsCarbon(SessionId fromId, const Session &sender, const Elemen
         return;
     if (type != u"chat" && !message.firstChild(u"body"))
         return;
-    if (message.firstChild(u"private", xmlns::carbons) || message.firstChild(u"no-copy", xmlns::hints))
+    if (message.firstChild(u"private", xmlns::carbons) ||
+        message.firstChild(u"no-copy", xmlns::hints))
         return;
     Element inner = message;
     inner.setAttribute(QStringLiteral("from"), sessionJid(sender).toString());
@@ -491,7 +497,8 @@ void Account::copyAsCarbon(SessionId fromId, const Session &sender, const Elemen
         Element carbon(QStringLiteral("message"), xmlns::client);
         carbon.setAttribute(QStringLiteral("from"), account_.toString());
         carbon.setAttribute(QStringLiteral("to"), sessionJid(session).toString());
-        carbon.setAttribute(QStringLiteral("type"), type.isEmpty() ? QStringLiteral("normal") : type);
+        carbon.setAttribute(QStringLiteral("type"),
+                            type.isEmpty() ? QStringLiteral("normal") : type);
         Element &sent = carbon.addChild(child(QStringLiteral("sent"), xmlns::carbons));
         Element &forwarded = sent.addChild(child(QStringLiteral("forwarded"), xmlns::forward));
         forwarded.addChild(inner);
@@ -521,11 +528,11 @@ std::optional<SessionId> Account::sessionByResource(const QString &resource) con
     return std::nullopt;
 }
 
-bool Account::isForAccount(const QString &to) const
+bool Account::isUpstreamAddress(const QString &to) const
 {
     const Jid jid(to);
-    return jid.isValid() && jid.sameBare(account_) &&
-           (jid.isBare() || jid.resource() == upstreamJid_.resource());
+    return jid.isValid() && jid.sameBare(account_) && !jid.isBare() &&
+           jid.resource() == upstreamJid_.resource();
 }
 
 } // namespace xbnc

@@ -72,6 +72,7 @@ private:
     void requestFromUpstream(Element &stanza);
     void replyFromUpstream(Element &stanza);
 
+    void failPending(const std::vector<IqRouter::Outbound> &pending);
     void sendAggregatePresence();
     void sendToSession(SessionId id, Element stanza); // rewrites 'to' to the session's JID
     void broadcastToSessions(const Element &stanza, bool onlyWithPresence);
@@ -81,7 +82,7 @@ private:
                     const QString &condition);
     std::optional<SessionId> sessionByResource(const QString &resource) const;
     Jid sessionJid(const Session &session) const { return account_.withResource(session.resource); }
-    bool isForAccount(const QString &to) const;
+    bool isUpstreamAddress(const QString &to) const;
 
     Jid account_;
     Output &out_;

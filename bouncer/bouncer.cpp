@@ -95,6 +95,11 @@ bool Bouncer::reloadCertificates(QString *error)
     return listener_ && listener_->reloadCertificate(error);
 }
 
+QString Bouncer::certificateFingerprint() const
+{
+    return listener_ ? listener_->certificateFingerprint() : QString();
+}
+
 void Bouncer::onSessionBound(Downstream *session)
 {
     const SessionId id = session->id();

@@ -28,6 +28,7 @@ public:
     bool start(QString *error);
     void stop(); // graceful; emits stopped() when the upstream stream is closed
     bool reloadCertificates(QString *error);
+    QString certificateFingerprint() const;
 
 Q_SIGNALS:
     void stopped();

@@ -196,12 +196,15 @@ std::variant<Config, ConfigError> parseConfig(const QByteArray &text)
             continue;
         if (line.startsWith(u'[')) {
             if (!line.endsWith(u']'))
-                return ConfigError{QStringLiteral("line %1: unterminated section header").arg(lineNumber)};
+                return ConfigError{
+                    QStringLiteral("line %1: unterminated section header").arg(lineNumber)};
             section = line.mid(1, line.size() - 2).trimmed().toLower();
-            static const QStringList sections = {QStringLiteral("upstream"), QStringLiteral("listener"), QStringLiteral("presence"),
-                                                 QStringLiteral("storage")};
+            static const QStringList sections = {
+                QStringLiteral("upstream"), QStringLiteral("listener"), QStringLiteral("presence"),
+                QStringLiteral("storage")};
             if (!sections.contains(section))
-                return ConfigError{QStringLiteral("line %1: unknown section [%2]").arg(lineNumber).arg(section)};
+                return ConfigError{
+                    QStringLiteral("line %1: unknown section [%2]").arg(lineNumber).arg(section)};
             continue;
         }
         const qsizetype eq = line.indexOf(u'=');
@@ -209,7 +212,8 @@ std::variant<Config, ConfigError> parseConfig(const QByteArray &text)
             return ConfigError{QStringLiteral("line %1: expected key=value").arg(lineNumber)};
         const QString key = line.left(eq).trimmed().toLower();
         if (section.isEmpty())
-            return ConfigError{QStringLiteral("line %1: %2 is outside any section").arg(lineNumber).arg(key)};
+            return ConfigError{
+                QStringLiteral("line %1: %2 is outside any section").arg(lineNumber).arg(key)};
         const QString path = section + u'/' + key;
         const auto setter = setters().constFind(path);
         if (setter == setters().cend())

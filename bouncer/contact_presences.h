@@ -28,9 +28,9 @@ public:
     qsizetype size() const { return presences_.size(); }
 
 private:
-    QHash<QString, Element> presences_;       // full JID → last available presence
-    QHash<QString, Element> requests_;        // bare JID → subscribe presence
-    std::vector<QString> order_;              // first-seen order of presences_ keys
+    QHash<QString, Element> presences_; // full JID → last available presence
+    QHash<QString, Element> requests_;  // bare JID → subscribe presence
+    std::vector<QString> order_;        // first-seen order of presences_ keys
 };
 
 } // namespace xbnc

@@ -2,13 +2,17 @@
 
 namespace xbnc {
 
-IqRouter::IqRouter(std::chrono::milliseconds timeout) : timeout_(timeout) {}
+IqRouter::IqRouter(std::chrono::milliseconds timeout) : timeout_(timeout)
+{
+}
 
-QString IqRouter::trackOutbound(SessionId session, const QString &originalId, Purpose purpose)
+QString IqRouter::trackOutbound(SessionId session, const QString &originalId,
+                                const QString &originalTo, Purpose purpose)
 {
     // The prefix keeps these apart from ids gloox itself uses for bind and session.
     QString id = QStringLiteral("xo%1-%2").arg(session).arg(++counter_);
-    outbound_.insert(id, Outbound{session, originalId, purpose, QDeadlineTimer(timeout_)});
+    outbound_.insert(id,
+                     Outbound{session, originalId, originalTo, purpose, QDeadlineTimer(timeout_)});
     return id;
 }
 

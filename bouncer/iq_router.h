@@ -19,12 +19,17 @@ namespace xbnc {
 class IqRouter
 {
 public:
-    enum class Purpose { Relay, DomainDisco };
+    enum class Purpose
+    {
+        Relay,
+        DomainDisco
+    };
 
     struct Outbound
     {
         SessionId session = 0;
         QString originalId;
+        QString originalTo; // the 'from' an error reply made up by xbnc must carry
         Purpose purpose = Purpose::Relay;
         QDeadlineTimer deadline;
     };
@@ -39,7 +44,7 @@ public:
     explicit IqRouter(std::chrono::milliseconds timeout = std::chrono::seconds(60));
 
     QString trackOutbound(SessionId session, const QString &originalId,
-                          Purpose purpose = Purpose::Relay);
+                          const QString &originalTo = {}, Purpose purpose = Purpose::Relay);
     std::optional<Outbound> takeOutbound(const QString &id);
 
     QString trackInbound(SessionId session, const QString &originalId, const QString &requester);

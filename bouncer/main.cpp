@@ -50,7 +50,8 @@ int main(int argc, char **argv)
     parser.addVersionOption();
     const QCommandLineOption configOption(
         QStringLiteral("config"),
-        QStringLiteral("Run with the INI configuration FILE (default: %1).").arg(defaultConfigPath()),
+        QStringLiteral("Run with the INI configuration FILE (default: %1).")
+            .arg(defaultConfigPath()),
         QStringLiteral("FILE"));
     const QCommandLineOption checkOption(
         QStringLiteral("check-config"),
@@ -91,7 +92,8 @@ int main(int argc, char **argv)
     QObject::connect(&signals_, &UnixSignals::reload, &bouncer, [&bouncer] {
         QString problem;
         if (bouncer.reloadCertificates(&problem))
-            qInfo("certificates reloaded");
+            qInfo("certificates reloaded; SHA-256 fingerprint: %s",
+                  qPrintable(bouncer.certificateFingerprint()));
         else
             qWarning("certificate reload failed, keeping the old one: %s", qPrintable(problem));
     });

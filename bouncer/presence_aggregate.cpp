@@ -12,7 +12,9 @@ int priorityOf(const Element &presence)
 
 } // namespace
 
-PresenceAggregate::PresenceAggregate(Idle idle) : idle_(std::move(idle)) {}
+PresenceAggregate::PresenceAggregate(Idle idle) : idle_(std::move(idle))
+{
+}
 
 void PresenceAggregate::update(SessionId session, const Element &presence)
 {

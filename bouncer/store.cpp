@@ -104,7 +104,8 @@ bool Store::setValue(const QString &key, const QString &value)
 
 QDateTime Store::lastUpstreamActivity() const
 {
-    return QDateTime::fromString(value(QStringLiteral("upstream.last_activity")), Qt::ISODateWithMs);
+    return QDateTime::fromString(value(QStringLiteral("upstream.last_activity")),
+                                 Qt::ISODateWithMs);
 }
 
 void Store::setLastUpstreamActivity(const QDateTime &when)

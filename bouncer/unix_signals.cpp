@@ -19,7 +19,9 @@ void onSignal(int number)
 }
 } // namespace
 
-UnixSignals::UnixSignals(QObject *parent) : QObject(parent) {}
+UnixSignals::UnixSignals(QObject *parent) : QObject(parent)
+{
+}
 
 UnixSignals::~UnixSignals()
 {
@@ -41,7 +43,8 @@ bool UnixSignals::install(QString *error)
     action.sa_flags = SA_RESTART;
     for (int number : {SIGTERM, SIGINT, SIGHUP}) {
         if (::sigaction(number, &action, nullptr) != 0) {
-            *error = QStringLiteral("sigaction: %1").arg(QString::fromLocal8Bit(std::strerror(errno)));
+            *error =
+                QStringLiteral("sigaction: %1").arg(QString::fromLocal8Bit(std::strerror(errno)));
             return false;
         }
     }

@@ -101,7 +101,10 @@ QString AccountHarness::expectToSession(SessionId session, const QString &xml)
     const Sent next = take();
     const QString want = canonical(xml);
     if (next.target != Sent::Session || next.session != session || canonical(next.stanza) != want)
-        return QStringLiteral("got %1\nwant session %2: %3").arg(describe(next)).arg(session).arg(want);
+        return QStringLiteral("got %1\nwant session %2: %3")
+            .arg(describe(next))
+            .arg(session)
+            .arg(want);
     return {};
 }
 

@@ -19,7 +19,12 @@ class AccountHarness : public Account::Output
 public:
     struct Sent
     {
-        enum Target { Upstream, Session, Close } target;
+        enum Target
+        {
+            Upstream,
+            Session,
+            Close
+        } target;
         SessionId session = 0;
         Element stanza;
     };

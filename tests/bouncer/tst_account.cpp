@@ -12,9 +12,10 @@ using namespace xbnc::test;
     } while (false)
 
 namespace {
-const QString idlePresence = QStringLiteral("<presence><show>away</show><priority>0</priority></presence>");
-const QString carbonsEnable = QStringLiteral(
-    "<iq type='set' id='xbnc-carbons'><enable xmlns='urn:xmpp:carbons:2'/></iq>");
+const QString idlePresence =
+    QStringLiteral("<presence><show>away</show><priority>0</priority></presence>");
+const QString carbonsEnable =
+    QStringLiteral("<iq type='set' id='xbnc-carbons'><enable xmlns='urn:xmpp:carbons:2'/></iq>");
 
 void online(AccountHarness &h)
 {
@@ -40,8 +41,7 @@ private Q_SLOTS:
     {
         QTest::addColumn<QStringList>("presences"); // one per session, in order; "" = none
         QTest::addColumn<QString>("upstream");      // the last presence sent upstream
-        QTest::newRow("one available")
-            << QStringList{"<presence/>"} << "<presence/>";
+        QTest::newRow("one available") << QStringList{"<presence/>"} << "<presence/>";
         QTest::newRow("chat beats available")
             << QStringList{"<presence/>", "<presence><show>chat</show></presence>"}
             << "<presence><show>chat</show></presence>";
@@ -128,12 +128,18 @@ private Q_SLOTS:
     void messagesToTheAccountReachEverySession_data()
     {
         QTest::addColumn<QString>("to");
-        QTest::newRow("bare JID") << "alice@example.org";
-        QTest::newRow("upstream full JID") << "alice@example.org/xbnc";
+        QTest::addColumn<QString>("delivered"); // %1: the session's resource
+        // A bare JID stays bare, as a server delivers it; xbnc's own address becomes the
+        // session's, since that is the address the sender meant.
+        QTest::newRow("bare JID") << "alice@example.org"
+                                  << "alice@example.org";
+        QTest::newRow("upstream full JID") << "alice@example.org/xbnc"
+                                           << "alice@example.org/%1";
     }
     void messagesToTheAccountReachEverySession()
     {
         QFETCH(QString, to);
+        QFETCH(QString, delivered);
         AccountHarness h;
         online(h);
         h.bind(1, "phone");
@@ -144,10 +150,10 @@ private Q_SLOTS:
                            .arg(to));
         for (auto [id, resource] : {std::pair{1, "phone"}, std::pair{2, "laptop"}})
             EXPECT(h.expectToSession(
-                id, QStringLiteral("<message from='bob@example.org/pc' "
-                                   "to='alice@example.org/%1' type='chat' id='m1'><body>hi</body>"
-                                   "<x xmlns='urn:unknown'><y a='1'/></x></message>")
-                        .arg(resource)));
+                id, QStringLiteral("<message from='bob@example.org/pc' to='%1' type='chat' "
+                                   "id='m1'><body>hi</body><x xmlns='urn:unknown'><y a='1'/></x>"
+                                   "</message>")
+                        .arg(QString(delivered).replace(QStringLiteral("%1"), QLatin1String(resource)))));
         EXPECT(h.expectNothing());
     }
 
@@ -246,7 +252,8 @@ private Q_SLOTS:
                          "xmlns='urn:xmpp:ping'/></iq>");
         QCOMPARE(h.take().target, AccountHarness::Sent::Upstream);
         h.account.upstreamOffline();
-        EXPECT(h.expectToSession(1, "<iq type='error' id='q2' to='alice@example.org/phone'>"
+        EXPECT(h.expectToSession(1, "<iq type='error' id='q2' from='example.org' "
+                                    "to='alice@example.org/phone'>"
                                     "<error type='wait'><remote-server-timeout "
                                     "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>"));
         // while offline, requests are answered at once instead of vanishing
@@ -294,8 +301,9 @@ private Q_SLOTS:
             QCOMPARE(push.stanza.attribute(u"type"), u"set");
             QVERIFY(push.stanza.firstChild(u"query", u"jabber:iq:roster"));
             // the session's acknowledgement stays local
-            h.fromSession(id, QStringLiteral("<iq type='result' id='%1'/>")
-                                  .arg(push.stanza.attribute(u"id")));
+            h.fromSession(
+                id,
+                QStringLiteral("<iq type='result' id='%1'/>").arg(push.stanza.attribute(u"id")));
         }
         EXPECT(h.expectNothing());
     }
@@ -325,7 +333,7 @@ private Q_SLOTS:
                                     "to='alice@example.org/laptop'><status>here</status>"
                                     "</presence>"));
         EXPECT(h.expectToSession(2, "<presence from='dave@example.org' "
-                                    "to='alice@example.org/laptop' type='subscribe'/>"));
+                                    "to='alice@example.org' type='subscribe'/>"));
         EXPECT(h.expectNothing());
         // answering the request settles it for later sessions
         h.fromSession(2, "<presence to='dave@example.org' type='subscribed'/>");
@@ -368,11 +376,10 @@ private Q_SLOTS:
         h.fromSession(1, "<iq type='get' id='d1' to='example.org'><query "
                          "xmlns='http://jabber.org/protocol/disco#info'/></iq>");
         const QString id = h.take().stanza.attribute(u"id");
-        h.fromUpstream(QStringLiteral(
-                           "<iq type='result' id='%1' from='example.org'><query "
-                           "xmlns='http://jabber.org/protocol/disco#info'><identity "
-                           "category='server' type='im'/><feature var='urn:xmpp:ping'/>"
-                           "<feature var='msgoffline'/></query></iq>")
+        h.fromUpstream(QStringLiteral("<iq type='result' id='%1' from='example.org'><query "
+                                      "xmlns='http://jabber.org/protocol/disco#info'><identity "
+                                      "category='server' type='im'/><feature var='urn:xmpp:ping'/>"
+                                      "<feature var='msgoffline'/></query></iq>")
                            .arg(id));
         EXPECT(h.expectToSession(
             1, "<iq type='result' id='d1' from='example.org' to='alice@example.org/phone'>"
@@ -404,12 +411,15 @@ private Q_SLOTS:
         QTest::addColumn<QString>("to");
         QTest::addColumn<QString>("payload");
         QTest::addColumn<QString>("reply");
-        QTest::newRow("ping self") << "alice@example.org/phone" << "<ping xmlns='urn:xmpp:ping'/>"
+        QTest::newRow("ping self") << "alice@example.org/phone"
+                                   << "<ping xmlns='urn:xmpp:ping'/>"
                                    << "";
-        QTest::newRow("ping account resource")
-            << "alice@example.org/xbnc" << "<ping xmlns='urn:xmpp:ping'/>" << "";
+        QTest::newRow("ping account resource") << "alice@example.org/xbnc"
+                                               << "<ping xmlns='urn:xmpp:ping'/>"
+                                               << "";
         QTest::newRow("version")
-            << "alice@example.org/xbnc" << "<query xmlns='jabber:iq:version'/>"
+            << "alice@example.org/xbnc"
+            << "<query xmlns='jabber:iq:version'/>"
             << "<query xmlns='jabber:iq:version'><name>xbnc</name><version>" XBNC_VERSION
                "</version></query>";
     }

@@ -83,18 +83,19 @@ private Q_SLOTS:
         QTest::addColumn<QString>("message");
         QTest::newRow("no jid") << QByteArray("[upstream]\npassword=x\n")
                                 << "[upstream] jid: missing";
-        QTest::newRow("no password") << QByteArray("[upstream]\njid=a@b\n")
-                                     << "[upstream] password: missing";
+        QTest::newRow("no password")
+            << QByteArray("[upstream]\njid=a@b\n") << "[upstream] password: missing";
         QTest::newRow("bad jid") << QByteArray("[upstream]\njid=example.org\npassword=x\n")
                                  << "[upstream] jid: not a bare JID like alice@example.org: "
                                     "\"example.org\"";
         QTest::newRow("bad port") << minimal + "port=70000\n"
                                   << "[upstream] port: not a port number: \"70000\"";
-        QTest::newRow("unknown key") << minimal + "pasword=typo\n" << "[upstream] pasword: unknown key";
+        QTest::newRow("unknown key") << minimal + "pasword=typo\n"
+                                     << "[upstream] pasword: unknown key";
         QTest::newRow("unknown section") << minimal + "[upstrem]\n"
                                          << "line 4: unknown section [upstrem]";
-        QTest::newRow("no section") << QByteArray("jid=a@b\n")
-                                    << "line 1: jid is outside any section";
+        QTest::newRow("no section")
+            << QByteArray("jid=a@b\n") << "line 1: jid is outside any section";
         QTest::newRow("no equals") << minimal + "[listener]\nport\n"
                                    << "line 5: expected key=value";
         QTest::newRow("bad address") << minimal + "[listener]\naddress=localhost\n"

@@ -14,7 +14,8 @@ private Q_SLOTS:
     {
         QTemporaryDir dir;
         const QString dataDir = dir.filePath(QStringLiteral("data"));
-        const QDateTime when = QDateTime::fromString(QStringLiteral("2026-11-26T10:00:00.123Z"), Qt::ISODateWithMs);
+        const QDateTime when =
+            QDateTime::fromString(QStringLiteral("2026-11-26T10:00:00.123Z"), Qt::ISODateWithMs);
         {
             Store store;
             QString error;
@@ -45,7 +46,8 @@ private Q_SLOTS:
             QVERIFY(store.setValue(QStringLiteral("x"), QStringLiteral("y")));
         }
         {
-            QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("raw"));
+            QSqlDatabase db =
+                QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("raw"));
             db.setDatabaseName(dir.filePath(QStringLiteral("xbnc.sqlite")));
             QVERIFY(db.open());
             db.exec(QStringLiteral("PRAGMA user_version = 99"));

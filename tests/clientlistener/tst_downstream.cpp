@@ -739,10 +739,15 @@ void TestDownstream::afterAuthentication_data()
         << false;
     QTest::newRow("unknown top-level element after bind")
         << true << QByteArray("<enable xmlns='urn:xmpp:sm:3'/>")
-        << streamError(QStringLiteral("unsupported-stanza-type")) << true;
+        << streamError(QStringLiteral("unsupported-stanza-type"),
+                       QStringLiteral("&lt;enable xmlns='urn:xmpp:sm:3'&gt; is not supported"))
+        << true;
     QTest::newRow("auth again after bind")
         << true << plainAuth(kUser, kPassword)
-        << streamError(QStringLiteral("unsupported-stanza-type")) << true;
+        << streamError(QStringLiteral("unsupported-stanza-type"),
+                       QStringLiteral("&lt;auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl'&gt; is "
+                                      "not supported"))
+        << true;
 }
 
 void TestDownstream::afterAuthentication()

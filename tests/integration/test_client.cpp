@@ -88,10 +88,10 @@ void TestClient::poll()
     readAvailable();
 }
 
-bool TestClient::waitForActivity(QDeadlineTimer deadline)
+void TestClient::waitForActivity(QDeadlineTimer deadline)
 {
     if (deadline.hasExpired())
-        return false;
+        return;
     QEventLoop loop;
     QObject::connect(socket_.get(), &QIODevice::readyRead, &loop, &QEventLoop::quit);
     QObject::connect(socket_.get(), &QAbstractSocket::disconnected, &loop, &QEventLoop::quit);
@@ -103,7 +103,6 @@ bool TestClient::waitForActivity(QDeadlineTimer deadline)
     QObject::connect(&timer, &QTimer::timeout, &loop, &QEventLoop::quit);
     timer.start(std::max<qint64>(0, deadline.remainingTime()));
     loop.exec();
-    return true;
 }
 
 std::optional<std::size_t> TestClient::waitForMatch(const Predicate &predicate,

@@ -103,7 +103,7 @@ private:
     bool saslExchange(QDeadlineTimer deadline);
     void configureTls();
     void readAvailable();
-    bool waitForActivity(QDeadlineTimer deadline);
+    void waitForActivity(QDeadlineTimer deadline);
     // Index of the first buffered stanza matching predicate, reading until one arrives.
     std::optional<std::size_t> waitForMatch(const Predicate &predicate, QDeadlineTimer deadline);
     bool fail(const QString &message);

@@ -7,6 +7,8 @@
 #include <QProcess>
 #include <QTimer>
 
+#include <csignal>
+
 #ifndef XBNC_BINARY
 #error "XBNC_BINARY must name the build-tree xbnc executable"
 #endif
@@ -175,6 +177,12 @@ bool XbncProcess::isRunning() const
 int XbncProcess::exitCode() const
 {
     return exitCode_;
+}
+
+bool XbncProcess::sendSignal(int signalNumber)
+{
+    return process_ && process_->state() == QProcess::Running &&
+           ::kill(pid_t(process_->processId()), signalNumber) == 0;
 }
 
 bool XbncProcess::stop(QString *error)

@@ -39,6 +39,8 @@ public:
     bool stop(QString *error = nullptr);
 
     bool isRunning() const;
+    bool sendSignal(int signalNumber); // e.g. SIGHUP
+
     int exitCode() const;
     quint16 port() const { return port_; }
     quint16 directTlsPort() const { return directTlsPort_; }

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """phone and laptop are both logged in to xbnc; bob writes to the account's bare JID; each
-session receives the message exactly once, addressed to its own full JID. Then phone answers
-and bob sees it from the account's single upstream resource."""
+session receives the message exactly once, still addressed to the bare JID as a server
+delivers it. Then phone answers and bob sees it from the account's single upstream resource."""
 
 import scenario
 from scenario import ScenarioFailure, expect
@@ -22,7 +22,7 @@ async def main(args):
     for actor in (phone, laptop):
         message = await actor.expect_message(lambda m: m["id"] == "scenario-fanout-1",
                                              "bob's message")
-        expect(message["to"] == actor.client.boundjid,
+        expect(message["to"] == actor.client.boundjid.bare,
                "%s got the message addressed to %s" % (actor.name, message["to"]))
         expect(message["from"].bare == args.bob_jid,
                "%s got the message from %s" % (actor.name, message["from"]))
