@@ -60,6 +60,11 @@ void Account::upstreamOnline(const Jid &boundJid)
     enable.setAttribute(QStringLiteral("id"), QStringLiteral("xbnc-carbons"));
     enable.addChild(child(QStringLiteral("enable"), xmlns::carbons));
     out_.toUpstream(enable);
+    for (auto &[jid, room] : rooms_)
+        if (std::optional<Element> join = room->rejoin())
+            out_.toUpstream(*join);
+    // XEP-0402: rooms bookmarked for autojoin are joined by the account itself.
+    out_.toUpstream(bookmarks::request(QStringLiteral("xbnc-bookmarks")));
 }
 
 void Account::upstreamOffline()
@@ -67,6 +72,8 @@ void Account::upstreamOffline()
     upstreamOnline_ = false;
     failPending(iqs_.takeAllOutbound());
     iqs_.clearInbound();
+    for (auto &[jid, room] : rooms_)
+        room->upstreamLost();
     // The contacts' presences are unknown until the server sends them again after reconnecting.
     for (const Element &gone : contacts_.takeAllAsUnavailable())
         broadcastToSessions(gone, true);
@@ -91,6 +98,8 @@ void Account::sessionClosed(SessionId id)
     const Session session = it->second;
     sessions_.erase(it);
     iqs_.dropSession(id);
+    for (auto &[jid, room] : rooms_)
+        room->sessionClosed(id);
     if (session.initialPresenceSent) {
         presence_.remove(id);
         Element gone(QStringLiteral("presence"), xmlns::client);
@@ -128,6 +137,10 @@ void Account::fromSession(SessionId id, Element stanza)
         return;
     // The server stamps 'from'; a client's own value is never trusted.
     stanza.removeAttribute(u"from");
+    // A room removes an occupant that bounces its stanzas (XEP-0045 §18.1.2): one session's
+    // error would cost the account its place for every session. Rooms never get errors.
+    if (stanza.attribute(u"type") == u"error" && existingRoom(Jid(stanza.attribute(u"to"))))
+        return;
     const QString &kind = stanza.name();
     if (kind == u"message")
         return messageFromSession(id, it->second, stanza);
@@ -143,13 +156,21 @@ void Account::messageFromSession(SessionId id, Session &session, Element &stanza
     if (to.isValid() && to.sameBare(account_) && !to.isBare() &&
         to.resource() != upstreamJid_.resource())
         return deliverLocally(id, session, to, std::move(stanza));
-    copyAsCarbon(id, session, stanza);
+    // A private message in a room is copied only to the sessions in that room.
+    copyAsCarbon(id, session, stanza, existingRoom(to));
     out_.toUpstream(stanza);
 }
 
 void Account::presenceFromSession(SessionId id, Session &session, Element &stanza)
 {
     if (stanza.hasAttribute(u"to")) {
+        const Jid to(stanza.attribute(u"to"));
+        Room *room = existingRoom(to);
+        if (!room && stanza.firstChild(u"x", Room::mucNs) && !to.isBare() &&
+            !stanza.hasAttribute(u"type"))
+            room = &roomFor(to.bareString());
+        if (room)
+            return room->presenceFromSession(id, std::move(stanza));
         const QString type = stanza.attribute(u"type");
         if (type == u"subscribed" || type == u"unsubscribed")
             contacts_.settleSubscriptionRequest(stanza.attribute(u"to"));
@@ -195,6 +216,9 @@ void Account::iqFromSession(SessionId id, Session &session, Element &stanza)
     if (answerLocalIq(id, session, stanza))
         return;
     const Jid to(stanza.attribute(u"to"));
+    if (Room *room = existingRoom(to); room && to.resource() == room->nick() &&
+                                       type == u"get" && stanza.firstChild(u"ping", xmlns::ping))
+        return sendToSession(id, room->answerSelfPing(id, stanza)); // XEP-0410
     if (to.isValid() && to.sameBare(account_) && !to.isBare() &&
         to.resource() != upstreamJid_.resource() && sessionByResource(to.resource()))
         return deliverLocally(id, session, to, std::move(stanza));
@@ -317,7 +341,24 @@ void Account::fromUpstream(Element stanza)
 void Account::messageFromUpstream(Element &stanza)
 {
     const Jid from(stanza.attribute(u"from"));
+    if (Room *room = existingRoom(from)) {
+        const QString type = stanza.attribute(u"type");
+        if (type == u"groupchat")
+            return room->groupchatFromUpstream(stanza);
+        // Private messages and the room's errors belong to the sessions in the room; with none
+        // there, every session gets them rather than nobody.
+        if (!from.isBare() || type == u"error") {
+            if (!room->joinedSessions().empty()) {
+                for (SessionId session : room->joinedSessions())
+                    sendToSession(session, stanza);
+                return;
+            }
+        }
+    }
     const bool fromOwnAccount = !from.isValid() || from == account_;
+    if (fromOwnAccount)
+        if (const Element *items = bookmarks::itemsOf(stanza))
+            applyBookmarks(*items, true); // and every session gets the notification as well
     const bool carbon = fromOwnAccount && (stanza.firstChild(u"received", xmlns::carbons) ||
                                            stanza.firstChild(u"sent", xmlns::carbons));
     for (const auto &[id, session] : sessions_) {
@@ -333,6 +374,8 @@ void Account::presenceFromUpstream(Element &stanza)
     const Jid from(stanza.attribute(u"from"));
     if (from.isValid() && from == upstreamJid_)
         return; // the server reflecting xbnc's own presence; sessions see each other instead
+    if (Room *room = existingRoom(from))
+        return room->presenceFromUpstream(stanza);
     if (type == u"subscribe")
         contacts_.addSubscriptionRequest(stanza);
     else if (type.isEmpty() || type == u"unavailable" || type == u"error")
@@ -400,6 +443,11 @@ void Account::requestFromUpstream(Element &stanza)
 void Account::replyFromUpstream(Element &stanza)
 {
     auto pending = iqs_.takeOutbound(stanza.attribute(u"id"));
+    if (!pending && stanza.attribute(u"id") == u"xbnc-bookmarks") {
+        if (const Element *items = bookmarks::itemsOf(stanza))
+            applyBookmarks(*items, false);
+        return;
+    }
     if (!pending && stanza.attribute(u"id").startsWith(u"xbnc-"))
         return; // the answer to one of xbnc's own requests (enabling carbons)
     if (!pending) {
@@ -479,7 +527,8 @@ void Account::deliverLocally(SessionId fromId, const Session &sender, const Jid 
     out_.toSession(*target, stanza);
 }
 
-void Account::copyAsCarbon(SessionId fromId, const Session &sender, const Element &message)
+void Account::copyAsCarbon(SessionId fromId, const Session &sender, const Element &message,
+                           const Room *room)
 {
     const QString type = message.attribute(u"type");
     if (type != u"chat" && !(type.isEmpty() || type == u"normal"))
@@ -492,7 +541,7 @@ void Account::copyAsCarbon(SessionId fromId, const Session &sender, const Elemen
     Element inner = message;
     inner.setAttribute(QStringLiteral("from"), sessionJid(sender).toString());
     for (const auto &[id, session] : sessions_) {
-        if (id == fromId || !session.carbons)
+        if (id == fromId || !session.carbons || (room && !room->isJoined(id)))
             continue;
         Element carbon(QStringLiteral("message"), xmlns::client);
         carbon.setAttribute(QStringLiteral("from"), account_.toString());
@@ -526,6 +575,104 @@ std::optional<SessionId> Account::sessionByResource(const QString &resource) con
         if (session.resource == resource)
             return id;
     return std::nullopt;
+}
+
+// ---------------------------------------------------------------- rooms
+
+Room *Account::existingRoom(const Jid &jid)
+{
+    if (!jid.isValid() || jid.local().isEmpty())
+        return nullptr;
+    auto it = rooms_.find(jid.bareString());
+    return it == rooms_.end() ? nullptr : it->second.get();
+}
+
+void Account::applyBookmarks(const Element &items, bool changed)
+{
+    for (const Element &c : items.children()) {
+        if (c.name() == u"item") {
+            if (const std::optional<Bookmark> bookmark = bookmarks::fromItem(c))
+                applyBookmark(*bookmark, changed);
+        } else if (c.name() == u"retract" && changed) {
+            if (Room *room = existingRoom(Jid(c.attribute(u"id")))) {
+                room->setPersistent(allRoomsPersistent_);
+                room->leaveAsAccount();
+            }
+        }
+    }
+}
+
+void Account::applyBookmark(const Bookmark &bookmark, bool changed)
+{
+    Room *existing = existingRoom(Jid(bookmark.roomJid));
+    if (!bookmark.autojoin && !existing)
+        return;
+    Room &room = existing ? *existing : roomFor(bookmark.roomJid);
+    if (!bookmark.password.isEmpty())
+        room.setPassword(bookmark.password);
+    if (!bookmark.autojoin) {
+        room.setPersistent(allRoomsPersistent_);
+        // Only a change leaves: a room a session joined without autojoin stays at start.
+        if (changed)
+            room.leaveAsAccount();
+        return;
+    }
+    room.setPersistent(true); // an autojoin bookmark keeps the account in the room
+    if (upstreamOnline_ && !room.isAccountIn())
+        room.joinAsAccount(bookmark.nick.isEmpty() ? account_.local() : bookmark.nick);
+}
+
+Room &Account::roomFor(const QString &roomJid)
+{
+    std::unique_ptr<Room> &room = rooms_[roomJid];
+    if (!room) {
+        Room::Output &output = *this;
+        room = std::make_unique<Room>(roomJid, output, [this] { return now_(); }, roomLogSize_);
+        room->setPersistent(allRoomsPersistent_);
+    }
+    return *room;
+}
+
+const Room *Account::room(const QString &roomJid) const
+{
+    auto it = rooms_.find(Jid(roomJid).bareString());
+    return it == rooms_.end() ? nullptr : it->second.get();
+}
+
+void Account::setRoomPersistent(const QString &roomJid, bool persistent)
+{
+    roomFor(Jid(roomJid).bareString()).setPersistent(persistent);
+}
+
+void Account::roomToUpstream(const Element &stanza)
+{
+    out_.toUpstream(stanza);
+}
+
+void Account::roomToSession(SessionId session, const Element &stanza)
+{
+    sendToSession(session, stanza);
+}
+
+void Account::roomMembershipChanged(const Room &room)
+{
+    if (room.isAccountIn())
+        out_.roomEntered(room);
+    else
+        out_.roomLeft(room.jid());
+}
+
+void Account::roomMessageLogged(const Room &room, const RoomLog::Entry &entry)
+{
+    out_.roomMessageLogged(room.jid(), entry);
+}
+
+void Account::restoreRoom(const QString &roomJid, const QString &nick, const QString &password,
+                          bool persistent, std::vector<RoomLog::Entry> log)
+{
+    Room &room = roomFor(Jid(roomJid).bareString());
+    room.setPersistent(persistent || allRoomsPersistent_);
+    room.restore(nick, password, std::move(log));
 }
 
 bool Account::isUpstreamAddress(const QString &to) const

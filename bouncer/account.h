@@ -2,22 +2,26 @@
 
 #include "contact_presences.h"
 #include "downstream.h"
+#include "bookmarks.h"
 #include "element.h"
 #include "iq_router.h"
 #include "jid.h"
 #include "presence_aggregate.h"
+#include "room.h"
 
 #include <QHash>
 #include <QSet>
 
+#include <functional>
 #include <map>
+#include <memory>
 
 namespace xbnc {
 
 // The hub for one XMPP account: every stanza from the upstream connection and from each local
 // session passes through here and is routed by addressing. Pure logic: no sockets; what it
 // decides goes out through Output, so it is unit-tested with stanzas alone.
-class Account
+class Account : private Room::Output
 {
 public:
     class Output
@@ -28,6 +32,10 @@ public:
         virtual void toSession(SessionId session, const Element &stanza) = 0;
         // The session is replaced by a newer one binding the same resource.
         virtual void closeSession(SessionId session, Downstream::StreamError condition) = 0;
+        // Persistence of rooms (the wiring stores them; tests may ignore them).
+        virtual void roomEntered(const Room &) {}
+        virtual void roomLeft(const QString & /*roomJid*/) {}
+        virtual void roomMessageLogged(const QString & /*roomJid*/, const RoomLog::Entry &) {}
     };
 
     Account(Jid accountJid, Output &output, PresenceAggregate::Idle idle = {},
@@ -49,6 +57,18 @@ public:
 
     // Features xbnc itself provides, merged into the domain's disco#info.
     static QStringList ownFeatures();
+
+    // --- rooms ---
+    const Room *room(const QString &roomJid) const;
+    // A kept room is not left upstream when its last session leaves.
+    void setRoomPersistent(const QString &roomJid, bool persistent);
+    void setAllRoomsPersistent(bool persistent) { allRoomsPersistent_ = persistent; }
+    void setRoomLogSize(int messages) { roomLogSize_ = messages; }
+    // A room the account was in when xbnc stopped; it is rejoined once upstream is online.
+    void restoreRoom(const QString &roomJid, const QString &nick, const QString &password,
+                     bool persistent, std::vector<RoomLog::Entry> log);
+    // The clock for history (tests set it).
+    void setNow(std::function<QDateTime()> now) { now_ = std::move(now); }
 
 private:
     struct Session
@@ -74,10 +94,20 @@ private:
 
     void failPending(const std::vector<IqRouter::Outbound> &pending);
     void sendAggregatePresence();
+    Room *existingRoom(const Jid &jid);
+    // changed: a notification of a change (which may leave rooms), not the list at start.
+    void applyBookmarks(const Element &items, bool changed);
+    void applyBookmark(const Bookmark &bookmark, bool changed);
+    Room &roomFor(const QString &roomJid);
+    void roomToUpstream(const Element &stanza) override;
+    void roomToSession(SessionId session, const Element &stanza) override;
+    void roomMembershipChanged(const Room &room) override;
+    void roomMessageLogged(const Room &room, const RoomLog::Entry &entry) override;
     void sendToSession(SessionId id, Element stanza); // rewrites 'to' to the session's JID
     void broadcastToSessions(const Element &stanza, bool onlyWithPresence);
     void deliverLocally(SessionId from, const Session &sender, const Jid &to, Element stanza);
-    void copyAsCarbon(SessionId from, const Session &sender, const Element &message);
+    void copyAsCarbon(SessionId from, const Session &sender, const Element &message,
+                      const Room *room = nullptr);
     void replyError(SessionId id, const Element &request, const QString &type,
                     const QString &condition);
     std::optional<SessionId> sessionByResource(const QString &resource) const;
@@ -94,6 +124,10 @@ private:
     ContactPresences contacts_;
     QByteArray lastSentPresence_;
     quint64 pushCounter_ = 0;
+    std::map<QString, std::unique_ptr<Room>> rooms_; // by bare room JID
+    bool allRoomsPersistent_ = false;
+    int roomLogSize_ = 1000;
+    std::function<QDateTime()> now_ = [] { return QDateTime::currentDateTimeUtc(); };
 };
 
 } // namespace xbnc

@@ -22,6 +22,8 @@ Bouncer::Bouncer(Config config, QObject *parent) : QObject(parent), config_(std:
     account_ = std::make_unique<Account>(Jid(config_.upstream.jid), output, config_.idle,
                                          fastTimers() ? std::chrono::milliseconds(2000)
                                                       : std::chrono::milliseconds(60000));
+    account_->setAllRoomsPersistent(config_.roomsPersistent);
+    account_->setRoomLogSize(config_.roomLogSize);
     iqExpiry_.setInterval(fastTimers() ? 200 : 5000);
     connect(&iqExpiry_, &QTimer::timeout, this, [this] { account_->expireIqs(); });
     activity_.setInterval(60000);
@@ -34,6 +36,13 @@ bool Bouncer::start(QString *error)
 {
     if (!store_.open(config_.dataDir, error))
         return false;
+    // The rooms the account was in when xbnc last stopped: rejoined once upstream is online,
+    // with their logs so that history replay to sessions keeps working.
+    for (const StoredRoom &room : store_.rooms()) {
+        qCInfo(lcBouncer, "will rejoin %s as %s", qPrintable(room.jid), qPrintable(room.nick));
+        account_->restoreRoom(room.jid, room.nick, room.password, room.persistent,
+                              store_.roomMessages(room.jid));
+    }
 
     listener_ = new ClientListener(config_.listener, this);
     if (!listener_->listen(error))
@@ -131,6 +140,21 @@ void Bouncer::closeSession(SessionId id, Downstream::StreamError condition)
 {
     if (const QPointer<Downstream> session = sessions_.take(id))
         session->closeWithError(condition);
+}
+
+void Bouncer::roomEntered(const Room &room)
+{
+    store_.saveRoom(StoredRoom{room.jid(), room.nick(), room.password(), room.isPersistent()});
+}
+
+void Bouncer::roomLeft(const QString &roomJid)
+{
+    store_.removeRoom(roomJid);
+}
+
+void Bouncer::roomMessageLogged(const QString &roomJid, const RoomLog::Entry &entry)
+{
+    store_.appendRoomMessage(roomJid, entry, config_.roomLogSize);
 }
 
 void Bouncer::recordUpstreamActivity()

@@ -37,6 +37,9 @@ private:
     void toUpstream(const Element &stanza) override;
     void toSession(SessionId session, const Element &stanza) override;
     void closeSession(SessionId session, Downstream::StreamError condition) override;
+    void roomEntered(const Room &room) override;
+    void roomLeft(const QString &roomJid) override;
+    void roomMessageLogged(const QString &roomJid, const RoomLog::Entry &entry) override;
     void onSessionBound(Downstream *session);
     void recordUpstreamActivity();
 

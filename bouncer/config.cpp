@@ -155,6 +155,17 @@ const QHash<QString, Setter> &setters()
              c.idle.priority = priority;
              return {};
          }},
+        {QStringLiteral("rooms/persistent"),
+         [](Config &c, const QString &v) { return boolInto(c.roomsPersistent, v); }},
+        {QStringLiteral("rooms/log_size"),
+         [](Config &c, const QString &v) -> QString {
+             bool ok = false;
+             const int size = v.toInt(&ok);
+             if (!ok || size < 0 || size > 1000000)
+                 return QStringLiteral("must be a number of messages from 0 to 1000000");
+             c.roomLogSize = size;
+             return {};
+         }},
         {QStringLiteral("storage/data_dir"),
          [](Config &c, const QString &v) {
              c.dataDir = v;
@@ -201,7 +212,7 @@ std::variant<Config, ConfigError> parseConfig(const QByteArray &text)
             section = line.mid(1, line.size() - 2).trimmed().toLower();
             static const QStringList sections = {
                 QStringLiteral("upstream"), QStringLiteral("listener"), QStringLiteral("presence"),
-                QStringLiteral("storage")};
+                QStringLiteral("rooms"), QStringLiteral("storage")};
             if (!sections.contains(section))
                 return ConfigError{
                     QStringLiteral("line %1: unknown section [%2]").arg(lineNumber).arg(section)};

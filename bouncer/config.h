@@ -16,6 +16,8 @@ struct Config
     ListenerConfig listener;
     PresenceAggregate::Idle idle;
     QString dataDir;
+    bool roomsPersistent = false; // keep the account in rooms after the last session leaves
+    int roomLogSize = 1000;       // messages kept per room for history replay
 };
 
 // One line naming the key and what is wrong with it, e.g. "[upstream] port: not a port number".

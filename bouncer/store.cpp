@@ -14,7 +14,18 @@ namespace {
 // Each entry moves the schema from version i to i+1. Append only.
 const char *const migrations[] = {
     "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE rooms (jid TEXT PRIMARY KEY, nick TEXT NOT NULL, password TEXT NOT NULL,"
+    " persistent INTEGER NOT NULL)",
+    "CREATE TABLE room_log (id INTEGER PRIMARY KEY AUTOINCREMENT, room TEXT NOT NULL,"
+    " time TEXT NOT NULL, stanza_id TEXT NOT NULL, xml BLOB NOT NULL)",
+    "CREATE INDEX room_log_by_room ON room_log (room, id)",
 };
+
+// Qt binds a null QString as SQL NULL; the columns are NOT NULL and an empty value is meant.
+QString text(const QString &value)
+{
+    return value.isNull() ? QStringLiteral("") : value;
+}
 
 } // namespace
 
@@ -98,8 +109,90 @@ bool Store::setValue(const QString &key, const QString &value)
     query.prepare(QStringLiteral("INSERT INTO settings (key, value) VALUES (?, ?) "
                                  "ON CONFLICT(key) DO UPDATE SET value = excluded.value"));
     query.addBindValue(key);
-    query.addBindValue(value);
+    query.addBindValue(text(value));
     return query.exec();
+}
+
+std::vector<StoredRoom> Store::rooms() const
+{
+    std::vector<StoredRoom> result;
+    QSqlQuery query(db_);
+    if (!query.exec(QStringLiteral("SELECT jid, nick, password, persistent FROM rooms ORDER BY jid")))
+        return result;
+    while (query.next())
+        result.push_back(StoredRoom{query.value(0).toString(), query.value(1).toString(),
+                                    query.value(2).toString(), query.value(3).toBool()});
+    return result;
+}
+
+bool Store::saveRoom(const StoredRoom &room)
+{
+    QSqlQuery query(db_);
+    query.prepare(QStringLiteral("INSERT INTO rooms (jid, nick, password, persistent) "
+                                 "VALUES (?, ?, ?, ?) ON CONFLICT(jid) DO UPDATE SET "
+                                 "nick = excluded.nick, password = excluded.password, "
+                                 "persistent = excluded.persistent"));
+    query.addBindValue(text(room.jid));
+    query.addBindValue(text(room.nick));
+    query.addBindValue(text(room.password));
+    query.addBindValue(room.persistent ? 1 : 0);
+    return query.exec();
+}
+
+bool Store::removeRoom(const QString &jid)
+{
+    QSqlQuery query(db_);
+    query.prepare(QStringLiteral("DELETE FROM rooms WHERE jid = ?"));
+    query.addBindValue(jid);
+    QSqlQuery log(db_);
+    log.prepare(QStringLiteral("DELETE FROM room_log WHERE room = ?"));
+    log.addBindValue(jid);
+    return query.exec() && log.exec();
+}
+
+bool Store::appendRoomMessage(const QString &roomJid, const RoomLog::Entry &entry, int capacity)
+{
+    QSqlQuery insert(db_);
+    insert.prepare(QStringLiteral(
+        "INSERT INTO room_log (room, time, stanza_id, xml) VALUES (?, ?, ?, ?)"));
+    insert.addBindValue(roomJid);
+    insert.addBindValue(entry.time.toUTC().toString(Qt::ISODateWithMs));
+    insert.addBindValue(text(entry.stanzaId));
+    insert.addBindValue(entry.message.toXml());
+    if (!insert.exec())
+        return false;
+    // Trim in steps rather than on every insert: the log may overshoot by a few rows.
+    if (insert.lastInsertId().toLongLong() % 64 != 0)
+        return true;
+    QSqlQuery trim(db_);
+    trim.prepare(QStringLiteral("DELETE FROM room_log WHERE room = ? AND id <= "
+                                "(SELECT id FROM room_log WHERE room = ? ORDER BY id DESC "
+                                "LIMIT 1 OFFSET ?)"));
+    trim.addBindValue(roomJid);
+    trim.addBindValue(roomJid);
+    trim.addBindValue(capacity);
+    return trim.exec();
+}
+
+std::vector<RoomLog::Entry> Store::roomMessages(const QString &roomJid) const
+{
+    std::vector<RoomLog::Entry> result;
+    QSqlQuery query(db_);
+    query.prepare(
+        QStringLiteral("SELECT time, stanza_id, xml FROM room_log WHERE room = ? ORDER BY id"));
+    query.addBindValue(roomJid);
+    if (!query.exec())
+        return result;
+    while (query.next()) {
+        Element message = Element::fromXml(query.value(2).toByteArray());
+        if (message.isNull())
+            continue; // never written by xbnc; skip rather than fail the whole room
+        result.push_back(RoomLog::Entry{
+            std::move(message),
+            QDateTime::fromString(query.value(0).toString(), Qt::ISODateWithMs),
+            query.value(1).toString()});
+    }
+    return result;
 }
 
 QDateTime Store::lastUpstreamActivity() const

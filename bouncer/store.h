@@ -1,10 +1,23 @@
 #pragma once
 
+#include "room_log.h"
+
 #include <QDateTime>
 #include <QSqlDatabase>
 #include <QString>
 
+#include <vector>
+
 namespace xbnc {
+
+// A room the account is in, as kept across restarts.
+struct StoredRoom
+{
+    QString jid;
+    QString nick;
+    QString password;
+    bool persistent = false;
+};
 
 // The one SQLite database in data_dir. Schema changes are numbered migrations applied at open,
 // so an older data_dir upgrades in place.
@@ -26,6 +39,13 @@ public:
     // When the upstream connection last carried traffic: the point to resume room history from.
     QDateTime lastUpstreamActivity() const;
     void setLastUpstreamActivity(const QDateTime &when);
+
+    std::vector<StoredRoom> rooms() const;
+    bool saveRoom(const StoredRoom &room);
+    bool removeRoom(const QString &jid); // and its log
+    // Keeps at most `capacity` newest messages of the room.
+    bool appendRoomMessage(const QString &roomJid, const RoomLog::Entry &entry, int capacity);
+    std::vector<RoomLog::Entry> roomMessages(const QString &roomJid) const; // oldest first
 
 private:
     bool migrate(QString *error);

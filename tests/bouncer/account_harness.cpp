@@ -1,5 +1,7 @@
 #include "account_harness.h"
 
+#include <QDateTime>
+
 #include <algorithm>
 
 namespace xbnc::test {
@@ -13,8 +15,16 @@ Element sorted(const Element &in)
     auto attributes = in.attributes();
     std::sort(attributes.begin(), attributes.end(),
               [](const auto &a, const auto &b) { return a.name < b.name; });
-    for (const auto &attribute : attributes)
-        out.setAttribute(attribute.name, attribute.value);
+    const bool delay = in.name() == u"delay" && in.xmlns() == u"urn:xmpp:delay";
+    for (const auto &attribute : attributes) {
+        QString value = attribute.value;
+        if (delay && attribute.name == u"stamp") {
+            const QDateTime stamp = QDateTime::fromString(value, Qt::ISODateWithMs);
+            if (stamp.isValid())
+                value = stamp.toUTC().toString(Qt::ISODateWithMs);
+        }
+        out.setAttribute(attribute.name, value);
+    }
     for (const Element &c : in.children()) {
         if (c.isText() && c.text().trimmed().isEmpty())
             continue; // indentation in test literals
@@ -56,8 +66,15 @@ void AccountHarness::fromSession(SessionId session, const QString &xml)
 void AccountHarness::bind(SessionId session, const QString &resource, bool withPresence)
 {
     account.sessionBound(session, resource);
+    resources_[session] = resource;
     if (withPresence)
         fromSession(session, QStringLiteral("<presence/>"));
+    sent.clear();
+}
+
+void AccountHarness::online()
+{
+    account.upstreamOnline(Jid(u"alice@example.org/xbnc"));
     sent.clear();
 }
 
@@ -125,6 +142,37 @@ QString AccountHarness::expectNothing()
     return QStringLiteral("unexpected %1").arg(describe(sent.front()));
 }
 
+QString AccountHarness::expectRelayed(SessionId session, const QStringList &fromServer)
+{
+    for (const QString &xml : fromServer)
+        if (QString problem = expectToSession(session, relayedTo(xml, resourceOf(session)));
+            !problem.isEmpty())
+            return problem;
+    return {};
+}
+
+QString AccountHarness::expectFanOut(const QList<SessionId> &sessions, const QString &fromServer)
+{
+    QList<SessionId> waiting = sessions;
+    while (!waiting.isEmpty()) {
+        if (sent.empty())
+            return QStringLiteral("nothing sent; still expected for sessions %1: %2")
+                .arg(QString::number(waiting.size()), canonical(fromServer));
+        const Sent next = take();
+        if (next.target != Sent::Session || !waiting.contains(next.session))
+            return QStringLiteral("got %1\nwant one copy each for %2 sessions: %3")
+                .arg(describe(next), QString::number(waiting.size()), canonical(fromServer));
+        const QString want = canonical(relayedTo(fromServer, resourceOf(next.session)));
+        if (canonical(next.stanza) != want)
+            return QStringLiteral("got %1\nwant session %2: %3")
+                .arg(describe(next))
+                .arg(next.session)
+                .arg(want);
+        waiting.removeOne(next.session);
+    }
+    return {};
+}
+
 void AccountHarness::toUpstream(const Element &stanza)
 {
     sent.push_back(Sent{Sent::Upstream, 0, stanza});
@@ -138,6 +186,86 @@ void AccountHarness::toSession(SessionId session, const Element &stanza)
 void AccountHarness::closeSession(SessionId session, Downstream::StreamError)
 {
     sent.push_back(Sent{Sent::Close, session, Element()});
+}
+
+QString relayedTo(const QString &fromServer, const QString &resource)
+{
+    QString xml = fromServer;
+    return xml.replace(QStringLiteral("to='alice@example.org/xbnc'"),
+                       QStringLiteral("to='alice@example.org/%1'").arg(resource));
+}
+
+// ---------------------------------------------------------------- rooms
+
+const QString RoomScript::jid = QStringLiteral("room@conference.example.org");
+
+QStringList RoomScript::all() const
+{
+    QStringList stanzas = occupants;
+    stanzas << self << history;
+    if (!subject.isEmpty()) // a room that never sent one
+        stanzas << subject;
+    return stanzas;
+}
+
+RoomScript standardRoom()
+{
+    RoomScript room;
+    room.occupants = {
+        QStringLiteral("<presence from='room@conference.example.org/bob' "
+                       "to='alice@example.org/xbnc'><c xmlns='http://jabber.org/protocol/caps' "
+                       "hash='sha-1' node='https://dino.im' ver='q1'/><x "
+                       "xmlns='http://jabber.org/protocol/muc#user'><item affiliation='owner' "
+                       "jid='bob@example.org/pc' role='moderator'/></x></presence>"),
+        QStringLiteral("<presence from='room@conference.example.org/carol' "
+                       "to='alice@example.org/xbnc'><show>away</show><x "
+                       "xmlns='http://jabber.org/protocol/muc#user'><item affiliation='member' "
+                       "jid='carol@example.org/phone' role='participant'/></x></presence>"),
+    };
+    room.self = QStringLiteral(
+        "<presence from='room@conference.example.org/alice' to='alice@example.org/xbnc'><x "
+        "xmlns='http://jabber.org/protocol/muc#user'><item affiliation='member' "
+        "jid='alice@example.org/xbnc' role='participant'/><status code='100'/><status "
+        "code='110'/><status code='170'/></x></presence>");
+    room.history = {
+        QStringLiteral("<message from='room@conference.example.org/bob' "
+                       "to='alice@example.org/xbnc' type='groupchat' id='h1'><body>Anyone for "
+                       "tea?</body><stanza-id xmlns='urn:xmpp:sid:0' "
+                       "by='room@conference.example.org' id='s1'/><delay xmlns='urn:xmpp:delay' "
+                       "from='room@conference.example.org' stamp='2026-11-26T19:00:00Z'/>"
+                       "</message>"),
+        QStringLiteral("<message from='room@conference.example.org/carol' "
+                       "to='alice@example.org/xbnc' type='groupchat' id='h2'><body>Yes "
+                       "please</body><stanza-id xmlns='urn:xmpp:sid:0' "
+                       "by='room@conference.example.org' id='s2'/><delay xmlns='urn:xmpp:delay' "
+                       "from='room@conference.example.org' stamp='2026-11-26T19:01:00Z'/>"
+                       "</message>"),
+    };
+    room.subject = QStringLiteral("<message from='room@conference.example.org/bob' "
+                                  "to='alice@example.org/xbnc' type='groupchat' id='subj1'>"
+                                  "<subject>Tea time</subject></message>");
+    return room;
+}
+
+QString joinPresence(const QString &nick, const QString &payload)
+{
+    return QStringLiteral("<presence to='%1'><x xmlns='http://jabber.org/protocol/muc'>%2</x>"
+                          "</presence>")
+        .arg(RoomScript::occupant(nick), payload);
+}
+
+QString joinFirst(AccountHarness &h, SessionId session, const RoomScript &script)
+{
+    h.fromSession(session, joinPresence(script.nick));
+    if (QString problem = h.expectUpstream(joinPresence(script.nick)); !problem.isEmpty())
+        return QStringLiteral("joining upstream: ") + problem;
+    for (const QString &stanza : script.all())
+        h.fromUpstream(stanza);
+    if (QString problem = h.expectRelayed(session, script.all()); !problem.isEmpty())
+        return QStringLiteral("the room's answer: ") + problem;
+    QString problem = h.expectNothing();
+    h.clear();
+    return problem;
 }
 
 } // namespace xbnc::test

@@ -2,14 +2,17 @@
 
 #include "account.h"
 
+#include <QHash>
 #include <QString>
+#include <QStringList>
 
 #include <deque>
 
 namespace xbnc::test {
 
 // Canonical XML of an element: attributes sorted, so tests compare structure, not attribute
-// order.
+// order; XEP-0203 delay stamps compared as instants (2026-01-01T00:00:00Z equals
+// 2026-01-01T00:00:00.000Z and 2026-01-01T01:00:00+01:00).
 QString canonical(const Element &element);
 QString canonical(const QString &xml);
 
@@ -38,6 +41,9 @@ public:
     void fromUpstream(const QString &xml);
     void fromSession(SessionId session, const QString &xml);
     void bind(SessionId session, const QString &resource, bool withPresence = true);
+    // Upstream comes online as alice@example.org/xbnc; what the account sends then is cleared.
+    void online();
+    QString resourceOf(SessionId session) const { return resources_.value(session); }
 
     // Take the next output; a mismatch fails the calling test through the returned message.
     // Empty string: it matched.
@@ -45,6 +51,16 @@ public:
     QString expectToSession(SessionId session, const QString &xml);
     QString expectClose(SessionId session);
     QString expectNothing();
+    // Several outputs in a row, each to that session; the stanzas are written as the server sent
+    // them to xbnc (to='alice@example.org/xbnc'), and that address becomes the session's JID.
+    QString expectRelayed(SessionId session, const QStringList &fromServer);
+    QString expectRelayed(SessionId session, const QString &fromServer)
+    {
+        return expectRelayed(session, QStringList{fromServer});
+    }
+    // One stanza the server sent, fanned out: the next outputs are one copy per session, in any
+    // order, each with that session's JID as 'to'.
+    QString expectFanOut(const QList<SessionId> &sessions, const QString &fromServer);
     // The next output, whatever it is (for ids the hub made up).
     Sent take();
     void clear() { sent.clear(); }
@@ -55,6 +71,38 @@ public:
 
 private:
     QString describe(const Sent &s) const;
+    QHash<SessionId, QString> resources_;
 };
+
+// What a session receives of a stanza the server addressed to xbnc (alice@example.org/xbnc):
+// the same stanza to the session's JID. Only the 'to' attribute is rewritten.
+QString relayedTo(const QString &fromServer, const QString &resource);
+
+// room@conference.example.org as the room introduces it to a joining client (XEP-0045 §7.1):
+// the shared prefix of the room tests (biboumi's joined-channel scenarios). Every stanza is
+// written as the server sends it to xbnc.
+struct RoomScript
+{
+    static const QString jid; // room@conference.example.org
+    QString nick = QStringLiteral("alice");
+    QStringList occupants; // the other occupants' presences
+    QString self;          // the account's own presence
+    QStringList history;   // discussion history, with the room's <delay/>
+    QString subject;
+
+    QStringList all() const; // in the order the room sends them
+    // The occupant JID of a nick.
+    static QString occupant(const QString &nick) { return jid + u'/' + nick; }
+};
+
+// Two occupants (bob: owner and moderator, with caps; carol: away member), the account as
+// 'alice' in a non-anonymous logged room (100, 110, 170), two history messages, a subject.
+RoomScript standardRoom();
+// The join a session sends: <presence to='room/nick'><x xmlns=muc>payload</x></presence>.
+QString joinPresence(const QString &nick = QStringLiteral("alice"), const QString &payload = {});
+// A session, already bound, joins as the first one; the room answers with the script; the
+// output is checked to be exactly that (the join upstream, the script to the session) and
+// cleared.
+QString joinFirst(AccountHarness &h, SessionId session, const RoomScript &script = standardRoom());
 
 } // namespace xbnc::test

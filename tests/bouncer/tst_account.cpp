@@ -34,6 +34,9 @@ private Q_SLOTS:
         h.account.upstreamOnline(Jid(u"alice@example.org/xbnc"));
         EXPECT(h.expectUpstream(idlePresence));
         EXPECT(h.expectUpstream(carbonsEnable));
+        EXPECT(h.expectUpstream("<iq type='get' id='xbnc-bookmarks'><pubsub "
+                                "xmlns='http://jabber.org/protocol/pubsub'><items "
+                                "node='urn:xmpp:bookmarks:1'/></pubsub></iq>"));
         EXPECT(h.expectNothing());
     }
 

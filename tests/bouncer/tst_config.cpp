@@ -29,6 +29,8 @@ private Q_SLOTS:
         QCOMPARE(c.listener.maxStanzaBytes, 256 * 1024);
         QVERIFY(c.listener.requireTls);
         QVERIFY(c.dataDir.endsWith(u"/xbnc"));
+        QVERIFY(!c.roomsPersistent);
+        QCOMPARE(c.roomLogSize, 1000);
     }
 
     void everyKey()
@@ -52,6 +54,9 @@ private Q_SLOTS:
                                 "idle_show = xa\n"
                                 "idle_status = on the bouncer\n"
                                 "idle_priority = -5\n"
+                                "[rooms]\n"
+                                "persistent = yes\n"
+                                "log_size = 50\n"
                                 "[storage]\n"
                                 "data_dir = /tmp/xbnc-test\n";
         const auto parsed = parseConfig(text);
@@ -75,6 +80,8 @@ private Q_SLOTS:
         QCOMPARE(c.idle.priority, -5);
         QCOMPARE(c.dataDir, u"/tmp/xbnc-test");
         QCOMPARE(c.listener.dataDir, u"/tmp/xbnc-test");
+        QVERIFY(c.roomsPersistent);
+        QCOMPARE(c.roomLogSize, 50);
     }
 
     void errors_data()
@@ -109,6 +116,9 @@ private Q_SLOTS:
                                           << "[listener] cert: cert and key go together";
         QTest::newRow("missing ca file") << minimal + "ca_file=/nonexistent/ca.pem\n"
                                          << "[upstream] ca_file: no such file: /nonexistent/ca.pem";
+        QTest::newRow("bad log size") << minimal + "[rooms]\nlog_size=-1\n"
+                                      << "[rooms] log_size: must be a number of messages from 0 "
+                                         "to 1000000";
         QTest::newRow("bad show") << minimal + "[presence]\nidle_show=busy\n"
                                   << "[presence] idle_show: must be empty, away, xa, dnd or chat";
     }

@@ -1,0 +1,35 @@
+#pragma once
+
+#include "element.h"
+
+#include <QString>
+
+#include <optional>
+
+namespace xbnc {
+
+// XEP-0402 PEP native bookmarks: which rooms the user wants the account in. xbnc reads them at
+// start and follows their notifications, so that an autojoin bookmark set on any client joins the
+// room, and its retraction leaves it.
+struct Bookmark
+{
+    QString roomJid;
+    QString name;
+    bool autojoin = false;
+    QString nick;
+    QString password;
+};
+
+namespace bookmarks {
+inline const QString node = QStringLiteral("urn:xmpp:bookmarks:1");
+
+// <iq type='get'> for every bookmark item of the account.
+Element request(const QString &id);
+// One <item id=ROOMJID><conference xmlns='urn:xmpp:bookmarks:1' …/></item>; nothing when it is
+// not a bookmark.
+std::optional<Bookmark> fromItem(const Element &item);
+// The <items node='urn:xmpp:bookmarks:1'> of a pubsub result or of a pubsub event message.
+const Element *itemsOf(const Element &stanza);
+} // namespace bookmarks
+
+} // namespace xbnc

@@ -1,0 +1,140 @@
+#include "room_log.h"
+
+#include <algorithm>
+
+namespace xbnc {
+
+namespace {
+
+const QString mucNs = QStringLiteral("http://jabber.org/protocol/muc");
+const QString delayNs = QStringLiteral("urn:xmpp:delay");
+const QString sidNs = QStringLiteral("urn:xmpp:sid:0");
+
+std::optional<int> nonNegative(const Element &history, QStringView name)
+{
+    if (!history.hasAttribute(name))
+        return std::nullopt;
+    bool ok = false;
+    const int value = history.attribute(name).toInt(&ok);
+    if (!ok || value < 0)
+        return std::nullopt;
+    return value;
+}
+
+QString stanzaIdOf(const Element &message)
+{
+    const QString room = message.attribute(u"from").section(u'/', 0, 0);
+    for (const Element &c : message.children())
+        if (c.name() == u"stanza-id" && c.xmlns() == sidNs && c.attribute(u"by") == room)
+            return c.attribute(u"id");
+    return {};
+}
+
+} // namespace
+
+HistoryRequest HistoryRequest::fromJoin(const Element *mucX, int defaultMaxStanzas)
+{
+    HistoryRequest request;
+    const Element *history = mucX ? mucX->firstChild(u"history", mucNs) : nullptr;
+    if (!history) {
+        request.maxStanzas = defaultMaxStanzas;
+        return request;
+    }
+    request.maxStanzas = nonNegative(*history, u"maxstanzas");
+    request.maxChars = nonNegative(*history, u"maxchars");
+    request.seconds = nonNegative(*history, u"seconds");
+    if (history->hasAttribute(u"since")) {
+        const QDateTime since =
+            QDateTime::fromString(history->attribute(u"since"), Qt::ISODateWithMs);
+        if (since.isValid())
+            request.since = since.toUTC();
+    }
+    if (!request.maxStanzas && !request.maxChars && !request.seconds && !request.since)
+        request.maxStanzas = defaultMaxStanzas;
+    return request;
+}
+
+RoomLog::RoomLog(int capacity) : capacity_(std::max(0, capacity)) {}
+
+bool RoomLog::append(const Element &message, const QDateTime &received)
+{
+    const QString id = stanzaIdOf(message);
+    if (!id.isEmpty() && ids_.contains(id))
+        return false;
+    QDateTime time = received.toUTC();
+    if (const Element *delay = message.firstChild(u"delay", delayNs)) {
+        const QDateTime stamp = QDateTime::fromString(delay->attribute(u"stamp"), Qt::ISODateWithMs);
+        if (stamp.isValid())
+            time = stamp.toUTC();
+    }
+    entries_.push_back(Entry{message, time, id});
+    if (!id.isEmpty())
+        ids_.insert(id);
+    trim();
+    return true;
+}
+
+std::vector<Element> RoomLog::replay(const HistoryRequest &request, const QString &roomJid,
+                                     const QDateTime &now) const
+{
+    std::vector<Element> selected;
+    if (request.maxStanzas == 0 || request.maxChars == 0)
+        return selected;
+    QDateTime after;
+    if (request.seconds)
+        after = now.toUTC().addSecs(-*request.seconds);
+    if (request.since && (!after.isValid() || *request.since > after))
+        after = *request.since;
+    qint64 chars = 0;
+    // Newest first, so that the limits keep the most recent messages.
+    for (auto it = entries_.rbegin(); it != entries_.rend(); ++it) {
+        if (request.maxStanzas && int(selected.size()) >= *request.maxStanzas)
+            break;
+        if (after.isValid() && it->time < after)
+            break;
+        Element message = it->message;
+        if (!message.firstChild(u"delay", delayNs)) {
+            Element delay(QStringLiteral("delay"), delayNs);
+            delay.setAttribute(QStringLiteral("from"), roomJid);
+            delay.setAttribute(QStringLiteral("stamp"),
+                               it->time.toUTC().toString(Qt::ISODateWithMs));
+            message.addChild(std::move(delay));
+        }
+        if (request.maxChars) {
+            chars += message.toXml().size();
+            if (chars > *request.maxChars)
+                break;
+        }
+        selected.push_back(std::move(message));
+    }
+    std::reverse(selected.begin(), selected.end());
+    return selected;
+}
+
+std::optional<QDateTime> RoomLog::newest() const
+{
+    if (entries_.empty())
+        return std::nullopt;
+    return entries_.back().time;
+}
+
+void RoomLog::restore(std::vector<Entry> entries)
+{
+    entries_.assign(std::make_move_iterator(entries.begin()),
+                    std::make_move_iterator(entries.end()));
+    ids_.clear();
+    for (const Entry &entry : entries_)
+        if (!entry.stanzaId.isEmpty())
+            ids_.insert(entry.stanzaId);
+    trim();
+}
+
+void RoomLog::trim()
+{
+    while (int(entries_.size()) > capacity_) {
+        ids_.remove(entries_.front().stanzaId);
+        entries_.pop_front();
+    }
+}
+
+} // namespace xbnc
