@@ -216,8 +216,8 @@ void Account::iqFromSession(SessionId id, Session &session, Element &stanza)
     if (answerLocalIq(id, session, stanza))
         return;
     const Jid to(stanza.attribute(u"to"));
-    if (Room *room = existingRoom(to); room && to.resource() == room->nick() &&
-                                       type == u"get" && stanza.firstChild(u"ping", xmlns::ping))
+    if (Room *room = existingRoom(to); room && to.resource() == room->nick() && type == u"get" &&
+                                       stanza.firstChild(u"ping", xmlns::ping))
         return sendToSession(id, room->answerSelfPing(id, stanza)); // XEP-0410
     if (to.isValid() && to.sameBare(account_) && !to.isBare() &&
         to.resource() != upstreamJid_.resource() && sessionByResource(to.resource()))
@@ -229,6 +229,8 @@ void Account::iqFromSession(SessionId id, Session &session, Element &stanza)
     const Element *payload = payloadOf(stanza);
     if (payload && payload->xmlns() == xmlns::roster && type == u"get")
         session.rosterRequested = true;
+    if (payload && type == u"set")
+        followBookmarkChange(*payload);
     const bool domainDisco = to.isDomain() && to.domain() == account_.domain() && payload &&
                              payload->xmlns() == xmlns::discoInfo && type == u"get" &&
                              !payload->hasAttribute(u"node");
@@ -446,6 +448,20 @@ void Account::replyFromUpstream(Element &stanza)
     if (!pending && stanza.attribute(u"id") == u"xbnc-bookmarks") {
         if (const Element *items = bookmarks::itemsOf(stanza))
             applyBookmarks(*items, false);
+        else if (stanza.attribute(u"type") == u"error") // no XEP-0402: try XEP-0048
+            out_.toUpstream(bookmarks::legacyRequest(QStringLiteral("xbnc-bookmarks-legacy")));
+        return;
+    }
+    if (!pending && stanza.attribute(u"id") == u"xbnc-bookmarks-legacy") {
+        for (const Bookmark &bookmark : bookmarks::fromLegacyStorage(stanza))
+            applyBookmark(bookmark, false);
+        return;
+    }
+    if (!pending && stanza.attribute(u"id").startsWith(u"xbnc-selfping-")) {
+        Room *room = existingRoom(Jid(stanza.attribute(u"from")));
+        if (room && !room->selfPingAnswered(stanza))
+            if (std::optional<Element> join = room->rejoin())
+                out_.toUpstream(*join);
         return;
     }
     if (!pending && stanza.attribute(u"id").startsWith(u"xbnc-"))
@@ -587,6 +603,43 @@ Room *Account::existingRoom(const Jid &jid)
     return it == rooms_.end() ? nullptr : it->second.get();
 }
 
+void Account::selfPingRooms()
+{
+    if (!upstreamOnline_)
+        return;
+    for (auto &[jid, room] : rooms_)
+        if (std::optional<Element> ping = room->selfPing(QStringLiteral("xbnc-selfping-") + jid))
+            out_.toUpstream(*ping);
+}
+
+void Account::followBookmarkChange(const Element &pubsub)
+{
+    // The server only notifies resources whose caps ask for bookmarks, and xbnc's presence
+    // carries a session's caps: a change made through xbnc is followed as it goes by.
+    static const QString pubsubNs = QStringLiteral("http://jabber.org/protocol/pubsub");
+    if (pubsub.name() != u"pubsub" || pubsub.xmlns() != pubsubNs)
+        return;
+    for (const Element &action : pubsub.children()) {
+        if (action.attribute(u"node") != bookmarks::node)
+            continue;
+        if (action.name() == u"publish") {
+            Element items(QStringLiteral("items"), pubsubNs);
+            for (const Element &item : action.children())
+                if (item.name() == u"item")
+                    items.addChild(item);
+            applyBookmarks(items, true);
+        } else if (action.name() == u"retract") {
+            Element items(QStringLiteral("items"), pubsubNs);
+            for (const Element &item : action.children()) {
+                Element retract(QStringLiteral("retract"), pubsubNs);
+                retract.setAttribute(QStringLiteral("id"), item.attribute(u"id"));
+                items.addChild(std::move(retract));
+            }
+            applyBookmarks(items, true);
+        }
+    }
+}
+
 void Account::applyBookmarks(const Element &items, bool changed)
 {
     for (const Element &c : items.children()) {
@@ -627,7 +680,8 @@ Room &Account::roomFor(const QString &roomJid)
     std::unique_ptr<Room> &room = rooms_[roomJid];
     if (!room) {
         Room::Output &output = *this;
-        room = std::make_unique<Room>(roomJid, output, [this] { return now_(); }, roomLogSize_);
+        room = std::make_unique<Room>(
+            roomJid, output, [this] { return now_(); }, roomLogSize_);
         room->setPersistent(allRoomsPersistent_);
     }
     return *room;

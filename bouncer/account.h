@@ -1,8 +1,8 @@
 #pragma once
 
+#include "bookmarks.h"
 #include "contact_presences.h"
 #include "downstream.h"
-#include "bookmarks.h"
 #include "element.h"
 #include "iq_router.h"
 #include "jid.h"
@@ -67,6 +67,8 @@ public:
     // A room the account was in when xbnc stopped; it is rejoined once upstream is online.
     void restoreRoom(const QString &roomJid, const QString &nick, const QString &password,
                      bool persistent, std::vector<RoomLog::Entry> log);
+    // XEP-0410 self-ping of every joined room; a room that dropped the account is rejoined.
+    void selfPingRooms();
     // The clock for history (tests set it).
     void setNow(std::function<QDateTime()> now) { now_ = std::move(now); }
 
@@ -97,6 +99,7 @@ private:
     Room *existingRoom(const Jid &jid);
     // changed: a notification of a change (which may leave rooms), not the list at start.
     void applyBookmarks(const Element &items, bool changed);
+    void followBookmarkChange(const Element &pubsubPayload);
     void applyBookmark(const Bookmark &bookmark, bool changed);
     Room &roomFor(const QString &roomJid);
     void roomToUpstream(const Element &stanza) override;

@@ -5,6 +5,7 @@
 #include <QString>
 
 #include <optional>
+#include <vector>
 
 namespace xbnc {
 
@@ -30,6 +31,10 @@ Element request(const QString &id);
 std::optional<Bookmark> fromItem(const Element &item);
 // The <items node='urn:xmpp:bookmarks:1'> of a pubsub result or of a pubsub event message.
 const Element *itemsOf(const Element &stanza);
+
+// XEP-0048 bookmarks in XEP-0049 private storage, for servers without XEP-0402.
+Element legacyRequest(const QString &id);
+std::vector<Bookmark> fromLegacyStorage(const Element &result);
 } // namespace bookmarks
 
 } // namespace xbnc

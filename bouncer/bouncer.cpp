@@ -19,13 +19,14 @@ bool fastTimers()
 Bouncer::Bouncer(Config config, QObject *parent) : QObject(parent), config_(std::move(config))
 {
     Account::Output &output = *this;
-    account_ = std::make_unique<Account>(Jid(config_.upstream.jid), output, config_.idle,
-                                         fastTimers() ? std::chrono::milliseconds(2000)
-                                                      : std::chrono::milliseconds(60000));
+    account_ = std::make_unique<Account>(Jid(config_.upstream.jid), output, config_.idle);
     account_->setAllRoomsPersistent(config_.roomsPersistent);
     account_->setRoomLogSize(config_.roomLogSize);
     iqExpiry_.setInterval(fastTimers() ? 200 : 5000);
     connect(&iqExpiry_, &QTimer::timeout, this, [this] { account_->expireIqs(); });
+    // Rooms drop occupants silently (a restart, a lost s2s link); a periodic self-ping finds out.
+    roomPing_.setInterval(fastTimers() ? 1000 : 10 * 60 * 1000);
+    connect(&roomPing_, &QTimer::timeout, this, [this] { account_->selfPingRooms(); });
     activity_.setInterval(60000);
     connect(&activity_, &QTimer::timeout, this, &Bouncer::recordUpstreamActivity);
 }
@@ -79,6 +80,7 @@ bool Bouncer::start(QString *error)
             [this](const Element &stanza) { account_->fromUpstream(stanza); });
     connect(upstream_, &Upstream::stopped, this, &Bouncer::stopped);
     iqExpiry_.start();
+    roomPing_.start();
     upstream_->start();
     return true;
 }

@@ -51,6 +51,7 @@ private:
     QHash<SessionId, QPointer<Downstream>> sessions_;
     QTimer iqExpiry_;
     QTimer activity_;
+    QTimer roomPing_;
     bool stopping_ = false;
 };
 

@@ -349,12 +349,17 @@ void Room::errorFromUpstream(const Element &presence)
 
 void Room::groupchatFromUpstream(const Element &message)
 {
+    if (!accountIn_)
+        return; // a straggler after leaving: not part of any join's history
+
     if (message.firstChild(u"subject") && !message.firstChild(u"body")) {
         const bool same = subject_ && subject_->toXml() == message.toXml();
         subject_ = message;
         complete_ = true;
-        if (same && rejoining_)
-            return;
+        const bool endOfRejoin = rejoinSubjectPending_;
+        rejoinSubjectPending_ = false;
+        if (same && endOfRejoin)
+            return; // the subject every join ends with; sessions have it
         fanOut(message);
         return;
     }
@@ -388,6 +393,7 @@ std::optional<Element> Room::rejoin()
         return std::nullopt;
     state_ = State::Joining;
     rejoining_ = true;
+    rejoinSubjectPending_ = true;
     seenOnRejoin_.clear();
     return joinPresence(log_.newest());
 }
@@ -400,6 +406,36 @@ void Room::joinAsAccount(const QString &nick)
     state_ = State::Joining;
     accountIn_ = true;
     out_.roomToUpstream(joinPresence(log_.newest()));
+}
+
+std::optional<Element> Room::selfPing(const QString &id) const
+{
+    if (state_ != State::Joined)
+        return std::nullopt;
+    Element iq(QStringLiteral("iq"), xmlns::client);
+    iq.setAttribute(QStringLiteral("type"), QStringLiteral("get"));
+    iq.setAttribute(QStringLiteral("id"), id);
+    iq.setAttribute(QStringLiteral("to"), jid_ + u'/' + nick_);
+    iq.addChild(Element(QStringLiteral("ping"), xmlns::ping));
+    return iq;
+}
+
+bool Room::selfPingAnswered(const Element &reply)
+{
+    if (reply.attribute(u"type") != u"error" || state_ != State::Joined)
+        return true;
+    const Element *error = reply.firstChild(u"error");
+    // XEP-0410 §3: these say "you are not in this room"; service-unavailable and
+    // feature-not-implemented come from a joined client that does not do pings, and a remote
+    // server error says nothing about the room.
+    for (const char16_t *condition : {u"not-acceptable", u"item-not-found"}) {
+        if (error && error->firstChild(condition, xmlns::stanzas)) {
+            qCWarning(lcRoom) << "the account was dropped from" << jid_ << "; rejoining";
+            state_ = State::NotJoined;
+            return false;
+        }
+    }
+    return true;
 }
 
 void Room::leaveAsAccount()
@@ -442,6 +478,7 @@ void Room::clear()
 {
     state_ = State::NotJoined;
     rejoining_ = false;
+    rejoinSubjectPending_ = false;
     occupants_.clear();
     self_.reset();
     subject_.reset();

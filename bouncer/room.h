@@ -22,7 +22,12 @@ namespace xbnc {
 class Room
 {
 public:
-    enum class State { NotJoined, Joining, Joined };
+    enum class State
+    {
+        NotJoined,
+        Joining,
+        Joined
+    };
 
     class Output
     {
@@ -69,6 +74,10 @@ public:
     std::optional<Element> rejoin();
     // Join the room with no session asking (an autojoin bookmark).
     void joinAsAccount(const QString &nick);
+    // XEP-0410: the account asks the room whether it is still an occupant; the answer decides.
+    std::optional<Element> selfPing(const QString &id) const;
+    // The room's answer to selfPing: false means the account was dropped and must rejoin.
+    bool selfPingAnswered(const Element &reply);
     // Leave upstream if no session is in the room (an autojoin bookmark was removed).
     void leaveAsAccount();
     // A room the account was in before xbnc restarted: rejoined when upstream comes online.
@@ -117,6 +126,7 @@ private:
     // Rejoining after a reconnect: occupants seen again, to tell sessions who left meanwhile.
     bool rejoining_ = false;
     bool complete_ = false; // the subject arrived: the join is over
+    bool rejoinSubjectPending_ = false;
     // The account is (or, while upstream is away, should be) in the room: rejoin after a
     // reconnect or a restart. Cleared by the last explicit leave and by removal.
     bool accountIn_ = false;

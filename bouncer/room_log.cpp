@@ -21,6 +21,18 @@ std::optional<int> nonNegative(const Element &history, QStringView name)
     return value;
 }
 
+// XEP-0082 stamps carry a zone; one written without is taken as UTC rather than as this host's
+// local time, which would shift it by the host's offset.
+QDateTime parseStamp(const QString &text)
+{
+    QDateTime stamp = QDateTime::fromString(text, Qt::ISODateWithMs);
+    if (!stamp.isValid())
+        return {};
+    if (stamp.timeSpec() == Qt::LocalTime)
+        stamp.setTimeSpec(Qt::UTC);
+    return stamp.toUTC();
+}
+
 QString stanzaIdOf(const Element &message)
 {
     const QString room = message.attribute(u"from").section(u'/', 0, 0);
@@ -44,17 +56,18 @@ HistoryRequest HistoryRequest::fromJoin(const Element *mucX, int defaultMaxStanz
     request.maxChars = nonNegative(*history, u"maxchars");
     request.seconds = nonNegative(*history, u"seconds");
     if (history->hasAttribute(u"since")) {
-        const QDateTime since =
-            QDateTime::fromString(history->attribute(u"since"), Qt::ISODateWithMs);
+        const QDateTime since = parseStamp(history->attribute(u"since"));
         if (since.isValid())
-            request.since = since.toUTC();
+            request.since = since;
     }
     if (!request.maxStanzas && !request.maxChars && !request.seconds && !request.since)
         request.maxStanzas = defaultMaxStanzas;
     return request;
 }
 
-RoomLog::RoomLog(int capacity) : capacity_(std::max(0, capacity)) {}
+RoomLog::RoomLog(int capacity) : capacity_(std::max(0, capacity))
+{
+}
 
 bool RoomLog::append(const Element &message, const QDateTime &received)
 {
@@ -63,9 +76,9 @@ bool RoomLog::append(const Element &message, const QDateTime &received)
         return false;
     QDateTime time = received.toUTC();
     if (const Element *delay = message.firstChild(u"delay", delayNs)) {
-        const QDateTime stamp = QDateTime::fromString(delay->attribute(u"stamp"), Qt::ISODateWithMs);
+        const QDateTime stamp = parseStamp(delay->attribute(u"stamp"));
         if (stamp.isValid())
-            time = stamp.toUTC();
+            time = stamp;
     }
     entries_.push_back(Entry{message, time, id});
     if (!id.isEmpty())
@@ -90,8 +103,9 @@ std::vector<Element> RoomLog::replay(const HistoryRequest &request, const QStrin
     for (auto it = entries_.rbegin(); it != entries_.rend(); ++it) {
         if (request.maxStanzas && int(selected.size()) >= *request.maxStanzas)
             break;
+        // Not a break: a rejoin's history can log older stamps after newer live messages.
         if (after.isValid() && it->time < after)
-            break;
+            continue;
         Element message = it->message;
         if (!message.firstChild(u"delay", delayNs)) {
             Element delay(QStringLiteral("delay"), delayNs);

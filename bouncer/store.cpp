@@ -7,6 +7,8 @@
 #include <QUuid>
 #include <QVariant>
 
+#include <algorithm>
+
 namespace xbnc {
 
 namespace {
@@ -19,6 +21,9 @@ const char *const migrations[] = {
     "CREATE TABLE room_log (id INTEGER PRIMARY KEY AUTOINCREMENT, room TEXT NOT NULL,"
     " time TEXT NOT NULL, stanza_id TEXT NOT NULL, xml BLOB NOT NULL)",
     "CREATE INDEX room_log_by_room ON room_log (room, id)",
+    // For reading a room's log from a point in time (history since the last upstream activity).
+    // time is UTC ISO 8601 with milliseconds and Z, so text order is time order.
+    "CREATE INDEX room_log_by_time ON room_log (room, time)",
 };
 
 // Qt binds a null QString as SQL NULL; the columns are NOT NULL and an empty value is meant.
@@ -117,7 +122,8 @@ std::vector<StoredRoom> Store::rooms() const
 {
     std::vector<StoredRoom> result;
     QSqlQuery query(db_);
-    if (!query.exec(QStringLiteral("SELECT jid, nick, password, persistent FROM rooms ORDER BY jid")))
+    if (!query.exec(
+            QStringLiteral("SELECT jid, nick, password, persistent FROM rooms ORDER BY jid")))
         return result;
     while (query.next())
         result.push_back(StoredRoom{query.value(0).toString(), query.value(1).toString(),
@@ -141,37 +147,48 @@ bool Store::saveRoom(const StoredRoom &room)
 
 bool Store::removeRoom(const QString &jid)
 {
+    // One transaction: a room must not survive without its log, nor a log without its room.
+    const bool own = db_.transaction();
     QSqlQuery query(db_);
     query.prepare(QStringLiteral("DELETE FROM rooms WHERE jid = ?"));
     query.addBindValue(jid);
     QSqlQuery log(db_);
     log.prepare(QStringLiteral("DELETE FROM room_log WHERE room = ?"));
     log.addBindValue(jid);
-    return query.exec() && log.exec();
+    const bool ok = query.exec() && log.exec();
+    if (own && ok)
+        db_.commit();
+    else if (own)
+        db_.rollback();
+    return ok;
 }
 
 bool Store::appendRoomMessage(const QString &roomJid, const RoomLog::Entry &entry, int capacity)
 {
+    // Insert and trim commit together (one disk sync per message rather than two), and the trim
+    // runs every time: trimming only on some ids let a room whose inserts never hit them grow
+    // without bound. Through room_log_by_room it walks at most `capacity` index entries.
+    const bool own = db_.transaction();
     QSqlQuery insert(db_);
-    insert.prepare(QStringLiteral(
-        "INSERT INTO room_log (room, time, stanza_id, xml) VALUES (?, ?, ?, ?)"));
-    insert.addBindValue(roomJid);
+    insert.prepare(
+        QStringLiteral("INSERT INTO room_log (room, time, stanza_id, xml) VALUES (?, ?, ?, ?)"));
+    insert.addBindValue(text(roomJid));
     insert.addBindValue(entry.time.toUTC().toString(Qt::ISODateWithMs));
     insert.addBindValue(text(entry.stanzaId));
     insert.addBindValue(entry.message.toXml());
-    if (!insert.exec())
-        return false;
-    // Trim in steps rather than on every insert: the log may overshoot by a few rows.
-    if (insert.lastInsertId().toLongLong() % 64 != 0)
-        return true;
     QSqlQuery trim(db_);
     trim.prepare(QStringLiteral("DELETE FROM room_log WHERE room = ? AND id <= "
                                 "(SELECT id FROM room_log WHERE room = ? ORDER BY id DESC "
                                 "LIMIT 1 OFFSET ?)"));
-    trim.addBindValue(roomJid);
-    trim.addBindValue(roomJid);
-    trim.addBindValue(capacity);
-    return trim.exec();
+    trim.addBindValue(text(roomJid));
+    trim.addBindValue(text(roomJid));
+    trim.addBindValue(std::max(0, capacity));
+    const bool ok = insert.exec() && trim.exec();
+    if (own && ok)
+        db_.commit();
+    else if (own)
+        db_.rollback();
+    return ok;
 }
 
 std::vector<RoomLog::Entry> Store::roomMessages(const QString &roomJid) const
@@ -188,8 +205,7 @@ std::vector<RoomLog::Entry> Store::roomMessages(const QString &roomJid) const
         if (message.isNull())
             continue; // never written by xbnc; skip rather than fail the whole room
         result.push_back(RoomLog::Entry{
-            std::move(message),
-            QDateTime::fromString(query.value(0).toString(), Qt::ISODateWithMs),
+            std::move(message), QDateTime::fromString(query.value(0).toString(), Qt::ISODateWithMs),
             query.value(1).toString()});
     }
     return result;

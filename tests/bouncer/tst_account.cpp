@@ -156,7 +156,8 @@ private Q_SLOTS:
                 id, QStringLiteral("<message from='bob@example.org/pc' to='%1' type='chat' "
                                    "id='m1'><body>hi</body><x xmlns='urn:unknown'><y a='1'/></x>"
                                    "</message>")
-                        .arg(QString(delivered).replace(QStringLiteral("%1"), QLatin1String(resource)))));
+                        .arg(QString(delivered).replace(QStringLiteral("%1"),
+                                                        QLatin1String(resource)))));
         EXPECT(h.expectNothing());
     }
 

@@ -129,6 +129,51 @@ private Q_SLOTS:
         EXPECT(h.expectNothing()); // nothing upstream: the account stays
     }
 
+    void aSessionsPublishAndRetractAreFollowed()
+    {
+        AccountHarness h;
+        startWith(h, {});
+        h.bind(1, "phone");
+        h.fromSession(1, "<iq type='set' id='p1'><pubsub xmlns='http://jabber.org/protocol/pubsub'>"
+                         "<publish node='urn:xmpp:bookmarks:1'>" +
+                             item("j@conference.example.org", true, "al") +
+                             "</publish></pubsub></iq>");
+        EXPECT(h.expectUpstream(joinOf("j@conference.example.org/al")));
+        QCOMPARE(h.take().stanza.attribute(u"type"), u"set"); // the publish itself, upstream
+        roomAnswers(h, "j@conference.example.org/al");
+        h.fromSession(1, "<iq type='set' id='p2'><pubsub xmlns='http://jabber.org/protocol/pubsub'>"
+                         "<retract node='urn:xmpp:bookmarks:1' notify='true'><item "
+                         "id='j@conference.example.org'/></retract></pubsub></iq>");
+        EXPECT(h.expectUpstream("<presence to='j@conference.example.org/al' "
+                                "type='unavailable'/>"));
+        QCOMPARE(h.take().stanza.attribute(u"type"), u"set");
+        EXPECT(h.expectNothing());
+    }
+
+    void privateStorageWhenTheServerHasNoPepBookmarks()
+    {
+        AccountHarness h;
+        h.account.upstreamOnline(Jid(u"alice@example.org/xbnc"));
+        h.clear();
+        h.fromUpstream("<iq type='error' id='xbnc-bookmarks'><error type='cancel'>"
+                       "<item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error>"
+                       "</iq>");
+        EXPECT(h.expectUpstream("<iq type='get' id='xbnc-bookmarks-legacy'><query "
+                                "xmlns='jabber:iq:private'><storage xmlns='storage:bookmarks'/>"
+                                "</query></iq>"));
+        EXPECT(h.expectNothing());
+        h.fromUpstream("<iq type='result' id='xbnc-bookmarks-legacy'><query "
+                       "xmlns='jabber:iq:private'><storage xmlns='storage:bookmarks'>"
+                       "<conference jid='h@conference.example.org' autojoin='1'><nick>al</nick>"
+                       "<password>pw</password></conference>"
+                       "<conference jid='i@conference.example.org' autojoin='false'/>"
+                       "<url url='https://example.org'/></storage></query></iq>");
+        EXPECT(h.expectUpstream("<presence to='h@conference.example.org/al'><x "
+                                "xmlns='http://jabber.org/protocol/muc'><history "
+                                "maxstanzas='20'/><password>pw</password></x></presence>"));
+        EXPECT(h.expectNothing());
+    }
+
     void aSessionsRoomWithoutAutojoinStaysAtStart()
     {
         AccountHarness h;

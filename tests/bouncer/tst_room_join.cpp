@@ -164,19 +164,23 @@ private Q_SLOTS:
         EXPECT(h.expectNothing()); // nothing upstream, nothing to the others
     }
 
-    void roomWithoutSubjectReplaysAnEmptyOne()
+    // A new room stays locked until its owner configures it: the room sends the 201
+    // self-presence and no subject. A later session still gets a whole join, ending with an
+    // empty subject.
+    void lockedNewRoomReplaysAnEmptySubject()
     {
         AccountHarness h;
         h.online();
         h.bind(1, "phone");
         h.bind(2, "laptop");
         RoomScript script = standardRoom();
+        script.occupants.clear();
+        script.history.clear();
         script.subject.clear();
+        script.self = selfWith("alice", status(110) + status(201));
         EXPECT(joinFirst(h, 1, script));
         h.fromSession(2, joinPresence());
-        EXPECT(h.expectRelayed(2, script.occupants));
-        EXPECT(h.expectRelayed(2, script.self));
-        EXPECT(h.expectRelayed(2, script.history));
+        EXPECT(h.expectRelayed(2, selfWith("alice", status(110))));
         EXPECT(h.expectRelayed(2, "<message from='room@conference.example.org' "
                                   "to='alice@example.org/xbnc' type='groupchat'><subject/>"
                                   "</message>"));

@@ -44,6 +44,12 @@ const QString bobSays =
                    "type='groupchat' id='g1'><body>hi</body><stanza-id xmlns='urn:xmpp:sid:0' "
                    "by='room@conference.example.org' id='s10'/></message>");
 
+// bobSays in history, received at 20:00
+const QString bobSaysLogged = QString(bobSays).replace(
+    QStringLiteral("</message>"), QStringLiteral("<delay xmlns='urn:xmpp:delay' "
+                                                 "from='room@conference.example.org' "
+                                                 "stamp='2026-11-26T20:00:00Z'/></message>"));
+
 const QString notAcceptable =
     QStringLiteral("<iq type='error' id='sp' from='room@conference.example.org/alice' "
                    "to='alice@example.org/xbnc'><error type='cancel'><not-acceptable "
@@ -88,9 +94,10 @@ private Q_SLOTS:
         AccountHarness h;
         EXPECT(phoneAndLaptopInTheRoom(h));
         h.account.sessionClosed(1);
-        EXPECT(h.expectToSession(2, "<presence from='alice@example.org/phone' "
-                                    "to='alice@example.org/laptop' type='unavailable'/>"));
-        EXPECT(h.expectNothing()); // nothing upstream
+        // the other sessions see phone go, as on a server; nothing goes upstream
+        EXPECT(h.expectFanOut({2, 3}, "<presence from='alice@example.org/phone' "
+                                      "to='alice@example.org/xbnc' type='unavailable'/>"));
+        EXPECT(h.expectNothing());
         h.fromUpstream(bobSays);
         EXPECT(h.expectFanOut({2}, bobSays));
         EXPECT(h.expectNothing());
@@ -113,11 +120,7 @@ private Q_SLOTS:
         // back again: the account is still in the room, and the message is history
         h.bind(2, "phone");
         h.fromSession(2, joinPresence());
-        QString missed = bobSays;
-        missed.replace("</message>", "<delay xmlns='urn:xmpp:delay' "
-                                     "from='room@conference.example.org' "
-                                     "stamp='2026-11-26T20:00:00Z'/></message>");
-        EXPECT(expectStandardReplay(h, 2, standardRoom().history << missed));
+        EXPECT(expectStandardReplay(h, 2, standardRoom().history << bobSaysLogged));
         EXPECT(h.expectNothing());
     }
 
@@ -140,6 +143,7 @@ private Q_SLOTS:
         QFETCH(QString, presence);
         const SessionId stayer = leaver == 1 ? 2 : 1;
         AccountHarness h;
+        h.account.setNow([] { return QDateTime(QDate(2026, 11, 26), QTime(20, 0), Qt::UTC); });
         EXPECT(phoneAndLaptopInTheRoom(h));
         h.fromSession(leaver, presence);
         EXPECT(h.expectRelayed(leaver, selfUnavailable));
@@ -149,7 +153,7 @@ private Q_SLOTS:
         EXPECT(h.expectNothing());
         // coming back is a replay
         h.fromSession(leaver, joinPresence());
-        EXPECT(expectStandardReplay(h, leaver, standardRoom().history << bobSays));
+        EXPECT(expectStandardReplay(h, leaver, standardRoom().history << bobSaysLogged));
         EXPECT(h.expectNothing());
     }
 
@@ -193,7 +197,9 @@ private Q_SLOTS:
         EXPECT(h.expectRelayed(1, selfUnavailable));
         EXPECT(h.expectNothing());
         // stragglers from the room reach nobody; the session is told it is not in the room
-        h.fromUpstream(bobSays);
+        h.fromUpstream("<message from='room@conference.example.org/bob' "
+                       "to='alice@example.org/xbnc' type='groupchat'><active "
+                       "xmlns='http://jabber.org/protocol/chatstates'/></message>");
         EXPECT(h.expectNothing());
         h.fromSession(1, selfPing);
         EXPECT(h.expectRelayed(1, notAcceptable));
@@ -252,11 +258,7 @@ private Q_SLOTS:
         h.fromUpstream(bobSays);
         EXPECT(h.expectNothing());
         h.fromSession(1, joinPresence());
-        QString logged = bobSays;
-        logged.replace("</message>", "<delay xmlns='urn:xmpp:delay' "
-                                     "from='room@conference.example.org' "
-                                     "stamp='2026-11-26T20:00:00Z'/></message>");
-        EXPECT(expectStandardReplay(h, 1, standardRoom().history << logged));
+        EXPECT(expectStandardReplay(h, 1, standardRoom().history << bobSaysLogged));
         EXPECT(h.expectNothing());
     }
 

@@ -232,6 +232,28 @@ private Q_SLOTS:
         EXPECT(h.expectNothing());
     }
 
+    // The account's own role changes too (granted moderator): every joined session sees it,
+    // and later joins are replayed the new self-presence.
+    void ownRoleChange()
+    {
+        AccountHarness h;
+        EXPECT(phoneAndLaptopInTheRoom(h));
+        const QString moderator =
+            "<presence from='room@conference.example.org/alice' to='alice@example.org/xbnc'><x "
+            "xmlns='http://jabber.org/protocol/muc#user'><item affiliation='admin' "
+            "jid='alice@example.org/xbnc' role='moderator'/><status code='110'/></x></presence>";
+        h.fromUpstream(moderator);
+        EXPECT(h.expectFanOut({1, 2}, moderator));
+        EXPECT(h.expectNothing());
+        h.fromSession(3, joinPresence());
+        const RoomScript script = standardRoom();
+        EXPECT(h.expectRelayed(3, script.occupants));
+        EXPECT(h.expectRelayed(3, moderator));
+        EXPECT(h.expectRelayed(3, script.history));
+        EXPECT(h.expectRelayed(3, script.subject));
+        EXPECT(h.expectNothing());
+    }
+
     void privateMessageFromAnOccupantGoesToJoinedSessions()
     {
         AccountHarness h;

@@ -4,6 +4,8 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <algorithm>
+
 using namespace xbnc;
 
 class TestStore : public QObject
@@ -20,7 +22,7 @@ private Q_SLOTS:
             Store store;
             QString error;
             QVERIFY2(store.open(dataDir, &error), qPrintable(error));
-            QCOMPARE(store.schemaVersion(), 4);
+            QCOMPARE(store.schemaVersion(), 5);
             QVERIFY(!store.lastUpstreamActivity().isValid());
             QVERIFY(store.setValue(QStringLiteral("k"), QStringLiteral("v1")));
             QVERIFY(store.setValue(QStringLiteral("k"), QStringLiteral("v2")));
@@ -53,14 +55,15 @@ private Q_SLOTS:
             Store store;
             QString error;
             QVERIFY2(store.open(dir.path(), &error), qPrintable(error));
-            QVERIFY(store.saveRoom(StoredRoom{room, QStringLiteral("al"), QStringLiteral("pw"), true}));
+            QVERIFY(
+                store.saveRoom(StoredRoom{room, QStringLiteral("al"), QStringLiteral("pw"), true}));
             QVERIFY(store.saveRoom(StoredRoom{room, QStringLiteral("al2"), {}, false}));
-            QVERIFY(store.saveRoom(StoredRoom{QStringLiteral("gone@conference.example.org"),
-                                              QStringLiteral("x"), {}, false}));
+            QVERIFY(store.saveRoom(StoredRoom{
+                QStringLiteral("gone@conference.example.org"), QStringLiteral("x"), {}, false}));
             for (int i = 1; i <= 200; ++i)
                 QVERIFY(store.appendRoomMessage(room, entry(i), 100));
-            QVERIFY(store.appendRoomMessage(QStringLiteral("gone@conference.example.org"),
-                                            entry(1), 100));
+            QVERIFY(store.appendRoomMessage(QStringLiteral("gone@conference.example.org"), entry(1),
+                                            100));
             QVERIFY(store.removeRoom(QStringLiteral("gone@conference.example.org")));
         }
         Store store;
@@ -72,12 +75,171 @@ private Q_SLOTS:
         QCOMPARE(rooms[0].nick, u"al2");
         QVERIFY(!rooms[0].persistent);
         const std::vector<RoomLog::Entry> log = store.roomMessages(room);
-        // trimmed to the capacity in steps: at least the newest 100, never all 200
-        QVERIFY2(log.size() >= 100 && log.size() < 200, qPrintable(QString::number(log.size())));
+        QCOMPARE(log.size(), size_t(100));
+        QCOMPARE(log.front().stanzaId, u"101");
         QCOMPARE(log.back().stanzaId, u"200");
         QCOMPARE(log.back().message.firstChild(u"body")->text(), u"200");
         QCOMPARE(log.back().time, QDateTime::fromSecsSinceEpoch(1700000200, Qt::UTC));
         QVERIFY(store.roomMessages(QStringLiteral("gone@conference.example.org")).empty());
+    }
+
+    // Two rooms logged in turn: each keeps exactly its own newest `capacity`, whatever the row
+    // ids (a trim keyed on ids once left one of two interleaved rooms unbounded).
+    void roomLogCapacityIsExactPerRoom_data()
+    {
+        QTest::addColumn<int>("capacity");
+        QTest::addColumn<int>("perRoom");
+        QTest::newRow("under") << 10 << 7;
+        QTest::newRow("exact") << 10 << 10;
+        QTest::newRow("over") << 10 << 150;
+        QTest::newRow("one") << 1 << 5;
+        QTest::newRow("zero") << 0 << 3;
+    }
+
+    void roomLogCapacityIsExactPerRoom()
+    {
+        QFETCH(int, capacity);
+        QFETCH(int, perRoom);
+        QTemporaryDir dir;
+        Store store;
+        QString error;
+        QVERIFY2(store.open(dir.path(), &error), qPrintable(error));
+        const QStringList rooms{QStringLiteral("a@muc.example.org"),
+                                QStringLiteral("b@muc.example.org")};
+        for (int i = 1; i <= perRoom; ++i) {
+            for (const QString &room : rooms) {
+                const Element message = Element::fromXml(
+                    QStringLiteral("<message from='%1/n' type='groupchat'><body>%2</body>"
+                                   "</message>")
+                        .arg(room)
+                        .arg(i)
+                        .toUtf8());
+                QVERIFY(store.appendRoomMessage(
+                    room,
+                    RoomLog::Entry{message, QDateTime::fromSecsSinceEpoch(1700000000 + i, Qt::UTC),
+                                   QString()},
+                    capacity));
+            }
+        }
+        const int kept = std::min(capacity, perRoom);
+        for (const QString &room : rooms) {
+            const std::vector<RoomLog::Entry> log = store.roomMessages(room);
+            QCOMPARE(int(log.size()), kept);
+            for (int k = 0; k < kept; ++k) {
+                const int expected = perRoom - kept + 1 + k; // oldest first
+                QCOMPARE(log[k].message.firstChild(u"body")->text(), QString::number(expected));
+                QCOMPARE(log[k].message.attribute(u"from"), room + QStringLiteral("/n"));
+                QVERIFY(log[k].stanzaId.isEmpty());
+            }
+        }
+    }
+
+    void roomLogKeepsTheMessageAndTime()
+    {
+        QTemporaryDir dir;
+        const QString room = QStringLiteral("tea@conference.example.org");
+        // Payloads xbnc does not know, non-ASCII text and a millisecond time must come back as
+        // they went in.
+        const Element message = Element::fromXml(
+            "<message from='tea@conference.example.org/bob' type='groupchat' id='x'>"
+            "<body>gr\xc3\xbc\xc3\x9f \xe2\x82\xac</body><reactions xmlns='urn:xmpp:reactions:0' "
+            "id='y'><reaction>\xf0\x9f\x91\x8d</reaction></reactions>"
+            "<delay xmlns='urn:xmpp:delay' from='tea@conference.example.org' "
+            "stamp='2026-11-26T10:00:00.123Z'/></message>");
+        QVERIFY(!message.isNull());
+        const QDateTime time =
+            QDateTime::fromString(QStringLiteral("2026-11-26T10:00:00.123Z"), Qt::ISODateWithMs);
+        {
+            Store store;
+            QString error;
+            QVERIFY2(store.open(dir.path(), &error), qPrintable(error));
+            QVERIFY(store.appendRoomMessage(
+                room, RoomLog::Entry{message, time.toOffsetFromUtc(-7200), QStringLiteral("s1")},
+                10));
+        }
+        Store store;
+        QString error;
+        QVERIFY2(store.open(dir.path(), &error), qPrintable(error));
+        const std::vector<RoomLog::Entry> log = store.roomMessages(room);
+        QCOMPARE(log.size(), size_t(1));
+        QCOMPARE(log[0].message, message);
+        QCOMPARE(log[0].time, time);
+        QCOMPARE(log[0].stanzaId, u"s1");
+        // And a RoomLog restored from it recognises the room repeating that message.
+        RoomLog restored;
+        restored.restore(store.roomMessages(room));
+        QVERIFY(!restored.append(
+            Element::fromXml("<message from='tea@conference.example.org/bob' type='groupchat'>"
+                             "<stanza-id xmlns='urn:xmpp:sid:0' by='tea@conference.example.org' "
+                             "id='s1'/></message>"),
+            time));
+    }
+
+    // A data_dir written by the first xbnc (schema 1: settings only) upgrades in place.
+    void migratesFromVersion1()
+    {
+        QTemporaryDir dir;
+        {
+            QSqlDatabase db =
+                QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("v1"));
+            db.setDatabaseName(dir.filePath(QStringLiteral("xbnc.sqlite")));
+            QVERIFY(db.open());
+            QSqlQuery query(db);
+            QVERIFY(query.exec(QStringLiteral(
+                "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)")));
+            QVERIFY(
+                query.exec(QStringLiteral("INSERT INTO settings VALUES ('upstream.last_activity', "
+                                          "'2026-11-01T08:00:00.000Z')")));
+            QVERIFY(query.exec(QStringLiteral("PRAGMA user_version = 1")));
+            query.finish();
+            db.close();
+        }
+        QSqlDatabase::removeDatabase(QStringLiteral("v1"));
+
+        const QString room = QStringLiteral("tea@conference.example.org");
+        {
+            Store store;
+            QString error;
+            QVERIFY2(store.open(dir.path(), &error), qPrintable(error));
+            QCOMPARE(store.schemaVersion(), 5);
+            QCOMPARE(store.lastUpstreamActivity(),
+                     QDateTime::fromString(QStringLiteral("2026-11-01T08:00:00Z"), Qt::ISODate));
+            QVERIFY(store.rooms().empty());
+            QVERIFY(store.saveRoom(StoredRoom{room, QStringLiteral("al"), {}, true}));
+            QVERIFY(store.appendRoomMessage(
+                room,
+                RoomLog::Entry{Element::fromXml("<message type='groupchat'><body>1</body>"
+                                                "</message>"),
+                               QDateTime::fromSecsSinceEpoch(1700000000, Qt::UTC),
+                               {}},
+                10));
+        }
+        QSqlDatabase db =
+            QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("v5"));
+        db.setDatabaseName(dir.filePath(QStringLiteral("xbnc.sqlite")));
+        QVERIFY(db.open());
+        {
+            QSqlQuery query(db);
+            QVERIFY(query.exec(QStringLiteral(
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'room_log' "
+                "ORDER BY name")));
+            QStringList indexes;
+            while (query.next())
+                indexes << query.value(0).toString();
+            QCOMPARE(indexes, (QStringList{QStringLiteral("room_log_by_room"),
+                                           QStringLiteral("room_log_by_time")}));
+        }
+        db.close();
+        db = QSqlDatabase();
+        QSqlDatabase::removeDatabase(QStringLiteral("v5"));
+
+        Store store;
+        QString error;
+        QVERIFY2(store.open(dir.path(), &error), qPrintable(error));
+        QCOMPARE(store.schemaVersion(), 5);
+        QCOMPARE(store.rooms().size(), size_t(1));
+        QVERIFY(store.rooms()[0].persistent);
+        QCOMPARE(store.roomMessages(room).size(), size_t(1));
     }
 
     void refusesANewerSchema()

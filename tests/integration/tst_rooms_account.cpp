@@ -1,0 +1,242 @@
+// The account's own room membership, against a real Prosody: xbnc restarting (the account
+// rejoins its rooms by itself and history replay still works from the stored log), the upstream
+// server restarting (sessions stay in the room and see new messages once, old ones not again),
+// and XEP-0402 bookmarks published through xbnc joining and leaving rooms.
+#include "muc_helpers.h"
+#include "prosody_fixture.h"
+#include "stanza_match.h"
+#include "test_client.h"
+#include "xbnc_process.h"
+
+#include <QtTest>
+
+#include <algorithm>
+#include <memory>
+
+namespace {
+const QString alicePassword = QStringLiteral("alice-restart-pw");
+const QString bobPassword = QStringLiteral("bob-restart-pw");
+const QString room = QStringLiteral("keep@conference.localhost");
+const QString aliceInRoom = room + QStringLiteral("/alice");
+const QList<QPair<QString, QString>> persistentRoom = {
+    {QStringLiteral("muc#roomconfig_persistentroom"), QStringLiteral("1")}};
+
+int countBodies(const QList<XmlNode> &stanzas, const QString &body)
+{
+    int count = 0;
+    for (const XmlNode &stanza : stanzas)
+        if (stanza.name == u"message" && stanza.child(u"body") &&
+            stanza.child(u"body")->text() == body)
+            ++count;
+    return count;
+}
+} // namespace
+
+class TestRoomsAccount : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase();
+    void cleanup();
+    void cleanupTestCase();
+    void xbncRestartRejoinsAndKeepsHistory();
+    void serverRestartKeepsSessionsInTheRoomWithoutRepeats();
+    void autojoinBookmarkJoinsAndItsRetractionLeaves();
+
+private:
+    std::unique_ptr<TestClient> session(const QString &resource);
+    std::unique_ptr<TestClient> bob(QString *error);
+
+    ProsodyFixture prosody_;
+    XbncProcess xbnc_;
+};
+
+std::unique_ptr<TestClient> TestRoomsAccount::session(const QString &resource)
+{
+    auto client = std::make_unique<TestClient>(resource);
+    TestClientOptions o;
+    o.port = xbnc_.port();
+    o.fingerprint = xbnc_.fingerprint();
+    o.user = QStringLiteral("alice");
+    o.password = alicePassword;
+    o.resource = resource;
+    o.mechanism = QStringLiteral("SCRAM-SHA-256");
+    if (!client->login(o) || !client->ping()) {
+        qWarning("%s", qPrintable(client->errorString()));
+        return nullptr;
+    }
+    return client;
+}
+
+std::unique_ptr<TestClient> TestRoomsAccount::bob(QString *error)
+{
+    auto client = std::make_unique<TestClient>(QStringLiteral("bob"));
+    TestClientOptions o;
+    o.port = prosody_.c2sPort();
+    o.caFile = prosody_.caCertificatePath();
+    o.user = QStringLiteral("bob");
+    o.password = bobPassword;
+    o.resource = QStringLiteral("desk");
+    if (!client->login(o)) {
+        *error = client->errorString();
+        return nullptr;
+    }
+    return client;
+}
+
+void TestRoomsAccount::initTestCase()
+{
+    QString error;
+    QVERIFY2(prosody_.start(&error), qPrintable(error));
+    QVERIFY(prosody_.addUser(QStringLiteral("alice"), alicePassword));
+    QVERIFY(prosody_.addUser(QStringLiteral("bob"), bobPassword));
+    QVERIFY2(xbnc_.start(xbnc_.configFor(prosody_, QStringLiteral("alice"), alicePassword), &error),
+             qPrintable(error));
+    QVERIFY2(xbnc_.waitForLog(QStringLiteral("upstream online as alice@localhost/xbnc")) >= 0,
+             qPrintable(xbnc_.output()));
+}
+
+void TestRoomsAccount::cleanup()
+{
+    if (QTest::currentTestFailed()) {
+        qInfo().noquote() << "--- xbnc output ---\n" << xbnc_.output().right(8000);
+        qInfo().noquote() << "--- prosody log (tail) ---\n" << prosody_.logText().right(6000);
+    }
+}
+
+void TestRoomsAccount::cleanupTestCase()
+{
+    QString error;
+    QVERIFY2(xbnc_.stop(&error), qPrintable(error));
+}
+
+void TestRoomsAccount::xbncRestartRejoinsAndKeepsHistory()
+{
+    QString error;
+    auto observer = bob(&error);
+    QVERIFY2(observer, qPrintable(error));
+    QVERIFY2(muc::createRoom(*observer, room, QStringLiteral("bob"), persistentRoom, &error),
+             qPrintable(error));
+    {
+        auto phone = session(QStringLiteral("phone"));
+        QVERIFY(phone);
+        QVERIFY2(muc::join(*phone, aliceInRoom, &error), qPrintable(error));
+        observer->send("<message to='" + room.toUtf8() +
+                       "' type='groupchat' id='b1'><body>before restart</body></message>");
+        QVERIFY2(phone->readUntil(muc::groupchatWithBody(room, QStringLiteral("before restart"))),
+                 qPrintable(phone->errorString()));
+    }
+    QVERIFY2(xbnc_.stop(&error), qPrintable(error));
+    // The stream closing made the server take the account out of the room.
+    QVERIFY2(observer->readUntil(muc::presenceFrom(aliceInRoom, QStringLiteral("unavailable"))),
+             qPrintable(observer->errorString()));
+    observer->takeBuffered(); // the next presence of alice must be a new one
+
+    QVERIFY2(xbnc_.start(xbnc_.configFor(prosody_, QStringLiteral("alice"), alicePassword), &error),
+             qPrintable(error));
+    QVERIFY2(xbnc_.waitForLog(QStringLiteral("will rejoin keep@conference.localhost as alice")) >=
+                 0,
+             qPrintable(xbnc_.output()));
+    QVERIFY2(xbnc_.waitForLog(QStringLiteral("upstream online as alice@localhost/xbnc")) >= 0,
+             qPrintable(xbnc_.output()));
+    // With no session connected, the account is back in the room.
+    QVERIFY2(observer->readUntil(muc::presenceFrom(aliceInRoom)),
+             qPrintable(observer->errorString()));
+
+    auto laptop = session(QStringLiteral("laptop"));
+    QVERIFY(laptop);
+    const auto joined = muc::join(*laptop, aliceInRoom, &error, "<history maxstanzas='5'/>");
+    QVERIFY2(joined, qPrintable(error));
+    QCOMPARE(countBodies(*joined, QStringLiteral("before restart")), 1);
+    const XmlNode *last = &joined->last();
+    QVERIFY2(muc::isSubjectMessage(*last), qPrintable(muc::describe(*joined)));
+}
+
+void TestRoomsAccount::serverRestartKeepsSessionsInTheRoomWithoutRepeats()
+{
+    QString error;
+    auto phone = session(QStringLiteral("phone"));
+    QVERIFY(phone);
+    QVERIFY2(muc::join(*phone, aliceInRoom, &error), qPrintable(error));
+    const qsizetype mark = xbnc_.outputSize();
+
+    QVERIFY2(prosody_.restart(&error), qPrintable(error));
+    const qsizetype offline =
+        xbnc_.waitForLog(QStringLiteral("upstream offline:"), QDeadlineTimer(10000), mark);
+    QVERIFY2(offline >= 0, "xbnc never noticed that Prosody went away");
+    QVERIFY2(xbnc_.waitForLog(QStringLiteral("upstream online as alice@localhost/xbnc"),
+                              QDeadlineTimer(10000), offline) >= 0,
+             "xbnc did not come back online");
+
+    // bob comes back into the (persistent) room and writes.
+    auto observer = bob(&error);
+    QVERIFY2(observer, qPrintable(error));
+    const auto bobJoined = muc::join(*observer, room + QStringLiteral("/bob"), &error);
+    QVERIFY2(bobJoined, qPrintable(error));
+    // alice is back: in the occupant list bob got, or arriving after it.
+    const auto alicePresent = muc::presenceFrom(aliceInRoom);
+    const bool inList = std::any_of(bobJoined->begin(), bobJoined->end(), alicePresent);
+    QVERIFY2(inList || observer->readUntil(alicePresent),
+             "the account is not back in the room after the server restart");
+    observer->send("<message to='" + room.toUtf8() +
+                   "' type='groupchat' id='b2'><body>after restart</body></message>");
+    QVERIFY2(phone->readUntil(muc::groupchatWithBody(room, QStringLiteral("after restart"))),
+             qPrintable(phone->errorString()));
+    const auto rest = phone->ping();
+    QVERIFY2(rest, qPrintable(phone->errorString()));
+    QVERIFY(!phone->wasClosed());
+    // The rejoin's history (everything since xbnc was last there) showed nothing twice.
+    QList<XmlNode> everything = phone->takeBuffered();
+    everything += *rest;
+    QCOMPARE(countBodies(everything, QStringLiteral("before restart")), 0);
+    QCOMPARE(countBodies(everything, QStringLiteral("after restart")), 0);
+}
+
+void TestRoomsAccount::autojoinBookmarkJoinsAndItsRetractionLeaves()
+{
+    const QString other = QStringLiteral("marks@conference.localhost");
+    const QString aliceThere = other + QStringLiteral("/al");
+    QString error;
+    auto observer = bob(&error);
+    QVERIFY2(observer, qPrintable(error));
+    QVERIFY2(muc::createRoom(*observer, other, QStringLiteral("bob"), {}, &error),
+             qPrintable(error));
+    auto phone = session(QStringLiteral("phone"));
+    QVERIFY(phone);
+    const QByteArray publishOptions =
+        "<publish-options><x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE' "
+        "type='hidden'><value>http://jabber.org/protocol/pubsub#publish-options</value></field>"
+        "<field var='pubsub#persist_items'><value>true</value></field><field "
+        "var='pubsub#access_model'><value>whitelist</value></field></x></publish-options>";
+    const auto published = muc::request(
+        *phone, QStringLiteral("bm1"),
+        "<iq type='set' id='bm1'><pubsub xmlns='http://jabber.org/protocol/pubsub'><publish "
+        "node='urn:xmpp:bookmarks:1'><item id='" +
+            other.toUtf8() +
+            "'><conference xmlns='urn:xmpp:bookmarks:1' autojoin='true'><nick>al</nick>"
+            "</conference></item></publish>" +
+            publishOptions + "</pubsub></iq>",
+        &error);
+    QVERIFY2(published, qPrintable(error));
+    QCOMPARE(published->attribute(u"type"), QStringLiteral("result"));
+    // The account joins by itself; no session is shown the room.
+    QVERIFY2(observer->readUntil(muc::presenceFrom(aliceThere)),
+             qPrintable(observer->errorString()));
+    const auto quiet = phone->ping();
+    QVERIFY2(quiet, qPrintable(phone->errorString()));
+    QVERIFY(std::none_of(quiet->begin(), quiet->end(), muc::fromRoom(other)));
+
+    const auto retracted = muc::request(
+        *phone, QStringLiteral("bm2"),
+        "<iq type='set' id='bm2'><pubsub xmlns='http://jabber.org/protocol/pubsub'><retract "
+        "node='urn:xmpp:bookmarks:1' notify='true'><item id='" +
+            other.toUtf8() + "'/></retract></pubsub></iq>",
+        &error);
+    QVERIFY2(retracted, qPrintable(error));
+    QVERIFY2(observer->readUntil(muc::presenceFrom(aliceThere, QStringLiteral("unavailable"))),
+             qPrintable(observer->errorString()));
+}
+
+QTEST_GUILESS_MAIN(TestRoomsAccount)
+#include "tst_rooms_account.moc"
