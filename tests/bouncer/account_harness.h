@@ -8,6 +8,13 @@
 
 #include <deque>
 
+// The harness's expect…() calls return a problem description, empty when all is well.
+#define EXPECT(expr)                                                                               \
+    do {                                                                                           \
+        const QString problem_ = (expr);                                                           \
+        QVERIFY2(problem_.isEmpty(), qPrintable(problem_));                                        \
+    } while (false)
+
 namespace xbnc::test {
 
 // Canonical XML of an element: attributes sorted, so tests compare structure, not attribute

@@ -8,12 +8,6 @@
 using namespace xbnc;
 using namespace xbnc::test;
 
-#define EXPECT(expr)                                                                               \
-    do {                                                                                           \
-        const QString problem_ = (expr);                                                           \
-        QVERIFY2(problem_.isEmpty(), qPrintable(problem_));                                        \
-    } while (false)
-
 namespace {
 
 QString item(const QString &room, bool autojoin, const QString &nick = {})

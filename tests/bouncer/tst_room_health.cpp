@@ -8,12 +8,6 @@
 using namespace xbnc;
 using namespace xbnc::test;
 
-#define EXPECT(expr)                                                                               \
-    do {                                                                                           \
-        const QString problem_ = (expr);                                                           \
-        QVERIFY2(problem_.isEmpty(), qPrintable(problem_));                                        \
-    } while (false)
-
 namespace {
 
 const QString room = QStringLiteral("tea@conference.example.org");

@@ -7,12 +7,6 @@
 using namespace xbnc;
 using namespace xbnc::test;
 
-#define EXPECT(expr)                                                                               \
-    do {                                                                                           \
-        const QString problem_ = (expr);                                                           \
-        QVERIFY2(problem_.isEmpty(), qPrintable(problem_));                                        \
-    } while (false)
-
 namespace {
 
 const QDateTime t0(QDate(2026, 11, 26), QTime(12, 0), Qt::UTC);

@@ -7,12 +7,6 @@
 using namespace xbnc;
 using namespace xbnc::test;
 
-#define EXPECT(expr)                                                                               \
-    do {                                                                                           \
-        const QString problem_ = (expr);                                                           \
-        QVERIFY2(problem_.isEmpty(), qPrintable(problem_));                                        \
-    } while (false)
-
 namespace {
 
 // The account's self-presence in the standard room with other status codes.

@@ -7,12 +7,6 @@
 using namespace xbnc;
 using namespace xbnc::test;
 
-#define EXPECT(expr)                                                                               \
-    do {                                                                                           \
-        const QString problem_ = (expr);                                                           \
-        QVERIFY2(problem_.isEmpty(), qPrintable(problem_));                                        \
-    } while (false)
-
 namespace {
 
 // phone (1) joins upstream, laptop (2) by replay; desktop (3) is online but not in the room.
