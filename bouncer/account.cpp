@@ -725,7 +725,7 @@ void Account::restoreRoom(const QString &roomJid, const QString &nick, const QSt
                           bool persistent, std::vector<RoomLog::Entry> log)
 {
     Room &room = roomFor(Jid(roomJid).bareString());
-    room.setPersistent(persistent || allRoomsPersistent_);
+    room.setPersistent(room.isPersistent() || persistent || allRoomsPersistent_);
     room.restore(nick, password, std::move(log));
 }
 

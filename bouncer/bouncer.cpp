@@ -22,6 +22,8 @@ Bouncer::Bouncer(Config config, QObject *parent) : QObject(parent), config_(std:
     account_ = std::make_unique<Account>(Jid(config_.upstream.jid), output, config_.idle);
     account_->setAllRoomsPersistent(config_.roomsPersistent);
     account_->setRoomLogSize(config_.roomLogSize);
+    for (const QString &room : std::as_const(config_.keptRooms))
+        account_->setRoomPersistent(room, true);
     iqExpiry_.setInterval(fastTimers() ? 200 : 5000);
     connect(&iqExpiry_, &QTimer::timeout, this, [this] { account_->expireIqs(); });
     // Rooms drop occupants silently (a restart, a lost s2s link); a periodic self-ping finds out.

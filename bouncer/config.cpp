@@ -157,6 +157,17 @@ const QHash<QString, Setter> &setters()
          }},
         {QStringLiteral("rooms/persistent"),
          [](Config &c, const QString &v) { return boolInto(c.roomsPersistent, v); }},
+        {QStringLiteral("rooms/keep"),
+         [](Config &c, const QString &v) -> QString {
+             c.keptRooms.clear();
+             for (const QString &item : v.split(u',', Qt::SkipEmptyParts)) {
+                 const Jid room(item.trimmed());
+                 if (!room.isValid() || room.local().isEmpty() || !room.isBare())
+                     return QStringLiteral("not a room JID: \"%1\"").arg(item.trimmed());
+                 c.keptRooms.append(room.bareString());
+             }
+             return {};
+         }},
         {QStringLiteral("rooms/log_size"),
          [](Config &c, const QString &v) -> QString {
              bool ok = false;

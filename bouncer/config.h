@@ -5,6 +5,7 @@
 #include "upstream_config.h"
 
 #include <QString>
+#include <QStringList>
 
 #include <variant>
 
@@ -17,6 +18,7 @@ struct Config
     PresenceAggregate::Idle idle;
     QString dataDir;
     bool roomsPersistent = false; // keep the account in rooms after the last session leaves
+    QStringList keptRooms;        // the same for these rooms only
     int roomLogSize = 1000;       // messages kept per room for history replay
 };
 

@@ -56,6 +56,7 @@ private Q_SLOTS:
                                 "idle_priority = -5\n"
                                 "[rooms]\n"
                                 "persistent = yes\n"
+                                "keep = a@conference.example.org, B@Conference.example.org\n"
                                 "log_size = 50\n"
                                 "[storage]\n"
                                 "data_dir = /tmp/xbnc-test\n";
@@ -82,6 +83,8 @@ private Q_SLOTS:
         QCOMPARE(c.listener.dataDir, u"/tmp/xbnc-test");
         QVERIFY(c.roomsPersistent);
         QCOMPARE(c.roomLogSize, 50);
+        QCOMPARE(c.keptRooms, QStringList({QStringLiteral("a@conference.example.org"),
+                                           QStringLiteral("b@conference.example.org")}));
     }
 
     void errors_data()
@@ -116,6 +119,8 @@ private Q_SLOTS:
                                           << "[listener] cert: cert and key go together";
         QTest::newRow("missing ca file") << minimal + "ca_file=/nonexistent/ca.pem\n"
                                          << "[upstream] ca_file: no such file: /nonexistent/ca.pem";
+        QTest::newRow("bad kept room") << minimal + "[rooms]\nkeep=a@b, nope\n"
+                                       << "[rooms] keep: not a room JID: \"nope\"";
         QTest::newRow("bad log size") << minimal + "[rooms]\nlog_size=-1\n"
                                       << "[rooms] log_size: must be a number of messages from 0 "
                                          "to 1000000";
