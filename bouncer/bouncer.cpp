@@ -29,11 +29,17 @@ Bouncer::Bouncer(Config config, QObject *parent) : QObject(parent), config_(std:
     // Rooms drop occupants silently (a restart, a lost s2s link); a periodic self-ping finds out.
     roomPing_.setInterval(fastTimers() ? 1000 : 10 * 60 * 1000);
     connect(&roomPing_, &QTimer::timeout, this, [this] { account_->selfPingRooms(); });
+    logFlush_.setSingleShot(true);
+    logFlush_.setInterval(250);
+    connect(&logFlush_, &QTimer::timeout, this, &Bouncer::flushRoomLog);
     activity_.setInterval(60000);
     connect(&activity_, &QTimer::timeout, this, &Bouncer::recordUpstreamActivity);
 }
 
-Bouncer::~Bouncer() = default;
+Bouncer::~Bouncer()
+{
+    flushRoomLog();
+}
 
 bool Bouncer::start(QString *error)
 {
@@ -94,6 +100,7 @@ void Bouncer::stop()
     stopping_ = true;
     qCInfo(lcBouncer, "shutting down");
     recordUpstreamActivity();
+    flushRoomLog();
     for (const QPointer<Downstream> &session : std::as_const(sessions_))
         if (session)
             session->closeWithError(Downstream::StreamError::SystemShutdown);
@@ -153,12 +160,27 @@ void Bouncer::roomEntered(const Room &room)
 
 void Bouncer::roomLeft(const QString &roomJid)
 {
+    std::erase_if(pendingLog_, [&](const auto &pending) { return pending.first == roomJid; });
     store_.removeRoom(roomJid);
 }
 
 void Bouncer::roomMessageLogged(const QString &roomJid, const RoomLog::Entry &entry)
 {
-    store_.appendRoomMessage(roomJid, entry, config_.roomLogSize);
+    pendingLog_.emplace_back(roomJid, entry);
+    if (pendingLog_.size() >= 512)
+        flushRoomLog();
+    else if (!logFlush_.isActive())
+        logFlush_.start();
+}
+
+void Bouncer::flushRoomLog()
+{
+    logFlush_.stop();
+    if (pendingLog_.empty() || !store_.isOpen())
+        return;
+    if (!store_.appendRoomMessages(pendingLog_, config_.roomLogSize))
+        qCWarning(lcBouncer, "could not store %zu room messages", pendingLog_.size());
+    pendingLog_.clear();
 }
 
 void Bouncer::recordUpstreamActivity()

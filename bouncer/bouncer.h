@@ -10,6 +10,8 @@
 #include <QTimer>
 
 #include <memory>
+#include <utility>
+#include <vector>
 
 namespace xbnc {
 
@@ -42,6 +44,7 @@ private:
     void roomMessageLogged(const QString &roomJid, const RoomLog::Entry &entry) override;
     void onSessionBound(Downstream *session);
     void recordUpstreamActivity();
+    void flushRoomLog();
 
     Config config_;
     Store store_;
@@ -52,6 +55,9 @@ private:
     QTimer iqExpiry_;
     QTimer activity_;
     QTimer roomPing_;
+    // Logged room messages wait here briefly and go to SQLite in one transaction.
+    std::vector<std::pair<QString, RoomLog::Entry>> pendingLog_;
+    QTimer logFlush_;
     bool stopping_ = false;
 };
 

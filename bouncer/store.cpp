@@ -2,6 +2,7 @@
 
 #include <QDir>
 #include <QFile>
+#include <QSet>
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QUuid>
@@ -165,25 +166,41 @@ bool Store::removeRoom(const QString &jid)
 
 bool Store::appendRoomMessage(const QString &roomJid, const RoomLog::Entry &entry, int capacity)
 {
-    // Insert and trim commit together (one disk sync per message rather than two), and the trim
-    // runs every time: trimming only on some ids let a room whose inserts never hit them grow
-    // without bound. Through room_log_by_room it walks at most `capacity` index entries.
+    return appendRoomMessages({{roomJid, entry}}, capacity);
+}
+
+bool Store::appendRoomMessages(const std::vector<std::pair<QString, RoomLog::Entry>> &messages,
+                               int capacity)
+{
+    if (messages.empty())
+        return true;
+    // One transaction for the whole batch: a commit (a disk sync) per message would cap a busy
+    // room at a few thousand messages per second. Each room is trimmed once, after its inserts;
+    // through room_log_by_room the trim walks at most `capacity` index entries.
     const bool own = db_.transaction();
     QSqlQuery insert(db_);
     insert.prepare(
         QStringLiteral("INSERT INTO room_log (room, time, stanza_id, xml) VALUES (?, ?, ?, ?)"));
-    insert.addBindValue(text(roomJid));
-    insert.addBindValue(entry.time.toUTC().toString(Qt::ISODateWithMs));
-    insert.addBindValue(text(entry.stanzaId));
-    insert.addBindValue(entry.message.toXml());
+    bool ok = true;
+    QSet<QString> rooms;
+    for (const auto &[roomJid, entry] : messages) {
+        insert.bindValue(0, text(roomJid));
+        insert.bindValue(1, entry.time.toUTC().toString(Qt::ISODateWithMs));
+        insert.bindValue(2, text(entry.stanzaId));
+        insert.bindValue(3, entry.message.toXml());
+        ok = ok && insert.exec();
+        rooms.insert(roomJid);
+    }
     QSqlQuery trim(db_);
     trim.prepare(QStringLiteral("DELETE FROM room_log WHERE room = ? AND id <= "
                                 "(SELECT id FROM room_log WHERE room = ? ORDER BY id DESC "
                                 "LIMIT 1 OFFSET ?)"));
-    trim.addBindValue(text(roomJid));
-    trim.addBindValue(text(roomJid));
-    trim.addBindValue(std::max(0, capacity));
-    const bool ok = insert.exec() && trim.exec();
+    for (const QString &roomJid : std::as_const(rooms)) {
+        trim.bindValue(0, text(roomJid));
+        trim.bindValue(1, text(roomJid));
+        trim.bindValue(2, std::max(0, capacity));
+        ok = ok && trim.exec();
+    }
     if (own && ok)
         db_.commit();
     else if (own)

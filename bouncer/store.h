@@ -6,6 +6,7 @@
 #include <QSqlDatabase>
 #include <QString>
 
+#include <utility>
 #include <vector>
 
 namespace xbnc {
@@ -45,6 +46,9 @@ public:
     bool removeRoom(const QString &jid); // and its log
     // Keeps at most `capacity` newest messages of the room.
     bool appendRoomMessage(const QString &roomJid, const RoomLog::Entry &entry, int capacity);
+    // Many at once, in one transaction (what the running bouncer does).
+    bool appendRoomMessages(const std::vector<std::pair<QString, RoomLog::Entry>> &messages,
+                            int capacity);
     std::vector<RoomLog::Entry> roomMessages(const QString &roomJid) const; // oldest first
 
 private:
