@@ -296,8 +296,24 @@ void Room::selfPresenceFromUpstream(const Element &presence, const QSet<int> &co
     // affiliation change or a destroyed room are the room's decision.
     static const QSet<int> transient = {332, 333};
     const bool rejoinLater = codes.intersects(transient);
-    if (isRemoval(presence, codes))
+    const bool removal = isRemoval(presence, codes);
+    if (removal)
         qCInfo(lcRoom) << "removed from" << jid_ << "status" << codes.values();
+    if (leaving_ && !removal && !joined_.empty()) {
+        // Sessions joined while the last leave was on its way: the leave goes to its session,
+        // and the account joins again for the newcomers.
+        out_.roomToSession(*leaving_, presence);
+        const std::set<SessionId> waiting = joined_;
+        const std::map<SessionId, QString> nicks = requestedNicks_;
+        clear();
+        out_.roomMembershipChanged(*this);
+        joined_ = waiting;
+        requestedNicks_ = nicks;
+        state_ = State::Joining;
+        accountIn_ = true;
+        out_.roomToUpstream(joinPresence(std::nullopt));
+        return;
+    }
     fanOut(presence);
     if (leaving_ && !joined_.count(*leaving_))
         out_.roomToSession(*leaving_, presence);

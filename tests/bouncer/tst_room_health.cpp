@@ -151,6 +151,31 @@ private Q_SLOTS:
         EXPECT(h.expectNothing());
     }
 
+    void aJoinDuringTheLastLeaveJoinsAgain()
+    {
+        AccountHarness h;
+        inTheRoom(h);
+        h.fromSession(1, "<presence to='tea@conference.example.org/al' type='unavailable'/>");
+        EXPECT(h.expectUpstream("<presence to='tea@conference.example.org/al' "
+                                "type='unavailable'/>"));
+        h.bind(2, "laptop");
+        h.fromSession(2, "<presence to='tea@conference.example.org/al'><x "
+                         "xmlns='http://jabber.org/protocol/muc'/></presence>");
+        h.clear(); // laptop's replay of the room as it was
+        const QString gone = QString(self).replace(QStringLiteral("<presence "),
+                                                   QStringLiteral("<presence type='unavailable' "));
+        h.fromUpstream(gone);
+        EXPECT(h.expectToSession(1, withTo(gone, "alice@example.org/phone")));
+        EXPECT(h.expectUpstream("<presence to='tea@conference.example.org/al'><x "
+                                "xmlns='http://jabber.org/protocol/muc'><history "
+                                "maxstanzas='20'/></x></presence>"));
+        EXPECT(h.expectNothing());
+        // the room's answer reaches laptop, which stays in the room
+        h.fromUpstream(self);
+        EXPECT(h.expectToSession(2, withTo(self, "alice@example.org/laptop")));
+        QCOMPARE(h.account.room(room)->state(), Room::State::Joined);
+    }
+
     void aSessionDisconnectedRoomIsStillRejoined()
     {
         AccountHarness h;
