@@ -191,18 +191,10 @@ std::unique_ptr<TestClient> TestRooms::session(const QString &resource)
     TestClientOptions o;
     o.port = xbnc_.port();
     o.fingerprint = xbnc_.fingerprint();
-    if (qEnvironmentVariableIsSet("DIRECT")) {
-        o.port = prosody_.c2sPort();
-        o.fingerprint.clear();
-        o.caFile = prosody_.caCertificatePath();
-        o.mechanism = "SCRAM-SHA-1";
-    }
     o.user = QStringLiteral("alice");
     o.password = alicePassword;
     o.resource = resource;
     o.mechanism = QStringLiteral("SCRAM-SHA-256");
-    if (qEnvironmentVariableIsSet("DIRECT"))
-        o.mechanism = "SCRAM-SHA-1";
     if (!client->login(o)) {
         qWarning("%s", qPrintable(client->errorString()));
         return nullptr;
@@ -297,8 +289,6 @@ void TestRooms::initTestCase()
     moderator_ = direct(QStringLiteral("carol"), carolPassword, &error);
     QVERIFY2(moderator_, qPrintable(error));
 
-    if (qEnvironmentVariableIsSet("DIRECT"))
-        return;
     QVERIFY2(xbnc_.start(xbnc_.configFor(prosody_, QStringLiteral("alice"), alicePassword), &error),
              qPrintable(error));
     QVERIFY2(xbnc_.waitForLog(QStringLiteral("upstream online as alice@localhost/xbnc")) >= 0,
@@ -318,8 +308,7 @@ void TestRooms::cleanup()
                           << xbnc_.output().mid(logMark_);
         qInfo().noquote() << "--- prosody log (tail) ---\n" << prosody_.logText().right(6000);
     }
-    if (!qEnvironmentVariableIsSet("DIRECT"))
-        QVERIFY2(xbnc_.isRunning(), qPrintable(xbnc_.output().mid(logMark_)));
+    QVERIFY2(xbnc_.isRunning(), qPrintable(xbnc_.output().mid(logMark_)));
     // What the direct clients received in one test must not satisfy the next one.
     observer_->takeBuffered();
     moderator_->takeBuffered();
@@ -330,8 +319,7 @@ void TestRooms::cleanupTestCase()
     observer_.reset();
     moderator_.reset();
     QString error;
-    if (!qEnvironmentVariableIsSet("DIRECT"))
-        QVERIFY2(xbnc_.stop(&error), qPrintable(error));
+    QVERIFY2(xbnc_.stop(&error), qPrintable(error));
 }
 
 // Scenario 1: the account joins once; later sessions get a faithful join of their own.
