@@ -34,6 +34,25 @@ const Element *payloadOf(const Element &iq)
 
 } // namespace
 
+template <typename Wanted> void Account::sendToSessions(const Element &stanza, Wanted wanted)
+{
+    // The hot path of every fanned-out stanza: one working copy for all recipients whose 'to'
+    // is rewritten in place, or none when the address stays as it is.
+    if (!needsSessionAddress(stanza)) {
+        for (const auto &[id, session] : sessions_)
+            if (wanted(id, session))
+                out_.toSession(id, stanza);
+        return;
+    }
+    Element copy = stanza;
+    for (const auto &[id, session] : sessions_) {
+        if (!wanted(id, session))
+            continue;
+        copy.setAttribute(QStringLiteral("to"), sessionJid(session).toString());
+        out_.toSession(id, copy);
+    }
+}
+
 Account::Account(Jid accountJid, Output &output, PresenceAggregate::Idle idle,
                  std::chrono::milliseconds iqTimeout)
     : account_(accountJid.bare()), out_(output), iqs_(iqTimeout), presence_(std::move(idle))
@@ -350,11 +369,8 @@ void Account::messageFromUpstream(Element &stanza)
         // Private messages and the room's errors belong to the sessions in the room; with none
         // there, every session gets them rather than nobody.
         if (!from.isBare() || type == u"error") {
-            if (!room->joinedSessions().empty()) {
-                for (SessionId session : room->joinedSessions())
-                    sendToSession(session, stanza);
-                return;
-            }
+            if (!room->joinedSessions().empty())
+                return roomToSessions(room->joinedSessions(), stanza);
         }
     }
     const bool fromOwnAccount = !from.isValid() || from == account_;
@@ -363,11 +379,8 @@ void Account::messageFromUpstream(Element &stanza)
             applyBookmarks(*items, true); // and every session gets the notification as well
     const bool carbon = fromOwnAccount && (stanza.firstChild(u"received", xmlns::carbons) ||
                                            stanza.firstChild(u"sent", xmlns::carbons));
-    for (const auto &[id, session] : sessions_) {
-        if (carbon && !session.carbons)
-            continue;
-        sendToSession(id, stanza);
-    }
+    sendToSessions(
+        stanza, [carbon](SessionId, const Session &session) { return !carbon || session.carbons; });
 }
 
 void Account::presenceFromUpstream(Element &stanza)
@@ -510,26 +523,28 @@ void Account::sendToSession(SessionId id, Element stanza)
     auto it = sessions_.find(id);
     if (it == sessions_.end())
         return;
-    // Only xbnc's own upstream address becomes the session's; a bare JID stays bare, as a server
-    // delivers it (RFC 6121 §8.5.2).
-    const QString to = stanza.attribute(u"to");
-    if (to.isEmpty() || isUpstreamAddress(to))
+    if (needsSessionAddress(stanza))
         stanza.setAttribute(QStringLiteral("to"), sessionJid(it->second).toString());
     out_.toSession(id, stanza);
 }
 
+bool Account::needsSessionAddress(const Element &stanza) const
+{
+    // Only xbnc's own upstream address becomes the session's; a bare JID stays bare, as a server
+    // delivers it (RFC 6121 §8.5.2).
+    const QString to = stanza.attribute(u"to");
+    return to.isEmpty() || isUpstreamAddress(to);
+}
+
 void Account::broadcastToSessions(const Element &stanza, bool onlyWithPresence)
 {
-    for (const auto &[id, session] : sessions_) {
-        if (onlyWithPresence && !session.initialPresenceSent)
-            continue;
-        sendToSession(id, stanza);
-    }
+    sendToSessions(stanza, [onlyWithPresence](SessionId, const Session &session) {
+        return !onlyWithPresence || session.initialPresenceSent;
+    });
 }
 
 void Account::deliverLocally(SessionId fromId, const Session &sender, const Jid &to, Element stanza)
 {
-    (void)fromId;
     const auto target = sessionByResource(to.resource());
     stanza.setAttribute(QStringLiteral("from"), sessionJid(sender).toString());
     if (!target) {
@@ -706,6 +721,12 @@ void Account::roomToUpstream(const Element &stanza)
 void Account::roomToSession(SessionId session, const Element &stanza)
 {
     sendToSession(session, stanza);
+}
+
+void Account::roomToSessions(const std::set<SessionId> &sessions, const Element &stanza)
+{
+    sendToSessions(stanza,
+                   [&sessions](SessionId id, const Session &) { return sessions.count(id) > 0; });
 }
 
 void Account::roomMembershipChanged(const Room &room)

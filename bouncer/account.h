@@ -104,9 +104,13 @@ private:
     Room &roomFor(const QString &roomJid);
     void roomToUpstream(const Element &stanza) override;
     void roomToSession(SessionId session, const Element &stanza) override;
+    void roomToSessions(const std::set<SessionId> &sessions, const Element &stanza) override;
     void roomMembershipChanged(const Room &room) override;
     void roomMessageLogged(const Room &room, const RoomLog::Entry &entry) override;
     void sendToSession(SessionId id, Element stanza); // rewrites 'to' to the session's JID
+    bool needsSessionAddress(const Element &stanza) const;
+    // To every session `wanted(id, session)` accepts, in connection order.
+    template <typename Wanted> void sendToSessions(const Element &stanza, Wanted wanted);
     void broadcastToSessions(const Element &stanza, bool onlyWithPresence);
     void deliverLocally(SessionId from, const Session &sender, const Jid &to, Element stanza);
     void copyAsCarbon(SessionId from, const Session &sender, const Element &message,

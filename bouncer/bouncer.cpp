@@ -32,8 +32,6 @@ Bouncer::Bouncer(Config config, QObject *parent) : QObject(parent), config_(std:
     logFlush_.setSingleShot(true);
     logFlush_.setInterval(250);
     connect(&logFlush_, &QTimer::timeout, this, &Bouncer::flushRoomLog);
-    activity_.setInterval(60000);
-    connect(&activity_, &QTimer::timeout, this, &Bouncer::recordUpstreamActivity);
 }
 
 Bouncer::~Bouncer()
@@ -69,13 +67,10 @@ bool Bouncer::start(QString *error)
     upstream_ = new Upstream(config_.upstream, this);
     connect(upstream_, &Upstream::online, this, [this] {
         qCInfo(lcBouncer, "upstream online as %s", qPrintable(upstream_->jid().toString()));
-        activity_.start();
         account_->upstreamOnline(upstream_->jid());
     });
     connect(upstream_, &Upstream::offline, this, [this](const QString &reason) {
         qCWarning(lcBouncer, "upstream offline: %s", qPrintable(reason));
-        activity_.stop();
-        store_.setLastUpstreamActivity(QDateTime::currentDateTimeUtc());
         account_->upstreamOffline();
     });
     connect(upstream_, &Upstream::authenticationFailed, this, [this](const QString &reason) {
@@ -99,7 +94,6 @@ void Bouncer::stop()
         return;
     stopping_ = true;
     qCInfo(lcBouncer, "shutting down");
-    recordUpstreamActivity();
     flushRoomLog();
     for (const QPointer<Downstream> &session : std::as_const(sessions_))
         if (session)
@@ -181,12 +175,6 @@ void Bouncer::flushRoomLog()
     if (!store_.appendRoomMessages(pendingLog_, config_.roomLogSize))
         qCWarning(lcBouncer, "could not store %zu room messages", pendingLog_.size());
     pendingLog_.clear();
-}
-
-void Bouncer::recordUpstreamActivity()
-{
-    if (store_.isOpen() && upstream_ && upstream_->isOnline())
-        store_.setLastUpstreamActivity(QDateTime::currentDateTimeUtc());
 }
 
 } // namespace xbnc

@@ -43,7 +43,6 @@ private:
     void roomLeft(const QString &roomJid) override;
     void roomMessageLogged(const QString &roomJid, const RoomLog::Entry &entry) override;
     void onSessionBound(Downstream *session);
-    void recordUpstreamActivity();
     void flushRoomLog();
 
     Config config_;
@@ -53,7 +52,6 @@ private:
     std::unique_ptr<Account> account_;
     QHash<SessionId, QPointer<Downstream>> sessions_;
     QTimer iqExpiry_;
-    QTimer activity_;
     QTimer roomPing_;
     // Logged room messages wait here briefly and go to SQLite in one transaction.
     std::vector<std::pair<QString, RoomLog::Entry>> pendingLog_;

@@ -245,7 +245,7 @@ void Room::presenceFromUpstream(const Element &presence)
     const bool self = codes.contains(110) || from.resource() == nick_;
     if (self)
         return selfPresenceFromUpstream(presence, codes);
-    occupantPresenceFromUpstream(presence, from.resource(), codes);
+    occupantPresenceFromUpstream(presence, from.resource());
 }
 
 void Room::selfPresenceFromUpstream(const Element &presence, const QSet<int> &codes)
@@ -322,8 +322,7 @@ void Room::selfPresenceFromUpstream(const Element &presence, const QSet<int> &co
     out_.roomMembershipChanged(*this);
 }
 
-void Room::occupantPresenceFromUpstream(const Element &presence, const QString &nick,
-                                        const QSet<int> &codes)
+void Room::occupantPresenceFromUpstream(const Element &presence, const QString &nick)
 {
     const bool unavailable = presence.attribute(u"type") == u"unavailable";
     Occupant *known = findOccupant(nick);
@@ -339,7 +338,6 @@ void Room::occupantPresenceFromUpstream(const Element &presence, const QString &
     } else {
         occupants_.push_back(Occupant{nick, presence});
     }
-    (void)codes;
     fanOut(presence);
 }
 
@@ -389,8 +387,8 @@ void Room::groupchatFromUpstream(const Element &message)
 
 void Room::fanOut(const Element &stanza)
 {
-    for (SessionId session : joined_)
-        out_.roomToSession(session, stanza);
+    if (!joined_.empty())
+        out_.roomToSessions(joined_, stanza);
 }
 
 // ---------------------------------------------------------------- connection

@@ -36,6 +36,8 @@ public:
         virtual void roomToUpstream(const Element &stanza) = 0;
         // 'to' is the upstream address as the room sent it; the receiver rewrites it.
         virtual void roomToSession(SessionId session, const Element &stanza) = 0;
+        // The same stanza to several sessions (fan-out: the receiver shares the work).
+        virtual void roomToSessions(const std::set<SessionId> &sessions, const Element &stanza) = 0;
         // For persistence: the account entered or left the room; a message was logged.
         virtual void roomMembershipChanged(const Room &) {}
         virtual void roomMessageLogged(const Room &, const RoomLog::Entry &) {}
@@ -100,8 +102,7 @@ private:
     Element selfPresenceFor(SessionId session) const;
     Element ownUnavailable() const;
     void selfPresenceFromUpstream(const Element &presence, const QSet<int> &codes);
-    void occupantPresenceFromUpstream(const Element &presence, const QString &nick,
-                                      const QSet<int> &codes);
+    void occupantPresenceFromUpstream(const Element &presence, const QString &nick);
     void errorFromUpstream(const Element &presence);
     void fanOut(const Element &stanza);
     void clear();

@@ -22,7 +22,7 @@ const char *const migrations[] = {
     "CREATE TABLE room_log (id INTEGER PRIMARY KEY AUTOINCREMENT, room TEXT NOT NULL,"
     " time TEXT NOT NULL, stanza_id TEXT NOT NULL, xml BLOB NOT NULL)",
     "CREATE INDEX room_log_by_room ON room_log (room, id)",
-    // For reading a room's log from a point in time (history since the last upstream activity).
+    // For reading a room's log from a point in time (history since the newest logged message).
     // time is UTC ISO 8601 with milliseconds and Z, so text order is time order.
     "CREATE INDEX room_log_by_time ON room_log (room, time)",
 };
@@ -226,17 +226,6 @@ std::vector<RoomLog::Entry> Store::roomMessages(const QString &roomJid) const
             query.value(1).toString()});
     }
     return result;
-}
-
-QDateTime Store::lastUpstreamActivity() const
-{
-    return QDateTime::fromString(value(QStringLiteral("upstream.last_activity")),
-                                 Qt::ISODateWithMs);
-}
-
-void Store::setLastUpstreamActivity(const QDateTime &when)
-{
-    setValue(QStringLiteral("upstream.last_activity"), when.toUTC().toString(Qt::ISODateWithMs));
 }
 
 } // namespace xbnc

@@ -37,10 +37,6 @@ public:
     QString value(const QString &key, const QString &fallback = {}) const;
     bool setValue(const QString &key, const QString &value);
 
-    // When the upstream connection last carried traffic: the point to resume room history from.
-    QDateTime lastUpstreamActivity() const;
-    void setLastUpstreamActivity(const QDateTime &when);
-
     std::vector<StoredRoom> rooms() const;
     bool saveRoom(const StoredRoom &room);
     bool removeRoom(const QString &jid); // and its log

@@ -62,10 +62,9 @@ public:
 
     const Element *waitFor(const std::function<bool(const Element &)> &predicate)
     {
-        QDeadlineTimer deadline(timeoutMs);
-        while (!find(predicate) && !deadline.hasExpired())
-            QTest::qWait(10); // runs the event loop; the deadline bounds it
-        return find(predicate);
+        return QTest::qWaitFor([&] { return find(predicate) != nullptr; }, timeoutMs)
+                   ? find(predicate)
+                   : nullptr;
     }
 
     bool stopGracefully()
@@ -498,7 +497,9 @@ void TestUpstream::deletedFromItsOwnSignals()
     });
     online->start();
     QTRY_VERIFY_WITH_TIMEOUT(deletedOnStanza, timeoutMs);
-    QTest::qWait(50); // let the deferred teardown run while the test still watches
+    // Run the deferred teardown now, while the test still watches (a crash fails it here).
+    QCoreApplication::sendPostedEvents(nullptr, QEvent::DeferredDelete);
+    QCoreApplication::processEvents();
 }
 
 void TestUpstream::resourceConflictIsReported()
