@@ -141,10 +141,10 @@ void Bouncer::toSession(SessionId id, const Element &stanza)
         session->send(stanza);
 }
 
-void Bouncer::closeSession(SessionId id, Downstream::StreamError condition)
+void Bouncer::sessionReplaced(SessionId id)
 {
     if (const QPointer<Downstream> session = sessions_.take(id))
-        session->closeWithError(condition);
+        session->closeWithError(Downstream::StreamError::Conflict);
 }
 
 void Bouncer::roomEntered(const Room &room)

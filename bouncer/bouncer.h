@@ -2,6 +2,7 @@
 
 #include "account.h"
 #include "config.h"
+#include "downstream.h"
 #include "store.h"
 
 #include <QHash>
@@ -38,7 +39,7 @@ Q_SIGNALS:
 private:
     void toUpstream(const Element &stanza) override;
     void toSession(SessionId session, const Element &stanza) override;
-    void closeSession(SessionId session, Downstream::StreamError condition) override;
+    void sessionReplaced(SessionId session) override;
     void roomEntered(const Room &room) override;
     void roomLeft(const QString &roomJid) override;
     void roomMessageLogged(const QString &roomJid, const RoomLog::Entry &entry) override;

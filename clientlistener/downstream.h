@@ -3,6 +3,7 @@
 #include "downstream_settings.h"
 #include "element.h"
 #include "jid.h"
+#include "session_id.h"
 
 #include <QAbstractSocket>
 #include <QObject>
@@ -17,7 +18,7 @@ namespace xbnc {
 class SaslExchange;
 class XmlStreamParser;
 
-using SessionId = quint64;
+
 
 // One client connection: stream negotiation, TLS, SASL, resource binding, then stanzas in and
 // out. Owned by the ClientListener (Qt parent); deletes itself later once closed.

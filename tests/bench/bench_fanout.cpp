@@ -29,7 +29,7 @@ public:
         bytes += out_.size();
         ++stanzas;
     }
-    void closeSession(SessionId, Downstream::StreamError) override {}
+    void sessionReplaced(SessionId) override {}
 
 private:
     QByteArray out_;

@@ -183,7 +183,7 @@ void AccountHarness::toSession(SessionId session, const Element &stanza)
     sent.push_back(Sent{Sent::Session, session, stanza});
 }
 
-void AccountHarness::closeSession(SessionId session, Downstream::StreamError)
+void AccountHarness::sessionReplaced(SessionId session)
 {
     sent.push_back(Sent{Sent::Close, session, Element()});
 }

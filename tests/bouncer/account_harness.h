@@ -74,7 +74,7 @@ public:
 
     void toUpstream(const Element &stanza) override;
     void toSession(SessionId session, const Element &stanza) override;
-    void closeSession(SessionId session, Downstream::StreamError condition) override;
+    void sessionReplaced(SessionId session) override;
 
 private:
     QString describe(const Sent &s) const;

@@ -2,7 +2,7 @@
 
 #include "bookmarks.h"
 #include "contact_presences.h"
-#include "downstream.h"
+#include "session_id.h"
 #include "element.h"
 #include "iq_router.h"
 #include "jid.h"
@@ -30,8 +30,9 @@ public:
         virtual ~Output() = default;
         virtual void toUpstream(const Element &stanza) = 0;
         virtual void toSession(SessionId session, const Element &stanza) = 0;
-        // The session is replaced by a newer one binding the same resource.
-        virtual void closeSession(SessionId session, Downstream::StreamError condition) = 0;
+        // A newer session bound the same resource: the edge ends this one (RFC 6120 §7.7.2.2,
+        // a <conflict/> stream error).
+        virtual void sessionReplaced(SessionId session) = 0;
         // Persistence of rooms (the wiring stores them; tests may ignore them).
         virtual void roomEntered(const Room &) {}
         virtual void roomLeft(const QString & /*roomJid*/) {}

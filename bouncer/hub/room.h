@@ -1,6 +1,6 @@
 #pragma once
 
-#include "downstream.h"
+#include "session_id.h"
 #include "element.h"
 #include "room_log.h"
 

@@ -104,7 +104,7 @@ void Account::sessionBound(SessionId id, const QString &resource)
         // RFC 6120 §7.7.2.2: the newer session wins; the older one gets a conflict error.
         qCInfo(lcAccount) << "resource" << resource << "rebound; closing the older session";
         sessionClosed(*older);
-        out_.closeSession(*older, Downstream::StreamError::Conflict);
+        out_.sessionReplaced(*older);
     }
     sessions_[id] = Session{resource};
 }
