@@ -1,0 +1,119 @@
+#include "account.h"
+
+// The account's side of group chats: which Room a stanza belongs to, bookmarks that make the
+// account join or leave, the rooms' health checks, and rooms restored after a restart.
+
+namespace xbnc {
+
+Room *Account::existingRoom(const Jid &jid)
+{
+    if (!jid.isValid() || jid.local().isEmpty())
+        return nullptr;
+    auto it = rooms_.find(jid.bareString());
+    return it == rooms_.end() ? nullptr : it->second.get();
+}
+
+void Account::selfPingRooms()
+{
+    if (!upstreamOnline_)
+        return;
+    for (auto &[jid, room] : rooms_)
+        if (std::optional<Element> ping = room->selfPing(QStringLiteral("xbnc-selfping-") + jid))
+            out_.toUpstream(*ping);
+}
+
+void Account::followBookmarkChange(const Element &pubsub)
+{
+    // The server only notifies resources whose caps ask for bookmarks, and xbnc's presence
+    // carries a session's caps: a change made through xbnc is followed as it goes by.
+    static const QString pubsubNs = QStringLiteral("http://jabber.org/protocol/pubsub");
+    if (pubsub.name() != u"pubsub" || pubsub.xmlns() != pubsubNs)
+        return;
+    for (const Element &action : pubsub.children()) {
+        if (action.attribute(u"node") != bookmarks::node)
+            continue;
+        if (action.name() == u"publish") {
+            Element items(QStringLiteral("items"), pubsubNs);
+            for (const Element &item : action.children())
+                if (item.name() == u"item")
+                    items.addChild(item);
+            applyBookmarks(items, true);
+        } else if (action.name() == u"retract") {
+            Element items(QStringLiteral("items"), pubsubNs);
+            for (const Element &item : action.children()) {
+                Element retract(QStringLiteral("retract"), pubsubNs);
+                retract.setAttribute(QStringLiteral("id"), item.attribute(u"id"));
+                items.addChild(std::move(retract));
+            }
+            applyBookmarks(items, true);
+        }
+    }
+}
+
+void Account::applyBookmarks(const Element &items, bool changed)
+{
+    for (const Element &c : items.children()) {
+        if (c.name() == u"item") {
+            if (const std::optional<Bookmark> bookmark = bookmarks::fromItem(c))
+                applyBookmark(*bookmark, changed);
+        } else if (c.name() == u"retract" && changed) {
+            if (Room *room = existingRoom(Jid(c.attribute(u"id")))) {
+                room->setPersistent(allRoomsPersistent_);
+                room->leaveAsAccount();
+            }
+        }
+    }
+}
+
+void Account::applyBookmark(const Bookmark &bookmark, bool changed)
+{
+    Room *existing = existingRoom(Jid(bookmark.roomJid));
+    if (!bookmark.autojoin && !existing)
+        return;
+    Room &room = existing ? *existing : roomFor(bookmark.roomJid);
+    if (!bookmark.password.isEmpty())
+        room.setPassword(bookmark.password);
+    if (!bookmark.autojoin) {
+        room.setPersistent(allRoomsPersistent_);
+        // Only a change leaves: a room a session joined without autojoin stays at start.
+        if (changed)
+            room.leaveAsAccount();
+        return;
+    }
+    room.setPersistent(true); // an autojoin bookmark keeps the account in the room
+    if (upstreamOnline_ && !room.isAccountIn())
+        room.joinAsAccount(bookmark.nick.isEmpty() ? account_.local() : bookmark.nick);
+}
+
+Room &Account::roomFor(const QString &roomJid)
+{
+    std::unique_ptr<Room> &room = rooms_[roomJid];
+    if (!room) {
+        Room::Output &output = *this;
+        room = std::make_unique<Room>(
+            roomJid, output, [this] { return now_(); }, roomLogSize_);
+        room->setPersistent(allRoomsPersistent_);
+    }
+    return *room;
+}
+
+const Room *Account::room(const QString &roomJid) const
+{
+    auto it = rooms_.find(Jid(roomJid).bareString());
+    return it == rooms_.end() ? nullptr : it->second.get();
+}
+
+void Account::setRoomPersistent(const QString &roomJid, bool persistent)
+{
+    roomFor(Jid(roomJid).bareString()).setPersistent(persistent);
+}
+
+void Account::restoreRoom(const QString &roomJid, const QString &nick, const QString &password,
+                          bool persistent, std::vector<RoomLog::Entry> log)
+{
+    Room &room = roomFor(Jid(roomJid).bareString());
+    room.setPersistent(room.isPersistent() || persistent || allRoomsPersistent_);
+    room.restore(nick, password, std::move(log));
+}
+
+} // namespace xbnc
