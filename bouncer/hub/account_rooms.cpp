@@ -29,9 +29,12 @@ void Account::selfPingAnswered(const QString &roomJid, const Element *reply)
     Room *room = existingRoom(Jid(roomJid));
     if (!room)
         return;
-    // No answer at all counts as not joined (XEP-0410 §3.2).
     if (reply && room->selfPingAnswered(*reply))
         return;
+    // No answer at all counts as not joined (XEP-0410 §3.2): the room is joined again as
+    // after a lost connection, the sessions staying in it.
+    if (!reply)
+        room->upstreamLost();
     if (std::optional<Element> join = room->rejoin())
         out_.toUpstream(*join);
 }
