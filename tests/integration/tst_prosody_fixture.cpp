@@ -4,6 +4,7 @@
 #include "roster_setup.h"
 #include "test_client.h"
 
+#include <QTcpServer>
 #include <QtTest>
 
 class TestProsodyFixture : public QObject
@@ -19,6 +20,7 @@ private slots:
     void restartKeepsPortsAndAccounts();
     void xmlNodeRoundTrip();
     void mutualSubscription();
+    void portClashIsRetriedOnOtherPorts();
 
 private:
     TestClientOptions options(const QString &mechanism = QStringLiteral("SCRAM-SHA-1")) const;
@@ -138,6 +140,26 @@ void TestProsodyFixture::mutualSubscription()
     });
     QVERIFY2(presence, qPrintable(alice.errorString()));
     QCOMPARE(presence->attribute(u"from"), QStringLiteral("bob@localhost/smoke"));
+}
+
+void TestProsodyFixture::portClashIsRetriedOnOtherPorts()
+{
+    // Somebody else holds the port Prosody tries first, and answers on it with no TLS at all.
+    QTcpServer squatter;
+    QVERIFY(squatter.listen(QHostAddress::LocalHost, 0));
+    ProsodyFixture second;
+    second.setFirstPorts(squatter.serverPort(), prosody_.directTlsPort());
+    QString error;
+    QVERIFY2(second.start(&error), qPrintable(error));
+    QVERIFY(second.c2sPort() != squatter.serverPort());
+    QVERIFY(second.directTlsPort() != prosody_.directTlsPort());
+    QVERIFY(second.addUser(QStringLiteral("alice"), QStringLiteral("s3cret")));
+    TestClientOptions o = options();
+    o.port = second.c2sPort();
+    o.caFile = second.caCertificatePath();
+    TestClient client(QStringLiteral("second"));
+    QVERIFY2(client.login(o), qPrintable(client.errorString()));
+    QVERIFY2(client.ping(), qPrintable(client.errorString()));
 }
 
 QTEST_GUILESS_MAIN(TestProsodyFixture)
