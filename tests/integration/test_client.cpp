@@ -169,29 +169,44 @@ QString TestClient::describeBuffer() const
     return out.isEmpty() ? QStringLiteral("(nothing)") : out;
 }
 
-std::optional<QList<XmlNode>> TestClient::ping(QDeadlineTimer deadline)
+std::optional<std::size_t> TestClient::sendPing(QDeadlineTimer deadline)
 {
     const QString id = QStringLiteral("ping-%1-%2").arg(name_).arg(nextId_++);
     send(QStringLiteral("<iq type='get' id='%1' to='%2'><ping xmlns='urn:xmpp:ping'/></iq>")
              .arg(id, options_.domain)
              .toUtf8());
-    const auto isReply = [&id](const XmlNode &n) {
-        return n.name == u"iq" && n.attribute(u"id") == id;
-    };
-    const std::optional<std::size_t> index = waitForMatch(isReply, deadline);
+    const std::optional<std::size_t> index = waitForMatch(
+        [&id](const XmlNode &n) { return n.name == u"iq" && n.attribute(u"id") == id; }, deadline);
     if (!index)
         return std::nullopt;
     std::deque<XmlNode> &buffer = reader_.stanzas();
-    const XmlNode reply = buffer[*index];
+    if (buffer[*index].attribute(u"type") != u"result") {
+        fail(QStringLiteral("ping answered with ") + QString::fromUtf8(buffer[*index].toXml()));
+        buffer.erase(buffer.begin() + *index);
+        return std::nullopt;
+    }
+    return index;
+}
+
+std::optional<QList<XmlNode>> TestClient::ping(QDeadlineTimer deadline)
+{
+    const std::optional<std::size_t> index = sendPing(deadline);
+    if (!index)
+        return std::nullopt;
+    std::deque<XmlNode> &buffer = reader_.stanzas();
     QList<XmlNode> before;
     for (std::size_t i = 0; i < *index; ++i)
         before.append(std::move(buffer[i]));
     buffer.erase(buffer.begin(), buffer.begin() + *index + 1);
-    if (reply.attribute(u"type") != u"result") {
-        fail(QStringLiteral("ping answered with ") + QString::fromUtf8(reply.toXml()));
-        return std::nullopt;
-    }
     return before;
+}
+
+bool TestClient::roundTrip(QDeadlineTimer deadline)
+{
+    const std::optional<std::size_t> index = sendPing(deadline);
+    if (index)
+        reader_.stanzas().erase(reader_.stanzas().begin() + *index);
+    return index.has_value();
 }
 
 bool TestClient::expectStreamError(const QString &condition, QDeadlineTimer deadline)
