@@ -53,8 +53,9 @@ public:
     // Closes that session now (without a stream close, as a dropped connection would).
     void dropSession(const QString &resource);
 
-    // Stops xbnc (which must exit cleanly) and starts it again on the same data.
-    bool restartXbnc();
+    // Ends the sessions and stops xbnc, which must exit cleanly; startXbnc() starts it again
+    // on the same data.
+    bool stopXbnc();
     // Restarts Prosody on the same ports and data; the direct clients died with it.
     bool restartProsody();
     // Probes until a session through xbnc gets a ping answered by Prosody.
