@@ -7,6 +7,8 @@
 #include <QSslSocket>
 #include <QTimer>
 
+#include <algorithm>
+
 namespace {
 
 bool isStreamError(const XmlNode &node)
@@ -207,6 +209,19 @@ bool TestClient::roundTrip(QDeadlineTimer deadline)
     if (index)
         reader_.stanzas().erase(reader_.stanzas().begin() + *index);
     return index.has_value();
+}
+
+bool TestClient::expectNone(const Predicate &unwanted, QDeadlineTimer deadline)
+{
+    const std::optional<QList<XmlNode>> received = ping(deadline);
+    if (!received)
+        return false;
+    if (std::none_of(received->begin(), received->end(), unwanted))
+        return true;
+    QString all;
+    for (const XmlNode &node : *received)
+        all += QString::fromUtf8(node.toXml()) + QLatin1Char('\n');
+    return fail(QStringLiteral("received what it should not have, among:\n") + all);
 }
 
 bool TestClient::expectStreamError(const QString &condition, QDeadlineTimer deadline)

@@ -84,6 +84,9 @@ public:
     std::optional<QList<XmlNode>> ping(QDeadlineTimer deadline = QDeadlineTimer(defaultTimeoutMs));
     // The same round trip, leaving everything else buffered for the test to read.
     bool roundTrip(QDeadlineTimer deadline = QDeadlineTimer(defaultTimeoutMs));
+    // ping(), then false (see errorString()) if anything received before the pong matches.
+    bool expectNone(const Predicate &unwanted,
+                    QDeadlineTimer deadline = QDeadlineTimer(defaultTimeoutMs));
     // A <stream:error/> with exactly that condition, followed by the end of the connection.
     bool expectStreamError(const QString &condition,
                            QDeadlineTimer deadline = QDeadlineTimer(defaultTimeoutMs));
