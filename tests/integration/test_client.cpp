@@ -393,8 +393,8 @@ bool TestClient::saslExchange(QDeadlineTimer deadline)
     const bool sha256 = options_.mechanism == u"SCRAM-SHA-256";
     if (!sha256 && options_.mechanism != u"SCRAM-SHA-1")
         return fail(QStringLiteral("unsupported mechanism ") + options_.mechanism);
-    ScramClient scram(sha256 ? QCryptographicHash::Sha256 : QCryptographicHash::Sha1, options_.user,
-                      options_.password);
+    ScramClient scram(sha256 ? QCryptographicHash::Sha256 : QCryptographicHash::Sha1,
+                      ScramClient::saslName(options_.user), options_.password);
     auth(scram.clientFirst());
     std::optional<XmlNode> answer = readUntil(isSasl, deadline);
     if (!answer)
