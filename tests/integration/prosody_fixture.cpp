@@ -1,5 +1,6 @@
 #include "prosody_fixture.h"
 
+#include "test_certificate.h"
 #include "test_client.h"
 #include "wait.h"
 
@@ -139,25 +140,10 @@ bool ProsodyFixture::prepare(QString *error)
 
 bool ProsodyFixture::makeCertificate(QString *error)
 {
-    // An EC key is generated in milliseconds; the SAN covers the MUC component as well so that
-    // clients verifying the component's domain accept it too.
-    QProcess openssl;
-    openssl.setProcessChannelMode(QProcess::MergedChannels);
-    openssl.start(QStringLiteral("openssl"),
-                  {QStringLiteral("req"), QStringLiteral("-x509"), QStringLiteral("-newkey"),
-                   QStringLiteral("ec"), QStringLiteral("-pkeyopt"),
-                   QStringLiteral("ec_paramgen_curve:prime256v1"), QStringLiteral("-nodes"),
-                   QStringLiteral("-days"), QStringLiteral("2"), QStringLiteral("-subj"),
-                   QStringLiteral("/CN=localhost"), QStringLiteral("-addext"),
-                   QStringLiteral("subjectAltName=DNS:localhost,DNS:conference.localhost"),
-                   QStringLiteral("-keyout"), path(QStringLiteral("localhost.key")),
-                   QStringLiteral("-out"), caCertificatePath()});
-    if (!openssl.waitForFinished(toolTimeoutMs) || openssl.exitStatus() != QProcess::NormalExit ||
-        openssl.exitCode() != 0) {
-        *error = QStringLiteral("openssl failed: ") + QString::fromUtf8(openssl.readAll());
-        return false;
-    }
-    return true;
+    // The SAN covers the MUC component as well, so that clients verifying the component's
+    // domain accept it too.
+    return makeTestCertificate({domain(), QStringLiteral("conference.localhost")},
+                               caCertificatePath(), path(QStringLiteral("localhost.key")), error);
 }
 
 bool ProsodyFixture::writeConfig(QString *error)
