@@ -5,6 +5,7 @@
 #include "test_client.h"
 
 #include <QTcpServer>
+#include <QTcpSocket>
 #include <QtTest>
 
 class TestProsodyFixture : public QObject
@@ -144,9 +145,13 @@ void TestProsodyFixture::mutualSubscription()
 
 void TestProsodyFixture::portClashIsRetriedOnOtherPorts()
 {
-    // Somebody else holds the port Prosody tries first, and answers on it with no TLS at all.
+    // Somebody else holds the port Prosody tries first, and hangs up on every connection.
     QTcpServer squatter;
     QVERIFY(squatter.listen(QHostAddress::LocalHost, 0));
+    QObject::connect(&squatter, &QTcpServer::newConnection, &squatter, [&squatter] {
+        while (QTcpSocket *connection = squatter.nextPendingConnection())
+            connection->close();
+    });
     ProsodyFixture second;
     second.setFirstPorts(squatter.serverPort(), prosody_.directTlsPort());
     QString error;
