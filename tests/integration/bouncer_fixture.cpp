@@ -30,12 +30,12 @@ bool BouncerFixture::startProsody(const QStringList &others, Roster roster)
     QString error;
     if (!prosody_.start(&error))
         return fail(error);
-    if (!prosody_.addUser(account(), password(account())))
-        return fail(QStringLiteral("cannot register ") + account());
+    if (!prosody_.addUser(accountUser(), password(accountUser())))
+        return fail(QStringLiteral("cannot register ") + accountUser());
     for (const QString &user : others) {
         if (roster == Roster::OthersAreContacts) {
-            if (!makeContacts(prosody_, account(), password(account()), user, password(user),
-                              &error))
+            if (!makeContacts(prosody_, accountUser(), password(accountUser()), user,
+                              password(user), &error))
                 return fail(error);
         } else if (!prosody_.addUser(user, password(user))) {
             return fail(QStringLiteral("cannot register ") + user);
@@ -47,7 +47,7 @@ bool BouncerFixture::startProsody(const QStringList &others, Roster roster)
 bool BouncerFixture::startXbnc()
 {
     QString error;
-    if (!xbnc_.start(xbnc_.configFor(prosody_, account(), password(account())), &error))
+    if (!xbnc_.start(xbnc_.configFor(prosody_, accountUser(), password(accountUser())), &error))
         return fail(error);
     xbncLogMark_ = 0; // a new process, a new output
     return waitUntilUpstreamOnline();
@@ -80,8 +80,8 @@ TestClientOptions BouncerFixture::sessionOptions(const QString &resource) const
     TestClientOptions o;
     o.port = xbnc_.port();
     o.fingerprint = xbnc_.fingerprint();
-    o.user = account();
-    o.password = password(account());
+    o.user = accountUser();
+    o.password = password(accountUser());
     o.resource = resource;
     o.mechanism = QStringLiteral("SCRAM-SHA-256");
     return o;
@@ -114,11 +114,6 @@ TestClient *BouncerFixture::direct(const QString &user, const QByteArray &initia
     }
     direct_[user] = std::move(client);
     return direct_[user].get();
-}
-
-void BouncerFixture::dropSession(const QString &resource)
-{
-    sessions_.erase(resource);
 }
 
 bool BouncerFixture::stopXbnc()

@@ -4,18 +4,18 @@
 // member; start it in initTestCase() with the users the scenario needs (alice, the bouncer's
 // account, is always there), and call finishTest() from cleanup(), which dumps both logs when
 // the test failed. Inside a test, session("phone") logs a client in through xbnc and
-// direct("bob") logs bob in straight to Prosody; wait with readUntil(), and take a ping()
-// barrier before asserting that something did not arrive.
+// direct("bob") logs bob in straight to Prosody; wait with readUntil(), and assert that
+// something did not arrive with expectNone(), which waits for a ping round trip first.
 
 #include "prosody_fixture.h"
 #include "test_client.h"
 #include "xbnc_process.h"
 
 #include <QDeadlineTimer>
-#include <QMap>
 #include <QString>
 #include <QStringList>
 
+#include <map>
 #include <memory>
 
 // xbnc, as the account alice@localhost, in front of a Prosody of its own, each in a temporary
@@ -33,8 +33,7 @@ public:
     static constexpr int timeoutMs = 10000;
 
     static QString password(const QString &user) { return user + QStringLiteral("-pw"); }
-    static QString bareJid(const QString &user) { return user + QStringLiteral("@localhost"); }
-    static QString account() { return QStringLiteral("alice"); }
+    static QString accountUser() { return QStringLiteral("alice"); }
 
     // Registers alice and `others` on Prosody (mutual contacts of alice with OthersAreContacts),
     // starts xbnc and returns once a session through it has a ping answered by Prosody.
@@ -46,20 +45,17 @@ public:
 
     TestClientOptions sessionOptions(const QString &resource) const;
     // A session of alice through xbnc that has sent its initial presence and whose ping
-    // round trip proves the account has it; nullptr (see errorString()) when that failed.
+    // round trip proves the account has it (replacing an earlier one of that name); nullptr
+    // (see errorString()) when that failed.
     TestClient *session(const QString &resource);
     // `user` logged in straight to Prosody with resource "desk".
     TestClient *direct(const QString &user, const QByteArray &initialPresence = "<presence/>");
-    // Closes that session now (without a stream close, as a dropped connection would).
-    void dropSession(const QString &resource);
 
     // Ends the sessions and stops xbnc, which must exit cleanly; startXbnc() starts it again
     // on the same data.
     bool stopXbnc();
     // Restarts Prosody on the same ports and data; the direct clients died with it.
     bool restartProsody();
-    // Probes until a session through xbnc gets a ping answered by Prosody.
-    bool waitUntilUpstreamOnline(QDeadlineTimer deadline = QDeadlineTimer(timeoutMs));
 
     // From cleanup(): on failure prints what xbnc and Prosody logged during the test; then ends
     // the test's sessions, empties what direct clients received, and fails if xbnc died.
@@ -72,6 +68,8 @@ public:
 
 private:
     bool fail(const QString &message);
+    // Probes until a session through xbnc gets a ping answered by Prosody.
+    bool waitUntilUpstreamOnline(QDeadlineTimer deadline = QDeadlineTimer(timeoutMs));
 
     ProsodyFixture prosody_;
     XbncProcess xbnc_;

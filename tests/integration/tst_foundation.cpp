@@ -87,7 +87,8 @@ void TestFoundation::cleanupTestCase()
 {
     fixture_.stop();
     // Passwords never reach the log, whatever happened above.
-    QVERIFY(!fixture_.xbnc().output().contains(BouncerFixture::password(QStringLiteral("alice"))));
+    QVERIFY(!fixture_.xbnc().output().contains(
+        BouncerFixture::password(BouncerFixture::accountUser())));
 }
 
 void TestFoundation::sighupReloadsTheCertificateForNewConnections()
