@@ -169,6 +169,10 @@ private:
     // empty when it did, otherwise what went wrong.
     QString joinProblem(TestClient &session, const QString &occupantJid, ExpectedJoin expected,
                         const QByteArray &insideX = {});
+    // `session` asks to join as `occupantJid` and gets exactly one error presence from it,
+    // addressed to the session, with that condition and error type.
+    bool joinRefused(TestClient &session, const QString &occupantJid, const QString &condition,
+                     const QString &type);
     // Everything the observer received up to a point by which whatever alice's account sent
     // the room before has been relayed by the room: `session` (through xbnc, upstream, the
     // room) gets a disco#info reply from the room, then the observer's own ping returns.
@@ -244,6 +248,22 @@ QString TestRooms::joinProblem(TestClient &session, const QString &occupantJid,
     expected.to = session.fullJid();
     const QString problem = checkJoin(*got, expected);
     return problem.isEmpty() ? problem : QStringLiteral("[%1] ").arg(session.name()) + problem;
+}
+
+bool TestRooms::joinRefused(TestClient &session, const QString &occupantJid,
+                            const QString &condition, const QString &type)
+{
+    const auto refused = muc::join(session, occupantJid, &error_);
+    if (!refused)
+        return false;
+    const XmlNode &presence = refused->front();
+    const XmlNode *error = presence.child(u"error");
+    if (refused->size() == 1 && muc::presenceFrom(occupantJid, QStringLiteral("error"))(presence) &&
+        presence.attribute(u"to") == session.fullJid() &&
+        muc::errorCondition(presence) == condition && error && error->attribute(u"type") == type)
+        return true;
+    return fail(QStringLiteral("[%1] expected one <%2/> error (type %3) from %4, got:\n%5")
+                    .arg(session.name(), condition, type, occupantJid, muc::describe(*refused)));
 }
 
 std::optional<QList<XmlNode>> TestRooms::observerBarrier(TestClient &session, const QString &room)
@@ -632,23 +652,15 @@ void TestRooms::membersOnlyErrorGoesToTheAskingSessionOnly()
     TestClient *laptop = fixture_.session(QStringLiteral("laptop"));
     QVERIFY2(laptop, qPrintable(fixture_.errorString()));
 
-    const auto refused = muc::join(*phone, self, &error_);
-    QVERIFY2(refused, qPrintable(error_));
-    QVERIFY2(refused->size() == 1, qPrintable(muc::describe(*refused)));
-    const XmlNode &presence = refused->front();
-    QVERIFY2(muc::presenceFrom(self, QStringLiteral("error"))(presence),
-             presence.toXml().constData());
-    QCOMPARE(presence.attribute(u"to"), phone->fullJid());
-    QCOMPARE(muc::errorCondition(presence), QStringLiteral("registration-required"));
-    QCOMPARE(presence.child(u"error")->attribute(u"type"), QStringLiteral("auth"));
+    QVERIFY2(
+        joinRefused(*phone, self, QStringLiteral("registration-required"), QStringLiteral("auth")),
+        qPrintable(error_));
     QVERIFY2(laptop->expectNone(muc::fromRoom(room)), qPrintable(laptop->errorString()));
 
     // The room is not left half-joined: the laptop's own attempt is refused the same way.
-    const auto again = muc::join(*laptop, self, &error_);
-    QVERIFY2(again, qPrintable(error_));
-    QVERIFY2(again->size() == 1 && muc::errorCondition(again->front()) == u"registration-required",
-             qPrintable(muc::describe(*again)));
-    QCOMPARE(again->front().attribute(u"to"), laptop->fullJid());
+    QVERIFY2(
+        joinRefused(*laptop, self, QStringLiteral("registration-required"), QStringLiteral("auth")),
+        qPrintable(error_));
     QVERIFY2(phone->expectNone(muc::fromRoom(room)), qPrintable(phone->errorString()));
 }
 
@@ -660,15 +672,8 @@ void TestRooms::takenNickIsAConflictForTheAskingSessionOnly()
     const auto [room, self, phone, laptop, tablet, desk] = *scene;
     const QString taken = occupant(room, QStringLiteral("bob"));
 
-    const auto refused = muc::join(*laptop, taken, &error_);
-    QVERIFY2(refused, qPrintable(error_));
-    QVERIFY2(refused->size() == 1, qPrintable(muc::describe(*refused)));
-    const XmlNode &presence = refused->front();
-    QVERIFY2(muc::presenceFrom(taken, QStringLiteral("error"))(presence),
-             presence.toXml().constData());
-    QCOMPARE(presence.attribute(u"to"), laptop->fullJid());
-    QCOMPARE(muc::errorCondition(presence), QStringLiteral("conflict"));
-    QCOMPARE(presence.child(u"error")->attribute(u"type"), QStringLiteral("cancel"));
+    QVERIFY2(joinRefused(*laptop, taken, QStringLiteral("conflict"), QStringLiteral("cancel")),
+             qPrintable(error_));
     QVERIFY2(phone->expectNone(muc::fromRoom(room)), qPrintable(phone->errorString()));
 
     // With a free nick the laptop gets in, and the room sees alice once.
