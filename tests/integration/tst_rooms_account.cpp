@@ -68,8 +68,7 @@ void TestRoomsAccount::xbncRestartRejoinsAndKeepsHistory()
     TestClient *phone = fixture_.session(QStringLiteral("phone"));
     QVERIFY2(phone, qPrintable(fixture_.errorString()));
     QVERIFY2(muc::join(*phone, aliceInRoom, &error), qPrintable(error));
-    observer->send("<message to='" + room.toUtf8() +
-                   "' type='groupchat' id='b1'><body>before restart</body></message>");
+    observer->send(muc::groupchat(room, QStringLiteral("b1"), QStringLiteral("before restart")));
     QVERIFY2(phone->readUntil(muc::groupchatWithBody(room, QStringLiteral("before restart"))),
              qPrintable(phone->errorString()));
     QVERIFY2(fixture_.stopXbnc(), qPrintable(fixture_.errorString()));
@@ -118,8 +117,7 @@ void TestRoomsAccount::serverRestartKeepsSessionsInTheRoomWithoutRepeats()
     const bool inList = std::any_of(bobJoined->begin(), bobJoined->end(), alicePresent);
     QVERIFY2(inList || observer->readUntil(alicePresent),
              "the account is not back in the room after the server restart");
-    observer->send("<message to='" + room.toUtf8() +
-                   "' type='groupchat' id='b2'><body>after restart</body></message>");
+    observer->send(muc::groupchat(room, QStringLiteral("b2"), QStringLiteral("after restart")));
     QVERIFY2(phone->readUntil(muc::groupchatWithBody(room, QStringLiteral("after restart"))),
              qPrintable(phone->errorString()));
     const auto rest = phone->ping();
