@@ -7,7 +7,6 @@
 #include <QtTest>
 
 #include <csignal>
-#include <memory>
 
 namespace {
 

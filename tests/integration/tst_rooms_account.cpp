@@ -8,7 +8,6 @@
 #include <QtTest>
 
 #include <algorithm>
-#include <memory>
 
 namespace {
 const QString room = QStringLiteral("keep@conference.localhost");
