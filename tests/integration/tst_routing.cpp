@@ -1,0 +1,377 @@
+// Which session gets what the world addresses to the account's one upstream JID (issue #7):
+// XEP-0313 results only to the session whose query they answer, under its own queryid (§2.2),
+// and requests from a peer to the session talking to that peer, else to the leading session
+// (§2.1). Real Prosody (mod_mam), sessions through xbnc, bob straight on Prosody.
+#include "prosody_fixture.h"
+#include "stanza_match.h"
+#include "test_client.h"
+#include "xbnc_process.h"
+
+#include <QtTest>
+
+#include <algorithm>
+#include <functional>
+#include <memory>
+
+namespace {
+
+const QString alicePassword = QStringLiteral("alice-routing-pw");
+const QString bobPassword = QStringLiteral("bob-routing-pw");
+const QString account = QStringLiteral("alice@localhost");
+// The JID every session is bound to, and the one the world sees.
+const QString upstreamJid = QStringLiteral("alice@localhost/xbnc");
+const QString mamNs = QStringLiteral("urn:xmpp:mam:2");
+const QString rsmNs = QStringLiteral("http://jabber.org/protocol/rsm");
+constexpr int archivedMessages = 6;
+
+QString describe(const QList<XmlNode> &stanzas)
+{
+    QString text;
+    for (const XmlNode &stanza : stanzas)
+        text += QString::fromUtf8(stanza.toXml()) + QLatin1Char('\n');
+    return text.isEmpty() ? QStringLiteral("(nothing)") : text;
+}
+
+// One archived message as a session received it.
+struct MamResult
+{
+    QString queryId;
+    QString archiveId; // <result id=…>
+    QString body;      // of the forwarded message
+};
+
+// The XEP-0313 result messages among `stanzas` (whatever their queryid), in order.
+QList<MamResult> mamResults(const QList<XmlNode> &stanzas)
+{
+    QList<MamResult> results;
+    for (const XmlNode &stanza : stanzas) {
+        const XmlNode *result =
+            stanza.name == u"message" ? stanza.child(u"result", mamNs) : nullptr;
+        if (!result)
+            continue;
+        const XmlNode *forwarded = result->child(u"forwarded", u"urn:xmpp:forward:0");
+        const XmlNode *message = forwarded ? forwarded->child(u"message") : nullptr;
+        const XmlNode *body = message ? message->child(u"body") : nullptr;
+        results.append({result->attribute(u"queryid"), result->attribute(u"id"),
+                        body ? body->text() : QString()});
+    }
+    return results;
+}
+
+QByteArray mamQuery(const QByteArray &id, const QByteArray &to, int max,
+                    const QByteArray &after = {})
+{
+    return "<iq type='set' id='" + id + "'" + (to.isEmpty() ? QByteArray() : " to='" + to + "'") +
+           "><query xmlns='urn:xmpp:mam:2' queryid='q1'><set "
+           "xmlns='http://jabber.org/protocol/rsm'><max>" +
+           QByteArray::number(max) + "</max>" +
+           (after.isEmpty() ? QByteArray() : "<after>" + after + "</after>") +
+           "</set></query></iq>";
+}
+
+// A request for the account, as the session it was routed to sees it.
+std::function<bool(const XmlNode &)> requestFrom(const QString &from, const QString &xmlns)
+{
+    return [from, xmlns](const XmlNode &n) {
+        return n.name == u"iq" && n.attribute(u"type") == u"get" && n.attribute(u"from") == from &&
+               n.child(u"query", xmlns);
+    };
+}
+
+bool anyIq(const QList<XmlNode> &stanzas)
+{
+    return std::any_of(stanzas.begin(), stanzas.end(),
+                       [](const XmlNode &n) { return n.name == u"iq"; });
+}
+
+} // namespace
+
+class TestRouting : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase();
+    void cleanup();
+    void cleanupTestCase();
+    // First: it counts on the archive holding only what it puts there.
+    void mamResultsGoOnlyToTheAskingSessionUnderItsQueryId();
+    void peerRequestGoesToTheSessionInTheConversationElseToTheLeader();
+
+private:
+    std::unique_ptr<TestClient> session(const QString &resource, const QByteArray &presence);
+    std::unique_ptr<TestClient> bob(const QString &resource);
+
+    ProsodyFixture prosody_;
+    XbncProcess xbnc_;
+};
+
+// A session through xbnc, logged in with its initial presence and bound to the upstream JID.
+std::unique_ptr<TestClient> TestRouting::session(const QString &resource,
+                                                 const QByteArray &presence)
+{
+    auto client = std::make_unique<TestClient>(resource);
+    TestClientOptions o;
+    o.port = xbnc_.port();
+    o.fingerprint = xbnc_.fingerprint();
+    o.user = QStringLiteral("alice");
+    o.password = alicePassword;
+    o.resource = resource;
+    o.mechanism = QStringLiteral("SCRAM-SHA-256");
+    o.initialPresence = presence;
+    if (!client->login(o) || !client->ping()) {
+        qWarning("%s: %s", qPrintable(resource), qPrintable(client->errorString()));
+        return nullptr;
+    }
+    if (client->fullJid() != upstreamJid) {
+        qWarning("%s was bound to %s, not %s", qPrintable(resource), qPrintable(client->fullJid()),
+                 qPrintable(upstreamJid));
+        return nullptr;
+    }
+    return client;
+}
+
+std::unique_ptr<TestClient> TestRouting::bob(const QString &resource)
+{
+    auto client = std::make_unique<TestClient>(QStringLiteral("bob/") + resource);
+    TestClientOptions o;
+    o.port = prosody_.c2sPort();
+    o.caFile = prosody_.caCertificatePath();
+    o.user = QStringLiteral("bob");
+    o.password = bobPassword;
+    o.resource = resource;
+    if (!client->login(o)) {
+        qWarning("bob/%s: %s", qPrintable(resource), qPrintable(client->errorString()));
+        return nullptr;
+    }
+    return client;
+}
+
+void TestRouting::initTestCase()
+{
+    QString error;
+    QVERIFY2(prosody_.start(&error), qPrintable(error));
+    QVERIFY(prosody_.addUser(QStringLiteral("alice"), alicePassword));
+    QVERIFY(prosody_.addUser(QStringLiteral("bob"), bobPassword));
+    QVERIFY2(xbnc_.start(xbnc_.configFor(prosody_, QStringLiteral("alice"), alicePassword), &error),
+             qPrintable(error));
+    QVERIFY2(xbnc_.waitForLog(QStringLiteral("upstream online as ") + upstreamJid) >= 0,
+             qPrintable(xbnc_.output()));
+}
+
+void TestRouting::cleanup()
+{
+    if (QTest::currentTestFailed()) {
+        qInfo().noquote() << "--- xbnc output ---\n" << xbnc_.output().right(8000);
+        qInfo().noquote() << "--- prosody log (tail) ---\n" << prosody_.logText().right(6000);
+    }
+}
+
+void TestRouting::cleanupTestCase()
+{
+    QString error;
+    QVERIFY2(xbnc_.stop(&error), qPrintable(error));
+}
+
+void TestRouting::mamResultsGoOnlyToTheAskingSessionUnderItsQueryId()
+{
+    auto phone = session(QStringLiteral("phone"), "<presence/>");
+    QVERIFY(phone);
+    auto laptop = session(QStringLiteral("laptop"), "<presence/>");
+    QVERIFY(laptop);
+    auto desk = bob(QStringLiteral("desk"));
+    QVERIFY(desk);
+
+    // bob writes; the server archives each message for alice and delivers it to every session.
+    for (int i = 1; i <= archivedMessages; ++i)
+        desk->send(QStringLiteral("<message to='%1' type='chat' id='a%2'><body>archived "
+                                  "%2</body></message>")
+                       .arg(account)
+                       .arg(i)
+                       .toUtf8());
+    const QString lastId = QStringLiteral("a%1").arg(archivedMessages);
+    for (TestClient *s : {phone.get(), laptop.get()}) {
+        QVERIFY2(s->readUntil(match::message(lastId)), qPrintable(s->errorString()));
+        QVERIFY2(s->ping(), qPrintable(s->errorString()));
+        s->takeBuffered();
+    }
+
+    // The same queryid (and IQ id) from both at once; phone asks the account's archive with no
+    // 'to', laptop with the bare JID. Page sizes differ so that each page shows whose it is.
+    phone->send(mamQuery("mam1", {}, 2));
+    laptop->send(mamQuery("mam1", account.toUtf8(), 3));
+
+    // Both <fin/>s first: every result of both queries has then been routed (results come
+    // before their <fin/>), so a round trip through xbnc after that brings anything misrouted.
+    const auto phoneFin = phone->readUntil(match::iq(QStringLiteral("mam1")));
+    QVERIFY2(phoneFin, qPrintable(phone->errorString()));
+    const auto laptopFin = laptop->readUntil(match::iq(QStringLiteral("mam1")));
+    QVERIFY2(laptopFin, qPrintable(laptop->errorString()));
+
+    const QStringList bodies = {QStringLiteral("archived 1"), QStringLiteral("archived 2"),
+                                QStringLiteral("archived 3")};
+    QString phoneLast;
+    QStringList phoneIds;
+    for (TestClient *s : {phone.get(), laptop.get()}) {
+        const bool isPhone = s == phone.get();
+        const XmlNode &fin = isPhone ? *phoneFin : *laptopFin;
+        const qsizetype expected = isPhone ? 2 : 3;
+        const auto received = s->ping();
+        QVERIFY2(received, qPrintable(s->errorString()));
+        const QList<MamResult> results = mamResults(*received);
+        QVERIFY2(results.size() == expected,
+                 qPrintable(QStringLiteral("%1 expected %2 results, got:\n%3")
+                                .arg(s->name())
+                                .arg(expected)
+                                .arg(describe(*received))));
+        QStringList ids;
+        for (qsizetype i = 0; i < results.size(); ++i) {
+            QCOMPARE(results[i].queryId, QStringLiteral("q1"));
+            QCOMPARE(results[i].body, bodies[i]);
+            QVERIFY(!results[i].archiveId.isEmpty());
+            ids.append(results[i].archiveId);
+        }
+        QCOMPARE(fin.attribute(u"type"), QStringLiteral("result"));
+        const XmlNode *done = fin.child(u"fin", mamNs);
+        QVERIFY2(done, fin.toXml().constData());
+        QVERIFY2(done->attribute(u"complete") != u"true", fin.toXml().constData());
+        const XmlNode *set = done->child(u"set", rsmNs);
+        QVERIFY2(set && set->child(u"first") && set->child(u"last"), fin.toXml().constData());
+        QCOMPARE(set->child(u"first")->text(), ids.first());
+        QCOMPARE(set->child(u"last")->text(), ids.last());
+        if (isPhone) {
+            phoneLast = ids.last();
+            phoneIds = ids;
+        } else {
+            QCOMPARE(ids.mid(0, 2), phoneIds); // the same archive, the same messages
+        }
+    }
+
+    // phone pages on from where its page ended; laptop sees nothing of it.
+    phone->send(mamQuery("mam2", {}, 2, phoneLast.toUtf8()));
+    const auto fin = phone->readUntil(match::iq(QStringLiteral("mam2")));
+    QVERIFY2(fin, qPrintable(phone->errorString()));
+    const auto received = phone->ping();
+    QVERIFY2(received, qPrintable(phone->errorString()));
+    const QList<MamResult> results = mamResults(*received);
+    QVERIFY2(results.size() == 2, qPrintable(describe(*received)));
+    QCOMPARE(results[0].queryId, QStringLiteral("q1"));
+    QCOMPARE(results[1].queryId, QStringLiteral("q1"));
+    QCOMPARE(results[0].body, QStringLiteral("archived 3"));
+    QCOMPARE(results[1].body, QStringLiteral("archived 4"));
+    QCOMPARE(fin->attribute(u"type"), QStringLiteral("result"));
+    const XmlNode *done = fin->child(u"fin", mamNs);
+    const XmlNode *set = done ? done->child(u"set", rsmNs) : nullptr;
+    QVERIFY2(set && set->child(u"last"), fin->toXml().constData());
+    QCOMPARE(set->child(u"last")->text(), results[1].archiveId);
+    const auto laptopSaw = laptop->ping();
+    QVERIFY2(laptopSaw, qPrintable(laptop->errorString()));
+    QVERIFY2(mamResults(*laptopSaw).isEmpty(), qPrintable(describe(*laptopSaw)));
+    QVERIFY2(!anyIq(*laptopSaw), qPrintable(describe(*laptopSaw)));
+}
+
+void TestRouting::peerRequestGoesToTheSessionInTheConversationElseToTheLeader()
+{
+    // phone logs in first but shows away; laptop, plainly available, leads.
+    auto phone = session(QStringLiteral("phone"), "<presence><show>away</show></presence>");
+    QVERIFY(phone);
+    auto laptop = session(QStringLiteral("laptop"), "<presence/>");
+    QVERIFY(laptop);
+    auto desk = bob(QStringLiteral("desk"));
+    QVERIFY(desk);
+    const QString bobDesk = desk->fullJid();
+    QCOMPARE(bobDesk, QStringLiteral("bob@localhost/desk"));
+
+    // What a session answers, and what bob must get back under his own id.
+    const auto answer = [](TestClient &s, const XmlNode &request, const QByteArray &name) {
+        s.send("<iq type='result' id='" + request.attribute(u"id").toUtf8() + "' to='" +
+               request.attribute(u"from").toUtf8() + "'><query xmlns='jabber:iq:version'><name>" +
+               name + "</name><version>1.0</version></query></iq>");
+    };
+    const auto versionOf = [](const XmlNode &reply) {
+        const XmlNode *query = reply.child(u"query", u"jabber:iq:version");
+        const XmlNode *name = query ? query->child(u"name") : nullptr;
+        return name ? name->text() : QString();
+    };
+    const auto versionRequest = [](const QString &id) {
+        return QStringLiteral("<iq type='get' id='%1' to='%2'><query xmlns='jabber:iq:version'/>"
+                              "</iq>")
+            .arg(id, upstreamJid)
+            .toUtf8();
+    };
+
+    // 1. No conversation with bob yet: the leading session answers.
+    desk->send(versionRequest(QStringLiteral("v1")));
+    {
+        const auto request =
+            laptop->readUntil(requestFrom(bobDesk, QStringLiteral("jabber:iq:version")));
+        QVERIFY2(request, qPrintable(laptop->errorString()));
+        QCOMPARE(request->attribute(u"to"), upstreamJid);
+        answer(*laptop, *request, "laptop-client");
+        const auto reply = desk->readUntil(match::iq(QStringLiteral("v1")));
+        QVERIFY2(reply, qPrintable(desk->errorString()));
+        QCOMPARE(reply->attribute(u"type"), QStringLiteral("result"));
+        QCOMPARE(reply->attribute(u"from"), upstreamJid);
+        QCOMPARE(versionOf(*reply), QStringLiteral("laptop-client"));
+        const auto phoneSaw = phone->ping();
+        QVERIFY2(phoneSaw, qPrintable(phone->errorString()));
+        QVERIFY2(!anyIq(*phoneSaw), qPrintable(describe(*phoneSaw)));
+    }
+
+    // 2. phone and bob talk: phone writes to bob's full JID, bob writes back (to every session).
+    phone->send("<message to='" + bobDesk.toUtf8() +
+                "' type='chat' id='c1'><body>are you there?</body></message>");
+    {
+        const auto message = desk->readUntil(match::message(QStringLiteral("c1")));
+        QVERIFY2(message, qPrintable(desk->errorString()));
+        QCOMPARE(message->attribute(u"from"), upstreamJid);
+    }
+    desk->send("<message to='" + upstreamJid.toUtf8() +
+               "' type='chat' id='c2'><body>yes, calling you</body></message>");
+    for (TestClient *s : {phone.get(), laptop.get()})
+        QVERIFY2(s->readUntil(match::message(QStringLiteral("c2"))), qPrintable(s->errorString()));
+
+    // 3. bob's next request goes to phone, the session in the conversation, not the leader.
+    desk->send(versionRequest(QStringLiteral("v2")));
+    {
+        const auto request =
+            phone->readUntil(requestFrom(bobDesk, QStringLiteral("jabber:iq:version")));
+        QVERIFY2(request, qPrintable(phone->errorString()));
+        QCOMPARE(request->attribute(u"to"), upstreamJid);
+        answer(*phone, *request, "phone-client");
+        const auto reply = desk->readUntil(match::iq(QStringLiteral("v2")));
+        QVERIFY2(reply, qPrintable(desk->errorString()));
+        QCOMPARE(reply->attribute(u"type"), QStringLiteral("result"));
+        QCOMPARE(reply->attribute(u"from"), upstreamJid);
+        QCOMPARE(versionOf(*reply), QStringLiteral("phone-client"));
+        const auto laptopSaw = laptop->ping();
+        QVERIFY2(laptopSaw, qPrintable(laptop->errorString()));
+        QVERIFY2(!anyIq(*laptopSaw), qPrintable(describe(*laptopSaw)));
+    }
+
+    // 4. Another of bob's devices, which nobody talked to: the leader again, whatever the
+    //    payload (a namespace xbnc knows nothing of).
+    auto tablet = bob(QStringLiteral("tablet"));
+    QVERIFY(tablet);
+    const QString bobTablet = tablet->fullJid();
+    tablet->send("<iq type='get' id='x1' to='" + upstreamJid.toUtf8() +
+                 "'><query xmlns='urn:xbnc:test:custom'/></iq>");
+    {
+        const auto request =
+            laptop->readUntil(requestFrom(bobTablet, QStringLiteral("urn:xbnc:test:custom")));
+        QVERIFY2(request, qPrintable(laptop->errorString()));
+        laptop->send("<iq type='result' id='" + request->attribute(u"id").toUtf8() + "' to='" +
+                     bobTablet.toUtf8() + "'><query xmlns='urn:xbnc:test:custom'/></iq>");
+        const auto reply = tablet->readUntil(match::iq(QStringLiteral("x1")));
+        QVERIFY2(reply, qPrintable(tablet->errorString()));
+        QCOMPARE(reply->attribute(u"type"), QStringLiteral("result"));
+        QCOMPARE(reply->attribute(u"from"), upstreamJid);
+        QVERIFY2(reply->child(u"query", u"urn:xbnc:test:custom"), reply->toXml().constData());
+        const auto phoneSaw = phone->ping();
+        QVERIFY2(phoneSaw, qPrintable(phone->errorString()));
+        QVERIFY2(!anyIq(*phoneSaw), qPrintable(describe(*phoneSaw)));
+    }
+}
+
+QTEST_GUILESS_MAIN(TestRouting)
+#include "tst_routing.moc"
