@@ -69,6 +69,14 @@ QByteArray mamQuery(const QByteArray &id, const QByteArray &to, int max,
            "</set></query></iq>";
 }
 
+// A MAM query without a queryid (XEP-0313 makes it optional).
+QByteArray plainMamQuery(const QByteArray &id, int max)
+{
+    return "<iq type='set' id='" + id +
+           "'><query xmlns='urn:xmpp:mam:2'><set xmlns='http://jabber.org/protocol/rsm'><max>" +
+           QByteArray::number(max) + "</max></set></query></iq>";
+}
+
 // A request for the account, as the session it was routed to sees it.
 std::function<bool(const XmlNode &)> requestFrom(const QString &from, const QString &xmlns)
 {
@@ -96,14 +104,21 @@ private Q_SLOTS:
     void cleanupTestCase();
     // First: it counts on the archive holding only what it puts there.
     void mamResultsGoOnlyToTheAskingSessionUnderItsQueryId();
+    void mamQueriesWithoutQueryIdStayApart();
+    void mamResultsOfASessionThatLeftGoToNoOtherSession();
+    // Last: it adds to the archive.
     void peerRequestGoesToTheSessionInTheConversationElseToTheLeader();
 
 private:
+    // Once per run: bob's messages archived for alice, read by `sessions` as they arrive, so
+    // that they are in the archive before any query.
+    bool seedArchive(const QList<TestClient *> &sessions);
     std::unique_ptr<TestClient> session(const QString &resource, const QByteArray &presence);
     std::unique_ptr<TestClient> bob(const QString &resource);
 
     ProsodyFixture prosody_;
     XbncProcess xbnc_;
+    bool archiveSeeded_ = false;
 };
 
 // A session through xbnc, logged in with its initial presence and bound to the upstream JID.
@@ -147,6 +162,32 @@ std::unique_ptr<TestClient> TestRouting::bob(const QString &resource)
     return client;
 }
 
+bool TestRouting::seedArchive(const QList<TestClient *> &sessions)
+{
+    if (archiveSeeded_)
+        return true;
+    auto desk = bob(QStringLiteral("desk"));
+    if (!desk)
+        return false;
+    // bob writes; the server archives each message for alice and delivers it to every session.
+    for (int i = 1; i <= archivedMessages; ++i)
+        desk->send(QStringLiteral("<message to='%1' type='chat' id='a%2'><body>archived "
+                                  "%2</body></message>")
+                       .arg(account)
+                       .arg(i)
+                       .toUtf8());
+    const QString lastId = QStringLiteral("a%1").arg(archivedMessages);
+    for (TestClient *s : sessions) {
+        if (!s->readUntil(match::message(lastId)) || !s->ping()) {
+            qWarning("%s", qPrintable(s->errorString()));
+            return false;
+        }
+        s->takeBuffered();
+    }
+    archiveSeeded_ = true;
+    return true;
+}
+
 void TestRouting::initTestCase()
 {
     QString error;
@@ -179,22 +220,7 @@ void TestRouting::mamResultsGoOnlyToTheAskingSessionUnderItsQueryId()
     QVERIFY(phone);
     auto laptop = session(QStringLiteral("laptop"), "<presence/>");
     QVERIFY(laptop);
-    auto desk = bob(QStringLiteral("desk"));
-    QVERIFY(desk);
-
-    // bob writes; the server archives each message for alice and delivers it to every session.
-    for (int i = 1; i <= archivedMessages; ++i)
-        desk->send(QStringLiteral("<message to='%1' type='chat' id='a%2'><body>archived "
-                                  "%2</body></message>")
-                       .arg(account)
-                       .arg(i)
-                       .toUtf8());
-    const QString lastId = QStringLiteral("a%1").arg(archivedMessages);
-    for (TestClient *s : {phone.get(), laptop.get()}) {
-        QVERIFY2(s->readUntil(match::message(lastId)), qPrintable(s->errorString()));
-        QVERIFY2(s->ping(), qPrintable(s->errorString()));
-        s->takeBuffered();
-    }
+    QVERIFY(seedArchive({phone.get(), laptop.get()}));
 
     // The same queryid (and IQ id) from both at once; phone asks the account's archive with no
     // 'to', laptop with the bare JID. Page sizes differ so that each page shows whose it is.
@@ -268,6 +294,82 @@ void TestRouting::mamResultsGoOnlyToTheAskingSessionUnderItsQueryId()
     QVERIFY2(laptopSaw, qPrintable(laptop->errorString()));
     QVERIFY2(mamResults(*laptopSaw).isEmpty(), qPrintable(describe(*laptopSaw)));
     QVERIFY2(!anyIq(*laptopSaw), qPrintable(describe(*laptopSaw)));
+}
+
+void TestRouting::mamQueriesWithoutQueryIdStayApart()
+{
+    auto phone = session(QStringLiteral("phone"), "<presence/>");
+    QVERIFY(phone);
+    auto laptop = session(QStringLiteral("laptop"), "<presence/>");
+    QVERIFY(laptop);
+    QVERIFY(seedArchive({phone.get(), laptop.get()}));
+    for (TestClient *s : {phone.get(), laptop.get()}) {
+        QVERIFY2(s->ping(), qPrintable(s->errorString()));
+        s->takeBuffered();
+    }
+    phone->send(plainMamQuery("plain", 1));
+    laptop->send(plainMamQuery("plain", 4));
+    const auto phoneFin = phone->readUntil(match::iq(QStringLiteral("plain")));
+    QVERIFY2(phoneFin, qPrintable(phone->errorString()));
+    const auto laptopFin = laptop->readUntil(match::iq(QStringLiteral("plain")));
+    QVERIFY2(laptopFin, qPrintable(laptop->errorString()));
+    for (TestClient *s : {phone.get(), laptop.get()}) {
+        const qsizetype expected = s == phone.get() ? 1 : 4;
+        const XmlNode &fin = s == phone.get() ? *phoneFin : *laptopFin;
+        QCOMPARE(fin.attribute(u"type"), QStringLiteral("result"));
+        const auto received = s->ping();
+        QVERIFY2(received, qPrintable(s->errorString()));
+        const QList<MamResult> results = mamResults(*received);
+        QVERIFY2(results.size() == expected,
+                 qPrintable(s->name() + QStringLiteral(":\n") + describe(*received)));
+        // No queryid was asked for, so none comes back (not xbnc's own).
+        for (const XmlNode &stanza : *received)
+            if (const XmlNode *result = stanza.child(u"result", mamNs))
+                QVERIFY2(!result->hasAttribute(u"queryid"), stanza.toXml().constData());
+        for (qsizetype i = 0; i < results.size(); ++i)
+            QCOMPARE(results[i].body, QStringLiteral("archived %1").arg(i + 1));
+    }
+}
+
+void TestRouting::mamResultsOfASessionThatLeftGoToNoOtherSession()
+{
+    auto laptop = session(QStringLiteral("laptop"), "<presence/>");
+    QVERIFY(laptop);
+    QVERIFY(seedArchive({laptop.get()}));
+    const qsizetype mark = xbnc_.outputSize();
+    auto leaver = session(QStringLiteral("leaver"), "<presence/>");
+    QVERIFY(leaver);
+    QRegularExpressionMatch bound;
+    QVERIFY2(xbnc_.waitForLog(
+                 QRegularExpression(QStringLiteral("session (\\d+) bound as resource leaver")),
+                 QDeadlineTimer(XbncProcess::defaultTimeoutMs), mark, &bound) >= 0,
+             qPrintable(xbnc_.output()));
+    QVERIFY2(laptop->ping(), qPrintable(laptop->errorString()));
+    laptop->takeBuffered();
+
+    // The query goes upstream before the stream ends (same connection, in order); the results
+    // come back for a session that is gone.
+    leaver->send(mamQuery("gone", {}, archivedMessages));
+    leaver->disconnectFromServer();
+    QVERIFY2(xbnc_.waitForLog(QStringLiteral("session %1 closed").arg(bound.captured(1)),
+                              QDeadlineTimer(XbncProcess::defaultTimeoutMs), mark) >= 0,
+             qPrintable(xbnc_.output()));
+    // laptop's own query goes upstream after the leaver's, so its <fin/> comes after every
+    // result of the leaver's query.
+    laptop->send(plainMamQuery("mine", 1));
+    const auto fin = laptop->readUntil(match::iq(QStringLiteral("mine")));
+    QVERIFY2(fin, qPrintable(laptop->errorString()));
+    QCOMPARE(fin->attribute(u"type"), QStringLiteral("result"));
+    const auto received = laptop->ping();
+    QVERIFY2(received, qPrintable(laptop->errorString()));
+    const QList<MamResult> results = mamResults(*received);
+    if (results.size() != 1)
+        qInfo().noquote() << "laptop received:\n" << describe(*received);
+    QEXPECT_FAIL("",
+                 "xbnc forgets a closed session's MAM queries, and their remaining results "
+                 "go to every other session as ordinary messages (MamQueries::dropSession)",
+                 Continue);
+    QVERIFY2(results.size() == 1, qPrintable(describe(*received)));
 }
 
 void TestRouting::peerRequestGoesToTheSessionInTheConversationElseToTheLeader()
@@ -367,6 +469,34 @@ void TestRouting::peerRequestGoesToTheSessionInTheConversationElseToTheLeader()
         QCOMPARE(reply->attribute(u"type"), QStringLiteral("result"));
         QCOMPARE(reply->attribute(u"from"), upstreamJid);
         QVERIFY2(reply->child(u"query", u"urn:xbnc:test:custom"), reply->toXml().constData());
+        const auto phoneSaw = phone->ping();
+        QVERIFY2(phoneSaw, qPrintable(phone->errorString()));
+        QVERIFY2(!anyIq(*phoneSaw), qPrintable(describe(*phoneSaw)));
+    }
+
+    // 5. laptop now asks bob something (an IQ, not a message): the conversation with bob/desk
+    //    moves to laptop, the last session that addressed him.
+    laptop->send("<iq type='get' id='l1' to='" + bobDesk.toUtf8() +
+                 "'><query xmlns='jabber:iq:version'/></iq>");
+    {
+        const auto request =
+            desk->readUntil(requestFrom(upstreamJid, QStringLiteral("jabber:iq:version")));
+        QVERIFY2(request, qPrintable(desk->errorString()));
+        answer(*desk, *request, "bob-client");
+        const auto reply = laptop->readUntil(match::iq(QStringLiteral("l1")));
+        QVERIFY2(reply, qPrintable(laptop->errorString()));
+        QCOMPARE(versionOf(*reply), QStringLiteral("bob-client"));
+    }
+    desk->send(versionRequest(QStringLiteral("v3")));
+    {
+        const auto request =
+            laptop->readUntil(requestFrom(bobDesk, QStringLiteral("jabber:iq:version")));
+        QVERIFY2(request, qPrintable(laptop->errorString()));
+        answer(*laptop, *request, "laptop-client");
+        const auto reply = desk->readUntil(match::iq(QStringLiteral("v3")));
+        QVERIFY2(reply, qPrintable(desk->errorString()));
+        QCOMPARE(reply->attribute(u"from"), upstreamJid);
+        QCOMPARE(versionOf(*reply), QStringLiteral("laptop-client"));
         const auto phoneSaw = phone->ping();
         QVERIFY2(phoneSaw, qPrintable(phone->errorString()));
         QVERIFY2(!anyIq(*phoneSaw), qPrintable(describe(*phoneSaw)));
