@@ -2,6 +2,7 @@
 // XEP-0313 results only to the session whose query they answer, under its own queryid (§2.2),
 // and requests from a peer to the session talking to that peer, else to the leading session
 // (§2.1). Real Prosody (mod_mam), sessions through xbnc, bob straight on Prosody.
+#include "muc_helpers.h"
 #include "prosody_fixture.h"
 #include "stanza_match.h"
 #include "test_client.h"
@@ -106,6 +107,8 @@ private Q_SLOTS:
     void mamResultsGoOnlyToTheAskingSessionUnderItsQueryId();
     void mamQueriesWithoutQueryIdStayApart();
     void mamResultsOfASessionThatLeftGoToNoOtherSession();
+    void roomMamResultsGoOnlyToTheAskingSession();
+    void requestToASessionThatLeavesIsAnswered();
     // Last: it adds to the archive.
     void peerRequestGoesToTheSessionInTheConversationElseToTheLeader();
 
@@ -370,6 +373,84 @@ void TestRouting::mamResultsOfASessionThatLeftGoToNoOtherSession()
                  "go to every other session as ordinary messages (MamQueries::dropSession)",
                  Continue);
     QVERIFY2(results.size() == 1, qPrintable(describe(*received)));
+}
+
+void TestRouting::roomMamResultsGoOnlyToTheAskingSession()
+{
+    const QString room = QStringLiteral("log@conference.localhost");
+    QString error;
+    auto owner = bob(QStringLiteral("desk"));
+    QVERIFY(owner);
+    QVERIFY2(muc::createRoom(*owner, room, QStringLiteral("bob"), {}, &error), qPrintable(error));
+    auto phone = session(QStringLiteral("phone"), "<presence/>");
+    QVERIFY(phone);
+    auto laptop = session(QStringLiteral("laptop"), "<presence/>");
+    QVERIFY(laptop);
+    for (TestClient *s : {phone.get(), laptop.get()})
+        QVERIFY2(muc::join(*s, room + QStringLiteral("/alice"), &error), qPrintable(error));
+    for (int i = 1; i <= 4; ++i)
+        owner->send(QStringLiteral("<message to='%1' type='groupchat' id='r%2'><body>room "
+                                   "%2</body></message>")
+                        .arg(room)
+                        .arg(i)
+                        .toUtf8());
+    for (TestClient *s : {phone.get(), laptop.get()}) {
+        QVERIFY2(s->readUntil(muc::groupchatWithBody(room, QStringLiteral("room 4"))),
+                 qPrintable(s->errorString()));
+        QVERIFY2(s->ping(), qPrintable(s->errorString()));
+        s->takeBuffered();
+    }
+
+    phone->send(mamQuery("rm", room.toUtf8(), 2));
+    laptop->send(mamQuery("rm", room.toUtf8(), 3));
+    const auto phoneFin = phone->readUntil(match::iq(QStringLiteral("rm")));
+    QVERIFY2(phoneFin, qPrintable(phone->errorString()));
+    const auto laptopFin = laptop->readUntil(match::iq(QStringLiteral("rm")));
+    QVERIFY2(laptopFin, qPrintable(laptop->errorString()));
+    for (TestClient *s : {phone.get(), laptop.get()}) {
+        const XmlNode &fin = s == phone.get() ? *phoneFin : *laptopFin;
+        QCOMPARE(fin.attribute(u"type"), QStringLiteral("result"));
+        QCOMPARE(fin.attribute(u"from"), room);
+        const qsizetype expected = s == phone.get() ? 2 : 3;
+        const auto received = s->ping();
+        QVERIFY2(received, qPrintable(s->errorString()));
+        const QList<MamResult> results = mamResults(*received);
+        QVERIFY2(results.size() == expected,
+                 qPrintable(s->name() + QStringLiteral(":\n") + describe(*received)));
+        for (qsizetype i = 0; i < results.size(); ++i) {
+            QCOMPARE(results[i].queryId, QStringLiteral("q1"));
+            QCOMPARE(results[i].body, QStringLiteral("room %1").arg(i + 1));
+        }
+    }
+}
+
+void TestRouting::requestToASessionThatLeavesIsAnswered()
+{
+    auto phone = session(QStringLiteral("phone"), "<presence><show>away</show></presence>");
+    QVERIFY(phone);
+    auto laptop = session(QStringLiteral("laptop"), "<presence/>");
+    QVERIFY(laptop);
+    auto desk = bob(QStringLiteral("desk"));
+    QVERIFY(desk);
+    const QString bobDesk = desk->fullJid();
+    phone->send("<message to='" + bobDesk.toUtf8() +
+                "' type='chat' id='o0'><body>ask me</body></message>");
+    QVERIFY2(desk->readUntil(match::message(QStringLiteral("o0"))),
+             qPrintable(desk->errorString()));
+    desk->send("<iq type='get' id='o1' to='" + upstreamJid.toUtf8() +
+               "'><query xmlns='urn:xbnc:test:custom'/></iq>");
+    QVERIFY2(phone->readUntil(requestFrom(bobDesk, QStringLiteral("urn:xbnc:test:custom"))),
+             qPrintable(phone->errorString()));
+    // phone goes away without answering: bob is told, now, under his own id.
+    phone->disconnectFromServer();
+    const auto reply = desk->readUntil(match::iq(QStringLiteral("o1")));
+    QVERIFY2(reply, qPrintable(desk->errorString()));
+    QCOMPARE(reply->attribute(u"type"), QStringLiteral("error"));
+    QCOMPARE(reply->attribute(u"from"), upstreamJid);
+    QCOMPARE(muc::errorCondition(*reply), QStringLiteral("service-unavailable"));
+    const auto laptopSaw = laptop->ping();
+    QVERIFY2(laptopSaw, qPrintable(laptop->errorString()));
+    QVERIFY2(!anyIq(*laptopSaw), qPrintable(describe(*laptopSaw)));
 }
 
 void TestRouting::peerRequestGoesToTheSessionInTheConversationElseToTheLeader()
