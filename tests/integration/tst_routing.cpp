@@ -109,6 +109,7 @@ private Q_SLOTS:
     void mamResultsOfASessionThatLeftGoToNoOtherSession();
     void roomMamResultsGoOnlyToTheAskingSession();
     void requestToASessionThatLeavesIsAnswered();
+    void capsQueryGoesToTheSessionWhoseCapsTheWorldSees();
     // Last: it adds to the archive.
     void peerRequestGoesToTheSessionInTheConversationElseToTheLeader();
 
@@ -451,6 +452,69 @@ void TestRouting::requestToASessionThatLeavesIsAnswered()
     const auto laptopSaw = laptop->ping();
     QVERIFY2(laptopSaw, qPrintable(laptop->errorString()));
     QVERIFY2(!anyIq(*laptopSaw), qPrintable(describe(*laptopSaw)));
+}
+
+void TestRouting::capsQueryGoesToTheSessionWhoseCapsTheWorldSees()
+{
+    // XEP-0115: peers resolve the caps in the account's presence by asking disco#info of
+    // node#ver at the full JID. Only the session whose presence (and so caps) the account shows
+    // can answer that, even when another session is in a conversation with the peer.
+    const QByteArray laptopNode = "https://laptop.example/client";
+    const QByteArray laptopVer = "bGFwdG9wLWNhcHMtdmVy";
+    auto phone = session(QStringLiteral("phone"),
+                         "<presence><show>away</show><c xmlns='http://jabber.org/protocol/caps' "
+                         "hash='sha-1' node='https://phone.example/client' "
+                         "ver='cGhvbmUtY2Fwcy12ZXI='/></presence>");
+    QVERIFY(phone);
+    auto laptop = session(QStringLiteral("laptop"),
+                          "<presence><c xmlns='http://jabber.org/protocol/caps' hash='sha-1' "
+                          "node='" +
+                              laptopNode + "' ver='" + laptopVer + "'/></presence>");
+    QVERIFY(laptop);
+    // What the world sees: the server's reflection of the account's presence has laptop's caps.
+    QVERIFY2(phone->readUntil([&](const XmlNode &n) {
+        const XmlNode *c = n.child(u"c", u"http://jabber.org/protocol/caps");
+        return n.name == u"presence" && n.attribute(u"from") == upstreamJid && c &&
+               c->attribute(u"ver") == QString::fromUtf8(laptopVer);
+    }),
+             qPrintable(phone->errorString()));
+    auto desk = bob(QStringLiteral("desk"));
+    QVERIFY(desk);
+    const QString bobDesk = desk->fullJid();
+    phone->send("<message to='" + bobDesk.toUtf8() +
+                "' type='chat' id='k0'><body>hi</body></message>");
+    QVERIFY2(desk->readUntil(match::message(QStringLiteral("k0"))),
+             qPrintable(desk->errorString()));
+
+    const QString capsNode = QString::fromUtf8(laptopNode + '#' + laptopVer);
+    desk->send("<iq type='get' id='k1' to='" + upstreamJid.toUtf8() +
+               "'><query xmlns='http://jabber.org/protocol/disco#info' node='" + capsNode.toUtf8() +
+               "'/></iq>");
+    const auto isCapsQuery = [&](const XmlNode &n) {
+        const XmlNode *query = n.child(u"query", u"http://jabber.org/protocol/disco#info");
+        return n.name == u"iq" && n.attribute(u"from") == bobDesk && query &&
+               query->attribute(u"node") == capsNode;
+    };
+    const auto atLaptop = laptop->readUntil(isCapsQuery);
+    if (!atLaptop) {
+        const bool atPhone = phone->readUntil(isCapsQuery, QDeadlineTimer(0)).has_value();
+        qInfo("bob's caps query for laptop's node went to %s", atPhone ? "phone" : "nobody");
+    }
+    QEXPECT_FAIL("",
+                 "a caps query (disco#info node#ver) follows the conversation, not the "
+                 "session whose caps the account's presence carries (answeringSession)",
+                 Abort);
+    QVERIFY2(atLaptop, qPrintable(laptop->errorString()));
+    laptop->send("<iq type='result' id='" + atLaptop->attribute(u"id").toUtf8() + "' to='" +
+                 bobDesk.toUtf8() +
+                 "'><query xmlns='http://jabber.org/protocol/disco#info' "
+                 "node='" +
+                 capsNode.toUtf8() +
+                 "'><identity category='client' type='pc'/>"
+                 "</query></iq>");
+    const auto reply = desk->readUntil(match::iq(QStringLiteral("k1")));
+    QVERIFY2(reply, qPrintable(desk->errorString()));
+    QCOMPARE(reply->attribute(u"type"), QStringLiteral("result"));
 }
 
 void TestRouting::peerRequestGoesToTheSessionInTheConversationElseToTheLeader()
