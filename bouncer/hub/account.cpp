@@ -82,6 +82,9 @@ void Account::upstreamOnline(const Jid &boundJid)
     for (auto &[jid, room] : rooms_)
         if (std::optional<Element> join = room->rejoin())
             out_.toUpstream(*join);
+    // Before any newer stanza, and after the rejoins: queued groupchat and private messages
+    // need the account back in their rooms.
+    flushQueue();
     // XEP-0402: rooms bookmarked for autojoin are joined by the account itself.
     out_.toUpstream(bookmarks::request(QStringLiteral("xbnc-bookmarks")));
 }
@@ -177,6 +180,8 @@ void Account::messageFromSession(SessionId id, Session &session, Element &stanza
         return deliverLocally(id, session, to, std::move(stanza));
     // A private message in a room is copied only to the sessions in that room.
     copyAsCarbon(id, session, stanza, existingRoom(to));
+    if (!upstreamOnline_)
+        return queueForUpstream(session, stanza);
     out_.toUpstream(stanza);
 }
 
@@ -193,6 +198,8 @@ void Account::presenceFromSession(SessionId id, Session &session, Element &stanz
         const QString type = stanza.attribute(u"type");
         if (type == u"subscribed" || type == u"unsubscribed")
             contacts_.settleSubscriptionRequest(stanza.attribute(u"to"));
+        if (!upstreamOnline_)
+            return queueForUpstream(session, stanza);
         out_.toUpstream(stanza);
         return;
     }
@@ -223,6 +230,7 @@ void Account::presenceFromSession(SessionId id, Session &session, Element &stanz
             sendToSession(id, contact);
         for (const Element &request : contacts_.pendingRequests())
             sendToSession(id, request);
+        deliverOfflineMessages(id);
     }
     sendAggregatePresence();
 }
@@ -379,6 +387,8 @@ void Account::messageFromUpstream(Element &stanza)
             applyBookmarks(*items, true); // and every session gets the notification as well
     const bool carbon = fromOwnAccount && (stanza.firstChild(u"received", xmlns::carbons) ||
                                            stanza.firstChild(u"sent", xmlns::carbons));
+    if (!anySessionAvailable() && OfflineMessages::worthKeeping(stanza, account_))
+        return keepForLater(stanza);
     sendToSessions(
         stanza, [carbon](SessionId, const Session &session) { return !carbon || session.carbons; });
 }
