@@ -28,7 +28,11 @@ bool OfflineMessages::worthKeeping(const Element &message, const Jid &account)
     if (fromOwnAccount && (message.firstChild(u"received", xmlns::carbons) ||
                            message.firstChild(u"sent", xmlns::carbons)))
         return false;
-    return message.firstChild(u"body", xmlns::client) || isEncrypted(message);
+    // XEP-0334 hints: the sender's word on storage wins over the guess from the payload.
+    if (message.firstChild(u"no-store", xmlns::hints))
+        return false;
+    return message.firstChild(u"body", xmlns::client) || isEncrypted(message) ||
+           message.firstChild(u"store", xmlns::hints);
 }
 
 const OfflineMessages::Entry &OfflineMessages::append(Element stanza, const QDateTime &received,

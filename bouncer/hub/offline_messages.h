@@ -29,7 +29,7 @@ public:
     // Whether a message the server sent to the account is one a user would miss: a chat or
     // normal message with a body or an end-to-end encrypted payload, including private messages
     // from room occupants. Not carbons, groupchat (the rooms keep their own log), headlines,
-    // errors, or chat states alone.
+    // errors, or chat states alone. XEP-0334 <store/> and <no-store/> hints are followed.
     static bool worthKeeping(const Element &message, const Jid &account);
 
     void setCapacity(int capacity) { capacity_ = capacity; }

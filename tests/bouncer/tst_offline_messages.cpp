@@ -75,6 +75,15 @@ private Q_SLOTS:
                "type='chat' id='pm1'><body>psst</body><x "
                "xmlns='http://jabber.org/protocol/muc#user'/></message>"
             << true;
+        QTest::newRow("a store hint without a body (XEP-0334)")
+            << "<message from='bob@example.org/pc' to='alice@example.org' type='chat' id='s1'>"
+               "<displayed xmlns='urn:xmpp:chat-markers:0' id='m0'/><store "
+               "xmlns='urn:xmpp:hints'/></message>"
+            << true;
+        QTest::newRow("a no-store hint (XEP-0334)")
+            << "<message from='bob@example.org/pc' to='alice@example.org' type='chat' id='n2'>"
+               "<body>ephemeral</body><no-store xmlns='urn:xmpp:hints'/></message>"
+            << false;
         QTest::newRow("groupchat: the room keeps its own log")
             << "<message from='room@conference.example.org/bob' to='alice@example.org/xbnc' "
                "type='groupchat' id='g1'><body>all</body></message>"
