@@ -88,17 +88,18 @@ void Account::expireQueue()
 
 void Account::bounceToSender(const QString &resource, const Element &stanza, const QString &why)
 {
+    // Every session is bound to the JID the world sees; the resource the client asked for tells
+    // the devices apart, across restarts too.
     Element original = stanza;
-    original.setAttribute(QStringLiteral("from"), account_.withResource(resource).toString());
-    Element error = stanza::error(original, stanza::ErrorType::Wait,
-                                  QStringLiteral("remote-server-timeout"), why);
+    original.setAttribute(QStringLiteral("from"), boundJid().toString());
+    const Element error = stanza::error(original, stanza::ErrorType::Wait,
+                                        QStringLiteral("remote-server-timeout"), why);
     if (const auto sender = sessionByResource(resource)) {
         out_.toSession(*sender, error);
         return;
     }
     // The sender is gone (or xbnc restarted since): the user still has to learn of it, on
     // whichever client is there, or on the next one that comes.
-    error.setAttribute(QStringLiteral("to"), account_.toString());
     if (anySessionAvailable())
         return broadcastToSessions(error, true);
     keepForLater(error);
@@ -131,10 +132,10 @@ void Account::deliverOfflineMessages(SessionId id)
     if (offline_.isEmpty() || session == sessions_.end())
         return;
     std::vector<OfflineMessages::Entry> stored = offline_.takeForDelivery(account_.domain());
-    const QString sessionAddress = sessionJid(session->second).toString();
+    const QString sessionAddress = boundJid().toString();
     for (OfflineMessages::Entry &entry : stored) {
-        // Sent to xbnc's resource, perhaps before a restart under another upstream JID: the
-        // session is who it was meant for.
+        // Sent to xbnc's resource, perhaps before a restart under another one: the session is
+        // who it was meant for.
         if (!Jid(entry.stanza.attribute(u"to")).isBare())
             entry.stanza.setAttribute(QStringLiteral("to"), sessionAddress);
         out_.toSession(id, entry.stanza);
