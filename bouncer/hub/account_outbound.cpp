@@ -20,13 +20,6 @@ bool isRequest(const QString &type)
 }
 
 // The one payload element of an IQ (get/set carry exactly one).
-const Element *payloadOf(const Element &iq)
-{
-    for (const Element &c : iq.children())
-        if (!c.isText() && c.name() != u"error")
-            return &c;
-    return nullptr;
-}
 
 } // namespace
 
@@ -132,7 +125,7 @@ void Account::iqFromSession(SessionId id, Session &session, Element &stanza)
         return sendToSession(id, room->answerSelfPing(id, stanza)); // XEP-0410
     if (!upstreamOnline_)
         return replyError(id, stanza, QStringLiteral("remote-server-timeout"));
-    const Element *payload = payloadOf(stanza);
+    const Element *payload = stanza::payload(stanza);
     if (payload && type == u"get" &&
         (address == Address::Server || address == Address::AccountBare)) {
         if (payload->xmlns() == xmlns::roster)
@@ -159,7 +152,7 @@ void Account::iqFromSession(SessionId id, Session &session, Element &stanza)
 
 bool Account::answerLocalIq(SessionId id, Session &session, const Element &stanza)
 {
-    const Element *payload = payloadOf(stanza);
+    const Element *payload = stanza::payload(stanza);
     if (!payload)
         return false;
     const Address address = classify(Jid(stanza.attribute(u"to")));
