@@ -175,6 +175,8 @@ void Account::messageFromSession(SessionId id, Session &session, Element &stanza
     if (to.isValid() && to.sameBare(account_) && !to.isBare() &&
         to.resource() != upstreamJid_.resource())
         return deliverLocally(id, session, to, std::move(stanza));
+    if (stanza.attribute(u"type") == u"groupchat" && to.isBare())
+        return groupchatFromSession(id, stanza); // account_rooms.cpp
     // A private message in a room is copied only to the sessions in that room.
     copyAsCarbon(id, session, stanza, existingRoom(to));
     out_.toUpstream(stanza);
@@ -470,13 +472,8 @@ void Account::replyFromUpstream(Element &stanza)
             applyBookmark(bookmark, false);
         return;
     }
-    if (!pending && stanza.attribute(u"id").startsWith(u"xbnc-selfping-")) {
-        Room *room = existingRoom(Jid(stanza.attribute(u"from")));
-        if (room && !room->selfPingAnswered(stanza))
-            if (std::optional<Element> join = room->rejoin())
-                out_.toUpstream(*join);
-        return;
-    }
+    if (!pending && stanza.attribute(u"id").startsWith(u"xbnc-selfping-"))
+        return selfPingAnswered(stanza); // account_rooms.cpp
     if (!pending && stanza.attribute(u"id").startsWith(u"xbnc-"))
         return; // the answer to one of xbnc's own requests (enabling carbons)
     if (!pending) {

@@ -68,8 +68,10 @@ public:
     // A room the account was in when xbnc stopped; it is rejoined once upstream is online.
     void restoreRoom(const QString &roomJid, const QString &nick, const QString &password,
                      bool persistent, std::vector<RoomLog::Entry> log);
-    // XEP-0410 self-ping of every joined room; a room that dropped the account is rejoined.
-    void selfPingRooms();
+    // Called on a timer: the rooms' join deadlines and retries, and XEP-0410 self-pings of
+    // rooms that have been silent (docs/ROOMS.md "Health").
+    void roomsTick();
+    void setRoomTiming(const Room::Timing &timing);
     // The clock for history (tests set it).
     void setNow(std::function<QDateTime()> now) { now_ = std::move(now); }
 
@@ -103,6 +105,8 @@ private:
     void followBookmarkChange(const Element &pubsubPayload);
     void applyBookmark(const Bookmark &bookmark, bool changed);
     Room &roomFor(const QString &roomJid);
+    void groupchatFromSession(SessionId id, const Element &message);
+    void selfPingAnswered(const Element &reply);
     void roomToUpstream(const Element &stanza) override;
     void roomToSession(SessionId session, const Element &stanza) override;
     void roomToSessions(const std::set<SessionId> &sessions, const Element &stanza) override;
@@ -135,6 +139,7 @@ private:
     std::map<QString, std::unique_ptr<Room>> rooms_; // by bare room JID
     bool allRoomsPersistent_ = false;
     int roomLogSize_ = 1000;
+    Room::Timing roomTiming_;
     std::function<QDateTime()> now_ = [] { return QDateTime::currentDateTimeUtc(); };
 };
 

@@ -1,5 +1,9 @@
 #include "account.h"
 
+#include "stanza_error.h"
+
+#include <QRandomGenerator>
+
 // The account's side of group chats: which Room a stanza belongs to, bookmarks that make the
 // account join or leave, the rooms' health checks, and rooms restored after a restart.
 
@@ -13,13 +17,47 @@ Room *Account::existingRoom(const Jid &jid)
     return it == rooms_.end() ? nullptr : it->second.get();
 }
 
-void Account::selfPingRooms()
+void Account::roomsTick()
 {
     if (!upstreamOnline_)
         return;
-    for (auto &[jid, room] : rooms_)
-        if (std::optional<Element> ping = room->selfPing(QStringLiteral("xbnc-selfping-") + jid))
+    const QDateTime now = now_();
+    for (auto &[jid, room] : rooms_) {
+        room->tick(now);
+        // Until IqRouter tracks xbnc's own requests with a deadline, the ping's is checked here.
+        const std::optional<QDateTime> pinged = room->selfPingSentAt();
+        if (pinged && now >= pinged->addSecs(room->timing().pingTimeout.count()))
+            room->selfPingTimedOut();
+        if (std::optional<Element> ping = room->selfPingIfDue(now)) {
+            ping->setAttribute(QStringLiteral("id"), QStringLiteral("xbnc-selfping-") + jid);
             out_.toUpstream(*ping);
+        }
+    }
+}
+
+void Account::selfPingAnswered(const Element &reply)
+{
+    // The answer comes from the occupant JID that was pinged, in the room the id names.
+    const Jid from(reply.attribute(u"from"));
+    Room *room = existingRoom(from);
+    if (room && reply.attribute(u"id").endsWith(room->jid()) && from.resource() == room->nick())
+        room->selfPingAnswered(reply);
+}
+
+void Account::setRoomTiming(const Room::Timing &timing)
+{
+    roomTiming_ = timing;
+    for (auto &[jid, room] : rooms_)
+        room->setTiming(timing);
+}
+
+void Account::groupchatFromSession(SessionId id, const Element &message)
+{
+    if (Room *room = existingRoom(Jid(message.attribute(u"to"))))
+        return room->groupchatFromSession(id, message);
+    // No session is in a room xbnc does not know (XEP-0045 §7.4).
+    sendToSession(
+        id, stanza::error(message, stanza::ErrorType::Modify, QStringLiteral("not-acceptable")));
 }
 
 void Account::followBookmarkChange(const Element &pubsub)
@@ -71,6 +109,8 @@ void Account::applyBookmark(const Bookmark &bookmark, bool changed)
     if (!bookmark.autojoin && !existing)
         return;
     Room &room = existing ? *existing : roomFor(bookmark.roomJid);
+    if (changed)
+        room.forgetRemoval(); // the user looked at the bookmark again
     if (!bookmark.password.isEmpty())
         room.setPassword(bookmark.password);
     if (!bookmark.autojoin) {
@@ -81,7 +121,8 @@ void Account::applyBookmark(const Bookmark &bookmark, bool changed)
         return;
     }
     room.setPersistent(true); // an autojoin bookmark keeps the account in the room
-    if (upstreamOnline_ && !room.isAccountIn())
+    // A kick, ban or destroyed room is not undone by the bookmark the user had before.
+    if (upstreamOnline_ && !room.isAccountIn() && room.removal().isEmpty())
         room.joinAsAccount(bookmark.nick.isEmpty() ? account_.local() : bookmark.nick);
 }
 
@@ -93,6 +134,8 @@ Room &Account::roomFor(const QString &roomJid)
         room = std::make_unique<Room>(
             roomJid, output, [this] { return now_(); }, roomLogSize_);
         room->setPersistent(allRoomsPersistent_);
+        room->setTiming(roomTiming_);
+        room->setRandom([] { return QRandomGenerator::global()->generateDouble(); });
     }
     return *room;
 }
