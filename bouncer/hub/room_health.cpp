@@ -13,7 +13,7 @@ namespace room {
 
 bool isTemporary(const ErrorInfo &error)
 {
-    // A full room (service-unavailable, XEP-0045 §7.2.10) or one behind a broken link
+    // A full room (service-unavailable, XEP-0045 §7.2.9) or one behind a broken link
     // (remote-server-*) may take the account later; a ban or a wrong password will not.
     static const QSet<QString> passing = {
         QStringLiteral("remote-server-not-found"), QStringLiteral("remote-server-timeout"),
