@@ -37,10 +37,9 @@ void Account::roomsTick()
 
 void Account::selfPingAnswered(const Element &reply)
 {
-    // The answer comes from the occupant JID that was pinged, in the room the id names.
-    const Jid from(reply.attribute(u"from"));
-    Room *room = existingRoom(from);
-    if (room && reply.attribute(u"id").endsWith(room->jid()) && from.resource() == room->nick())
+    // The room the id names checks that the answer comes from the occupant JID it pinged.
+    Room *room = existingRoom(Jid(reply.attribute(u"from")));
+    if (room && reply.attribute(u"id").endsWith(room->jid()))
         room->selfPingAnswered(reply);
 }
 

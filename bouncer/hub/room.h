@@ -189,6 +189,7 @@ private:
     std::optional<QSet<QString>> relisted_;
     QDateTime lastHeard_; // the newest stanza from the room, for the silence before a self-ping
     std::optional<QDateTime> pingSent_;
+    QString pinged_;  // the occupant JID the outstanding ping went to, the only one to answer
     int retries_ = 0; // failed rejoins in a row, for the backoff
     QDateTime retryAt_;
     QString removal_;

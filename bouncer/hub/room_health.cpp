@@ -105,17 +105,19 @@ std::optional<Element> Room::selfPingIfDue(const QDateTime &now)
     if (now < lastHeard_.addSecs(timing_.silence.count()))
         return std::nullopt; // the room spoke lately: the account is in it
     pingSent_ = now;
+    pinged_ = jid_ + u'/' + nick_;
     Element iq(QStringLiteral("iq"), xmlns::client);
     iq.setAttribute(QStringLiteral("type"), QStringLiteral("get"));
-    iq.setAttribute(QStringLiteral("to"), jid_ + u'/' + nick_);
+    iq.setAttribute(QStringLiteral("to"), pinged_);
     iq.addChild(Element(QStringLiteral("ping"), xmlns::ping));
     return iq;
 }
 
 void Room::selfPingAnswered(const Element &reply)
 {
-    if (!pingSent_)
-        return; // not an answer to a ping of this room's
+    // After a nick change the answer still comes from the nick that was pinged.
+    if (!pingSent_ || reply.attribute(u"from") != pinged_)
+        return; // not an answer to this room's ping
     pingSent_.reset();
     lastHeard_ = now_();
     if (phase_ != Phase::Joined || reply.attribute(u"type") != u"error")

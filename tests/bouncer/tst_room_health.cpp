@@ -434,6 +434,30 @@ private Q_SLOTS:
                                           "</x></presence>")
                                .arg(history)));
     }
+
+    // XEP-0410 §4: another session's nick change while a ping is out; the answer comes from the
+    // old nick as item-not-found, and means joined.
+    void selfPingAnsweredAfterANickChange()
+    {
+        RoomHarness h;
+        EXPECT(joinedRoom(h, {1}));
+        h.now = h.now.addSecs(15 * 60);
+        QVERIFY(h.room.selfPingIfDue(h.now));
+        h.fromUpstream("<presence from='room@conference.example.org/alice' "
+                       "to='alice@example.org/xbnc' type='unavailable'><x "
+                       "xmlns='http://jabber.org/protocol/muc#user'><item affiliation='member' "
+                       "nick='alice2' role='participant'/><status code='303'/><status "
+                       "code='110'/></x></presence>");
+        h.fromUpstream(smallRoom::self("alice2"));
+        h.clear();
+        h.fromUpstream("<iq from='room@conference.example.org/alice' "
+                       "to='alice@example.org/xbnc' id='xbnc-selfping-room@conference.example.org' "
+                       "type='error'><error type='cancel'><item-not-found "
+                       "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>");
+        EXPECT(h.expectNothing());
+        QVERIFY(!h.room.selfPingSentAt());
+        QCOMPARE(h.room.phase(), Room::Phase::Joined);
+    }
 };
 
 QTEST_GUILESS_MAIN(TestRoomHealth)

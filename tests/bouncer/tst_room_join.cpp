@@ -397,6 +397,50 @@ private Q_SLOTS:
         }
         EXPECT(h.expectNothing());
     }
+
+    // A join has a deadline: with no answer at all the waiting sessions get an error (the
+    // room cannot be reached) and the room is not joined; a room that sent the self-presence
+    // but never the subject that ends a join is taken as joined.
+    void joinDeadline_data()
+    {
+        QTest::addColumn<QStringList>("answer"); // what the room sends before the deadline
+        QTest::addColumn<QString>("atDeadline"); // to both sessions; empty: nothing
+        QTest::addColumn<int>("phase");          // Room::Phase
+        QTest::newRow("no answer")
+            << QStringList{}
+            << "<presence type='error' from='room@conference.example.org/alice'><error "
+               "type='wait'><remote-server-timeout "
+               "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></presence>"
+            << int(Room::Phase::Out);
+        QTest::newRow("occupants only")
+            << QStringList{smallRoom::bob()}
+            << "<presence type='error' from='room@conference.example.org/alice'><error "
+               "type='wait'><remote-server-timeout "
+               "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></presence>"
+            << int(Room::Phase::Out);
+        QTest::newRow("no subject") << QStringList{smallRoom::bob(), smallRoom::self()} << QString()
+                                    << int(Room::Phase::Joined);
+    }
+    void joinDeadline()
+    {
+        QFETCH(QStringList, answer);
+        QFETCH(QString, atDeadline);
+        QFETCH(int, phase);
+        RoomHarness h;
+        h.fromSession(1, smallRoom::join());
+        h.fromSession(2, smallRoom::join());
+        for (const QString &stanza : answer)
+            h.fromUpstream(stanza);
+        h.clear();
+        h.advance(std::chrono::seconds(59));
+        EXPECT(h.expectNothing());
+        QCOMPARE(h.room.phase(), Room::Phase::Joining);
+        h.advance(std::chrono::seconds(1));
+        if (!atDeadline.isEmpty())
+            EXPECT(h.expectToSessions({1, 2}, atDeadline));
+        EXPECT(h.expectNothing());
+        QCOMPARE(int(h.room.phase()), phase);
+    }
 };
 
 QTEST_GUILESS_MAIN(TestRoomJoin)
