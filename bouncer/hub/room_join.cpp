@@ -139,7 +139,9 @@ void Room::errorFromUpstream(const Element &presence)
         (phase_ == Phase::Joining && !self_) || (phase_ == Phase::Rejoining && relisted_);
     if (awaitingSelf) {
         const room::ErrorInfo error = room::errorOf(presence);
-        return joinFailed(error.condition, room::isTemporary(error), &presence);
+        const QString condition =
+            error.condition.isEmpty() ? QStringLiteral("undefined-condition") : error.condition;
+        return joinFailed(condition, room::isTemporary(error), &presence);
     }
     // An error about one session's request (a nick change, a status) goes to that session.
     if (lastPresenter_ && isJoined(*lastPresenter_))
