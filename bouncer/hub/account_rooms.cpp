@@ -1,6 +1,6 @@
 #include "account.h"
 
-#include "stanza_error.h"
+#include "xmpp_ns.h"
 
 #include <QRandomGenerator>
 
@@ -9,7 +9,7 @@
 
 namespace xbnc {
 
-Room *Account::existingRoom(const Jid &jid)
+Room *Account::existingRoom(const Jid &jid) const
 {
     if (!jid.isValid() || jid.local().isEmpty())
         return nullptr;
@@ -24,23 +24,22 @@ void Account::roomsTick()
     const QDateTime now = now_();
     for (auto &[jid, room] : rooms_) {
         room->tick(now);
-        // Until IqRouter tracks xbnc's own requests with a deadline, the ping's is checked here.
-        const std::optional<QDateTime> pinged = room->selfPingSentAt();
-        if (pinged && now >= pinged->addSecs(room->timing().pingTimeout.count()))
-            room->selfPingTimedOut();
-        if (std::optional<Element> ping = room->selfPingIfDue(now)) {
-            ping->setAttribute(QStringLiteral("id"), QStringLiteral("xbnc-selfping-") + jid);
-            out_.toUpstream(*ping);
-        }
+        if (std::optional<Element> ping = room->selfPingIfDue(now))
+            request(std::move(*ping), IqRouter::Purpose::SelfPing, jid);
     }
 }
 
-void Account::selfPingAnswered(const Element &reply)
+void Account::selfPingAnswered(const QString &roomJid, const Element *reply)
 {
-    // The room the id names checks that the answer comes from the occupant JID it pinged.
-    Room *room = existingRoom(Jid(reply.attribute(u"from")));
-    if (room && reply.attribute(u"id").endsWith(room->jid()))
-        room->selfPingAnswered(reply);
+    // IqRouter checked that the answer comes from the occupant JID that was pinged; no reply
+    // means the request's deadline passed.
+    Room *room = existingRoom(Jid(roomJid));
+    if (!room)
+        return;
+    if (reply)
+        room->selfPingAnswered(*reply);
+    else
+        room->selfPingTimedOut();
 }
 
 void Account::setRoomTiming(const Room::Timing &timing)
@@ -50,20 +49,11 @@ void Account::setRoomTiming(const Room::Timing &timing)
         room->setTiming(timing);
 }
 
-void Account::groupchatFromSession(SessionId id, const Element &message)
-{
-    if (Room *room = existingRoom(Jid(message.attribute(u"to"))))
-        return room->groupchatFromSession(id, message);
-    // No session is in a room xbnc does not know (XEP-0045 §7.4).
-    sendToSession(
-        id, stanza::error(message, stanza::ErrorType::Modify, QStringLiteral("not-acceptable")));
-}
-
 void Account::followBookmarkChange(const Element &pubsub)
 {
     // The server only notifies resources whose caps ask for bookmarks, and xbnc's presence
     // carries a session's caps: a change made through xbnc is followed as it goes by.
-    static const QString pubsubNs = QStringLiteral("http://jabber.org/protocol/pubsub");
+    const QString &pubsubNs = xmlns::pubsub;
     if (pubsub.name() != u"pubsub" || pubsub.xmlns() != pubsubNs)
         return;
     for (const Element &action : pubsub.children()) {

@@ -45,7 +45,6 @@ public:
     {
         // XEP-0410 §3.2 suggests a self-ping after about 15 minutes of silence from the room.
         std::chrono::seconds silence{15 * 60};
-        std::chrono::seconds pingTimeout{60};
         // A join the room has not completed by then failed (no answer counts as a timeout).
         std::chrono::seconds joinDeadline{60};
         ReconnectPolicy retry{.base = std::chrono::seconds(30), .cap = std::chrono::minutes(15)};
@@ -121,7 +120,8 @@ public:
 
     // --- XEP-0410 self-ping by the account (room_health.cpp) ---
     // The ping to send after `timing().silence` without a stanza from the room, without an id
-    // (the caller tracks it); nothing while one is outstanding or the room is not joined.
+    // (the caller tracks it in IqRouter, with its deadline); nothing while one is outstanding
+    // or the room is not joined.
     std::optional<Element> selfPingIfDue(const QDateTime &now);
     std::optional<QDateTime> selfPingSentAt() const { return pingSent_; }
     // The room's answer, read as XEP-0410 §3.2 lists them; "not joined" rejoins.

@@ -76,9 +76,18 @@ public:
     void toSession(SessionId session, const Element &stanza) override;
     void sessionReplaced(SessionId session) override;
 
+    // The rooms' clock (Account::roomsTick); self-ping ids are named xbnc-selfping-ROOM.
+    // The harness sets no silence before a self-ping, so every joined room is pinged.
+    void roomsTick();
+    void selfPingRooms() { roomsTick(); }
+
 private:
+    static QString ownRequestName(const Element &iq);
     QString describe(const Sent &s) const;
     QHash<SessionId, QString> resources_;
+    // Names tests use for xbnc's own request ids (xbnc-bookmarks…) → the ids xbnc made up.
+    QHash<QString, QString> ownIds_;
+    bool roomPings_ = false;
 };
 
 // What a session receives of a stanza the server addressed to xbnc (alice@example.org/xbnc):
