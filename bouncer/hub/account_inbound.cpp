@@ -15,14 +15,6 @@ namespace xbnc {
 
 namespace {
 
-const Element *payloadOf(const Element &iq)
-{
-    for (const Element &c : iq.children())
-        if (!c.isText() && c.name() != u"error")
-            return &c;
-    return nullptr;
-}
-
 void mergeOwnFeatures(Element &discoResult, const QStringList &features)
 {
     Element *query = discoResult.firstChild(u"query", xmlns::discoInfo);
@@ -116,7 +108,7 @@ void Account::iqFromUpstream(Element &stanza)
 bool Account::serverPush(const Element &stanza)
 {
     const Address from = classify(Jid(stanza.attribute(u"from")));
-    const Element *payload = payloadOf(stanza);
+    const Element *payload = stanza::payload(stanza);
     if (stanza.attribute(u"type") != u"set" || !payload ||
         (from != Address::Server && from != Address::AccountBare))
         return false;
@@ -158,7 +150,7 @@ void Account::requestFromUpstream(Element &stanza)
 {
     if (serverPush(stanza))
         return;
-    const Element *payload = payloadOf(stanza);
+    const Element *payload = stanza::payload(stanza);
     if (payload && payload->xmlns() == xmlns::ping)
         return out_.toUpstream(answer(stanza)); // reachable as long as xbnc is
     // Anything else is for the user's client: the one in a conversation with the requester,

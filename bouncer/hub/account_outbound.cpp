@@ -20,13 +20,6 @@ bool isRequest(const QString &type)
 }
 
 // The one payload element of an IQ (get/set carry exactly one).
-const Element *payloadOf(const Element &iq)
-{
-    for (const Element &c : iq.children())
-        if (!c.isText() && c.name() != u"error")
-            return &c;
-    return nullptr;
-}
 
 } // namespace
 
@@ -102,8 +95,11 @@ void Account::broadcastPresenceFromSession(SessionId id, Session &session, Eleme
     if (first) {
         // As a server does for a resource that becomes available (RFC 6121 §4.2.2): the
         // contacts' presence, then the requests waiting for an answer.
-        for (const Element &contact : contacts_.available())
+        const QString self = boundJid().toString();
+        for (Element contact : contacts_.available()) {
+            contact.setAttribute(QStringLiteral("to"), self); // however it reached xbnc
             sendToSession(id, contact);
+        }
         for (const Element &request : contacts_.pendingRequests())
             sendToSession(id, request);
     }
@@ -127,7 +123,7 @@ void Account::iqFromSession(SessionId id, Session &session, Element &stanza)
         return sendToSession(id, room->answerSelfPing(id, stanza)); // XEP-0410
     if (!upstreamOnline_)
         return replyError(id, stanza, QStringLiteral("remote-server-timeout"));
-    const Element *payload = payloadOf(stanza);
+    const Element *payload = stanza::payload(stanza);
     if (payload && type == u"get" &&
         (address == Address::Server || address == Address::AccountBare)) {
         if (payload->xmlns() == xmlns::roster)
@@ -154,7 +150,7 @@ void Account::iqFromSession(SessionId id, Session &session, Element &stanza)
 
 bool Account::answerLocalIq(SessionId id, Session &session, const Element &stanza)
 {
-    const Element *payload = payloadOf(stanza);
+    const Element *payload = stanza::payload(stanza);
     if (!payload)
         return false;
     const Address address = classify(Jid(stanza.attribute(u"to")));

@@ -4,6 +4,26 @@
 
 namespace xbnc {
 
+namespace {
+
+// Removes the entries `wanted` picks and returns them.
+template <typename Entry, typename Wanted>
+std::vector<Entry> takeWhere(QHash<QString, Entry> &entries, Wanted wanted)
+{
+    std::vector<Entry> taken;
+    for (auto it = entries.begin(); it != entries.end();) {
+        if (wanted(*it)) {
+            taken.push_back(std::move(*it));
+            it = entries.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    return taken;
+}
+
+} // namespace
+
 IqRouter::IqRouter(std::chrono::milliseconds timeout) : timeout_(timeout)
 {
 }
@@ -77,54 +97,23 @@ std::vector<IqRouter::Inbound> IqRouter::dropSession(SessionId session)
         return it.value().session == session &&
                (it.value().purpose == Purpose::Relay || it.value().purpose == Purpose::DomainDisco);
     });
-    std::vector<Inbound> orphans;
-    for (auto it = inbound_.begin(); it != inbound_.end();) {
-        if (it->session == session) {
-            orphans.push_back(*it);
-            it = inbound_.erase(it);
-        } else {
-            ++it;
-        }
-    }
-    return orphans;
+    return takeWhere(inbound_,
+                     [session](const Inbound &entry) { return entry.session == session; });
 }
 
 std::vector<IqRouter::Outbound> IqRouter::takeExpiredOutbound()
 {
-    std::vector<Outbound> expired;
-    for (auto it = outbound_.begin(); it != outbound_.end();) {
-        if (it->deadline.hasExpired()) {
-            expired.push_back(*it);
-            it = outbound_.erase(it);
-        } else {
-            ++it;
-        }
-    }
-    return expired;
+    return takeWhere(outbound_, [](const Outbound &entry) { return entry.deadline.hasExpired(); });
 }
 
 std::vector<IqRouter::Inbound> IqRouter::takeExpiredInbound()
 {
-    std::vector<Inbound> expired;
-    for (auto it = inbound_.begin(); it != inbound_.end();) {
-        if (it->deadline.hasExpired()) {
-            expired.push_back(*it);
-            it = inbound_.erase(it);
-        } else {
-            ++it;
-        }
-    }
-    return expired;
+    return takeWhere(inbound_, [](const Inbound &entry) { return entry.deadline.hasExpired(); });
 }
 
 std::vector<IqRouter::Outbound> IqRouter::takeAllOutbound()
 {
-    std::vector<Outbound> all;
-    all.reserve(outbound_.size());
-    for (const Outbound &entry : std::as_const(outbound_))
-        all.push_back(entry);
-    outbound_.clear();
-    return all;
+    return takeWhere(outbound_, [](const Outbound &) { return true; });
 }
 
 } // namespace xbnc
