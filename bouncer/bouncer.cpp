@@ -36,9 +36,8 @@ Bouncer::Bouncer(Config config, QObject *parent) : QObject(parent), config_(std:
     // finds out; joins have deadlines and failed rejoins are retried. One clock drives them all.
     if (fastTimers()) {
         using namespace std::chrono_literals;
-        account_->setRoomTiming(Room::Timing{.silence = 1s,
-                                             .joinDeadline = 5s,
-                                             .retry = ReconnectBackoff::fastTestPolicy()});
+        account_->setRoomTiming(Room::Timing{
+            .silence = 1s, .joinDeadline = 5s, .retry = ReconnectBackoff::fastTestPolicy()});
     }
     roomPing_.setInterval(fastTimers() ? 200 : 5000);
     connect(&roomPing_, &QTimer::timeout, this, [this] { account_->roomsTick(); });
