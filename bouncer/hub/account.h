@@ -80,8 +80,10 @@ public:
     // A room the account was in when xbnc stopped; it is rejoined once upstream is online.
     void restoreRoom(const QString &roomJid, const QString &nick, const QString &password,
                      bool persistent, std::vector<RoomLog::Entry> log);
-    // XEP-0410 self-ping of every joined room; a room that dropped the account is rejoined.
-    void selfPingRooms();
+    // Called on a timer: the rooms' join deadlines and retries, and XEP-0410 self-pings of
+    // rooms that have been silent (docs/ROOMS.md "Health").
+    void roomsTick();
+    void setRoomTiming(const Room::Timing &timing);
     // The clock for history (tests set it).
     void setNow(std::function<QDateTime()> now) { now_ = std::move(now); }
 
@@ -169,6 +171,7 @@ private:
     std::map<QString, std::unique_ptr<Room>> rooms_; // by bare room JID
     bool allRoomsPersistent_ = false;
     int roomLogSize_ = 1000;
+    Room::Timing roomTiming_;
     std::function<QDateTime()> now_ = [] { return QDateTime::currentDateTimeUtc(); };
 };
 
