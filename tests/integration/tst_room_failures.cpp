@@ -72,6 +72,32 @@ bool refusedAsGone(TestClient &client, const QString &occupantJid, QString *erro
     return true;
 }
 
+// A session publishes an autojoin bookmark (XEP-0402) for the room, with the nick "al".
+bool publishAutojoinBookmark(TestClient &session, const QString &room, QString *error)
+{
+    const auto published = muc::request(
+        session, QStringLiteral("bookmark"),
+        "<iq type='set' id='bookmark'><pubsub xmlns='http://jabber.org/protocol/pubsub'><publish "
+        "node='urn:xmpp:bookmarks:1'><item id='" +
+            room.toUtf8() +
+            "'><conference xmlns='urn:xmpp:bookmarks:1' autojoin='true'><nick>al</nick>"
+            "</conference></item></publish><publish-options><x xmlns='jabber:x:data' "
+            "type='submit'><field var='FORM_TYPE' type='hidden'><value>"
+            "http://jabber.org/protocol/pubsub#publish-options</value></field><field "
+            "var='pubsub#persist_items'><value>true</value></field><field "
+            "var='pubsub#access_model'><value>whitelist</value></field></x></publish-options>"
+            "</pubsub></iq>",
+        error);
+    if (!published)
+        return false;
+    if (published->attribute(u"type") != u"result") {
+        *error =
+            QStringLiteral("publishing the bookmark: ") + QString::fromUtf8(published->toXml());
+        return false;
+    }
+    return true;
+}
+
 bool isAvailablePresence(const XmlNode &stanza)
 {
     return stanza.name == u"presence" && stanza.attribute(u"type").isEmpty();
@@ -89,6 +115,7 @@ private Q_SLOTS:
     void cleanupTestCase();
     void roomDestroyedWhileAwayIsNeitherReplayedNorRetried();
     void autojoinRoomDestroyedWhileConnectedIsTriedOnceAfterRestart();
+    void kickedFromAnAutojoinRoomStaysOut();
 
 private:
     BouncerFixture fixture_;
@@ -194,21 +221,7 @@ void TestRoomFailures::autojoinRoomDestroyedWhileConnectedIsTriedOnceAfterRestar
     // A session publishes an autojoin bookmark (XEP-0402); the account joins by itself.
     TestClient *phone = fixture_.session(QStringLiteral("phone"));
     QVERIFY2(phone, qPrintable(fixture_.errorString()));
-    const auto published = muc::request(
-        *phone, QStringLiteral("bookmark"),
-        "<iq type='set' id='bookmark'><pubsub xmlns='http://jabber.org/protocol/pubsub'><publish "
-        "node='urn:xmpp:bookmarks:1'><item id='" +
-            room.toUtf8() +
-            "'><conference xmlns='urn:xmpp:bookmarks:1' autojoin='true'><nick>al</nick>"
-            "</conference></item></publish><publish-options><x xmlns='jabber:x:data' "
-            "type='submit'><field var='FORM_TYPE' type='hidden'><value>"
-            "http://jabber.org/protocol/pubsub#publish-options</value></field><field "
-            "var='pubsub#persist_items'><value>true</value></field><field "
-            "var='pubsub#access_model'><value>whitelist</value></field></x></publish-options>"
-            "</pubsub></iq>",
-        &error);
-    QVERIFY2(published, qPrintable(error));
-    QCOMPARE(published->attribute(u"type"), QStringLiteral("result"));
+    QVERIFY2(publishAutojoinBookmark(*phone, room, &error), qPrintable(error));
     QVERIFY2(owner->readUntil(muc::presenceFrom(aliceInRoom)), qPrintable(owner->errorString()));
     QVERIFY2(muc::join(*phone, aliceInRoom, &error), qPrintable(error));
 
@@ -238,6 +251,58 @@ void TestRoomFailures::autojoinRoomDestroyedWhileConnectedIsTriedOnceAfterRestar
                                         .arg(QRegularExpression::escape(room))),
                  QDeadlineTimer(BouncerFixture::timeoutMs), 0) >= 0,
              "xbnc did not log the autojoin's permanent failure");
+}
+
+void TestRoomFailures::kickedFromAnAutojoinRoomStaysOut()
+{
+    const QString room = QStringLiteral("kicks@conference.localhost");
+    const QString aliceInRoom = room + QStringLiteral("/al");
+    QString error;
+
+    TestClient *owner = fixture_.direct(QStringLiteral("bob"));
+    QVERIFY2(owner, qPrintable(fixture_.errorString()));
+    QVERIFY2(muc::createRoom(*owner, room, QStringLiteral("bob"), persistentRoom, &error),
+             qPrintable(error));
+    TestClient *phone = fixture_.session(QStringLiteral("phone"));
+    QVERIFY2(phone, qPrintable(fixture_.errorString()));
+    QVERIFY2(publishAutojoinBookmark(*phone, room, &error), qPrintable(error));
+    QVERIFY2(owner->readUntil(muc::presenceFrom(aliceInRoom)), qPrintable(owner->errorString()));
+    QVERIFY2(muc::join(*phone, aliceInRoom, &error), qPrintable(error));
+
+    // The owner kicks the account (XEP-0045 §8.2); the joined session sees the 307.
+    const auto kicked = muc::request(
+        *owner, QStringLiteral("kick"),
+        "<iq type='set' id='kick' to='" + room.toUtf8() +
+            "'><query xmlns='http://jabber.org/protocol/muc#admin'><item nick='al' role='none'>"
+            "<reason>out</reason></item></query></iq>",
+        &error);
+    QVERIFY2(kicked, qPrintable(error));
+    QCOMPARE(kicked->attribute(u"type"), QStringLiteral("result"));
+    const auto removed =
+        phone->readUntil(muc::presenceFrom(aliceInRoom, QStringLiteral("unavailable")));
+    QVERIFY2(removed, qPrintable(phone->errorString()));
+    QVERIFY2(muc::statusCodes(*removed).contains(307), removed->toXml().constData());
+    const int joinsBefore = joinsReceivedByProsody(fixture_.prosody(), aliceInRoom);
+
+    // The next connection upstream reads the bookmark, and remembers the kick: no join. Two
+    // round trips: the first comes back after the bookmarks' answer, the second after any
+    // join that answer caused.
+    QVERIFY2(fixture_.restartProsody(), qPrintable(fixture_.errorString()));
+    QVERIFY2(phone->ping(), qPrintable(phone->errorString()));
+    QVERIFY2(phone->expectNone(muc::fromRoom(room)), qPrintable(phone->errorString()));
+    QCOMPARE(joinsReceivedByProsody(fixture_.prosody(), aliceInRoom), joinsBefore);
+
+    // Nor does an xbnc restart bring the account back.
+    QVERIFY2(fixture_.stopXbnc(), qPrintable(fixture_.errorString()));
+    QVERIFY2(fixture_.startXbnc(), qPrintable(fixture_.errorString()));
+    TestClient *laptop = fixture_.session(QStringLiteral("laptop"));
+    QVERIFY2(laptop, qPrintable(fixture_.errorString()));
+    QVERIFY2(laptop->expectNone(muc::fromRoom(room)), qPrintable(laptop->errorString()));
+    QEXPECT_FAIL("",
+                 "docs/ROOMS.md, Leaving and removal: the kick is remembered in memory only, so "
+                 "after an xbnc restart the autojoin bookmark joins the room again",
+                 Abort);
+    QCOMPARE(joinsReceivedByProsody(fixture_.prosody(), aliceInRoom), joinsBefore);
 }
 
 QTEST_GUILESS_MAIN(TestRoomFailures)
