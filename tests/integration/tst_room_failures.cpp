@@ -1,9 +1,8 @@
 // Rooms that fail the account, against a real Prosody (docs/ROOMS.md, "Failed rejoins"): a
 // room destroyed while xbnc was stopped, an autojoin room destroyed while it ran, and an
-// autojoin room the account was kicked from. Prosody
-// 0.12 keeps a tombstone of a destroyed persistent room (mod_muc, muc_tombstones): a join of
-// it is refused with <gone/> (cancel) instead of creating the room again, so the room stays
-// refused for the whole test.
+// autojoin room the account was kicked from. Prosody 0.12 keeps a tombstone of a destroyed
+// persistent room (mod_muc, muc_tombstones): a join of it is refused with <gone/> (cancel)
+// instead of creating the room again, so the room stays refused for the whole test.
 //
 // What xbnc sends the room is counted where it arrives: Prosody, at debug level, logs the top
 // tag of every stanza a client stream delivers ("Received[c2s]: <presence …>").
