@@ -62,6 +62,11 @@ bool Bouncer::start(QString *error)
         account_->restoreRoom(room.jid, room.nick, room.password, room.persistent,
                               store_.roomMessages(room.jid));
     }
+    for (const auto &[room, removal] : store_.roomRemovals()) {
+        qCInfo(lcBouncer, "%s removed the account (%s): its autojoin bookmark stays off",
+               qPrintable(room), qPrintable(removal));
+        account_->restoreRoomRemoval(room, removal);
+    }
     restoreWaitingStanzas();
 
     listener_ = new ClientListener(config_.listener, this);
@@ -174,6 +179,12 @@ void Bouncer::sessionReplaced(SessionId id)
 void Bouncer::roomEntered(const Room &room)
 {
     store_.saveRoom(StoredRoom{room.jid(), room.nick(), room.password(), room.isPersistent()});
+}
+
+void Bouncer::roomRemovalChanged(const QString &roomJid, const QString &removal)
+{
+    if (!store_.setRoomRemoval(roomJid, removal))
+        qCWarning(lcBouncer, "could not store the removal from %s", qPrintable(roomJid));
 }
 
 void Bouncer::roomLeft(const QString &roomJid)

@@ -43,6 +43,7 @@ private:
     void sessionReplaced(SessionId session) override;
     void roomEntered(const Room &room) override;
     void roomLeft(const QString &roomJid) override;
+    void roomRemovalChanged(const QString &roomJid, const QString &removal) override;
     void roomMessageLogged(const QString &roomJid, const RoomLog::Entry &entry) override;
     void stanzaQueued(const OutboundQueue::Entry &entry) override;
     void queuedStanzasDone(quint64 throughSeq) override;

@@ -32,6 +32,8 @@ const char *const migrations[] = {
     // one after the rows are delivered and deleted, so numbers never repeat (per-device cursors).
     "CREATE TABLE offline_messages (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
     " received TEXT NOT NULL, xml BLOB NOT NULL)",
+    // Rooms that removed the account (kick, ban, destroy): no autojoin back after a restart.
+    "CREATE TABLE room_removals (jid TEXT PRIMARY KEY, removal TEXT NOT NULL)",
 };
 
 // Qt binds a null QString as SQL NULL; the columns are NOT NULL and an empty value is meant.
@@ -151,6 +153,32 @@ bool Store::saveRoom(const StoredRoom &room)
     query.addBindValue(text(room.password));
     query.addBindValue(room.persistent ? 1 : 0);
     return query.exec();
+}
+
+bool Store::setRoomRemoval(const QString &jid, const QString &removal)
+{
+    QSqlQuery query(db_);
+    if (removal.isEmpty()) {
+        query.prepare(QStringLiteral("DELETE FROM room_removals WHERE jid = ?"));
+        query.addBindValue(jid);
+    } else {
+        query.prepare(QStringLiteral("INSERT INTO room_removals (jid, removal) VALUES (?, ?) "
+                                     "ON CONFLICT(jid) DO UPDATE SET removal = excluded.removal"));
+        query.addBindValue(jid);
+        query.addBindValue(removal);
+    }
+    return query.exec();
+}
+
+std::vector<std::pair<QString, QString>> Store::roomRemovals() const
+{
+    std::vector<std::pair<QString, QString>> result;
+    QSqlQuery query(db_);
+    if (!query.exec(QStringLiteral("SELECT jid, removal FROM room_removals ORDER BY jid")))
+        return result;
+    while (query.next())
+        result.emplace_back(query.value(0).toString(), query.value(1).toString());
+    return result;
 }
 
 bool Store::removeRoom(const QString &jid)

@@ -41,7 +41,10 @@ public:
 
     std::vector<StoredRoom> rooms() const;
     bool saveRoom(const StoredRoom &room);
-    bool removeRoom(const QString &jid); // and its log
+    // The room's removal of the account (empty: none any more).
+    bool setRoomRemoval(const QString &jid, const QString &removal);
+    std::vector<std::pair<QString, QString>> roomRemovals() const; // jid, removal
+    bool removeRoom(const QString &jid);                           // and its log
     // Keeps at most `capacity` newest messages of the room.
     bool appendRoomMessage(const QString &roomJid, const RoomLog::Entry &entry, int capacity);
     // Many at once, in one transaction (what the running bouncer does).

@@ -265,6 +265,7 @@ void Account::roomMembershipChanged(const Room &room)
         out_.roomEntered(room);
     else
         out_.roomLeft(room.jid());
+    out_.roomRemovalChanged(room.jid(), room.removal());
 }
 
 void Account::roomMessageLogged(const Room &room, const RoomLog::Entry &entry)

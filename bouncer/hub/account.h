@@ -46,6 +46,9 @@ public:
         // Persistence of rooms (the wiring stores them; tests may ignore them).
         virtual void roomEntered(const Room &) {}
         virtual void roomLeft(const QString & /*roomJid*/) {}
+        // The room removed the account (kick, ban, destroy, a final join error): kept across
+        // restarts so that an autojoin bookmark does not bring the account back.
+        virtual void roomRemovalChanged(const QString & /*roomJid*/, const QString & /*removal*/) {}
         virtual void roomMessageLogged(const QString & /*roomJid*/, const RoomLog::Entry &) {}
         // Persistence of what waits for the other side (account_offline.cpp). "Done" removes
         // every entry numbered up to and including throughSeq: sent, bounced or dropped.
@@ -86,6 +89,8 @@ public:
     void setAllRoomsPersistent(bool persistent) { allRoomsPersistent_ = persistent; }
     void setRoomLogSize(int messages) { roomLogSize_ = messages; }
     // A room the account was in when xbnc stopped; it is rejoined once upstream is online.
+    // A room that removed the account before xbnc restarted: its autojoin bookmark stays off.
+    void restoreRoomRemoval(const QString &roomJid, const QString &removal);
     void restoreRoom(const QString &roomJid, const QString &nick, const QString &password,
                      bool persistent, std::vector<RoomLog::Entry> log);
     // Called on a timer: the rooms' join deadlines and retries, and XEP-0410 self-pings of

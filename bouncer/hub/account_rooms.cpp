@@ -148,4 +148,9 @@ void Account::restoreRoom(const QString &roomJid, const QString &nick, const QSt
     room.restore(nick, password, std::move(log));
 }
 
+void Account::restoreRoomRemoval(const QString &roomJid, const QString &removal)
+{
+    roomFor(Jid(roomJid).bareString()).restoreRemoval(removal);
+}
+
 } // namespace xbnc

@@ -88,6 +88,8 @@ public:
     // bookmark changes.
     const QString &removal() const { return removal_; }
     void forgetRemoval() { removal_.clear(); }
+    // A removal remembered from before a restart.
+    void restoreRemoval(const QString &removal) { removal_ = removal; }
 
     // --- from sessions (room_join.cpp, room_leave.cpp) ---
     // Presence addressed to this room or one of its occupants ('from' already removed).

@@ -61,6 +61,16 @@ class TestRoomBookmarks : public QObject
 {
     Q_OBJECT
 private Q_SLOTS:
+    void aRemovalFromBeforeARestartKeepsTheBookmarkOff()
+    {
+        AccountHarness h;
+        h.account.restoreRoomRemoval("a@conference.example.org", "kick");
+        startWith(h, item("a@conference.example.org", true, "al") +
+                         item("c@conference.example.org", true));
+        EXPECT(h.expectUpstream(joinOf("c@conference.example.org/alice")));
+        EXPECT(h.expectNothing());
+    }
+
     void autojoinBookmarksAreJoinedAtStart()
     {
         AccountHarness h;

@@ -20,7 +20,7 @@ private Q_SLOTS:
             Store store;
             QString error;
             QVERIFY2(store.open(dataDir, &error), qPrintable(error));
-            QCOMPARE(store.schemaVersion(), 7);
+            QCOMPARE(store.schemaVersion(), 8);
             QVERIFY(store.setValue(QStringLiteral("k"), QStringLiteral("v1")));
             QVERIFY(store.setValue(QStringLiteral("k"), QStringLiteral("v2")));
         }
@@ -196,7 +196,7 @@ private Q_SLOTS:
             Store store;
             QString error;
             QVERIFY2(store.open(dir.path(), &error), qPrintable(error));
-            QCOMPARE(store.schemaVersion(), 7);
+            QCOMPARE(store.schemaVersion(), 8);
             // what the version-1 database held is still there
             QCOMPARE(store.value(QStringLiteral("upstream.last_activity")),
                      QStringLiteral("2026-11-01T08:00:00.000Z"));
@@ -232,7 +232,7 @@ private Q_SLOTS:
         Store store;
         QString error;
         QVERIFY2(store.open(dir.path(), &error), qPrintable(error));
-        QCOMPARE(store.schemaVersion(), 7);
+        QCOMPARE(store.schemaVersion(), 8);
         QCOMPARE(store.rooms().size(), size_t(1));
         QVERIFY(store.rooms()[0].persistent);
         QCOMPARE(store.roomMessages(room).size(), size_t(1));
@@ -319,6 +319,27 @@ private Q_SLOTS:
         QVERIFY2(store.open(dir.path(), &error), qPrintable(error));
         QVERIFY(store.offlineMessages().empty());
         QCOMPARE(store.lastOfflineSeq(), 2u);
+    }
+
+    void roomRemovalsSurviveReopening()
+    {
+        QTemporaryDir dir;
+        {
+            Store store;
+            QString error;
+            QVERIFY2(store.open(dir.path(), &error), qPrintable(error));
+            QVERIFY(store.setRoomRemoval(QStringLiteral("a@conference.example.org"),
+                                         QStringLiteral("kick")));
+            QVERIFY(store.setRoomRemoval(QStringLiteral("b@conference.example.org"),
+                                         QStringLiteral("destroy")));
+            QVERIFY(store.setRoomRemoval(QStringLiteral("a@conference.example.org"), QString()));
+        }
+        Store store;
+        QString error;
+        QVERIFY2(store.open(dir.path(), &error), qPrintable(error));
+        const std::vector<std::pair<QString, QString>> expected{
+            {QStringLiteral("b@conference.example.org"), QStringLiteral("destroy")}};
+        QCOMPARE(store.roomRemovals(), expected);
     }
 
     void refusesANewerSchema()
