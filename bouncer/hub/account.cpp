@@ -117,6 +117,7 @@ void Account::sessionClosed(SessionId id)
     const Session session = it->second;
     sessions_.erase(it);
     iqs_.dropSession(id);
+    ownCaps_.sessionGone(id);
     for (auto &[jid, room] : rooms_)
         room->sessionClosed(id);
     if (session.initialPresenceSent) {
@@ -203,6 +204,7 @@ void Account::presenceFromSession(SessionId id, Session &session, Element &stanz
     if (type.isEmpty())
         session.initialPresenceSent = true;
     presence_.update(id, stanza);
+    learnSessionCaps(id, stanza);
 
     // Other sessions of the account see this one, as they would on a server.
     Element echo = stanza;
@@ -330,6 +332,8 @@ void Account::relayReplyFromSession(SessionId id, Element &stanza)
     if (auto pending = iqs_.takeInbound(replyId)) {
         if (pending->session != id)
             return;
+        if (pending->purpose == IqRouter::Purpose::SessionCaps)
+            return sessionCapsAnswered(id, *pending, stanza);
         stanza.setAttribute(QStringLiteral("id"), pending->originalId);
         if (pending->requester.isEmpty())
             stanza.removeAttribute(u"to");
@@ -437,6 +441,8 @@ void Account::requestFromUpstream(Element &stanza)
         out_.toUpstream(result); // the account is reachable as long as xbnc is
         return;
     }
+    if (answerOwnCaps(stanza))
+        return;
     // Anything else is for the user's client: the one whose presence the account shows.
     std::optional<SessionId> target = presence_.leader();
     if (!target && !sessions_.empty())
@@ -510,7 +516,7 @@ void Account::sendAggregatePresence()
 {
     if (!upstreamOnline_)
         return;
-    Element presence = presence_.current();
+    Element presence = aggregatePresence();
     const QByteArray bytes = presence.toXml();
     if (bytes == lastSentPresence_)
         return;

@@ -6,6 +6,7 @@
 #include "element.h"
 #include "iq_router.h"
 #include "jid.h"
+#include "own_caps.h"
 #include "presence_aggregate.h"
 #include "room.h"
 
@@ -97,6 +98,11 @@ private:
 
     void failPending(const std::vector<IqRouter::Outbound> &pending);
     void sendAggregatePresence();
+    // XEP-0115 caps of the account (account_caps.cpp)
+    Element aggregatePresence();
+    void learnSessionCaps(SessionId id, const Element &presence);
+    void sessionCapsAnswered(SessionId id, const IqRouter::Inbound &request, const Element &reply);
+    bool answerOwnCaps(const Element &request);
     Room *existingRoom(const Jid &jid);
     // changed: a notification of a change (which may leave rooms), not the list at start.
     void applyBookmarks(const Element &items, bool changed);
@@ -129,6 +135,7 @@ private:
     std::map<SessionId, Session> sessions_; // ordered: fan-out in connection order
     IqRouter iqs_;
     PresenceAggregate presence_;
+    OwnCaps ownCaps_;
     ContactPresences contacts_;
     QByteArray lastSentPresence_;
     quint64 pushCounter_ = 0;

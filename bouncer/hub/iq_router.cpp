@@ -30,8 +30,21 @@ QString IqRouter::trackInbound(SessionId session, const QString &originalId,
                                const QString &requester)
 {
     QString id = QStringLiteral("xi%1").arg(++counter_);
-    inbound_.insert(id, Inbound{session, originalId, requester, QDeadlineTimer(timeout_)});
+    inbound_.insert(
+        id, Inbound{session, originalId, requester, QDeadlineTimer(timeout_), Purpose::Relay, {}});
     return id;
+}
+
+QString IqRouter::trackToSession(SessionId session, Purpose purpose, const QString &context)
+{
+    QString id = QStringLiteral("xi%1").arg(++counter_);
+    inbound_.insert(id, Inbound{session, {}, {}, QDeadlineTimer(timeout_), purpose, context});
+    return id;
+}
+
+void IqRouter::clearInbound()
+{
+    inbound_.removeIf([](const auto &it) { return it.value().purpose == Purpose::Relay; });
 }
 
 std::optional<IqRouter::Inbound> IqRouter::takeInbound(const QString &id)

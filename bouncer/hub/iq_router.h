@@ -22,7 +22,8 @@ public:
     enum class Purpose
     {
         Relay,
-        DomainDisco
+        DomainDisco,
+        SessionCaps // xbnc asks a session disco#info for the caps it announced
     };
 
     struct Outbound
@@ -39,6 +40,8 @@ public:
         QString originalId;
         QString requester; // the 'from' of the request, the 'to' of the reply
         QDeadlineTimer deadline;
+        Purpose purpose = Purpose::Relay;
+        QString context; // SessionCaps: the ver asked about
     };
 
     explicit IqRouter(std::chrono::milliseconds timeout = std::chrono::seconds(60));
@@ -49,6 +52,8 @@ public:
 
     QString trackInbound(SessionId session, const QString &originalId, const QString &requester);
     std::optional<Inbound> takeInbound(const QString &id);
+    // A request of xbnc's own to a session; its reply stays in the hub.
+    QString trackToSession(SessionId session, Purpose purpose, const QString &context);
 
     // A closed session's replies can no longer be delivered; its entries go.
     void dropSession(SessionId session);
@@ -57,7 +62,8 @@ public:
     void dropExpiredInbound();
     // Upstream went away: every outbound entry is answered with an error by the caller.
     std::vector<Outbound> takeAllOutbound();
-    void clearInbound() { inbound_.clear(); }
+    // Upstream went away: requests from there can no longer be answered.
+    void clearInbound();
 
     qsizetype outboundCount() const { return outbound_.size(); }
     qsizetype inboundCount() const { return inbound_.size(); }
