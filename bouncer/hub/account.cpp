@@ -333,7 +333,7 @@ void Account::relayReplyFromSession(SessionId id, Element &stanza)
         if (pending->session != id)
             return;
         if (pending->purpose == IqRouter::Purpose::SessionCaps)
-            return sessionCapsAnswered(id, *pending, stanza);
+            return sessionCapsAnswered(*pending, stanza);
         stanza.setAttribute(QStringLiteral("id"), pending->originalId);
         if (pending->requester.isEmpty())
             stanza.removeAttribute(u"to");

@@ -101,7 +101,7 @@ private:
     // XEP-0115 caps of the account (account_caps.cpp)
     Element aggregatePresence();
     void learnSessionCaps(SessionId id, const Element &presence);
-    void sessionCapsAnswered(SessionId id, const IqRouter::Inbound &request, const Element &reply);
+    void sessionCapsAnswered(const IqRouter::Inbound &request, const Element &reply);
     bool answerOwnCaps(const Element &request);
     Room *existingRoom(const Jid &jid);
     // changed: a notification of a change (which may leave rooms), not the list at start.

@@ -25,13 +25,12 @@ void Account::learnSessionCaps(SessionId id, const Element &presence)
     sendToSession(id, std::move(iq));
 }
 
-void Account::sessionCapsAnswered(SessionId id, const IqRouter::Inbound &request,
-                                  const Element &reply)
+void Account::sessionCapsAnswered(const IqRouter::Inbound &request, const Element &reply)
 {
     const Element *query = reply.firstChild(u"query", xmlns::discoInfo);
     if (reply.attribute(u"type") != u"result" || !query)
         return;
-    if (ownCaps_.answered(id, request.context, *query))
+    if (ownCaps_.answered(request.context, *query))
         sendAggregatePresence();
 }
 

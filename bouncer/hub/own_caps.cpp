@@ -40,7 +40,7 @@ void OwnCaps::sessionGone(SessionId session)
     sessionVers_.remove(session);
 }
 
-bool OwnCaps::answered(SessionId session, const QString &ver, const Element &query)
+bool OwnCaps::answered(const QString &ver, const Element &query)
 {
     std::optional<caps::Caps> caps = caps::fromDiscoInfo(query);
     if (!caps || caps::ver(*caps) != ver)
@@ -53,7 +53,7 @@ bool OwnCaps::answered(SessionId session, const QString &ver, const Element &que
         if (feature.endsWith(u"+notify"))
             notify_.insert(feature);
     known_.insert(ver, *caps);
-    return sessionVers_.value(session) == ver;
+    return true;
 }
 
 caps::Caps OwnCaps::current(std::optional<SessionId> leader) const

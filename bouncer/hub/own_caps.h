@@ -24,9 +24,9 @@ public:
     // its caps are new (sha-1 only: another hash cannot be checked, so it is not trusted).
     std::optional<QString> sessionPresence(SessionId session, const Element &presence);
     void sessionGone(SessionId session);
-    // The session's disco#info <query/> for the ver it announced: kept (under that ver) only
-    // when it hashes to it, as a wrong hash would poison the cache. True when it was kept.
-    bool answered(SessionId session, const QString &ver, const Element &query);
+    // A session's disco#info <query/> for the ver it announced: kept (under that ver) only when
+    // it hashes to it, as a wrong hash would poison the cache. True when it was kept.
+    bool answered(const QString &ver, const Element &query);
 
     // What to advertise now; the leading session's client identity stands for the account.
     // Remembers the result, so a node#ver request for it can be answered.

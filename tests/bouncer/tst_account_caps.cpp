@@ -177,6 +177,24 @@ private Q_SLOTS:
             asked = asked || (sent.target == AccountHarness::Sent::Session && sent.session == 2 &&
                               sent.stanza.name() == u"iq");
         QCOMPARE(asked, !rightHash);
+        h.clear();
+
+        // The PEP service asks about what xbnc now advertises: exactly that, from xbnc itself.
+        const Element c = *Element::fromXml(upstream.toUtf8()).firstChild(u"c", caps::ns);
+        const QString nodeVer = c.attribute(u"node") + u'#' + c.attribute(u"ver");
+        h.fromUpstream("<iq type='get' id='pep1' from='alice@example.org' "
+                       "to='alice@example.org/xbnc'><query "
+                       "xmlns='http://jabber.org/protocol/disco#info' node='" +
+                       nodeVer + "'/></iq>");
+        const AccountHarness::Sent answer = h.take();
+        QCOMPARE(answer.target, AccountHarness::Sent::Upstream);
+        const Element *query =
+            answer.stanza.firstChild(u"query", u"http://jabber.org/protocol/disco#info");
+        QVERIFY(query);
+        QCOMPARE(caps::ver(caps::fromDiscoInfo(*query).value_or(caps::Caps{})),
+                 c.attribute(u"ver"));
+        QCOMPARE(caps::fromDiscoInfo(*query)->features.contains(jingle), rightHash);
+        EXPECT(h.expectNothing());
     }
 
     void withNoSessionTheNotifyFeaturesStay()
