@@ -22,6 +22,7 @@ Bouncer::Bouncer(Config config, QObject *parent) : QObject(parent), config_(std:
     account_ = std::make_unique<Account>(Jid(config_.upstream.jid), output, config_.idle);
     account_->setAllRoomsPersistent(config_.roomsPersistent);
     account_->setRoomLogSize(config_.roomLogSize);
+    account_->setUpstreamResource(config_.upstream.resource);
     for (const QString &room : std::as_const(config_.keptRooms))
         account_->setRoomPersistent(room, true);
     iqExpiry_.setInterval(fastTimers() ? 200 : 5000);
@@ -63,6 +64,7 @@ bool Bouncer::start(QString *error)
     qCInfo(lcBouncer, "certificate SHA-256 fingerprint: %s",
            qPrintable(listener_->certificateFingerprint()));
     connect(listener_, &ClientListener::sessionBound, this, &Bouncer::onSessionBound);
+    listener_->setBoundResource([this] { return account_->boundJid().resource(); });
 
     upstream_ = new Upstream(config_.upstream, this);
     connect(upstream_, &Upstream::online, this, [this] {
@@ -139,6 +141,16 @@ void Bouncer::toSession(SessionId id, const Element &stanza)
 {
     if (const QPointer<Downstream> session = sessions_.value(id))
         session->send(stanza);
+}
+
+void Bouncer::toSessions(const std::vector<SessionId> &ids, const Element &stanza)
+{
+    // One serialisation for every recipient: they are all bound to the same JID.
+    QByteArray bytes;
+    stanza.appendXml(bytes);
+    for (SessionId id : ids)
+        if (const QPointer<Downstream> session = sessions_.value(id))
+            session->sendSerialized(bytes);
 }
 
 void Bouncer::sessionReplaced(SessionId id)

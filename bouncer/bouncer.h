@@ -39,6 +39,7 @@ Q_SIGNALS:
 private:
     void toUpstream(const Element &stanza) override;
     void toSession(SessionId session, const Element &stanza) override;
+    void toSessions(const std::vector<SessionId> &sessions, const Element &stanza) override;
     void sessionReplaced(SessionId session) override;
     void roomEntered(const Room &room) override;
     void roomLeft(const QString &roomJid) override;

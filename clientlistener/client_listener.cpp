@@ -156,6 +156,7 @@ void ClientListener::accept(qintptr socketDescriptor, bool directTls)
     settings.maxDepth = config_.maxDepth;
     settings.tls = tls_;
     settings.credentials = credentials_;
+    settings.boundResource = boundResource_;
     auto *session = new Downstream(socketDescriptor, std::move(settings), directTls, this);
     connect(session, &Downstream::bound, this, [this, session] { Q_EMIT sessionBound(session); });
 }

@@ -6,6 +6,7 @@
 #include <QObject>
 #include <QSslConfiguration>
 
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -29,6 +30,11 @@ public:
     quint16 directTlsPort() const;          // 0 when not listening on one
     QString certificateFingerprint() const; // SHA-256, "AB:CD:…"
     bool reloadCertificate(QString *error); // SIGHUP; new connections use the new certificate
+    // Where sessions are bound (DownstreamSettings::boundResource).
+    void setBoundResource(std::function<QString()> resource)
+    {
+        boundResource_ = std::move(resource);
+    }
 
 Q_SIGNALS:
     void sessionBound(xbnc::Downstream *session); // still owned by the listener
@@ -39,6 +45,7 @@ private:
 
     ListenerConfig config_;
     std::shared_ptr<const SaslCredentials> credentials_; // shared with live sessions
+    std::function<QString()> boundResource_;
     QSslConfiguration tls_;
     TcpAcceptor *starttlsAcceptor_;  // child
     TcpAcceptor *directTlsAcceptor_; // child

@@ -122,7 +122,7 @@ QString Downstream::resource() const
 
 Jid Downstream::jid() const
 {
-    return Jid(settings_.username, settings_.domain, resource_);
+    return Jid(settings_.username, settings_.domain, boundResource_);
 }
 
 bool Downstream::isEncrypted() const
@@ -344,13 +344,16 @@ void Downstream::handleSasl(const Element &element)
 
 void Downstream::handleBind(const Element &iq)
 {
-    const BindOutcome outcome = bindResource(iq, Jid(settings_.username, settings_.domain));
+    const QString assigned = settings_.boundResource ? settings_.boundResource() : QString();
+    const BindOutcome outcome =
+        bindResource(iq, Jid(settings_.username, settings_.domain), assigned);
     QByteArray bytes;
     outcome.reply.appendXml(bytes, ns::client);
     write(bytes);
     if (!outcome.resource)
         return;
     resource_ = *outcome.resource;
+    boundResource_ = assigned.isEmpty() ? resource_ : assigned;
     phase_ = Phase::Bound;
     negotiationTimer_->stop();
     qCInfo(lcDownstream) << "session" << id_ << "bound" << resource_;

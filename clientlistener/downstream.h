@@ -18,8 +18,6 @@ namespace xbnc {
 class SaslExchange;
 class XmlStreamParser;
 
-
-
 // One client connection: stream negotiation, TLS, SASL, resource binding, then stanzas in and
 // out. Owned by the ClientListener (Qt parent); deletes itself later once closed.
 class Downstream : public QObject
@@ -40,8 +38,10 @@ public:
 
     SessionId id() const;
     bool isBound() const;
+    // The resource the client asked for (or was given when it asked for none): it names the
+    // device, for per-device state.
     QString resource() const;
-    Jid jid() const; // account@domain/resource once bound
+    Jid jid() const; // the JID the session is bound to
     bool isEncrypted() const;
 
     // Send one stanza (message/presence/iq in jabber:client) to the client.
@@ -100,6 +100,7 @@ private:
     std::unique_ptr<SaslExchange> sasl_;
     Phase phase_ = Phase::Negotiating;
     QString resource_;
+    QString boundResource_;
     bool directTls_;
     bool tlsRequired_ = true;
     bool encrypted_ = false;

@@ -3,6 +3,7 @@
 #include <QSslConfiguration>
 #include <QString>
 
+#include <functional>
 #include <memory>
 
 namespace xbnc {
@@ -23,6 +24,9 @@ struct DownstreamSettings
     int negotiationTimeoutMs = 60 * 1000;
     QSslConfiguration tls;
     std::shared_ptr<const SaslCredentials> credentials;
+    // The resource every session is bound to: xbnc's upstream one, so that the JID a client
+    // believes it has is the JID the world sees. Unset: the resource the client asked for.
+    std::function<QString()> boundResource;
 };
 
 } // namespace xbnc

@@ -59,7 +59,7 @@ Element iqResult(const Element &request)
     return reply;
 }
 
-BindOutcome bindResource(const Element &iq, const Jid &account)
+BindOutcome bindResource(const Element &iq, const Jid &account, const QString &boundResource)
 {
     const Element *bind = iq.firstChild(u"bind", ns::bind);
     const Element *requested = bind ? bind->firstChild(u"resource", ns::bind) : nullptr;
@@ -73,7 +73,8 @@ BindOutcome bindResource(const Element &iq, const Jid &account)
     Element reply = iqResult(iq);
     Element &result = reply.addChild(Element(QStringLiteral("bind"), ns::bind.toString()));
     Element jid(QStringLiteral("jid"), ns::bind.toString());
-    jid.setText(account.withResource(resource).toString());
+    jid.setText(
+        account.withResource(boundResource.isEmpty() ? resource : boundResource).toString());
     result.addChild(std::move(jid));
     return {std::move(reply), resource};
 }

@@ -14,8 +14,10 @@ struct BindOutcome
     std::optional<QString> resource; // set when bound
 };
 
-// account: the bare JID. The resource is the client's choice, or "xbnc-" + 8 hex digits.
-BindOutcome bindResource(const Element &iq, const Jid &account);
+// account: the bare JID. The resource asked for is the client's choice, or "xbnc-" + 8 hex
+// digits; the JID in the reply carries boundResource when given (RFC 6120 §7.7.2.2 lets a
+// server assign another resource than the one asked for).
+BindOutcome bindResource(const Element &iq, const Jid &account, const QString &boundResource = {});
 
 // True for <iq type='set'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></iq>.
 bool isBindRequest(const Element &stanza);

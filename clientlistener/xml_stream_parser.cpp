@@ -82,6 +82,8 @@ XmlStreamParser::Event XmlStreamParser::readStreamHeader()
     for (const QXmlStreamNamespaceDeclaration &d : r.namespaceDeclarations()) {
         if (d.prefix().isEmpty())
             clientNs = d.namespaceUri() == kClientNs;
+        else
+            headerPrefixes_.append({d.prefix().toString(), d.namespaceUri().toString()});
     }
     if (!clientNs)
         return fail(QStringLiteral("invalid-namespace"), QStringLiteral("not jabber:client"));
@@ -96,6 +98,44 @@ XmlStreamParser::Event XmlStreamParser::readStreamHeader()
     lastTokenEndChar_ = r.characterOffset();
     byteOffsetAt(lastTokenEndChar_);
     return event;
+}
+
+namespace {
+
+// The prefixes a subtree uses on elements and attributes without declaring them itself.
+void collectUndeclaredPrefixes(const Element &element, QStringList &declared, QStringList &out)
+{
+    if (element.isText())
+        return;
+    const qsizetype scope = declared.size();
+    for (const Element::Attribute &d : element.prefixDeclarations())
+        declared.append(d.name);
+    auto use = [&](QStringView prefix) {
+        if (!prefix.isEmpty() && prefix != u"xml" && !declared.contains(prefix) &&
+            !out.contains(prefix))
+            out.append(prefix.toString());
+    };
+    use(element.prefix());
+    for (const Element::Attribute &a : element.attributes())
+        if (const qsizetype colon = a.name.indexOf(u':'); colon > 0)
+            use(QStringView(a.name).left(colon));
+    for (const Element &child : element.children())
+        collectUndeclaredPrefixes(child, declared, out);
+    declared.resize(scope);
+}
+
+} // namespace
+
+void XmlStreamParser::declareHeaderPrefixes(Element &stanza) const
+{
+    if (headerPrefixes_.isEmpty())
+        return;
+    QStringList declared;
+    QStringList undeclared;
+    collectUndeclaredPrefixes(stanza, declared, undeclared);
+    for (const Element::Attribute &d : headerPrefixes_)
+        if (undeclared.contains(d.name))
+            stanza.addPrefixDeclaration(d.name, d.value);
 }
 
 XmlStreamParser::Event XmlStreamParser::next()
@@ -152,6 +192,7 @@ XmlStreamParser::Event XmlStreamParser::next()
                 Event event;
                 event.kind = Event::Kind::Stanza;
                 event.element = builder_.takeRoot();
+                declareHeaderPrefixes(event.element);
                 return event;
             }
             break;

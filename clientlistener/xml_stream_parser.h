@@ -59,6 +59,9 @@ private:
     // Absolute byte offset of a character offset of the reader; forgets the bytes before it.
     qint64 byteOffsetAt(qint64 characterOffset);
     Event readStreamHeader();
+    // A stanza may use prefixes the client declared on its stream header; the stanza travels
+    // alone (upstream, to other sessions), so it carries those declarations itself.
+    void declareHeaderPrefixes(Element &stanza) const;
 
     Limits limits_;
     std::unique_ptr<QXmlStreamReader> reader_;
@@ -70,8 +73,9 @@ private:
     qint64 windowStart_ = 0;
     qint64 windowStartChar_ = 0;
     qint64 totalFed_ = 0;
-    qint64 stanzaStart_ = 0;      // byte offset where the current stanza began
-    qint64 lastTokenEndChar_ = 0; // character offset after the previous token
+    qint64 stanzaStart_ = 0;                   // byte offset where the current stanza began
+    qint64 lastTokenEndChar_ = 0;              // character offset after the previous token
+    QList<Element::Attribute> headerPrefixes_; // prefix → namespace, from the stream header
     bool streamOpen_ = false;
     bool streamClosed_ = false;
     bool failed_ = false;

@@ -1,5 +1,6 @@
 #include "account.h"
 
+#include "stanza_error.h"
 #include "xmpp_ns.h"
 
 #include <QLoggingCategory>
@@ -8,60 +9,35 @@ Q_LOGGING_CATEGORY(lcAccount, "xbnc.account")
 
 namespace xbnc {
 
-namespace {
-
-Element child(const QString &name, const QString &xmlns, const QString &text = {})
-{
-    Element element(name, xmlns);
-    if (!text.isEmpty())
-        element.setText(text);
-    return element;
-}
-
-bool isRequest(const QString &type)
-{
-    return type == u"get" || type == u"set";
-}
-
-// The one payload element of an IQ (get/set carry exactly one).
-const Element *payloadOf(const Element &iq)
-{
-    for (const Element &c : iq.children())
-        if (!c.isText() && c.name() != u"error")
-            return &c;
-    return nullptr;
-}
-
-} // namespace
-
-template <typename Wanted> void Account::sendToSessions(const Element &stanza, Wanted wanted)
-{
-    // The hot path of every fanned-out stanza: one working copy for all recipients whose 'to'
-    // is rewritten in place, or none when the address stays as it is.
-    if (!needsSessionAddress(stanza)) {
-        for (const auto &[id, session] : sessions_)
-            if (wanted(id, session))
-                out_.toSession(id, stanza);
-        return;
-    }
-    Element copy = stanza;
-    for (const auto &[id, session] : sessions_) {
-        if (!wanted(id, session))
-            continue;
-        copy.setAttribute(QStringLiteral("to"), sessionJid(session).toString());
-        out_.toSession(id, copy);
-    }
-}
-
 Account::Account(Jid accountJid, Output &output, PresenceAggregate::Idle idle,
                  std::chrono::milliseconds iqTimeout)
     : account_(accountJid.bare()), out_(output), iqs_(iqTimeout), presence_(std::move(idle))
 {
+    iqs_.setAccount(account_);
 }
 
 QStringList Account::ownFeatures()
 {
     return {xmlns::carbons, xmlns::ping};
+}
+
+Jid Account::boundJid() const
+{
+    return upstreamJid_.isValid() ? upstreamJid_ : account_.withResource(upstreamResource_);
+}
+
+Account::Address Account::classify(const Jid &jid) const
+{
+    if (!jid.isValid() || (jid.isDomain() && jid.domain() == account_.domain()))
+        return Address::Server;
+    if (jid.sameBare(account_)) {
+        if (jid.isBare())
+            return Address::AccountBare;
+        return jid.resource() == boundJid().resource() ? Address::Upstream : Address::OwnResource;
+    }
+    if (existingRoom(jid))
+        return jid.isBare() ? Address::Room : Address::Occupant;
+    return Address::Other;
 }
 
 // ---------------------------------------------------------------- lifecycle
@@ -76,20 +52,23 @@ void Account::upstreamOnline(const Jid &boundJid)
     // sessions get them is decided here, per session.
     Element enable(QStringLiteral("iq"), xmlns::client);
     enable.setAttribute(QStringLiteral("type"), QStringLiteral("set"));
-    enable.setAttribute(QStringLiteral("id"), QStringLiteral("xbnc-carbons"));
-    enable.addChild(child(QStringLiteral("enable"), xmlns::carbons));
-    out_.toUpstream(enable);
+    enable.addChild(Element(QStringLiteral("enable"), xmlns::carbons));
+    request(std::move(enable), IqRouter::Purpose::Carbons);
     for (auto &[jid, room] : rooms_)
         if (std::optional<Element> join = room->rejoin())
             out_.toUpstream(*join);
     // XEP-0402: rooms bookmarked for autojoin are joined by the account itself.
-    out_.toUpstream(bookmarks::request(QStringLiteral("xbnc-bookmarks")));
+    request(bookmarks::request(QString()), IqRouter::Purpose::Bookmarks);
 }
 
 void Account::upstreamOffline()
 {
     upstreamOnline_ = false;
-    failPending(iqs_.takeAllOutbound());
+    for (const IqRouter::Outbound &pending : iqs_.takeAllOutbound())
+        if (pending.purpose == IqRouter::Purpose::Relay ||
+            pending.purpose == IqRouter::Purpose::DomainDisco)
+            failRelay(pending);
+    // The requests from outside died with the connection their answers would have taken.
     iqs_.clearInbound();
     for (auto &[jid, room] : rooms_)
         room->upstreamLost();
@@ -114,400 +93,84 @@ void Account::sessionClosed(SessionId id)
     auto it = sessions_.find(id);
     if (it == sessions_.end())
         return;
-    const Session session = it->second;
+    const bool hadPresence = it->second.initialPresenceSent;
     sessions_.erase(it);
-    iqs_.dropSession(id);
     ownCaps_.sessionGone(id);
+    // RFC 6120 §8.2.3: whoever asked this session something gets an answer, not silence.
+    for (const IqRouter::Inbound &orphan : iqs_.dropSession(id))
+        failInbound(orphan, QStringLiteral("service-unavailable"));
+    mam_.dropSession(id);
+    conversations_.removeIf([id](const auto &it) { return it.value() == id; });
     for (auto &[jid, room] : rooms_)
         room->sessionClosed(id);
-    if (session.initialPresenceSent) {
+    if (hadPresence) {
         presence_.remove(id);
-        Element gone(QStringLiteral("presence"), xmlns::client);
-        gone.setAttribute(QStringLiteral("from"), sessionJid(session).toString());
-        gone.setAttribute(QStringLiteral("type"), QStringLiteral("unavailable"));
-        broadcastToSessions(gone, true);
         sendAggregatePresence();
     }
 }
 
 void Account::expireIqs()
 {
-    failPending(iqs_.takeExpiredOutbound());
-    iqs_.dropExpiredInbound();
+    for (const IqRouter::Outbound &expired : iqs_.takeExpiredOutbound())
+        requestExpired(expired);
+    for (const IqRouter::Inbound &expired : iqs_.takeExpiredInbound())
+        failInbound(expired, QStringLiteral("remote-server-timeout"));
 }
 
-void Account::failPending(const std::vector<IqRouter::Outbound> &pending)
+// ---------------------------------------------------------------- xbnc's own requests
+
+void Account::request(Element iq, IqRouter::Purpose purpose, const QString &context)
 {
-    for (const IqRouter::Outbound &entry : pending) {
-        Element request(QStringLiteral("iq"), xmlns::client);
-        request.setAttribute(QStringLiteral("id"), entry.originalId);
-        if (!entry.originalTo.isEmpty())
-            request.setAttribute(QStringLiteral("to"), entry.originalTo);
-        replyError(entry.session, request, QStringLiteral("wait"),
-                   QStringLiteral("remote-server-timeout"));
+    if (!upstreamOnline_)
+        return;
+    IqRouter::Outbound entry;
+    entry.purpose = purpose;
+    entry.to = iq.attribute(u"to");
+    entry.context = context;
+    iq.setAttribute(QStringLiteral("id"), iqs_.track(std::move(entry)));
+    out_.toUpstream(iq);
+}
+
+void Account::requestExpired(const IqRouter::Outbound &request)
+{
+    switch (request.purpose) {
+    case IqRouter::Purpose::Relay:
+    case IqRouter::Purpose::DomainDisco:
+        return failRelay(request);
+    case IqRouter::Purpose::SelfPing:
+        // XEP-0410 §3.2: a room that does not answer is treated as having dropped the account.
+        return selfPingAnswered(request.context, nullptr);
+    case IqRouter::Purpose::SessionCaps: // asked of sessions, never upstream
+        return;
+    case IqRouter::Purpose::Carbons:
+    case IqRouter::Purpose::Bookmarks:
+    case IqRouter::Purpose::LegacyBookmarks:
+        qCWarning(lcAccount) << "the server did not answer xbnc's request in time; purpose"
+                             << int(request.purpose);
+        return;
     }
 }
 
-// ---------------------------------------------------------------- sessions → upstream
-
-void Account::fromSession(SessionId id, Element stanza)
+void Account::failRelay(const IqRouter::Outbound &pending)
 {
-    auto it = sessions_.find(id);
-    if (it == sessions_.end())
+    if (!sessions_.count(pending.session))
         return;
-    // The server stamps 'from'; a client's own value is never trusted.
-    stanza.removeAttribute(u"from");
-    // A room removes an occupant that bounces its stanzas (XEP-0045 §18.1.2): one session's
-    // error would cost the account its place for every session. Rooms never get errors.
-    if (stanza.attribute(u"type") == u"error" && existingRoom(Jid(stanza.attribute(u"to"))))
-        return;
-    const QString &kind = stanza.name();
-    if (kind == u"message")
-        return messageFromSession(id, it->second, stanza);
-    if (kind == u"presence")
-        return presenceFromSession(id, it->second, stanza);
-    if (kind == u"iq")
-        return iqFromSession(id, it->second, stanza);
+    Element original(QStringLiteral("iq"), xmlns::client);
+    original.setAttribute(QStringLiteral("id"), pending.originalId);
+    if (!pending.to.isEmpty())
+        original.setAttribute(QStringLiteral("to"), pending.to);
+    replyError(pending.session, original, QStringLiteral("remote-server-timeout"));
 }
 
-void Account::messageFromSession(SessionId id, Session &session, Element &stanza)
+void Account::failInbound(const IqRouter::Inbound &pending, const QString &condition)
 {
-    const Jid to(stanza.attribute(u"to"));
-    if (to.isValid() && to.sameBare(account_) && !to.isBare() &&
-        to.resource() != upstreamJid_.resource())
-        return deliverLocally(id, session, to, std::move(stanza));
-    // A private message in a room is copied only to the sessions in that room.
-    copyAsCarbon(id, session, stanza, existingRoom(to));
-    out_.toUpstream(stanza);
-}
-
-void Account::presenceFromSession(SessionId id, Session &session, Element &stanza)
-{
-    if (stanza.hasAttribute(u"to")) {
-        const Jid to(stanza.attribute(u"to"));
-        Room *room = existingRoom(to);
-        if (!room && stanza.firstChild(u"x", Room::mucNs) && !to.isBare() &&
-            !stanza.hasAttribute(u"type"))
-            room = &roomFor(to.bareString());
-        if (room)
-            return room->presenceFromSession(id, std::move(stanza));
-        const QString type = stanza.attribute(u"type");
-        if (type == u"subscribed" || type == u"unsubscribed")
-            contacts_.settleSubscriptionRequest(stanza.attribute(u"to"));
-        out_.toUpstream(stanza);
+    if (!upstreamOnline_ || pending.purpose != IqRouter::Purpose::Relay)
         return;
-    }
-    const QString type = stanza.attribute(u"type");
-    if (!type.isEmpty() && type != u"unavailable")
-        return; // probes and the like have no meaning without 'to'
-    const bool first = !session.initialPresenceSent && type.isEmpty();
-    if (type.isEmpty())
-        session.initialPresenceSent = true;
-    presence_.update(id, stanza);
-    learnSessionCaps(id, stanza);
-
-    // Other sessions of the account see this one, as they would on a server.
-    Element echo = stanza;
-    echo.setAttribute(QStringLiteral("from"), sessionJid(session).toString());
-    broadcastToSessions(echo, true);
-    if (type == u"unavailable")
-        session.initialPresenceSent = false;
-
-    if (first) {
-        for (const auto &[otherId, other] : sessions_) {
-            if (otherId == id || !presence_.has(otherId))
-                continue;
-            Element theirs = presence_.presenceOf(otherId);
-            theirs.setAttribute(QStringLiteral("from"), sessionJid(other).toString());
-            sendToSession(id, std::move(theirs));
-        }
-        for (const Element &contact : contacts_.available())
-            sendToSession(id, contact);
-        for (const Element &request : contacts_.pendingRequests())
-            sendToSession(id, request);
-    }
-    sendAggregatePresence();
-}
-
-void Account::iqFromSession(SessionId id, Session &session, Element &stanza)
-{
-    const QString type = stanza.attribute(u"type");
-    if (!isRequest(type))
-        return relayReplyFromSession(id, stanza);
-    if (answerLocalIq(id, session, stanza))
-        return;
-    const Jid to(stanza.attribute(u"to"));
-    if (Room *room = existingRoom(to); room && to.resource() == room->nick() && type == u"get" &&
-                                       stanza.firstChild(u"ping", xmlns::ping))
-        return sendToSession(id, room->answerSelfPing(id, stanza)); // XEP-0410
-    if (to.isValid() && to.sameBare(account_) && !to.isBare() &&
-        to.resource() != upstreamJid_.resource() && sessionByResource(to.resource()))
-        return deliverLocally(id, session, to, std::move(stanza));
-    if (!upstreamOnline_) {
-        replyError(id, stanza, QStringLiteral("wait"), QStringLiteral("remote-server-timeout"));
-        return;
-    }
-    const Element *payload = payloadOf(stanza);
-    if (payload && payload->xmlns() == xmlns::roster && type == u"get")
-        session.rosterRequested = true;
-    if (payload && type == u"set")
-        followBookmarkChange(*payload);
-    const bool domainDisco = to.isDomain() && to.domain() == account_.domain() && payload &&
-                             payload->xmlns() == xmlns::discoInfo && type == u"get" &&
-                             !payload->hasAttribute(u"node");
-    const QString newId =
-        iqs_.trackOutbound(id, stanza.attribute(u"id"), stanza.attribute(u"to"),
-                           domainDisco ? IqRouter::Purpose::DomainDisco : IqRouter::Purpose::Relay);
-    stanza.setAttribute(QStringLiteral("id"), newId);
-    out_.toUpstream(stanza);
-}
-
-bool Account::answerLocalIq(SessionId id, Session &session, const Element &stanza)
-{
-    const Element *payload = payloadOf(stanza);
-    if (!payload)
-        return false;
-    const Jid to(stanza.attribute(u"to"));
-    const bool toSelf =
-        to.isValid() && to.sameBare(account_) && !to.isBare() &&
-        (to.resource() == session.resource || to.resource() == upstreamJid_.resource());
-    const bool toServer = !to.isValid() || to == account_.bare() ||
-                          (to.isDomain() && to.domain() == account_.domain());
-
-    Element result(QStringLiteral("iq"), xmlns::client);
-    result.setAttribute(QStringLiteral("type"), QStringLiteral("result"));
-    result.setAttribute(QStringLiteral("id"), stanza.attribute(u"id"));
-    if (to.isValid())
-        result.setAttribute(QStringLiteral("from"), to.toString());
-
-    // XEP-0280 is provided by xbnc for its own sessions: upstream it is always on.
-    if (payload->xmlns() == xmlns::carbons && toServer && stanza.attribute(u"type") == u"set") {
-        if (payload->name() == u"enable")
-            session.carbons = true;
-        else if (payload->name() == u"disable")
-            session.carbons = false;
-        else
-            return false;
-        sendToSession(id, result);
-        return true;
-    }
-    if (!toSelf)
-        return false;
-    if (payload->xmlns() == xmlns::ping) {
-        sendToSession(id, result);
-        return true;
-    }
-    if (payload->xmlns() == xmlns::version && stanza.attribute(u"type") == u"get") {
-        Element &query = result.addChild(child(QStringLiteral("query"), xmlns::version));
-        query.addChild(child(QStringLiteral("name"), xmlns::version, QStringLiteral("xbnc")));
-        query.addChild(
-            child(QStringLiteral("version"), xmlns::version, QStringLiteral(XBNC_VERSION)));
-        sendToSession(id, result);
-        return true;
-    }
-    if (payload->xmlns() == xmlns::discoInfo && stanza.attribute(u"type") == u"get") {
-        Element &query = result.addChild(child(QStringLiteral("query"), xmlns::discoInfo));
-        Element identity(QStringLiteral("identity"), xmlns::discoInfo);
-        identity.setAttribute(QStringLiteral("category"), QStringLiteral("client"));
-        identity.setAttribute(QStringLiteral("type"), QStringLiteral("pc"));
-        identity.setAttribute(QStringLiteral("name"), QStringLiteral("xbnc"));
-        query.addChild(std::move(identity));
-        for (const QString &feature : {xmlns::discoInfo, xmlns::ping, xmlns::version}) {
-            Element f(QStringLiteral("feature"), xmlns::discoInfo);
-            f.setAttribute(QStringLiteral("var"), feature);
-            query.addChild(std::move(f));
-        }
-        sendToSession(id, result);
-        return true;
-    }
-    replyError(id, stanza, QStringLiteral("cancel"), QStringLiteral("service-unavailable"));
-    return true;
-}
-
-void Account::relayReplyFromSession(SessionId id, Element &stanza)
-{
-    const QString replyId = stanza.attribute(u"id");
-    if (replyId.startsWith(u"xbnc-push-"))
-        return; // a session acknowledging a roster push xbnc already acknowledged upstream
-    if (auto pending = iqs_.takeInbound(replyId)) {
-        if (pending->session != id)
-            return;
-        if (pending->purpose == IqRouter::Purpose::SessionCaps)
-            return sessionCapsAnswered(*pending, stanza);
-        stanza.setAttribute(QStringLiteral("id"), pending->originalId);
-        if (pending->requester.isEmpty())
-            stanza.removeAttribute(u"to");
-        else
-            stanza.setAttribute(QStringLiteral("to"), pending->requester);
-        out_.toUpstream(stanza);
-        return;
-    }
-    const Jid to(stanza.attribute(u"to"));
-    auto sender = sessions_.find(id);
-    if (to.isValid() && to.sameBare(account_) && !to.isBare() && sender != sessions_.end() &&
-        sessionByResource(to.resource()))
-        return deliverLocally(id, sender->second, to, std::move(stanza));
-    qCDebug(lcAccount) << "dropping an unmatched IQ reply from session" << id;
-}
-
-// ---------------------------------------------------------------- upstream → sessions
-
-void Account::fromUpstream(Element stanza)
-{
-    const QString &kind = stanza.name();
-    if (kind == u"message")
-        return messageFromUpstream(stanza);
-    if (kind == u"presence")
-        return presenceFromUpstream(stanza);
-    if (kind == u"iq")
-        return iqFromUpstream(stanza);
-}
-
-void Account::messageFromUpstream(Element &stanza)
-{
-    const Jid from(stanza.attribute(u"from"));
-    if (Room *room = existingRoom(from)) {
-        const QString type = stanza.attribute(u"type");
-        if (type == u"groupchat")
-            return room->groupchatFromUpstream(stanza);
-        // Private messages and the room's errors belong to the sessions in the room; with none
-        // there, every session gets them rather than nobody.
-        if (!from.isBare() || type == u"error") {
-            if (!room->joinedSessions().empty())
-                return roomToSessions(room->joinedSessions(), stanza);
-        }
-    }
-    const bool fromOwnAccount = !from.isValid() || from == account_;
-    if (fromOwnAccount)
-        if (const Element *items = bookmarks::itemsOf(stanza))
-            applyBookmarks(*items, true); // and every session gets the notification as well
-    const bool carbon = fromOwnAccount && (stanza.firstChild(u"received", xmlns::carbons) ||
-                                           stanza.firstChild(u"sent", xmlns::carbons));
-    sendToSessions(
-        stanza, [carbon](SessionId, const Session &session) { return !carbon || session.carbons; });
-}
-
-void Account::presenceFromUpstream(Element &stanza)
-{
-    const QString type = stanza.attribute(u"type");
-    const Jid from(stanza.attribute(u"from"));
-    if (from.isValid() && from == upstreamJid_)
-        return; // the server reflecting xbnc's own presence; sessions see each other instead
-    if (Room *room = existingRoom(from))
-        return room->presenceFromUpstream(stanza);
-    if (type == u"subscribe")
-        contacts_.addSubscriptionRequest(stanza);
-    else if (type.isEmpty() || type == u"unavailable" || type == u"error")
-        contacts_.update(stanza);
-    broadcastToSessions(stanza, true);
-}
-
-void Account::iqFromUpstream(Element &stanza)
-{
-    if (isRequest(stanza.attribute(u"type")))
-        return requestFromUpstream(stanza);
-    replyFromUpstream(stanza);
-}
-
-void Account::requestFromUpstream(Element &stanza)
-{
-    const Element *payload = payloadOf(stanza);
-    const Jid from(stanza.attribute(u"from"));
-    const bool fromServer = !from.isValid() || from == account_ ||
-                            (from.isDomain() && from.domain() == account_.domain());
-
-    Element result(QStringLiteral("iq"), xmlns::client);
-    result.setAttribute(QStringLiteral("type"), QStringLiteral("result"));
-    result.setAttribute(QStringLiteral("id"), stanza.attribute(u"id"));
-    if (from.isValid())
-        result.setAttribute(QStringLiteral("to"), from.toString());
-
-    if (payload && payload->xmlns() == xmlns::roster && fromServer &&
-        stanza.attribute(u"type") == u"set") {
-        // RFC 6121 §2.1.6: pushes go to every session that asked for the roster; the server
-        // wants one acknowledgement, which xbnc gives.
-        out_.toUpstream(result);
-        for (const auto &[id, session] : sessions_) {
-            if (!session.rosterRequested)
-                continue;
-            Element push = stanza;
-            push.setAttribute(QStringLiteral("id"),
-                              QStringLiteral("xbnc-push-%1").arg(++pushCounter_));
-            sendToSession(id, push);
-        }
-        return;
-    }
-    if (payload && payload->xmlns() == xmlns::ping) {
-        out_.toUpstream(result); // the account is reachable as long as xbnc is
-        return;
-    }
-    if (answerOwnCaps(stanza))
-        return;
-    // Anything else is for the user's client: the one whose presence the account shows.
-    std::optional<SessionId> target = presence_.leader();
-    if (!target && !sessions_.empty())
-        target = sessions_.begin()->first;
-    if (!target) {
-        Element error = result;
-        error.setAttribute(QStringLiteral("type"), QStringLiteral("error"));
-        Element &e = error.addChild(child(QStringLiteral("error"), xmlns::client));
-        e.setAttribute(QStringLiteral("type"), QStringLiteral("cancel"));
-        e.addChild(child(QStringLiteral("service-unavailable"), xmlns::stanzas));
-        out_.toUpstream(error);
-        return;
-    }
-    stanza.setAttribute(QStringLiteral("id"),
-                        iqs_.trackInbound(*target, stanza.attribute(u"id"), from.toString()));
-    sendToSession(*target, stanza);
-}
-
-void Account::replyFromUpstream(Element &stanza)
-{
-    auto pending = iqs_.takeOutbound(stanza.attribute(u"id"));
-    if (!pending && stanza.attribute(u"id") == u"xbnc-bookmarks") {
-        if (const Element *items = bookmarks::itemsOf(stanza))
-            applyBookmarks(*items, false);
-        else if (stanza.attribute(u"type") == u"error") // no XEP-0402: try XEP-0048
-            out_.toUpstream(bookmarks::legacyRequest(QStringLiteral("xbnc-bookmarks-legacy")));
-        return;
-    }
-    if (!pending && stanza.attribute(u"id") == u"xbnc-bookmarks-legacy") {
-        for (const Bookmark &bookmark : bookmarks::fromLegacyStorage(stanza))
-            applyBookmark(bookmark, false);
-        return;
-    }
-    if (!pending && stanza.attribute(u"id").startsWith(u"xbnc-selfping-")) {
-        Room *room = existingRoom(Jid(stanza.attribute(u"from")));
-        if (room && !room->selfPingAnswered(stanza))
-            if (std::optional<Element> join = room->rejoin())
-                out_.toUpstream(*join);
-        return;
-    }
-    if (!pending && stanza.attribute(u"id").startsWith(u"xbnc-"))
-        return; // the answer to one of xbnc's own requests (enabling carbons)
-    if (!pending) {
-        qCDebug(lcAccount) << "dropping an IQ reply nobody waits for:" << stanza.attribute(u"id");
-        return;
-    }
-    stanza.setAttribute(QStringLiteral("id"), pending->originalId);
-    if (pending->purpose == IqRouter::Purpose::DomainDisco &&
-        stanza.attribute(u"type") == u"result") {
-        if (Element *query = stanza.firstChild(u"query", xmlns::discoInfo)) {
-            QSet<QString> present;
-            for (const Element &c : query->children())
-                if (c.name() == u"feature")
-                    present.insert(c.attribute(u"var"));
-            for (const QString &feature : ownFeatures()) {
-                if (present.contains(feature))
-                    continue;
-                Element f(QStringLiteral("feature"), xmlns::discoInfo);
-                f.setAttribute(QStringLiteral("var"), feature);
-                query->addChild(std::move(f));
-            }
-        }
-    }
-    if (sessions_.count(pending->session))
-        sendToSession(pending->session, std::move(stanza));
+    Element original(QStringLiteral("iq"), xmlns::client);
+    original.setAttribute(QStringLiteral("id"), pending.originalId);
+    if (!pending.requester.isEmpty())
+        original.setAttribute(QStringLiteral("from"), pending.requester);
+    out_.toUpstream(stanza::error(original, stanza::defaultType(condition), condition));
 }
 
 // ---------------------------------------------------------------- plumbing
@@ -524,22 +187,15 @@ void Account::sendAggregatePresence()
     out_.toUpstream(presence);
 }
 
-void Account::sendToSession(SessionId id, Element stanza)
+void Account::sendToSession(SessionId id, const Element &stanza)
 {
-    auto it = sessions_.find(id);
-    if (it == sessions_.end())
+    if (!sessions_.count(id))
         return;
-    if (needsSessionAddress(stanza))
-        stanza.setAttribute(QStringLiteral("to"), sessionJid(it->second).toString());
-    out_.toSession(id, stanza);
-}
-
-bool Account::needsSessionAddress(const Element &stanza) const
-{
-    // Only xbnc's own upstream address becomes the session's; a bare JID stays bare, as a server
-    // delivers it (RFC 6121 §8.5.2).
-    const QString to = stanza.attribute(u"to");
-    return to.isEmpty() || isUpstreamAddress(to);
+    if (stanza.hasAttribute(u"to"))
+        return out_.toSession(id, stanza);
+    Element addressed = stanza;
+    addressed.setAttribute(QStringLiteral("to"), boundJid().toString());
+    out_.toSession(id, addressed);
 }
 
 void Account::broadcastToSessions(const Element &stanza, bool onlyWithPresence)
@@ -549,23 +205,7 @@ void Account::broadcastToSessions(const Element &stanza, bool onlyWithPresence)
     });
 }
 
-void Account::deliverLocally(SessionId fromId, const Session &sender, const Jid &to, Element stanza)
-{
-    const auto target = sessionByResource(to.resource());
-    stanza.setAttribute(QStringLiteral("from"), sessionJid(sender).toString());
-    if (!target) {
-        if (stanza.name() == u"iq") {
-            Element request = stanza;
-            replyError(fromId, request, QStringLiteral("cancel"),
-                       QStringLiteral("service-unavailable"));
-        }
-        return; // RFC 6121 §8.5.3.2: messages to an absent resource of the account are dropped
-    }
-    out_.toSession(*target, stanza);
-}
-
-void Account::copyAsCarbon(SessionId fromId, const Session &sender, const Element &message,
-                           const Room *room)
+void Account::copyAsCarbon(SessionId fromId, const Element &message, const Room *room)
 {
     const QString type = message.attribute(u"type");
     if (type != u"chat" && !(type.isEmpty() || type == u"normal"))
@@ -576,34 +216,22 @@ void Account::copyAsCarbon(SessionId fromId, const Session &sender, const Elemen
         message.firstChild(u"no-copy", xmlns::hints))
         return;
     Element inner = message;
-    inner.setAttribute(QStringLiteral("from"), sessionJid(sender).toString());
-    for (const auto &[id, session] : sessions_) {
-        if (id == fromId || !session.carbons || (room && !room->isJoined(id)))
-            continue;
-        Element carbon(QStringLiteral("message"), xmlns::client);
-        carbon.setAttribute(QStringLiteral("from"), account_.toString());
-        carbon.setAttribute(QStringLiteral("to"), sessionJid(session).toString());
-        carbon.setAttribute(QStringLiteral("type"),
-                            type.isEmpty() ? QStringLiteral("normal") : type);
-        Element &sent = carbon.addChild(child(QStringLiteral("sent"), xmlns::carbons));
-        Element &forwarded = sent.addChild(child(QStringLiteral("forwarded"), xmlns::forward));
-        forwarded.addChild(inner);
-        out_.toSession(id, carbon);
-    }
+    inner.setAttribute(QStringLiteral("from"), boundJid().toString());
+    Element carbon(QStringLiteral("message"), xmlns::client);
+    carbon.setAttribute(QStringLiteral("from"), account_.toString());
+    carbon.setAttribute(QStringLiteral("to"), boundJid().toString());
+    carbon.setAttribute(QStringLiteral("type"), type.isEmpty() ? QStringLiteral("normal") : type);
+    carbon.addChild(Element(QStringLiteral("sent"), xmlns::carbons))
+        .addChild(Element(QStringLiteral("forwarded"), xmlns::forward))
+        .addChild(std::move(inner));
+    sendToSessions(carbon, [fromId, room](SessionId id, const Session &session) {
+        return id != fromId && session.carbons && (!room || room->isJoined(id));
+    });
 }
 
-void Account::replyError(SessionId id, const Element &request, const QString &type,
-                         const QString &condition)
+void Account::replyError(SessionId id, const Element &request, const QString &condition)
 {
-    Element error(QStringLiteral("iq"), xmlns::client);
-    error.setAttribute(QStringLiteral("type"), QStringLiteral("error"));
-    error.setAttribute(QStringLiteral("id"), request.attribute(u"id"));
-    if (request.hasAttribute(u"to"))
-        error.setAttribute(QStringLiteral("from"), request.attribute(u"to"));
-    Element &e = error.addChild(child(QStringLiteral("error"), xmlns::client));
-    e.setAttribute(QStringLiteral("type"), type);
-    e.addChild(child(condition, xmlns::stanzas));
-    sendToSession(id, std::move(error));
+    sendToSession(id, stanza::error(request, stanza::defaultType(condition), condition));
 }
 
 std::optional<SessionId> Account::sessionByResource(const QString &resource) const
@@ -641,13 +269,6 @@ void Account::roomMembershipChanged(const Room &room)
 void Account::roomMessageLogged(const Room &room, const RoomLog::Entry &entry)
 {
     out_.roomMessageLogged(room.jid(), entry);
-}
-
-bool Account::isUpstreamAddress(const QString &to) const
-{
-    const Jid jid(to);
-    return jid.isValid() && jid.sameBare(account_) && !jid.isBare() &&
-           jid.resource() == upstreamJid_.resource();
 }
 
 } // namespace xbnc

@@ -2,13 +2,14 @@
 
 #include "bookmarks.h"
 #include "contact_presences.h"
-#include "session_id.h"
 #include "element.h"
 #include "iq_router.h"
 #include "jid.h"
+#include "mam_queries.h"
 #include "own_caps.h"
 #include "presence_aggregate.h"
 #include "room.h"
+#include "session_id.h"
 
 #include <QHash>
 #include <QSet>
@@ -31,6 +32,13 @@ public:
         virtual ~Output() = default;
         virtual void toUpstream(const Element &stanza) = 0;
         virtual void toSession(SessionId session, const Element &stanza) = 0;
+        // The same stanza to several sessions: every session is bound to the same JID, so the
+        // edge can serialise it once and share the bytes.
+        virtual void toSessions(const std::vector<SessionId> &sessions, const Element &stanza)
+        {
+            for (SessionId session : sessions)
+                toSession(session, stanza);
+        }
         // A newer session bound the same resource: the edge ends this one (RFC 6120 §7.7.2.2,
         // a <conflict/> stream error).
         virtual void sessionReplaced(SessionId session) = 0;
@@ -54,6 +62,10 @@ public:
 
     // --- state, for the wiring and tests ---
     bool isUpstreamOnline() const { return upstreamOnline_; }
+    // The JID every session is bound to: xbnc's upstream full JID, the one the world sees
+    // (docs/ADDRESSING.md). Before upstream is first online, the resource xbnc will ask for.
+    Jid boundJid() const;
+    void setUpstreamResource(const QString &resource) { upstreamResource_ = resource; }
     qsizetype sessionCount() const { return sessions_.size(); }
     const IqRouter &iqRouter() const { return iqs_; }
 
@@ -77,72 +89,112 @@ public:
 private:
     struct Session
     {
-        QString resource;
+        QString resource; // what the client asked to bind: the key of per-device state
         bool initialPresenceSent = false;
         bool carbons = false;
         bool rosterRequested = false;
+        bool blocklistRequested = false;
     };
 
-    // Sessions → upstream
+    // What an address is to this account; the routing functions switch on it.
+    enum class Address
+    {
+        Server,      // no address, the account's domain, or its bare JID for IQs
+        AccountBare, // the account's bare JID
+        Upstream,    // xbnc's own full JID, which every session is bound to
+        OwnResource, // another resource of the account (a device connected to the server)
+        Room,        // a room the account knows
+        Occupant,    // an occupant of such a room
+        Other,
+    };
+    Address classify(const Jid &jid) const;
+
+    // Sessions → upstream (account_outbound.cpp)
     void messageFromSession(SessionId id, Session &session, Element &stanza);
     void presenceFromSession(SessionId id, Session &session, Element &stanza);
+    void broadcastPresenceFromSession(SessionId id, Session &session, Element &stanza);
     void iqFromSession(SessionId id, Session &session, Element &stanza);
     bool answerLocalIq(SessionId id, Session &session, const Element &stanza);
     void relayReplyFromSession(SessionId id, Element &stanza);
-    // Upstream → sessions
+    void noteConversation(SessionId id, const Jid &peer);
+    // Upstream → sessions (account_inbound.cpp)
     void messageFromUpstream(Element &stanza);
     void presenceFromUpstream(Element &stanza);
     void iqFromUpstream(Element &stanza);
     void requestFromUpstream(Element &stanza);
+    bool serverPush(const Element &stanza);
     void replyFromUpstream(Element &stanza);
+    void ownReplyFromUpstream(const IqRouter::Outbound &request, const Element &reply);
+    void relayedReplyFromUpstream(const IqRouter::Outbound &request, Element &reply);
+    std::optional<SessionId> answeringSession(const QString &requester) const;
 
-    void failPending(const std::vector<IqRouter::Outbound> &pending);
+    // xbnc's own requests upstream, tracked by purpose.
+    void request(Element iq, IqRouter::Purpose purpose, const QString &context = {});
+    void requestExpired(const IqRouter::Outbound &request);
+    void failRelay(const IqRouter::Outbound &request);
+    void failInbound(const IqRouter::Inbound &request, const QString &condition);
     void sendAggregatePresence();
     // XEP-0115 caps of the account (account_caps.cpp)
     Element aggregatePresence();
     void learnSessionCaps(SessionId id, const Element &presence);
     void sessionCapsAnswered(const IqRouter::Inbound &request, const Element &reply);
     bool answerOwnCaps(const Element &request);
-    Room *existingRoom(const Jid &jid);
+    std::optional<Element> ownCapsReply(const Element &request) const;
+    Room *existingRoom(const Jid &jid) const;
     // changed: a notification of a change (which may leave rooms), not the list at start.
     void applyBookmarks(const Element &items, bool changed);
     void followBookmarkChange(const Element &pubsubPayload);
     void applyBookmark(const Bookmark &bookmark, bool changed);
+    void selfPingAnswered(const QString &roomJid, const Element *reply);
     Room &roomFor(const QString &roomJid);
     void roomToUpstream(const Element &stanza) override;
     void roomToSession(SessionId session, const Element &stanza) override;
     void roomToSessions(const std::set<SessionId> &sessions, const Element &stanza) override;
     void roomMembershipChanged(const Room &room) override;
     void roomMessageLogged(const Room &room, const RoomLog::Entry &entry) override;
-    void sendToSession(SessionId id, Element stanza); // rewrites 'to' to the session's JID
-    bool needsSessionAddress(const Element &stanza) const;
+    void sendToSession(SessionId id, const Element &stanza);
     // To every session `wanted(id, session)` accepts, in connection order.
     template <typename Wanted> void sendToSessions(const Element &stanza, Wanted wanted);
     void broadcastToSessions(const Element &stanza, bool onlyWithPresence);
-    void deliverLocally(SessionId from, const Session &sender, const Jid &to, Element stanza);
-    void copyAsCarbon(SessionId from, const Session &sender, const Element &message,
-                      const Room *room = nullptr);
-    void replyError(SessionId id, const Element &request, const QString &type,
-                    const QString &condition);
+    void copyAsCarbon(SessionId from, const Element &message, const Room *room = nullptr);
+    void replyError(SessionId id, const Element &request, const QString &condition);
     std::optional<SessionId> sessionByResource(const QString &resource) const;
-    Jid sessionJid(const Session &session) const { return account_.withResource(session.resource); }
-    bool isUpstreamAddress(const QString &to) const;
 
     Jid account_;
     Output &out_;
     Jid upstreamJid_;
+    QString upstreamResource_ = QStringLiteral("xbnc");
     bool upstreamOnline_ = false;
     std::map<SessionId, Session> sessions_; // ordered: fan-out in connection order
     IqRouter iqs_;
+    MamQueries mam_;
+    // Peer full JID → the session that last wrote to it: its requests go to that session.
+    QHash<QString, SessionId> conversations_;
     PresenceAggregate presence_;
     OwnCaps ownCaps_;
     ContactPresences contacts_;
     QByteArray lastSentPresence_;
-    quint64 pushCounter_ = 0;
     std::map<QString, std::unique_ptr<Room>> rooms_; // by bare room JID
     bool allRoomsPersistent_ = false;
     int roomLogSize_ = 1000;
     std::function<QDateTime()> now_ = [] { return QDateTime::currentDateTimeUtc(); };
 };
+
+template <typename Wanted> inline void Account::sendToSessions(const Element &stanza, Wanted wanted)
+{
+    // The hot path of every fanned-out stanza. Every session is bound to the same JID, so all
+    // recipients get the same stanza and the edge serialises it once.
+    std::vector<SessionId> recipients;
+    for (const auto &[id, session] : sessions_)
+        if (wanted(id, session))
+            recipients.push_back(id);
+    if (recipients.empty())
+        return;
+    if (stanza.hasAttribute(u"to"))
+        return out_.toSessions(recipients, stanza);
+    Element addressed = stanza;
+    addressed.setAttribute(QStringLiteral("to"), boundJid().toString());
+    out_.toSessions(recipients, addressed);
+}
 
 } // namespace xbnc

@@ -34,20 +34,28 @@ void Account::sessionCapsAnswered(const IqRouter::Inbound &request, const Elemen
         sendAggregatePresence();
 }
 
-bool Account::answerOwnCaps(const Element &request)
+std::optional<Element> Account::ownCapsReply(const Element &request) const
 {
     const Element *query = request.firstChild(u"query", xmlns::discoInfo);
     if (!query || request.attribute(u"type") != u"get" ||
         !query->attribute(u"node").startsWith(OwnCaps::node + u'#'))
-        return false;
+        return std::nullopt;
     // Only the current caps and a few before them are known; an older ver names nothing now.
     const std::optional<Element> info = ownCaps_.discoInfo(query->attribute(u"node"));
-    Element reply =
-        info ? stanza::iqResult(request)
-             : stanza::error(request, stanza::ErrorType::Cancel, QStringLiteral("item-not-found"));
-    if (info)
-        reply.addChild(*info);
-    out_.toUpstream(reply);
+    if (!info)
+        return stanza::error(request, stanza::ErrorType::Cancel, QStringLiteral("item-not-found"));
+    Element reply = stanza::iqResult(request);
+    reply.addChild(*info);
+    return reply;
+}
+
+bool Account::answerOwnCaps(const Element &request)
+{
+    std::optional<Element> reply = ownCapsReply(request);
+    if (!reply)
+        return false;
+    reply->removeAttribute(u"from"); // the server stamps it
+    out_.toUpstream(*reply);
     return true;
 }
 

@@ -1,11 +1,13 @@
 #include "account.h"
 
+#include "xmpp_ns.h"
+
 // The account's side of group chats: which Room a stanza belongs to, bookmarks that make the
 // account join or leave, the rooms' health checks, and rooms restored after a restart.
 
 namespace xbnc {
 
-Room *Account::existingRoom(const Jid &jid)
+Room *Account::existingRoom(const Jid &jid) const
 {
     if (!jid.isValid() || jid.local().isEmpty())
         return nullptr;
@@ -18,15 +20,30 @@ void Account::selfPingRooms()
     if (!upstreamOnline_)
         return;
     for (auto &[jid, room] : rooms_)
-        if (std::optional<Element> ping = room->selfPing(QStringLiteral("xbnc-selfping-") + jid))
-            out_.toUpstream(*ping);
+        if (std::optional<Element> ping = room->selfPing(QString()))
+            request(std::move(*ping), IqRouter::Purpose::SelfPing, jid);
+}
+
+void Account::selfPingAnswered(const QString &roomJid, const Element *reply)
+{
+    Room *room = existingRoom(Jid(roomJid));
+    if (!room)
+        return;
+    if (reply && room->selfPingAnswered(*reply))
+        return;
+    // No answer at all counts as not joined (XEP-0410 §3.2): the room is joined again as
+    // after a lost connection, the sessions staying in it.
+    if (!reply)
+        room->upstreamLost();
+    if (std::optional<Element> join = room->rejoin())
+        out_.toUpstream(*join);
 }
 
 void Account::followBookmarkChange(const Element &pubsub)
 {
     // The server only notifies resources whose caps ask for bookmarks, and xbnc's presence
     // carries a session's caps: a change made through xbnc is followed as it goes by.
-    static const QString pubsubNs = QStringLiteral("http://jabber.org/protocol/pubsub");
+    const QString &pubsubNs = xmlns::pubsub;
     if (pubsub.name() != u"pubsub" || pubsub.xmlns() != pubsubNs)
         return;
     for (const Element &action : pubsub.children()) {

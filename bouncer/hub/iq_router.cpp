@@ -1,27 +1,74 @@
 #include "iq_router.h"
 
+#include <QRandomGenerator>
+
 namespace xbnc {
+
+namespace {
+
+// Removes the entries `wanted` picks and returns them.
+template <typename Entry, typename Wanted>
+std::vector<Entry> takeWhere(QHash<QString, Entry> &entries, Wanted wanted)
+{
+    std::vector<Entry> taken;
+    for (auto it = entries.begin(); it != entries.end();) {
+        if (wanted(*it)) {
+            taken.push_back(std::move(*it));
+            it = entries.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    return taken;
+}
+
+} // namespace
 
 IqRouter::IqRouter(std::chrono::milliseconds timeout) : timeout_(timeout)
 {
 }
 
-QString IqRouter::trackOutbound(SessionId session, const QString &originalId,
-                                const QString &originalTo, Purpose purpose)
+QString IqRouter::freshId()
 {
-    // The prefix keeps these apart from ids gloox itself uses for bind and session.
-    QString id = QStringLiteral("xo%1-%2").arg(session).arg(++counter_);
-    outbound_.insert(id,
-                     Outbound{session, originalId, originalTo, purpose, QDeadlineTimer(timeout_)});
+    // Unpredictable, so that nobody on the network can answer a request they never saw.
+    QString id;
+    do {
+        id = QStringLiteral("x") + QString::number(QRandomGenerator::global()->generate64(), 36);
+    } while (outbound_.contains(id) || inbound_.contains(id));
     return id;
 }
 
-std::optional<IqRouter::Outbound> IqRouter::takeOutbound(const QString &id)
+bool IqRouter::isServer(const Jid &jid) const
+{
+    return !jid.isValid() || jid == account_ ||
+           (jid.isDomain() && jid.domain() == account_.domain());
+}
+
+QString IqRouter::track(Outbound entry)
+{
+    const QString id = freshId();
+    entry.deadline = QDeadlineTimer(timeout_);
+    outbound_.insert(id, std::move(entry));
+    return id;
+}
+
+QString IqRouter::trackRelay(SessionId session, const QString &originalId, const QString &to,
+                             Purpose purpose)
+{
+    return track(Outbound{purpose, session, originalId, to, {}, {}});
+}
+
+std::optional<IqRouter::Outbound> IqRouter::takeReply(const QString &id, const QString &from)
 {
     auto it = outbound_.find(id);
     if (it == outbound_.end())
         return std::nullopt;
-    Outbound entry = *it;
+    const Jid to(it->to);
+    const Jid replier(from);
+    const bool expected = isServer(to) ? isServer(replier) : replier == to;
+    if (!expected)
+        return std::nullopt;
+    Outbound entry = std::move(*it);
     outbound_.erase(it);
     return entry;
 }
@@ -29,7 +76,7 @@ std::optional<IqRouter::Outbound> IqRouter::takeOutbound(const QString &id)
 QString IqRouter::trackInbound(SessionId session, const QString &originalId,
                                const QString &requester)
 {
-    QString id = QStringLiteral("xi%1").arg(++counter_);
+    const QString id = freshId();
     inbound_.insert(
         id, Inbound{session, originalId, requester, QDeadlineTimer(timeout_), Purpose::Relay, {}});
     return id;
@@ -37,59 +84,50 @@ QString IqRouter::trackInbound(SessionId session, const QString &originalId,
 
 QString IqRouter::trackToSession(SessionId session, Purpose purpose, const QString &context)
 {
-    QString id = QStringLiteral("xi%1").arg(++counter_);
+    const QString id = freshId();
     inbound_.insert(id, Inbound{session, {}, {}, QDeadlineTimer(timeout_), purpose, context});
     return id;
 }
 
 void IqRouter::clearInbound()
 {
+    // xbnc's own questions to sessions do not depend on the upstream connection.
     inbound_.removeIf([](const auto &it) { return it.value().purpose == Purpose::Relay; });
 }
 
-std::optional<IqRouter::Inbound> IqRouter::takeInbound(const QString &id)
+std::optional<IqRouter::Inbound> IqRouter::takeInbound(const QString &id, SessionId session)
 {
     auto it = inbound_.find(id);
-    if (it == inbound_.end())
+    if (it == inbound_.end() || it->session != session)
         return std::nullopt;
     Inbound entry = *it;
     inbound_.erase(it);
     return entry;
 }
 
-void IqRouter::dropSession(SessionId session)
+std::vector<IqRouter::Inbound> IqRouter::dropSession(SessionId session)
 {
-    outbound_.removeIf([session](const auto &it) { return it.value().session == session; });
-    inbound_.removeIf([session](const auto &it) { return it.value().session == session; });
+    outbound_.removeIf([session](const auto &it) {
+        return it.value().session == session &&
+               (it.value().purpose == Purpose::Relay || it.value().purpose == Purpose::DomainDisco);
+    });
+    return takeWhere(inbound_,
+                     [session](const Inbound &entry) { return entry.session == session; });
 }
 
 std::vector<IqRouter::Outbound> IqRouter::takeExpiredOutbound()
 {
-    std::vector<Outbound> expired;
-    for (auto it = outbound_.begin(); it != outbound_.end();) {
-        if (it->deadline.hasExpired()) {
-            expired.push_back(*it);
-            it = outbound_.erase(it);
-        } else {
-            ++it;
-        }
-    }
-    return expired;
+    return takeWhere(outbound_, [](const Outbound &entry) { return entry.deadline.hasExpired(); });
 }
 
-void IqRouter::dropExpiredInbound()
+std::vector<IqRouter::Inbound> IqRouter::takeExpiredInbound()
 {
-    inbound_.removeIf([](const auto &it) { return it.value().deadline.hasExpired(); });
+    return takeWhere(inbound_, [](const Inbound &entry) { return entry.deadline.hasExpired(); });
 }
 
 std::vector<IqRouter::Outbound> IqRouter::takeAllOutbound()
 {
-    std::vector<Outbound> all;
-    all.reserve(outbound_.size());
-    for (const Outbound &entry : std::as_const(outbound_))
-        all.push_back(entry);
-    outbound_.clear();
-    return all;
+    return takeWhere(outbound_, [](const Outbound &) { return true; });
 }
 
 } // namespace xbnc

@@ -1,7 +1,7 @@
 #pragma once
 
-#include "session_id.h"
 #include "element.h"
+#include "session_id.h"
 
 #include <QHash>
 

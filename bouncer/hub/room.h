@@ -1,8 +1,8 @@
 #pragma once
 
-#include "session_id.h"
 #include "element.h"
 #include "room_log.h"
+#include "session_id.h"
 
 #include <QDateTime>
 #include <QString>

@@ -73,4 +73,12 @@ ErrorType defaultType(const QString &condition)
     return ErrorType::Cancel;
 }
 
+const Element *payload(const Element &iq)
+{
+    for (const Element &c : iq.children())
+        if (!c.isText() && c.name() != u"error")
+            return &c;
+    return nullptr;
+}
+
 } // namespace xbnc::stanza

@@ -28,4 +28,8 @@ Element iqResult(const Element &request);
 // The RFC 6120 type of a condition, for callers that only know the condition.
 ErrorType defaultType(const QString &condition);
 
+// The payload of an IQ: its one child element other than <error/> (get and set carry exactly
+// one), or nullptr.
+const Element *payload(const Element &iq);
+
 } // namespace xbnc::stanza

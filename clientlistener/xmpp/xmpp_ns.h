@@ -13,4 +13,7 @@ inline const QString ping = QStringLiteral("urn:xmpp:ping");
 inline const QString discoInfo = QStringLiteral("http://jabber.org/protocol/disco#info");
 inline const QString version = QStringLiteral("jabber:iq:version");
 inline const QString roster = QStringLiteral("jabber:iq:roster");
+inline const QString blocking = QStringLiteral("urn:xmpp:blocking");
+inline const QString delay = QStringLiteral("urn:xmpp:delay");
+inline const QString pubsub = QStringLiteral("http://jabber.org/protocol/pubsub");
 } // namespace xbnc::xmlns

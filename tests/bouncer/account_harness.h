@@ -76,9 +76,16 @@ public:
     void toSession(SessionId session, const Element &stanza) override;
     void sessionReplaced(SessionId session) override;
 
+    // XEP-0410 self-pings of every room; their ids are named xbnc-selfping-ROOM.
+    void selfPingRooms();
+
 private:
+    static QString ownRequestName(const Element &iq);
     QString describe(const Sent &s) const;
     QHash<SessionId, QString> resources_;
+    // Names tests use for xbnc's own request ids (xbnc-bookmarks…) → the ids xbnc made up.
+    QHash<QString, QString> ownIds_;
+    bool roomPings_ = false;
 };
 
 // `presence` as xbnc sends it upstream: with xbnc's own XEP-0115 <c/> last, for its own features

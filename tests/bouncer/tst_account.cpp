@@ -98,37 +98,40 @@ private Q_SLOTS:
         EXPECT(h.expectNothing());
     }
 
-    void sessionsSeeEachOthersPresence()
+    void sessionsAreOneResourceToEachOther()
     {
+        // Every session is bound to xbnc's full JID: there are no other resources to show,
+        // and the presence a session sees of itself is the server's reflection of the
+        // aggregate, as a directly connected client sees its own.
         AccountHarness h;
         online(h);
         h.bind(1, "phone");
         h.account.sessionBound(2, "laptop");
         h.fromSession(2, "<presence><show>dnd</show></presence>");
-        // laptop's presence goes to both sessions, laptop learns of phone, upstream gets dnd
-        EXPECT(h.expectToSession(1, "<presence from='alice@example.org/laptop' "
-                                    "to='alice@example.org/phone'><show>dnd</show></presence>"));
-        EXPECT(h.expectToSession(2, "<presence from='alice@example.org/laptop' "
-                                    "to='alice@example.org/laptop'><show>dnd</show></presence>"));
-        EXPECT(h.expectToSession(2, "<presence from='alice@example.org/phone' "
-                                    "to='alice@example.org/laptop'/>"));
+        EXPECT(h.expectNothing()); // phone (available) still leads the aggregate
+        h.fromSession(1, "<presence><show>xa</show></presence>");
+        EXPECT(h.expectUpstream(withOwnCaps("<presence><show>dnd</show></presence>")));
+        EXPECT(h.expectNothing());
+        const QString reflection = "<presence from='alice@example.org/xbnc' "
+                                   "to='alice@example.org/xbnc'><show>dnd</show></presence>";
+        h.fromUpstream(reflection);
+        EXPECT(h.expectFanOut({1, 2}, reflection));
         EXPECT(h.expectNothing());
         h.account.sessionClosed(2);
-        EXPECT(h.expectToSession(1, "<presence from='alice@example.org/laptop' "
-                                    "to='alice@example.org/phone' type='unavailable'/>"));
-        EXPECT(h.expectNothing()); // phone (available) was already the aggregate
+        EXPECT(h.expectUpstream(withOwnCaps("<presence><show>xa</show></presence>")));
+        EXPECT(h.expectNothing());
     }
 
     void messagesToTheAccountReachEverySession_data()
     {
         QTest::addColumn<QString>("to");
         QTest::addColumn<QString>("delivered"); // %1: the session's resource
-        // A bare JID stays bare, as a server delivers it; xbnc's own address becomes the
-        // session's, since that is the address the sender meant.
+        // A bare JID stays bare, as a server delivers it; xbnc's own address is every
+        // session's.
         QTest::newRow("bare JID") << "alice@example.org"
                                   << "alice@example.org";
         QTest::newRow("upstream full JID") << "alice@example.org/xbnc"
-                                           << "alice@example.org/%1";
+                                           << "alice@example.org/xbnc";
     }
     void messagesToTheAccountReachEverySession()
     {
@@ -160,14 +163,14 @@ private Q_SLOTS:
         h.bind(2, "laptop");
         h.bind(3, "desktop");
         h.fromSession(2, "<iq type='set' id='c1'><enable xmlns='urn:xmpp:carbons:2'/></iq>");
-        EXPECT(h.expectToSession(2, "<iq type='result' id='c1' to='alice@example.org/laptop'/>"));
+        EXPECT(h.expectToSession(2, "<iq type='result' id='c1' to='alice@example.org/xbnc'/>"));
         h.fromSession(1, "<message to='bob@example.org' type='chat' id='m2' "
                          "from='mallory@evil.example'><body>yo</body></message>");
         EXPECT(h.expectToSession(
-            2, "<message from='alice@example.org' to='alice@example.org/laptop' type='chat'>"
+            2, "<message from='alice@example.org' to='alice@example.org/xbnc' type='chat'>"
                "<sent xmlns='urn:xmpp:carbons:2'><forwarded xmlns='urn:xmpp:forward:0'>"
                "<message xmlns='jabber:client' to='bob@example.org' type='chat' id='m2' "
-               "from='alice@example.org/phone'><body>yo</body></message></forwarded></sent>"
+               "from='alice@example.org/xbnc'><body>yo</body></message></forwarded></sent>"
                "</message>"));
         EXPECT(h.expectUpstream(
             "<message to='bob@example.org' type='chat' id='m2'><body>yo</body></message>"));
@@ -190,7 +193,7 @@ private Q_SLOTS:
         h.fromUpstream("<message from='alice@example.org' to='alice@example.org/xbnc'>"
                        "<received xmlns='urn:xmpp:carbons:2'/></message>");
         EXPECT(h.expectToSession(2, "<message from='alice@example.org' "
-                                    "to='alice@example.org/laptop'><received "
+                                    "to='alice@example.org/xbnc'><received "
                                     "xmlns='urn:xmpp:carbons:2'/></message>"));
         EXPECT(h.expectNothing());
     }
@@ -221,15 +224,14 @@ private Q_SLOTS:
                                       "xmlns='jabber:iq:version'><name>one</name></query></iq>")
                            .arg(id1));
         EXPECT(h.expectToSession(2, "<iq type='result' id='same' from='example.org' "
-                                    "to='alice@example.org/laptop'><query "
+                                    "to='alice@example.org/xbnc'><query "
                                     "xmlns='jabber:iq:version'><name>two</name></query></iq>"));
         EXPECT(h.expectToSession(1, "<iq type='result' id='same' from='example.org' "
-                                    "to='alice@example.org/phone'><query "
+                                    "to='alice@example.org/xbnc'><query "
                                     "xmlns='jabber:iq:version'><name>one</name></query></iq>"));
         // a duplicate reply finds nobody waiting
         h.fromUpstream(QStringLiteral("<iq type='result' id='%1'/>").arg(id1));
         EXPECT(h.expectNothing());
-        QCOMPARE(h.account.iqRouter().outboundCount(), 0);
     }
 
     void pendingIqsFailWhenUpstreamDropsOrTimesOut()
@@ -240,7 +242,7 @@ private Q_SLOTS:
         h.fromSession(1, "<iq type='get' id='q1'><query xmlns='jabber:iq:roster'/></iq>");
         QCOMPARE(h.take().target, AccountHarness::Sent::Upstream);
         h.account.expireIqs();
-        EXPECT(h.expectToSession(1, "<iq type='error' id='q1' to='alice@example.org/phone'>"
+        EXPECT(h.expectToSession(1, "<iq type='error' id='q1' to='alice@example.org/xbnc'>"
                                     "<error type='wait'><remote-server-timeout "
                                     "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>"));
         h.fromSession(1, "<iq type='get' id='q2' to='example.org'><ping "
@@ -248,14 +250,14 @@ private Q_SLOTS:
         QCOMPARE(h.take().target, AccountHarness::Sent::Upstream);
         h.account.upstreamOffline();
         EXPECT(h.expectToSession(1, "<iq type='error' id='q2' from='example.org' "
-                                    "to='alice@example.org/phone'>"
+                                    "to='alice@example.org/xbnc'>"
                                     "<error type='wait'><remote-server-timeout "
                                     "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>"));
         // while offline, requests are answered at once instead of vanishing
         h.fromSession(1, "<iq type='get' id='q3' to='example.org'><ping "
                          "xmlns='urn:xmpp:ping'/></iq>");
         EXPECT(h.expectToSession(1, "<iq type='error' id='q3' from='example.org' "
-                                    "to='alice@example.org/phone'><error type='wait'>"
+                                    "to='alice@example.org/xbnc'><error type='wait'>"
                                     "<remote-server-timeout "
                                     "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>"));
         EXPECT(h.expectNothing());
@@ -268,11 +270,12 @@ private Q_SLOTS:
         h.bind(1, "phone");
         h.fromSession(1, "<iq type='get' id='q1'><query xmlns='jabber:iq:roster'/></iq>");
         const QString id = h.take().stanza.attribute(u"id");
+        const qsizetype pending = h.account.iqRouter().outboundCount();
         h.account.sessionClosed(1);
+        QCOMPARE(h.account.iqRouter().outboundCount(), pending - 1);
         h.clear();
         h.fromUpstream(QStringLiteral("<iq type='result' id='%1'/>").arg(id));
         EXPECT(h.expectNothing());
-        QCOMPARE(h.account.iqRouter().outboundCount(), 0);
     }
 
     void rosterPushesGoToSessionsThatAskedForTheRoster()
@@ -318,14 +321,8 @@ private Q_SLOTS:
         h.account.sessionBound(2, "laptop");
         EXPECT(h.expectNothing()); // nothing before its initial presence
         h.fromSession(2, "<presence/>");
-        EXPECT(h.expectToSession(1, "<presence from='alice@example.org/laptop' "
-                                    "to='alice@example.org/phone'/>"));
-        EXPECT(h.expectToSession(2, "<presence from='alice@example.org/laptop' "
-                                    "to='alice@example.org/laptop'/>"));
-        EXPECT(h.expectToSession(2, "<presence from='alice@example.org/phone' "
-                                    "to='alice@example.org/laptop'/>"));
         EXPECT(h.expectToSession(2, "<presence from='bob@example.org/pc' "
-                                    "to='alice@example.org/laptop'><status>here</status>"
+                                    "to='alice@example.org/xbnc'><status>here</status>"
                                     "</presence>"));
         EXPECT(h.expectToSession(2, "<presence from='dave@example.org' "
                                     "to='alice@example.org' type='subscribe'/>"));
@@ -350,16 +347,7 @@ private Q_SLOTS:
         h.clear();
         h.account.upstreamOffline();
         EXPECT(h.expectToSession(1, "<presence from='bob@example.org/pc' "
-                                    "to='alice@example.org/phone' type='unavailable'/>"));
-        EXPECT(h.expectNothing());
-    }
-
-    void ownPresenceReflectionIsNotShownAsAnotherResource()
-    {
-        AccountHarness h;
-        online(h);
-        h.bind(1, "phone");
-        h.fromUpstream("<presence from='alice@example.org/xbnc' to='alice@example.org/xbnc'/>");
+                                    "to='alice@example.org/xbnc' type='unavailable'/>"));
         EXPECT(h.expectNothing());
     }
 
@@ -377,7 +365,7 @@ private Q_SLOTS:
                                       "<feature var='msgoffline'/></query></iq>")
                            .arg(id));
         EXPECT(h.expectToSession(
-            1, "<iq type='result' id='d1' from='example.org' to='alice@example.org/phone'>"
+            1, "<iq type='result' id='d1' from='example.org' to='alice@example.org/xbnc'>"
                "<query xmlns='http://jabber.org/protocol/disco#info'><identity "
                "category='server' type='im'/><feature var='urn:xmpp:ping'/><feature "
                "var='msgoffline'/><feature var='urn:xmpp:carbons:2'/></query></iq>"));
@@ -396,7 +384,7 @@ private Q_SLOTS:
                                       "<feature var='urn:xmpp:mam:2'/></query></iq>")
                            .arg(id));
         EXPECT(h.expectToSession(1, "<iq type='result' id='d2' from='alice@example.org' "
-                                    "to='alice@example.org/phone'><query "
+                                    "to='alice@example.org/xbnc'><query "
                                     "xmlns='http://jabber.org/protocol/disco#info'><feature "
                                     "var='urn:xmpp:mam:2'/></query></iq>"));
     }
@@ -406,12 +394,9 @@ private Q_SLOTS:
         QTest::addColumn<QString>("to");
         QTest::addColumn<QString>("payload");
         QTest::addColumn<QString>("reply");
-        QTest::newRow("ping self") << "alice@example.org/phone"
+        QTest::newRow("ping self") << "alice@example.org/xbnc"
                                    << "<ping xmlns='urn:xmpp:ping'/>"
                                    << "";
-        QTest::newRow("ping account resource") << "alice@example.org/xbnc"
-                                               << "<ping xmlns='urn:xmpp:ping'/>"
-                                               << "";
         QTest::newRow("version")
             << "alice@example.org/xbnc"
             << "<query xmlns='jabber:iq:version'/>"
@@ -428,7 +413,7 @@ private Q_SLOTS:
         h.bind(1, "phone");
         h.fromSession(1, QStringLiteral("<iq type='get' id='p' to='%1'>%2</iq>").arg(to, payload));
         EXPECT(h.expectToSession(1, QStringLiteral("<iq type='result' id='p' from='%1' "
-                                                   "to='alice@example.org/phone'>%2</iq>")
+                                                   "to='alice@example.org/xbnc'>%2</iq>")
                                         .arg(to, reply)));
         EXPECT(h.expectNothing());
     }
@@ -447,7 +432,7 @@ private Q_SLOTS:
         const auto relayed = h.take();
         QCOMPARE(relayed.target, AccountHarness::Sent::Session);
         QCOMPARE(relayed.session, SessionId(2));
-        QCOMPARE(relayed.stanza.attribute(u"to"), u"alice@example.org/laptop");
+        QCOMPARE(relayed.stanza.attribute(u"to"), u"alice@example.org/xbnc");
         const QString id = relayed.stanza.attribute(u"id");
         QVERIFY(id != u"v1");
         h.fromSession(2, QStringLiteral("<iq type='result' id='%1' to='bob@example.org/pc'>"
@@ -480,15 +465,17 @@ private Q_SLOTS:
         QCOMPARE(h.account.sessionCount(), 1);
     }
 
-    void sessionsCanTalkToEachOther()
+    void messagesToOtherResourcesOfTheAccountGoUpstream()
     {
+        // §2.4: a device connected straight to the server, or any resource the server knows;
+        // sessions have no resources of their own (they are all alice@example.org/gajim).
         AccountHarness h;
         online(h);
         h.bind(1, "phone");
         h.bind(2, "laptop");
-        h.fromSession(1, "<message to='alice@example.org/laptop'><body>note</body></message>");
-        EXPECT(h.expectToSession(2, "<message from='alice@example.org/phone' "
-                                    "to='alice@example.org/laptop'><body>note</body></message>"));
+        h.fromSession(1, "<message to='alice@example.org/gajim'><body>note</body></message>");
+        EXPECT(h.expectUpstream("<message to='alice@example.org/gajim'><body>note</body>"
+                                "</message>"));
         EXPECT(h.expectNothing());
     }
 

@@ -116,7 +116,7 @@ private Q_SLOTS:
         h.clear(); // the replay
         h.fromSession(1, "<presence to='f@conference.example.org/al' type='unavailable'/>");
         EXPECT(h.expectToSession(1, "<presence from='f@conference.example.org/al' "
-                                    "to='alice@example.org/phone' type='unavailable'><x "
+                                    "to='alice@example.org/xbnc' type='unavailable'><x "
                                     "xmlns='http://jabber.org/protocol/muc#user'><item "
                                     "affiliation='member' role='none'/><status code='110'/>"
                                     "</x></presence>"));

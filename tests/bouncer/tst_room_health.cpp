@@ -64,10 +64,10 @@ private Q_SLOTS:
     void selfPingOfJoinedRooms()
     {
         AccountHarness h;
-        h.account.selfPingRooms();
+        h.selfPingRooms();
         EXPECT(h.expectNothing()); // offline, no rooms
         inTheRoom(h);
-        h.account.selfPingRooms();
+        h.selfPingRooms();
         EXPECT(h.expectUpstream("<iq type='get' id='xbnc-selfping-tea@conference.example.org' "
                                 "to='tea@conference.example.org/al'><ping "
                                 "xmlns='urn:xmpp:ping'/></iq>"));
@@ -100,7 +100,7 @@ private Q_SLOTS:
         QFETCH(bool, rejoins);
         AccountHarness h;
         inTheRoom(h);
-        h.account.selfPingRooms();
+        h.selfPingRooms();
         h.take();
         const QString close =
             answer.endsWith(u"error") ? QStringLiteral("></iq>") : QStringLiteral("/>");
@@ -134,20 +134,20 @@ private Q_SLOTS:
             QString(carol).replace(QStringLiteral("carol"), QStringLiteral("dave"));
         for (const QString &stanza : {bob, dave, self, said(1), said(2), subject})
             h.fromUpstream(stanza);
-        EXPECT(h.expectToSession(1, withTo(dave, "alice@example.org/phone")));
+        EXPECT(h.expectToSession(1, withTo(dave, "alice@example.org/xbnc")));
         EXPECT(h.expectToSession(1, "<presence from='tea@conference.example.org/carol' "
-                                    "to='alice@example.org/phone' type='unavailable'/>"));
-        EXPECT(h.expectToSession(1, withTo(said(2), "alice@example.org/phone")));
+                                    "to='alice@example.org/xbnc' type='unavailable'/>"));
+        EXPECT(h.expectToSession(1, withTo(said(2), "alice@example.org/xbnc")));
         EXPECT(h.expectNothing());
         // a session that joins now sees the room as it is
         h.bind(2, "laptop");
         h.fromSession(2, "<presence to='tea@conference.example.org/al'><x "
                          "xmlns='http://jabber.org/protocol/muc'><history maxstanzas='0'/>"
                          "</x></presence>");
-        EXPECT(h.expectToSession(2, withTo(bob, "alice@example.org/laptop")));
-        EXPECT(h.expectToSession(2, withTo(dave, "alice@example.org/laptop")));
+        EXPECT(h.expectToSession(2, withTo(bob, "alice@example.org/xbnc")));
+        EXPECT(h.expectToSession(2, withTo(dave, "alice@example.org/xbnc")));
         QCOMPARE(h.take().stanza.attribute(u"from"), u"tea@conference.example.org/al");
-        EXPECT(h.expectToSession(2, withTo(subject, "alice@example.org/laptop")));
+        EXPECT(h.expectToSession(2, withTo(subject, "alice@example.org/xbnc")));
         EXPECT(h.expectNothing());
     }
 
@@ -165,14 +165,14 @@ private Q_SLOTS:
         const QString gone = QString(self).replace(QStringLiteral("<presence "),
                                                    QStringLiteral("<presence type='unavailable' "));
         h.fromUpstream(gone);
-        EXPECT(h.expectToSession(1, withTo(gone, "alice@example.org/phone")));
+        EXPECT(h.expectToSession(1, withTo(gone, "alice@example.org/xbnc")));
         EXPECT(h.expectUpstream("<presence to='tea@conference.example.org/al'><x "
                                 "xmlns='http://jabber.org/protocol/muc'><history "
                                 "maxstanzas='20'/></x></presence>"));
         EXPECT(h.expectNothing());
         // the room's answer reaches laptop, which stays in the room
         h.fromUpstream(self);
-        EXPECT(h.expectToSession(2, withTo(self, "alice@example.org/laptop")));
+        EXPECT(h.expectToSession(2, withTo(self, "alice@example.org/xbnc")));
         QCOMPARE(h.account.room(room)->state(), Room::State::Joined);
     }
 

@@ -296,7 +296,7 @@ private Q_SLOTS:
                          "xmlns='urn:xmpp:ping'/></iq>");
         EXPECT(h.expectToSession(
             1, "<iq type='error' id='sp' from='room@conference.example.org/alice' "
-               "to='alice@example.org/phone'><error type='cancel'><not-acceptable "
+               "to='alice@example.org/xbnc'><error type='cancel'><not-acceptable "
                "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>"));
         h.fromSession(3, joinPresence());
         EXPECT(h.expectUpstream(joinPresence()));

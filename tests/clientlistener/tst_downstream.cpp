@@ -1,12 +1,10 @@
 #include "client_listener.h"
+#include "scram_client.h"
 #include "self_signed_certificate.h"
 #include "xml_stream_parser.h"
 
 #include <QFile>
-#include <QMessageAuthenticationCode>
-#include <QPasswordDigestor>
 #include <QPointer>
-#include <QRandomGenerator>
 #include <QRegularExpression>
 #include <QSignalSpy>
 #include <QSslCertificate>
@@ -187,59 +185,6 @@ QString streamError(const QString &condition, const QString &text = {})
     return xml + QStringLiteral("</stream:error>");
 }
 
-// SCRAM (RFC 5802) client side, written from the RFC for the test.
-class ScramClient
-{
-public:
-    explicit ScramClient(QCryptographicHash::Algorithm algorithm) : algorithm_(algorithm) {}
-
-    QByteArray first(const QString &user)
-    {
-        nonce_ = QByteArray::number(QRandomGenerator::global()->generate64(), 36);
-        clientFirstBare_ = "n=" + user.toUtf8() + ",r=" + nonce_;
-        return "n,," + clientFirstBare_;
-    }
-
-    QByteArray final(const QByteArray &serverFirst, const QString &password)
-    {
-        QByteArray nonce, salt;
-        int iterations = 0;
-        for (const QByteArray &field : serverFirst.split(',')) {
-            if (field.startsWith("r="))
-                nonce = field.mid(2);
-            else if (field.startsWith("s="))
-                salt = QByteArray::fromBase64(field.mid(2));
-            else if (field.startsWith("i="))
-                iterations = field.mid(2).toInt();
-        }
-        const int length = QCryptographicHash::hashLength(algorithm_);
-        const QByteArray salted = QPasswordDigestor::deriveKeyPbkdf2(algorithm_, password.toUtf8(),
-                                                                     salt, iterations, length);
-        const QByteArray clientKey = hmac(salted, "Client Key");
-        const QByteArray storedKey = QCryptographicHash::hash(clientKey, algorithm_);
-        const QByteArray withoutProof = "c=biws,r=" + nonce;
-        const QByteArray authMessage = clientFirstBare_ + ',' + serverFirst + ',' + withoutProof;
-        QByteArray proof = hmac(storedKey, authMessage);
-        for (int i = 0; i < proof.size(); ++i)
-            proof[i] = char(proof[i] ^ clientKey[i]);
-        expectedServerFinal_ = "v=" + hmac(hmac(salted, "Server Key"), authMessage).toBase64();
-        return withoutProof + ",p=" + proof.toBase64();
-    }
-
-    const QByteArray &expectedServerFinal() const { return expectedServerFinal_; }
-
-private:
-    QByteArray hmac(const QByteArray &key, const QByteArray &data) const
-    {
-        return QMessageAuthenticationCode::hash(data, key, algorithm_);
-    }
-
-    QCryptographicHash::Algorithm algorithm_;
-    QByteArray nonce_;
-    QByteArray clientFirstBare_;
-    QByteArray expectedServerFinal_;
-};
-
 QByteArray saslText(const QString &xml)
 {
     return QByteArray::fromBase64(
@@ -377,14 +322,15 @@ void TestDownstream::startTlsScramBindAndStanzas()
     QCOMPARE(client.next(), openEvent());
     QCOMPARE(client.next(), features(kMechanismsTls));
 
-    ScramClient scram{QCryptographicHash::Algorithm(algorithm)};
+    ScramClient scram{QCryptographicHash::Algorithm(algorithm), ScramClient::saslName(kUser),
+                      kPassword};
     client.send("<auth xmlns='" + kSaslNs + "' mechanism='" + mechanism.toLatin1() + "'>" +
-                scram.first(kUser).toBase64() + "</auth>");
+                scram.clientFirst().toBase64() + "</auth>");
     const QString challenge = client.next();
     QVERIFY2(challenge.startsWith(u"<challenge xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>"),
              qPrintable(challenge));
     client.send("<response xmlns='" + kSaslNs + "'>" +
-                scram.final(saslText(challenge), kPassword).toBase64() + "</response>");
+                scram.clientFinal(saslText(challenge)).toBase64() + "</response>");
     const QString success = client.next();
     QVERIFY2(success.startsWith(u"<success "), qPrintable(success));
     QCOMPARE(saslText(success), scram.expectedServerFinal());

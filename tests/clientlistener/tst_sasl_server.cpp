@@ -1,7 +1,6 @@
 #include "sasl_server.h"
+#include "scram_client.h"
 
-#include <QMessageAuthenticationCode>
-#include <QPasswordDigestor>
 #include <QTest>
 
 using xbnc::SaslCredentials;
@@ -20,100 +19,7 @@ QCryptographicHash::Algorithm algorithmOf(const QString &mechanism)
     return mechanism == u"SCRAM-SHA-1" ? QCryptographicHash::Sha1 : QCryptographicHash::Sha256;
 }
 
-// Ways the in-test client can deviate from RFC 5802 in its final message.
-enum class Tamper
-{
-    None,
-    NonceMismatch,   // answers with a different combined nonce
-    IterationCount,  // derives with one iteration fewer than the server asked for
-    BindingMismatch, // c= does not echo the GS2 header
-    DropProof,       // no p= attribute
-    ProofNotBase64,  // p= is not base64
-    ShortProof,      // p= has the wrong length
-    FlippedProofBit, // one bit of the proof changed
-};
-
-// A SCRAM client written from RFC 5802 §3 independently of the server, to drive it.
-class ScramClient
-{
-public:
-    ScramClient(QCryptographicHash::Algorithm algorithm, QByteArray gs2Header, QByteArray user,
-                QString password, QByteArray clientNonce = "x8hRRp2r+bdEAZ0Zp6FS")
-        : algorithm_(algorithm), gs2Header_(std::move(gs2Header)), user_(std::move(user)),
-          password_(std::move(password)), clientNonce_(std::move(clientNonce))
-    {
-    }
-
-    QByteArray first() const { return gs2Header_ + bare(); }
-
-    QByteArray final(const QByteArray &serverFirst, Tamper tamper = Tamper::None)
-    {
-        QByteArray nonce;
-        QByteArray salt;
-        int iterations = 0;
-        for (const QByteArray &attribute : serverFirst.split(',')) {
-            if (attribute.startsWith("r="))
-                nonce = attribute.mid(2);
-            else if (attribute.startsWith("s="))
-                salt = QByteArray::fromBase64(attribute.mid(2));
-            else if (attribute.startsWith("i="))
-                iterations = attribute.mid(2).toInt();
-        }
-        if (!nonce.startsWith(clientNonce_) || salt.isEmpty() || iterations <= 0)
-            return {};
-        if (tamper == Tamper::NonceMismatch)
-            nonce.chop(1);
-        if (tamper == Tamper::IterationCount)
-            --iterations;
-        const QByteArray binding =
-            tamper == Tamper::BindingMismatch ? QByteArray("y,,") : gs2Header_;
-        const QByteArray withoutProof = "c=" + binding.toBase64() + ",r=" + nonce;
-        const QByteArray salted =
-            QPasswordDigestor::deriveKeyPbkdf2(algorithm_, password_.toUtf8(), salt, iterations,
-                                               quint64(QCryptographicHash::hashLength(algorithm_)));
-        const QByteArray clientKey =
-            QMessageAuthenticationCode::hash("Client Key", salted, algorithm_);
-        const QByteArray storedKey = QCryptographicHash::hash(clientKey, algorithm_);
-        const QByteArray authMessage = bare() + ',' + serverFirst + ',' + withoutProof;
-        const QByteArray signature =
-            QMessageAuthenticationCode::hash(authMessage, storedKey, algorithm_);
-        QByteArray proof = clientKey;
-        for (qsizetype i = 0; i < proof.size(); ++i)
-            proof[i] = char(proof.at(i) ^ signature.at(i));
-        const QByteArray serverKey =
-            QMessageAuthenticationCode::hash("Server Key", salted, algorithm_);
-        expectedServerFinal_ =
-            "v=" + QMessageAuthenticationCode::hash(authMessage, serverKey, algorithm_).toBase64();
-
-        switch (tamper) {
-        case Tamper::DropProof:
-            return withoutProof;
-        case Tamper::ProofNotBase64:
-            return withoutProof + ",p=!!!!";
-        case Tamper::ShortProof:
-            return withoutProof + ",p=" + proof.left(proof.size() - 1).toBase64();
-        case Tamper::FlippedProofBit:
-            proof[0] = char(proof.at(0) ^ 1);
-            break;
-        default:
-            break;
-        }
-        return withoutProof + ",p=" + proof.toBase64();
-    }
-
-    // What the server must send back to prove it holds ServerKey.
-    const QByteArray &expectedServerFinal() const { return expectedServerFinal_; }
-
-private:
-    QByteArray bare() const { return "n=" + user_ + ",r=" + clientNonce_; }
-
-    QCryptographicHash::Algorithm algorithm_;
-    QByteArray gs2Header_;
-    QByteArray user_;
-    QString password_;
-    QByteArray clientNonce_;
-    QByteArray expectedServerFinal_;
-};
+using Tamper = ScramClient::Tamper;
 
 } // namespace
 
@@ -287,13 +193,13 @@ void TestSaslServer::scramExchange()
     QFETCH(bool, encrypted);
 
     const SaslCredentials credentials(username, password);
-    ScramClient client(algorithmOf(mechanism), gs2Header, saslName, password);
+    ScramClient client(algorithmOf(mechanism), saslName, password, gs2Header);
     SaslServer server(credentials);
-    const SaslServer::Result challenge = server.start(mechanism, client.first(), encrypted);
+    const SaslServer::Result challenge = server.start(mechanism, client.clientFirst(), encrypted);
     QCOMPARE(challenge.failureCondition, QString());
     QCOMPARE(challenge.outcome, Outcome::Challenge);
     QVERIFY(challenge.data.contains(",i=4096"));
-    const QByteArray final = client.final(challenge.data);
+    const QByteArray final = client.clientFinal(challenge.data);
     QVERIFY(!final.isEmpty());
     const SaslServer::Result success = server.step(final);
     QCOMPARE(success.failureCondition, QString());
@@ -305,14 +211,14 @@ void TestSaslServer::scramExchange()
 // RFC 6120 §6.4.2: a client may send <auth/> without data and wait for an empty challenge.
 void TestSaslServer::scramWithoutInitialResponse()
 {
-    ScramClient client(QCryptographicHash::Sha256, "n,,", "user", QStringLiteral("pencil"));
+    ScramClient client(QCryptographicHash::Sha256, "user", QStringLiteral("pencil"));
     SaslServer server(*credentials_);
     const SaslServer::Result empty = server.start(QStringLiteral("SCRAM-SHA-256"), {}, true);
     QCOMPARE(empty.outcome, Outcome::Challenge);
     QVERIFY(empty.data.isEmpty());
-    const SaslServer::Result challenge = server.step(client.first());
+    const SaslServer::Result challenge = server.step(client.clientFirst());
     QCOMPARE(challenge.outcome, Outcome::Challenge);
-    QCOMPARE(server.step(client.final(challenge.data)).outcome, Outcome::Success);
+    QCOMPARE(server.step(client.clientFinal(challenge.data)).outcome, Outcome::Success);
 }
 
 void TestSaslServer::scramClientFirstRejected_data()
@@ -384,11 +290,11 @@ void TestSaslServer::scramClientFinalRejected()
     QFETCH(QString, condition);
 
     for (const QString &mechanism : scramMechanisms()) {
-        ScramClient client(algorithmOf(mechanism), "n,,", "user", password);
+        ScramClient client(algorithmOf(mechanism), "user", password);
         SaslServer server(*credentials_);
-        const SaslServer::Result challenge = server.start(mechanism, client.first(), true);
+        const SaslServer::Result challenge = server.start(mechanism, client.clientFirst(), true);
         QCOMPARE(challenge.outcome, Outcome::Challenge);
-        const SaslServer::Result result = server.step(client.final(challenge.data, tamper));
+        const SaslServer::Result result = server.step(client.clientFinal(challenge.data, tamper));
         QCOMPARE(result.outcome, Outcome::Failure);
         QCOMPARE(result.failureCondition, condition);
         QVERIFY(result.data.isEmpty());

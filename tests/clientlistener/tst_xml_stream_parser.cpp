@@ -93,6 +93,28 @@ void TestXmlStreamParser::events_data()
     QTest::newRow("explicit jabber:client on stanza")
         << kHeader + "<message xmlns='jabber:client'/>"
         << QStringList{kOpen, QStringLiteral("stanza <message/>")};
+    // Prefixes declared on the stream header travel with each stanza that uses them, so the
+    // stanza stays well-formed on its own upstream (issue #7 §2.11).
+    const QByteArray prefixedHeader =
+        "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' "
+        "xmlns:o='urn:example:omemo' xmlns:unused='urn:example:unused' to='x.org'>";
+    const QString prefixedOpen = QStringLiteral("open to=x.org version= lang=");
+    QTest::newRow("header prefix on a payload element")
+        << prefixedHeader + "<message><o:encrypted><o:payload>AA</o:payload></o:encrypted>"
+                            "</message>"
+        << QStringList{prefixedOpen,
+                       "stanza <message xmlns:o='urn:example:omemo'><o:encrypted><o:payload>AA"
+                       "</o:payload></o:encrypted></message>"};
+    QTest::newRow("header prefix on an attribute")
+        << prefixedHeader + "<message o:hint='1'/>"
+        << QStringList{prefixedOpen, "stanza <message xmlns:o='urn:example:omemo' o:hint='1'/>"};
+    QTest::newRow("the stream prefix itself inside a stanza")
+        << prefixedHeader + "<message><stream:x/></message>"
+        << QStringList{prefixedOpen, "stanza <message xmlns:stream='http://etherx.jabber.org/"
+                                     "streams'><stream:x/></message>"};
+    QTest::newRow("a prefix the stanza declares again is left alone")
+        << prefixedHeader + "<message><o:x xmlns:o='urn:other'/></message>"
+        << QStringList{prefixedOpen, "stanza <message><o:x xmlns:o='urn:other'/></message>"};
     QTest::newRow("malformed stanza")
         << kHeader + "<message><body></message>"
         << QStringList{kOpen, QStringLiteral("error not-well-formed")};

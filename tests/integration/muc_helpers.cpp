@@ -30,6 +30,12 @@ QByteArray leavePresence(const QString &occupantJid)
     return "<presence to='" + escaped(occupantJid) + "' type='unavailable'/>";
 }
 
+QByteArray groupchat(const QString &room, const QString &id, const QString &body)
+{
+    return "<message to='" + escaped(room) + "' type='groupchat' id='" + escaped(id) + "'><body>" +
+           escaped(body) + "</body></message>";
+}
+
 QSet<int> statusCodes(const XmlNode &stanza)
 {
     QSet<int> codes;
@@ -77,6 +83,13 @@ Predicate presenceFrom(const QString &occupantJid, const QString &type)
     return [occupantJid, type](const XmlNode &n) {
         return n.name == u"presence" && n.attribute(u"from") == occupantJid &&
                n.attribute(u"type") == type;
+    };
+}
+
+Predicate anyPresenceFrom(const QString &occupantJid)
+{
+    return [occupantJid](const XmlNode &n) {
+        return n.name == u"presence" && n.attribute(u"from") == occupantJid;
     };
 }
 

@@ -33,6 +33,8 @@ using Predicate = std::function<bool(const XmlNode &)>;
 // "<history maxstanzas='2'/>").
 QByteArray joinPresence(const QString &occupantJid, const QByteArray &insideX = {});
 QByteArray leavePresence(const QString &occupantJid);
+// A groupchat message to the room with that id and body.
+QByteArray groupchat(const QString &room, const QString &id, const QString &body);
 
 // The status codes of the stanza's <x xmlns=muc#user/>.
 QSet<int> statusCodes(const XmlNode &stanza);
@@ -46,6 +48,8 @@ bool isSubjectMessage(const XmlNode &stanza);                // groupchat, <subj
 
 // A presence from exactly that occupant JID with that type ("" = available).
 Predicate presenceFrom(const QString &occupantJid, const QString &type = {});
+// A presence from exactly that occupant JID, whatever its type.
+Predicate anyPresenceFrom(const QString &occupantJid);
 // The subject message of that room (the last stanza of a join).
 Predicate subjectOf(const QString &room);
 // A groupchat message from the room whose body is `body`.

@@ -1,12 +1,14 @@
 #include "prosody_fixture.h"
 
-#include "free_port.h"
+#include "test_certificate.h"
+#include "test_client.h"
 #include "wait.h"
 
 #include <QDir>
 #include <QFile>
 #include <QHostAddress>
 #include <QProcess>
+#include <QRandomGenerator>
 #include <QTcpSocket>
 
 namespace {
@@ -15,6 +17,16 @@ constexpr int startTimeoutMs = 10000;
 constexpr int stopTimeoutMs = 5000;
 constexpr int toolTimeoutMs = 15000;
 constexpr qsizetype logTailChars = 4000;
+constexpr int startAttempts = 8;
+// Our Prosody answers a probe in milliseconds; a squatter that accepts and stays silent must
+// not eat the whole start deadline.
+constexpr int probeTimeoutMs = 2000;
+// Below Linux's ephemeral range (32768 and up), so no outgoing connection holds one of them;
+// a clash with another test's server is possible and start() tries other ports then.
+constexpr quint16 lowestPort = 10000;
+constexpr quint16 highestPort = 32767;
+// What Prosody's portmanager logs when it cannot listen; it keeps running without the port.
+constexpr QLatin1StringView listenFailure("Failed to open server port");
 
 QString luaString(const QString &value)
 {
@@ -116,13 +128,6 @@ bool ProsodyFixture::prepare(QString *error)
         *error = QStringLiteral("cannot create a temporary directory: ") + dir_.errorString();
         return false;
     }
-    const QList<quint16> ports = pickFreeLoopbackPorts(2);
-    if (ports.size() != 2) {
-        *error = QStringLiteral("no free loopback ports");
-        return false;
-    }
-    c2sPort_ = ports[0];
-    directTlsPort_ = ports[1];
     if (!QDir().mkpath(dataPath())) {
         *error = QStringLiteral("cannot create ") + dataPath();
         return false;
@@ -135,25 +140,10 @@ bool ProsodyFixture::prepare(QString *error)
 
 bool ProsodyFixture::makeCertificate(QString *error)
 {
-    // An EC key is generated in milliseconds; the SAN covers the MUC component as well so that
-    // clients verifying the component's domain accept it too.
-    QProcess openssl;
-    openssl.setProcessChannelMode(QProcess::MergedChannels);
-    openssl.start(QStringLiteral("openssl"),
-                  {QStringLiteral("req"), QStringLiteral("-x509"), QStringLiteral("-newkey"),
-                   QStringLiteral("ec"), QStringLiteral("-pkeyopt"),
-                   QStringLiteral("ec_paramgen_curve:prime256v1"), QStringLiteral("-nodes"),
-                   QStringLiteral("-days"), QStringLiteral("2"), QStringLiteral("-subj"),
-                   QStringLiteral("/CN=localhost"), QStringLiteral("-addext"),
-                   QStringLiteral("subjectAltName=DNS:localhost,DNS:conference.localhost"),
-                   QStringLiteral("-keyout"), path(QStringLiteral("localhost.key")),
-                   QStringLiteral("-out"), caCertificatePath()});
-    if (!openssl.waitForFinished(toolTimeoutMs) || openssl.exitStatus() != QProcess::NormalExit ||
-        openssl.exitCode() != 0) {
-        *error = QStringLiteral("openssl failed: ") + QString::fromUtf8(openssl.readAll());
-        return false;
-    }
-    return true;
+    // The SAN covers the MUC component as well, so that clients verifying the component's
+    // domain accept it too.
+    return makeTestCertificate({domain(), QStringLiteral("conference.localhost")},
+                               caCertificatePath(), path(QStringLiteral("localhost.key")), error);
 }
 
 bool ProsodyFixture::writeConfig(QString *error)
@@ -173,6 +163,26 @@ bool ProsodyFixture::writeConfig(QString *error)
     return true;
 }
 
+void ProsodyFixture::setFirstPorts(quint16 c2s, quint16 directTls)
+{
+    firstC2sPort_ = c2s;
+    firstDirectTlsPort_ = directTls;
+}
+
+void ProsodyFixture::pickPorts()
+{
+    if (firstC2sPort_ != 0) {
+        c2sPort_ = std::exchange(firstC2sPort_, 0);
+        directTlsPort_ = std::exchange(firstDirectTlsPort_, 0);
+        return;
+    }
+    QRandomGenerator *random = QRandomGenerator::global();
+    c2sPort_ = quint16(random->bounded(lowestPort, highestPort + 1));
+    do {
+        directTlsPort_ = quint16(random->bounded(lowestPort, highestPort + 1));
+    } while (directTlsPort_ == c2sPort_);
+}
+
 bool ProsodyFixture::start(QString *error)
 {
     QString ignored;
@@ -182,7 +192,31 @@ bool ProsodyFixture::start(QString *error)
         return true;
     if (!prepare(error))
         return false;
+    // A restart keeps its ports: clients were told them.
+    if (c2sPort_ != 0)
+        return writeConfig(error) && launch(error) == Launch::Ready;
 
+    QStringList clashes;
+    for (int attempt = 0; attempt < startAttempts; ++attempt) {
+        pickPorts();
+        if (!writeConfig(error))
+            return false;
+        const Launch result = launch(error);
+        if (result == Launch::Ready)
+            return true;
+        if (result == Launch::Failed)
+            break;
+        clashes.append(*error);
+    }
+    c2sPort_ = directTlsPort_ = 0;
+    if (!clashes.isEmpty())
+        *error = clashes.join(QLatin1Char('\n')) + QLatin1Char('\n') + *error;
+    return false;
+}
+
+ProsodyFixture::Launch ProsodyFixture::launch(QString *error)
+{
+    const qsizetype logMark = logText().size();
     process_ = std::make_unique<QProcess>();
     // Output goes to a file, never to a pipe nobody drains while a test blocks on a socket.
     process_->setProcessChannelMode(QProcess::MergedChannels);
@@ -192,38 +226,76 @@ bool ProsodyFixture::start(QString *error)
     if (!process_->waitForStarted(startTimeoutMs)) {
         *error = QStringLiteral("cannot run prosody: ") + process_->errorString();
         process_.reset();
-        return false;
+        return Launch::Failed;
     }
-    if (!waitUntilListening(error)) {
-        stop();
+    const Launch result = waitUntilReady(logMark, error);
+    if (result == Launch::Ready)
+        return result;
+    stop();
+    if (result == Launch::Failed)
         *error += QStringLiteral("\n--- prosody log (tail) ---\n") + logText().right(logTailChars);
-        return false;
-    }
-    return true;
+    return result;
 }
 
-bool ProsodyFixture::waitUntilListening(QString *error)
+ProsodyFixture::Probe ProsodyFixture::probe(quint16 port, bool directTls) const
 {
-    // Prosody announces readiness nowhere a child process could wait on, so poll the port: the
-    // server is up exactly when a TCP connection to it succeeds.
+    {
+        QTcpSocket tcp;
+        tcp.connectToHost(QHostAddress::LocalHost, port);
+        if (!tcp.waitForConnected(100))
+            return Probe::NotListening;
+    }
+    // This fixture's certificate was made a moment ago: only our Prosody can complete a verified
+    // TLS handshake with it, whoever else may be listening on the port.
+    TestClientOptions options;
+    options.port = port;
+    options.directTls = directTls;
+    options.caFile = caCertificatePath();
+    TestClient client(QStringLiteral("readiness-probe"));
+    const bool ours = client.connectAndSecure(options, QDeadlineTimer(probeTimeoutMs));
+    client.disconnectFromServer();
+    return ours ? Probe::Ours : Probe::Foreign;
+}
+
+ProsodyFixture::Launch ProsodyFixture::waitUntilReady(qsizetype logMark, QString *error)
+{
+    // Prosody announces readiness nowhere a child process could wait on: probe both ports.
     const QDeadlineTimer deadline(startTimeoutMs);
-    const auto accepting = [this] {
-        QTcpSocket probe;
-        probe.connectToHost(QHostAddress::LocalHost, c2sPort_);
-        return probe.waitForConnected(100);
+    Launch result = Launch::Failed;
+    const auto settled = [&] {
+        if (process_->state() != QProcess::Running) {
+            *error = QStringLiteral("prosody exited early with code %1").arg(process_->exitCode());
+            return true;
+        }
+        if (logText().indexOf(listenFailure, logMark) >= 0) {
+            *error = QStringLiteral("prosody could not listen on port %1 or %2")
+                         .arg(c2sPort_)
+                         .arg(directTlsPort_);
+            result = Launch::PortTaken;
+            return true;
+        }
+        const Probe c2s = probe(c2sPort_, false);
+        const Probe directTls = c2s == Probe::Foreign ? c2s : probe(directTlsPort_, true);
+        if (c2s == Probe::Foreign || directTls == Probe::Foreign) {
+            *error = QStringLiteral("port %1 or %2 belongs to another server")
+                         .arg(c2sPort_)
+                         .arg(directTlsPort_);
+            result = Launch::PortTaken;
+            return true;
+        }
+        if (c2s == Probe::Ours && directTls == Probe::Ours) {
+            result = Launch::Ready;
+            return true;
+        }
+        return false;
     };
-    const auto done = [&] { return process_->state() != QProcess::Running || accepting(); };
-    if (!waitUntil(done, deadline)) {
-        *error = QStringLiteral("prosody did not accept connections on port %1 within %2 ms")
+    if (!waitUntil(settled, deadline))
+        *error = QStringLiteral("prosody did not accept TLS connections on ports %1 and %2 "
+                                "within %3 ms")
                      .arg(c2sPort_)
+                     .arg(directTlsPort_)
                      .arg(startTimeoutMs);
-        return false;
-    }
-    if (process_->state() != QProcess::Running) {
-        *error = QStringLiteral("prosody exited early with code %1").arg(process_->exitCode());
-        return false;
-    }
-    return true;
+    return result;
 }
 
 void ProsodyFixture::stop()

@@ -10,6 +10,10 @@ class QProcess;
 // A throw-away Prosody for integration tests: its own temporary directory (self-signed
 // certificate, config, data, log), loopback ports chosen at run time, and the server running as
 // a direct child process that is terminated and reaped by stop() or the destructor.
+//
+// Ports are not reserved beforehand (a port released for Prosody to take can be taken by anyone
+// in between). start() lets Prosody try random ports and tries others when it could not listen,
+// or when the port answers with somebody else's certificate.
 class ProsodyFixture
 {
 public:
@@ -18,8 +22,9 @@ public:
     ProsodyFixture(const ProsodyFixture &) = delete;
     ProsodyFixture &operator=(const ProsodyFixture &) = delete;
 
-    // Creates certificate and config on first use, then starts Prosody and returns once its c2s
-    // port accepts connections. On failure *error says why, with the tail of Prosody's log.
+    // Creates certificate and config on first use, then starts Prosody and returns once both
+    // ports complete a TLS handshake with this fixture's certificate. On failure *error says
+    // why, with the tail of Prosody's log.
     bool start(QString *error);
     void stop();
     // Same ports, same data: accounts, rosters and archives survive.
@@ -32,16 +37,35 @@ public:
     QString domain() const { return QStringLiteral("localhost"); }
     QString dataPath() const;
 
+    // The ports of the first attempt, so that a test can make it clash.
+    void setFirstPorts(quint16 c2s, quint16 directTls);
+
     // "debug" makes failures easier to read but slows Prosody down; call before start().
     void setLogLevel(const QString &level) { logLevel_ = level; }
     QString logPath() const;
     QString logText() const; // everything Prosody logged so far, for failure messages
 
 private:
+    enum class Launch
+    {
+        Ready,
+        PortTaken,
+        Failed
+    };
+    enum class Probe
+    {
+        NotListening,
+        Ours,
+        Foreign
+    };
+
     bool prepare(QString *error);
     bool makeCertificate(QString *error);
     bool writeConfig(QString *error);
-    bool waitUntilListening(QString *error);
+    void pickPorts();
+    Launch launch(QString *error);
+    Launch waitUntilReady(qsizetype logMark, QString *error);
+    Probe probe(quint16 port, bool directTls) const;
     bool runProsodyctl(const QStringList &arguments, QString *output);
     QString configPath() const;
     QString path(const QString &name) const;
@@ -50,6 +74,8 @@ private:
     std::unique_ptr<QProcess> process_;
     quint16 c2sPort_ = 0;
     quint16 directTlsPort_ = 0;
+    quint16 firstC2sPort_ = 0;
+    quint16 firstDirectTlsPort_ = 0;
     QString logLevel_ = QStringLiteral("info");
     bool prepared_ = false;
 };

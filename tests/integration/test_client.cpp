@@ -7,6 +7,8 @@
 #include <QSslSocket>
 #include <QTimer>
 
+#include <algorithm>
+
 namespace {
 
 bool isStreamError(const XmlNode &node)
@@ -169,29 +171,57 @@ QString TestClient::describeBuffer() const
     return out.isEmpty() ? QStringLiteral("(nothing)") : out;
 }
 
-std::optional<QList<XmlNode>> TestClient::ping(QDeadlineTimer deadline)
+std::optional<std::size_t> TestClient::sendPing(QDeadlineTimer deadline)
 {
     const QString id = QStringLiteral("ping-%1-%2").arg(name_).arg(nextId_++);
     send(QStringLiteral("<iq type='get' id='%1' to='%2'><ping xmlns='urn:xmpp:ping'/></iq>")
              .arg(id, options_.domain)
              .toUtf8());
-    const auto isReply = [&id](const XmlNode &n) {
-        return n.name == u"iq" && n.attribute(u"id") == id;
-    };
-    const std::optional<std::size_t> index = waitForMatch(isReply, deadline);
+    const std::optional<std::size_t> index = waitForMatch(
+        [&id](const XmlNode &n) { return n.name == u"iq" && n.attribute(u"id") == id; }, deadline);
     if (!index)
         return std::nullopt;
     std::deque<XmlNode> &buffer = reader_.stanzas();
-    const XmlNode reply = buffer[*index];
+    if (buffer[*index].attribute(u"type") != u"result") {
+        fail(QStringLiteral("ping answered with ") + QString::fromUtf8(buffer[*index].toXml()));
+        buffer.erase(buffer.begin() + *index);
+        return std::nullopt;
+    }
+    return index;
+}
+
+std::optional<QList<XmlNode>> TestClient::ping(QDeadlineTimer deadline)
+{
+    const std::optional<std::size_t> index = sendPing(deadline);
+    if (!index)
+        return std::nullopt;
+    std::deque<XmlNode> &buffer = reader_.stanzas();
     QList<XmlNode> before;
     for (std::size_t i = 0; i < *index; ++i)
         before.append(std::move(buffer[i]));
     buffer.erase(buffer.begin(), buffer.begin() + *index + 1);
-    if (reply.attribute(u"type") != u"result") {
-        fail(QStringLiteral("ping answered with ") + QString::fromUtf8(reply.toXml()));
-        return std::nullopt;
-    }
     return before;
+}
+
+bool TestClient::roundTrip(QDeadlineTimer deadline)
+{
+    const std::optional<std::size_t> index = sendPing(deadline);
+    if (index)
+        reader_.stanzas().erase(reader_.stanzas().begin() + *index);
+    return index.has_value();
+}
+
+bool TestClient::expectNone(const Predicate &unwanted, QDeadlineTimer deadline)
+{
+    const std::optional<QList<XmlNode>> received = ping(deadline);
+    if (!received)
+        return false;
+    if (std::none_of(received->begin(), received->end(), unwanted))
+        return true;
+    QString all;
+    for (const XmlNode &node : *received)
+        all += QString::fromUtf8(node.toXml()) + QLatin1Char('\n');
+    return fail(QStringLiteral("received what it should not have, among:\n") + all);
 }
 
 bool TestClient::expectStreamError(const QString &condition, QDeadlineTimer deadline)
@@ -363,8 +393,8 @@ bool TestClient::saslExchange(QDeadlineTimer deadline)
     const bool sha256 = options_.mechanism == u"SCRAM-SHA-256";
     if (!sha256 && options_.mechanism != u"SCRAM-SHA-1")
         return fail(QStringLiteral("unsupported mechanism ") + options_.mechanism);
-    ScramClient scram(sha256 ? QCryptographicHash::Sha256 : QCryptographicHash::Sha1, options_.user,
-                      options_.password);
+    ScramClient scram(sha256 ? QCryptographicHash::Sha256 : QCryptographicHash::Sha1,
+                      ScramClient::saslName(options_.user), options_.password);
     auth(scram.clientFirst());
     std::optional<XmlNode> answer = readUntil(isSasl, deadline);
     if (!answer)

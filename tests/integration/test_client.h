@@ -82,6 +82,11 @@ public:
     // XEP-0199 round trip to the server: once the pong is in, everything received before it is
     // returned (and removed from the buffer), so a test can assert that nothing else arrived.
     std::optional<QList<XmlNode>> ping(QDeadlineTimer deadline = QDeadlineTimer(defaultTimeoutMs));
+    // The same round trip, leaving everything else buffered for the test to read.
+    bool roundTrip(QDeadlineTimer deadline = QDeadlineTimer(defaultTimeoutMs));
+    // ping(), then false (see errorString()) if anything received before the pong matches.
+    bool expectNone(const Predicate &unwanted,
+                    QDeadlineTimer deadline = QDeadlineTimer(defaultTimeoutMs));
     // A <stream:error/> with exactly that condition, followed by the end of the connection.
     bool expectStreamError(const QString &condition,
                            QDeadlineTimer deadline = QDeadlineTimer(defaultTimeoutMs));
@@ -100,6 +105,8 @@ private:
     bool openStream(QDeadlineTimer deadline);
     bool startTls(QDeadlineTimer deadline);
     bool waitEncrypted(QDeadlineTimer deadline);
+    // Sends a ping and returns the buffer index of its result.
+    std::optional<std::size_t> sendPing(QDeadlineTimer deadline);
     bool saslExchange(QDeadlineTimer deadline);
     void configureTls();
     void readAvailable();

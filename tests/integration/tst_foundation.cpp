@@ -1,16 +1,12 @@
 // The first things a user of xbnc notices, end to end: the real xbnc binary in front of a real
 // Prosody. alice is the bouncer's account; her clients (phone, laptop, …) log in to xbnc. bob is
 // a contact logged in straight to Prosody.
-#include "prosody_fixture.h"
-#include "roster_setup.h"
+#include "bouncer_fixture.h"
 #include "stanza_match.h"
-#include "test_client.h"
-#include "xbnc_process.h"
 
 #include <QtTest>
 
 #include <csignal>
-#include <memory>
 
 namespace {
 
@@ -18,8 +14,6 @@ const QString alice = QStringLiteral("alice@localhost");
 const QString aliceUpstream = QStringLiteral("alice@localhost/xbnc");
 const QString bob = QStringLiteral("bob@localhost");
 const QString bobFull = QStringLiteral("bob@localhost/desk");
-const QString alicePassword = QStringLiteral("alice-pw");
-const QString bobPassword = QStringLiteral("bob-pw");
 const QByteArray unknownPayload = "<x xmlns='urn:example:unknown'><y a='1'>z</y></x>";
 
 // Messages among everything else a session receives (presences, pushes): the ones with that id.
@@ -38,7 +32,6 @@ class TestFoundation : public QObject
 
 private slots:
     void initTestCase();
-    void init();
     void cleanup();
     void cleanupTestCase();
 
@@ -61,139 +54,83 @@ private slots:
     void sighupReloadsTheCertificateForNewConnections();
 
 private:
-    std::unique_ptr<TestClient> session(const QString &resource, bool presence = true);
-    bool connectBob(QString *error);
+    bool connectBob();
 
-    ProsodyFixture prosody_;
-    XbncProcess xbnc_;
-    std::unique_ptr<TestClient> bob_;
-    qsizetype logMark_ = 0; // xbnc's output before the current test
+    BouncerFixture fixture_;
+    TestClient *bob_ = nullptr;
 };
 
-static TestClientOptions sessionOptions(const XbncProcess &xbnc, const QString &resource)
+bool TestFoundation::connectBob()
 {
-    TestClientOptions o;
-    o.port = xbnc.port();
-    o.fingerprint = xbnc.fingerprint();
-    o.user = QStringLiteral("alice");
-    o.password = alicePassword;
-    o.resource = resource;
-    o.mechanism = QStringLiteral("SCRAM-SHA-256");
-    return o;
-}
-
-std::unique_ptr<TestClient> TestFoundation::session(const QString &resource, bool presence)
-{
-    auto client = std::make_unique<TestClient>(resource);
-    TestClientOptions o = sessionOptions(xbnc_, resource);
-    o.sendInitialPresence = presence;
-    if (!client->login(o)) {
-        qWarning("%s", qPrintable(client->errorString()));
-        return nullptr;
-    }
-    return client;
-}
-
-bool TestFoundation::connectBob(QString *error)
-{
-    bob_ = std::make_unique<TestClient>(QStringLiteral("bob"));
-    TestClientOptions o;
-    o.port = prosody_.c2sPort();
-    o.caFile = prosody_.caCertificatePath();
-    o.user = QStringLiteral("bob");
-    o.password = bobPassword;
-    o.resource = QStringLiteral("desk");
-    o.initialPresence = "<presence><status>here</status></presence>";
-    if (!bob_->login(o)) {
-        *error = bob_->errorString();
-        return false;
-    }
-    return true;
+    bob_ = fixture_.direct(QStringLiteral("bob"), "<presence><status>here</status></presence>");
+    return bob_ != nullptr;
 }
 
 void TestFoundation::initTestCase()
 {
-    QString error;
-    QVERIFY2(prosody_.start(&error), qPrintable(error));
     // alice and bob have been contacts for years before xbnc arrives.
-    QVERIFY2(makeContacts(prosody_, QStringLiteral("alice"), alicePassword, QStringLiteral("bob"),
-                          bobPassword, &error),
-             qPrintable(error));
-    QVERIFY2(connectBob(&error), qPrintable(error));
-
-    QVERIFY2(xbnc_.start(xbnc_.configFor(prosody_, QStringLiteral("alice"), alicePassword), &error),
-             qPrintable(error));
-    QVERIFY2(xbnc_.waitForLog(QStringLiteral("upstream online as alice@localhost/xbnc")) >= 0,
-             qPrintable(xbnc_.output()));
-}
-
-void TestFoundation::init()
-{
-    logMark_ = xbnc_.outputSize();
+    QVERIFY2(
+        fixture_.startProsody({QStringLiteral("bob")}, BouncerFixture::Roster::OthersAreContacts),
+        qPrintable(fixture_.errorString()));
+    // bob is online before xbnc: the account learns his presence by its own initial presence.
+    QVERIFY2(connectBob(), qPrintable(fixture_.errorString()));
+    QVERIFY2(fixture_.startXbnc(), qPrintable(fixture_.errorString()));
 }
 
 void TestFoundation::cleanup()
 {
-    if (QTest::currentTestFailed()) {
-        qInfo().noquote() << "--- xbnc output during this test ---\n"
-                          << xbnc_.output().mid(logMark_);
-        qInfo().noquote() << "--- prosody log (tail) ---\n" << prosody_.logText().right(6000);
-    }
-    // A crash in the middle of a test shows here, not as a puzzling timeout in the next one.
-    QVERIFY2(xbnc_.isRunning(), qPrintable(xbnc_.output().mid(logMark_)));
-    // Stanzas bob received during one test must not satisfy the next one.
-    if (bob_)
-        bob_->takeBuffered();
+    fixture_.finishTest();
 }
 
 void TestFoundation::cleanupTestCase()
 {
-    bob_.reset();
-    QString error;
-    QVERIFY2(xbnc_.stop(&error), qPrintable(error));
+    fixture_.stop();
     // Passwords never reach the log, whatever happened above.
-    QVERIFY(!xbnc_.output().contains(alicePassword));
+    QVERIFY(!fixture_.xbnc().output().contains(
+        BouncerFixture::password(BouncerFixture::accountUser())));
 }
 
 void TestFoundation::sighupReloadsTheCertificateForNewConnections()
 {
-    auto phone = session(QStringLiteral("phone"));
-    QVERIFY(phone);
+    TestClient *phone = fixture_.session(QStringLiteral("phone"));
+    QVERIFY2(phone, qPrintable(fixture_.errorString()));
     // Without a configured certificate xbnc makes one when its files are missing; a reload
     // must pick up the new one, as it would a renewed certificate.
-    const QString data = xbnc_.directory() + QStringLiteral("/data/");
+    const QString data = fixture_.xbnc().directory() + QStringLiteral("/data/");
     QVERIFY(QFile::remove(data + QStringLiteral("xbnc-cert.pem")));
     QVERIFY(QFile::remove(data + QStringLiteral("xbnc-key.pem")));
-    const qsizetype mark = xbnc_.outputSize();
-    QVERIFY(xbnc_.sendSignal(SIGHUP));
+    const qsizetype mark = fixture_.xbnc().outputSize();
+    QVERIFY(fixture_.xbnc().sendSignal(SIGHUP));
     QRegularExpressionMatch match;
-    QVERIFY2(xbnc_.waitForLog(QRegularExpression(QStringLiteral(
-                                  "certificates reloaded; SHA-256 fingerprint: ([0-9A-F:]+)")),
-                              QDeadlineTimer(10000), mark, &match) >= 0,
-             qPrintable(xbnc_.output().mid(mark)));
+    QVERIFY2(
+        fixture_.xbnc().waitForLog(QRegularExpression(QStringLiteral(
+                                       "certificates reloaded; SHA-256 fingerprint: ([0-9A-F:]+)")),
+                                   QDeadlineTimer(10000), mark, &match) >= 0,
+        qPrintable(fixture_.xbnc().output().mid(mark)));
     const QString fresh = match.captured(1);
-    QVERIFY(fresh != xbnc_.fingerprint());
+    QVERIFY(fresh != fixture_.xbnc().fingerprint());
 
-    TestClientOptions o = sessionOptions(xbnc_, QStringLiteral("tablet"));
+    TestClientOptions o = fixture_.sessionOptions(QStringLiteral("tablet"));
     o.fingerprint = fresh;
     TestClient tablet(QStringLiteral("tablet"));
     QVERIFY2(tablet.login(o), qPrintable(tablet.errorString()));
     QVERIFY2(tablet.ping(), qPrintable(tablet.errorString()));
     // The old certificate is no longer offered to new connections…
     TestClient stale(QStringLiteral("stale"));
-    QVERIFY(!stale.login(sessionOptions(xbnc_, QStringLiteral("stale"))));
+    QVERIFY(!stale.login(fixture_.sessionOptions(QStringLiteral("stale"))));
     // …and the session made before the reload goes on.
     QVERIFY2(phone->ping(), qPrintable(phone->errorString()));
 }
 
 void TestFoundation::twoSessionsBindAndAnswerPings()
 {
-    auto phone = session(QStringLiteral("phone"));
-    QVERIFY(phone);
-    auto laptop = session(QStringLiteral("laptop"));
-    QVERIFY(laptop);
-    QCOMPARE(phone->fullJid(), QStringLiteral("alice@localhost/phone"));
-    QCOMPARE(laptop->fullJid(), QStringLiteral("alice@localhost/laptop"));
+    TestClient *phone = fixture_.session(QStringLiteral("phone"));
+    QVERIFY2(phone, qPrintable(fixture_.errorString()));
+    TestClient *laptop = fixture_.session(QStringLiteral("laptop"));
+    QVERIFY2(laptop, qPrintable(fixture_.errorString()));
+    // Both are bound to xbnc's own full JID: the one the world sees (docs/ADDRESSING.md).
+    QCOMPARE(phone->fullJid(), aliceUpstream);
+    QCOMPARE(laptop->fullJid(), aliceUpstream);
     QVERIFY2(phone->ping(), qPrintable(phone->errorString()));
     QVERIFY2(laptop->ping(), qPrintable(laptop->errorString()));
     QVERIFY(phone->isOpen());
@@ -212,13 +149,10 @@ void TestFoundation::messageFromContactReachesEverySession()
 {
     QFETCH(QString, to);
     QFETCH(bool, keepsBareTo);
-    auto phone = session(QStringLiteral("phone"));
-    QVERIFY(phone);
-    auto laptop = session(QStringLiteral("laptop"));
-    QVERIFY(laptop);
-    // Both sessions are surely attached before bob speaks.
-    QVERIFY2(phone->ping(), qPrintable(phone->errorString()));
-    QVERIFY2(laptop->ping(), qPrintable(laptop->errorString()));
+    TestClient *phone = fixture_.session(QStringLiteral("phone"));
+    QVERIFY2(phone, qPrintable(fixture_.errorString()));
+    TestClient *laptop = fixture_.session(QStringLiteral("laptop"));
+    QVERIFY2(laptop, qPrintable(fixture_.errorString()));
 
     const QString id =
         QStringLiteral("fanout-") + QString::number(QDateTime::currentMSecsSinceEpoch());
@@ -227,7 +161,7 @@ void TestFoundation::messageFromContactReachesEverySession()
                    .arg(to, id)
                    .toUtf8());
 
-    for (TestClient *s : {phone.get(), laptop.get()}) {
+    for (TestClient *s : {phone, laptop}) {
         const auto message = s->readUntil(match::message(id));
         QVERIFY2(message, qPrintable(s->errorString()));
         QCOMPARE(message->attribute(u"to"), keepsBareTo ? alice : s->fullJid());
@@ -244,8 +178,8 @@ void TestFoundation::messageFromContactReachesEverySession()
 
 void TestFoundation::messageFromSessionLeavesAsUpstreamResource()
 {
-    auto phone = session(QStringLiteral("phone"));
-    QVERIFY(phone);
+    TestClient *phone = fixture_.session(QStringLiteral("phone"));
+    QVERIFY2(phone, qPrintable(fixture_.errorString()));
     phone->send("<message to='bob@localhost/desk' type='chat' id='from-phone'>"
                 "<body>hi bob</body></message>");
     const auto message = bob_->readUntil(match::message(QStringLiteral("from-phone")));
@@ -258,10 +192,10 @@ void TestFoundation::messageFromSessionLeavesAsUpstreamResource()
 
 void TestFoundation::carbonsCopyOutgoingMessageToOtherSession()
 {
-    auto phone = session(QStringLiteral("phone"));
-    QVERIFY(phone);
-    auto laptop = session(QStringLiteral("laptop"));
-    QVERIFY(laptop);
+    TestClient *phone = fixture_.session(QStringLiteral("phone"));
+    QVERIFY2(phone, qPrintable(fixture_.errorString()));
+    TestClient *laptop = fixture_.session(QStringLiteral("laptop"));
+    QVERIFY2(laptop, qPrintable(fixture_.errorString()));
     laptop->send("<iq type='set' id='carbons-on'><enable xmlns='urn:xmpp:carbons:2'/></iq>");
     const auto enabled = laptop->readUntil(match::iq(QStringLiteral("carbons-on")));
     QVERIFY2(enabled, qPrintable(laptop->errorString()));
@@ -289,7 +223,7 @@ void TestFoundation::carbonsCopyOutgoingMessageToOtherSession()
     QCOMPARE(inner->child(u"body")->text(), QStringLiteral("copy me"));
 
     // The sender itself never gets a copy of its own message, and the laptop gets one copy.
-    for (TestClient *s : {phone.get(), laptop.get()}) {
+    for (TestClient *s : {phone, laptop}) {
         const auto rest = s->ping();
         QVERIFY2(rest, qPrintable(s->errorString()));
         for (const XmlNode &n : *rest)
@@ -299,8 +233,8 @@ void TestFoundation::carbonsCopyOutgoingMessageToOtherSession()
 
 void TestFoundation::rosterGetReturnsContact()
 {
-    auto phone = session(QStringLiteral("phone"));
-    QVERIFY(phone);
+    TestClient *phone = fixture_.session(QStringLiteral("phone"));
+    QVERIFY2(phone, qPrintable(fixture_.errorString()));
     phone->send("<iq type='get' id='roster-1'><query xmlns='jabber:iq:roster'/></iq>");
     const auto result = phone->readUntil(match::iq(QStringLiteral("roster-1")));
     QVERIFY2(result, qPrintable(phone->errorString()));
@@ -315,12 +249,12 @@ void TestFoundation::rosterGetReturnsContact()
 
 void TestFoundation::rosterSetIsPushedToEverySession()
 {
-    auto phone = session(QStringLiteral("phone"));
-    QVERIFY(phone);
-    auto laptop = session(QStringLiteral("laptop"));
-    QVERIFY(laptop);
+    TestClient *phone = fixture_.session(QStringLiteral("phone"));
+    QVERIFY2(phone, qPrintable(fixture_.errorString()));
+    TestClient *laptop = fixture_.session(QStringLiteral("laptop"));
+    QVERIFY2(laptop, qPrintable(fixture_.errorString()));
     // Roster pushes go to sessions that fetched the roster (RFC 6121 §2.1.6).
-    for (TestClient *s : {phone.get(), laptop.get()}) {
+    for (TestClient *s : {phone, laptop}) {
         s->send("<iq type='get' id='roster-get'><query xmlns='jabber:iq:roster'/></iq>");
         QVERIFY2(s->readUntil(match::iq(QStringLiteral("roster-get"))),
                  qPrintable(s->errorString()));
@@ -332,7 +266,7 @@ void TestFoundation::rosterSetIsPushedToEverySession()
     const auto result = phone->readUntil(match::iq(QStringLiteral("roster-add")));
     QVERIFY2(result, qPrintable(phone->errorString()));
     QCOMPARE(result->attribute(u"type"), QStringLiteral("result"));
-    for (TestClient *s : {phone.get(), laptop.get()}) {
+    for (TestClient *s : {phone, laptop}) {
         const auto push = s->readUntil(match::rosterPush(carol));
         QVERIFY2(push, qPrintable(s->errorString()));
         const XmlNode *item = push->child(u"query", u"jabber:iq:roster")->child(u"item");
@@ -350,8 +284,8 @@ void TestFoundation::rosterSetIsPushedToEverySession()
 void TestFoundation::lateSessionReceivesKnownContactPresence()
 {
     // bob has been online with status "here" since initTestCase; he sends nothing now.
-    auto tablet = session(QStringLiteral("tablet"));
-    QVERIFY(tablet);
+    TestClient *tablet = fixture_.session(QStringLiteral("tablet"));
+    QVERIFY2(tablet, qPrintable(fixture_.errorString()));
     const auto presence = tablet->readUntil(match::presenceFrom(bobFull));
     QVERIFY2(presence, qPrintable(tablet->errorString()));
     QVERIFY(presence->child(u"status"));
@@ -361,22 +295,22 @@ void TestFoundation::lateSessionReceivesKnownContactPresence()
 
 void TestFoundation::sameIqIdFromTwoSessionsGetsOneReplyEach()
 {
-    auto phone = session(QStringLiteral("phone"));
-    QVERIFY(phone);
-    auto laptop = session(QStringLiteral("laptop"));
-    QVERIFY(laptop);
+    TestClient *phone = fixture_.session(QStringLiteral("phone"));
+    QVERIFY2(phone, qPrintable(fixture_.errorString()));
+    TestClient *laptop = fixture_.session(QStringLiteral("laptop"));
+    QVERIFY2(laptop, qPrintable(fixture_.errorString()));
     const QByteArray disco = "<iq type='get' id='same' to='localhost'>"
                              "<query xmlns='http://jabber.org/protocol/disco#info'/></iq>";
     phone->send(disco);
     laptop->send(disco);
-    for (TestClient *s : {phone.get(), laptop.get()}) {
+    for (TestClient *s : {phone, laptop}) {
         const auto reply = s->readUntil(match::iq(QStringLiteral("same")));
         QVERIFY2(reply, qPrintable(s->errorString()));
         QCOMPARE(reply->attribute(u"type"), QStringLiteral("result"));
         QCOMPARE(reply->attribute(u"to"), s->fullJid());
         QVERIFY(reply->child(u"query", u"http://jabber.org/protocol/disco#info"));
     }
-    for (TestClient *s : {phone.get(), laptop.get()}) {
+    for (TestClient *s : {phone, laptop}) {
         const auto rest = s->ping();
         QVERIFY2(rest, qPrintable(s->errorString()));
         for (const XmlNode &n : *rest)
@@ -388,12 +322,10 @@ void TestFoundation::unknownPayloadPassesUnchangedBothWays()
 {
     const QByteArray expected = XmlNode::parse(unknownPayload).toXml();
     QVERIFY(!expected.isEmpty());
-    auto phone = session(QStringLiteral("phone"));
-    QVERIFY(phone);
-    auto laptop = session(QStringLiteral("laptop"));
-    QVERIFY(laptop);
-    QVERIFY2(phone->ping(), qPrintable(phone->errorString()));
-    QVERIFY2(laptop->ping(), qPrintable(laptop->errorString()));
+    TestClient *phone = fixture_.session(QStringLiteral("phone"));
+    QVERIFY2(phone, qPrintable(fixture_.errorString()));
+    TestClient *laptop = fixture_.session(QStringLiteral("laptop"));
+    QVERIFY2(laptop, qPrintable(fixture_.errorString()));
 
     phone->send("<message to='bob@localhost/desk' id='unknown-out'>" + unknownPayload +
                 "</message>");
@@ -404,7 +336,7 @@ void TestFoundation::unknownPayloadPassesUnchangedBothWays()
     QCOMPARE(payload->toXml(), expected);
 
     bob_->send("<message to='alice@localhost' id='unknown-in'>" + unknownPayload + "</message>");
-    for (TestClient *s : {phone.get(), laptop.get()}) {
+    for (TestClient *s : {phone, laptop}) {
         const auto atSession = s->readUntil(match::message(QStringLiteral("unknown-in")));
         QVERIFY2(atSession, qPrintable(s->errorString()));
         const XmlNode *received = atSession->child(u"x", u"urn:example:unknown");
@@ -415,7 +347,7 @@ void TestFoundation::unknownPayloadPassesUnchangedBothWays()
 
 void TestFoundation::wrongPasswordIsNotAuthorized()
 {
-    TestClientOptions o = sessionOptions(xbnc_, QStringLiteral("intruder"));
+    TestClientOptions o = fixture_.sessionOptions(QStringLiteral("intruder"));
     o.password = QStringLiteral("not-the-password");
     TestClient intruder(QStringLiteral("intruder"));
     QVERIFY2(intruder.connectAndSecure(o), qPrintable(intruder.errorString()));
@@ -428,10 +360,10 @@ void TestFoundation::wrongPasswordIsNotAuthorized()
 
 void TestFoundation::malformedXmlClosesOnlyThatSession()
 {
-    auto phone = session(QStringLiteral("phone"));
-    QVERIFY(phone);
-    auto broken = session(QStringLiteral("broken"));
-    QVERIFY(broken);
+    TestClient *phone = fixture_.session(QStringLiteral("phone"));
+    QVERIFY2(phone, qPrintable(fixture_.errorString()));
+    TestClient *broken = fixture_.session(QStringLiteral("broken"));
+    QVERIFY2(broken, qPrintable(fixture_.errorString()));
     broken->send("<message to='bob@localhost'><body>oops</message>");
     QVERIFY2(broken->expectStreamError(QStringLiteral("not-well-formed")),
              qPrintable(broken->errorString()));
@@ -441,10 +373,10 @@ void TestFoundation::malformedXmlClosesOnlyThatSession()
 
 void TestFoundation::oversizedStanzaClosesOnlyThatSession()
 {
-    auto phone = session(QStringLiteral("phone"));
-    QVERIFY(phone);
-    auto greedy = session(QStringLiteral("greedy"));
-    QVERIFY(greedy);
+    TestClient *phone = fixture_.session(QStringLiteral("phone"));
+    QVERIFY2(phone, qPrintable(fixture_.errorString()));
+    TestClient *greedy = fixture_.session(QStringLiteral("greedy"));
+    QVERIFY2(greedy, qPrintable(fixture_.errorString()));
     const QByteArray body(300 * 1024, 'a'); // over the 256 KiB stanza limit
     greedy->send("<message to='bob@localhost' id='huge'><body>" + body + "</body></message>");
     QVERIFY2(greedy->expectStreamError(QStringLiteral("policy-violation")),
@@ -458,31 +390,27 @@ void TestFoundation::oversizedStanzaClosesOnlyThatSession()
 
 void TestFoundation::upstreamRestartKeepsSessionsConnected()
 {
-    auto phone = session(QStringLiteral("phone"));
-    QVERIFY(phone);
-    auto laptop = session(QStringLiteral("laptop"));
-    QVERIFY(laptop);
-    const qsizetype mark = xbnc_.outputSize();
+    TestClient *phone = fixture_.session(QStringLiteral("phone"));
+    QVERIFY2(phone, qPrintable(fixture_.errorString()));
+    TestClient *laptop = fixture_.session(QStringLiteral("laptop"));
+    QVERIFY2(laptop, qPrintable(fixture_.errorString()));
+    const qsizetype mark = fixture_.xbnc().outputSize();
 
-    QString error;
-    QVERIFY2(prosody_.restart(&error), qPrintable(error));
-    const qsizetype offline =
-        xbnc_.waitForLog(QStringLiteral("upstream offline:"), QDeadlineTimer(10000), mark);
-    QVERIFY2(offline >= 0, "xbnc never noticed that Prosody went away");
-    QVERIFY2(xbnc_.waitForLog(QStringLiteral("upstream online as alice@localhost/xbnc"),
-                              QDeadlineTimer(10000), offline) >= 0,
-             "xbnc did not come back online after Prosody restarted");
-    for (TestClient *s : {phone.get(), laptop.get()}) {
+    QVERIFY2(fixture_.restartProsody(), qPrintable(fixture_.errorString()));
+    QVERIFY2(fixture_.xbnc().waitForLog(QStringLiteral("upstream offline:"), QDeadlineTimer(10000),
+                                        mark) >= 0,
+             "xbnc never noticed that Prosody went away");
+    for (TestClient *s : {phone, laptop}) {
         s->poll();
         QVERIFY2(!s->wasClosed(), qPrintable(s->name() + QStringLiteral(" was disconnected")));
         QVERIFY2(s->ping(), qPrintable(s->errorString()));
     }
 
     // bob's own connection died with Prosody; he comes back and writes again.
-    QVERIFY2(connectBob(&error), qPrintable(error));
+    QVERIFY2(connectBob(), qPrintable(fixture_.errorString()));
     bob_->send("<message to='alice@localhost' type='chat' id='after-restart'>"
                "<body>still there?</body></message>");
-    for (TestClient *s : {phone.get(), laptop.get()}) {
+    for (TestClient *s : {phone, laptop}) {
         const auto message = s->readUntil(match::message(QStringLiteral("after-restart")));
         QVERIFY2(message, qPrintable(s->errorString()));
         QCOMPARE(message->child(u"body")->text(), QStringLiteral("still there?"));

@@ -4,7 +4,14 @@
 #include "roster_setup.h"
 #include "test_client.h"
 
+#include <QTcpServer>
+#include <QTcpSocket>
 #include <QtTest>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 class TestProsodyFixture : public QObject
 {
@@ -19,6 +26,8 @@ private slots:
     void restartKeepsPortsAndAccounts();
     void xmlNodeRoundTrip();
     void mutualSubscription();
+    void portClashIsRetriedOnOtherPorts();
+    void portBoundElsewhereIsRetriedOnOtherPorts();
 
 private:
     TestClientOptions options(const QString &mechanism = QStringLiteral("SCRAM-SHA-1")) const;
@@ -138,6 +147,62 @@ void TestProsodyFixture::mutualSubscription()
     });
     QVERIFY2(presence, qPrintable(alice.errorString()));
     QCOMPARE(presence->attribute(u"from"), QStringLiteral("bob@localhost/smoke"));
+}
+
+void TestProsodyFixture::portClashIsRetriedOnOtherPorts()
+{
+    // Somebody else holds the port Prosody tries first, and hangs up on every connection.
+    QTcpServer squatter;
+    QVERIFY(squatter.listen(QHostAddress::LocalHost, 0));
+    QObject::connect(&squatter, &QTcpServer::newConnection, &squatter, [&squatter] {
+        while (QTcpSocket *connection = squatter.nextPendingConnection())
+            connection->close();
+    });
+    ProsodyFixture second;
+    second.setFirstPorts(squatter.serverPort(), prosody_.directTlsPort());
+    QString error;
+    QVERIFY2(second.start(&error), qPrintable(error));
+    QVERIFY(second.c2sPort() != squatter.serverPort());
+    QVERIFY(second.directTlsPort() != prosody_.directTlsPort());
+    QVERIFY(second.addUser(QStringLiteral("alice"), QStringLiteral("s3cret")));
+    TestClientOptions o = options();
+    o.port = second.c2sPort();
+    o.caFile = second.caCertificatePath();
+    TestClient client(QStringLiteral("second"));
+    QVERIFY2(client.login(o), qPrintable(client.errorString()));
+    QVERIFY2(client.ping(), qPrintable(client.errorString()));
+}
+
+void TestProsodyFixture::portBoundElsewhereIsRetriedOnOtherPorts()
+{
+    // A port bound but not listening refuses connections like a port nobody has: only
+    // Prosody's own complaint shows that it will never listen there.
+    const int holder = ::socket(AF_INET, SOCK_STREAM, 0);
+    QVERIFY(holder >= 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof address;
+    QVERIFY(::bind(holder, reinterpret_cast<sockaddr *>(&address), length) == 0);
+    QVERIFY(::getsockname(holder, reinterpret_cast<sockaddr *>(&address), &length) == 0);
+    const quint16 held = ntohs(address.sin_port);
+
+    ProsodyFixture second;
+    second.setFirstPorts(held, held + 1 == prosody_.c2sPort() ? held + 2 : held + 1);
+    QString error;
+    QDeadlineTimer quickly(5000); // far less than the start deadline a missed clash would take
+    const bool started = second.start(&error);
+    ::close(holder);
+    QVERIFY2(started, qPrintable(error));
+    QVERIFY(!quickly.hasExpired());
+    QVERIFY(second.c2sPort() != held);
+    QVERIFY2(second.logText().contains(u"Failed to open server port"), "no clash happened");
+    TestClientOptions o = options();
+    o.port = second.directTlsPort();
+    o.directTls = true;
+    o.caFile = second.caCertificatePath();
+    TestClient client(QStringLiteral("second"));
+    QVERIFY2(client.connectAndSecure(o), qPrintable(client.errorString()));
 }
 
 QTEST_GUILESS_MAIN(TestProsodyFixture)

@@ -2,21 +2,16 @@
 // Prosody with its MUC component. alice is the bouncer's account; her sessions (phone, laptop,
 // tablet, desk) log in to xbnc. Straight to Prosody: bob, the observer, who sits in every room and
 // shows what the room really sees of alice, and carol, who creates the rooms and owns them.
+#include "bouncer_fixture.h"
 #include "muc_helpers.h"
-#include "prosody_fixture.h"
 #include "stanza_match.h"
-#include "test_client.h"
-#include "xbnc_process.h"
 
 #include <QtTest>
 
-#include <memory>
+#include <optional>
 
 namespace {
 
-const QString alicePassword = QStringLiteral("alice-pw");
-const QString bobPassword = QStringLiteral("bob-pw");
-const QString carolPassword = QStringLiteral("carol-pw");
 const QString service = QStringLiteral("conference.localhost");
 
 QString roomJid(const QString &name)
@@ -29,19 +24,6 @@ QString occupant(const QString &room, const QString &nick)
     return room + QLatin1Char('/') + nick;
 }
 
-// Presences from exactly that occupant JID, whatever their type.
-int countPresences(const QList<XmlNode> &stanzas, const QString &occupantJid)
-{
-    return int(std::count_if(stanzas.begin(), stanzas.end(), [&occupantJid](const XmlNode &n) {
-        return n.name == u"presence" && n.attribute(u"from") == occupantJid;
-    }));
-}
-
-int countMatching(const QList<XmlNode> &stanzas, const muc::Predicate &predicate)
-{
-    return int(std::count_if(stanzas.begin(), stanzas.end(), predicate));
-}
-
 QString codesText(const XmlNode &stanza)
 {
     QList<int> codes = muc::statusCodes(stanza).values();
@@ -52,15 +34,16 @@ QString codesText(const XmlNode &stanza)
     return out.join(QLatin1Char(','));
 }
 
-// What a session must see when it joins (XEP-0045 §7.1, docs/ROOMS.md "Joining").
+// What a session must see when it joins (XEP-0045 §7.1, docs/ROOMS.md "Joining"). The defaults
+// are the rooms of this file: alice joins carol's room, where bob sits.
 struct ExpectedJoin
 {
-    QString room;
-    QString selfNick;    // the account's nick in the room
-    QStringList others;  // nicks of the other occupants, in any order
-    QStringList history; // bodies of the history messages, oldest first
-    QString subject;
-    QString to;               // the session's full JID
+    QString room = {};
+    QString selfNick = QStringLiteral("alice"); // the account's nick in the room
+    QStringList others = {QStringLiteral("carol"), QStringLiteral("bob")}; // in any order
+    QStringList history = {}; // bodies of the history messages, oldest first
+    QString subject = {};
+    QString to = {};          // the session's full JID
     bool nickDiffers = false; // the session asked for another nick: 210
 };
 
@@ -143,7 +126,6 @@ class TestRooms : public QObject
 
 private slots:
     void initTestCase();
-    void init();
     void cleanup();
     void cleanupTestCase();
 
@@ -161,78 +143,127 @@ private slots:
     void selfPingIsAnsweredWhileJoined();
 
 private:
-    std::unique_ptr<TestClient> session(const QString &resource);
-    std::unique_ptr<TestClient> direct(const QString &user, const QString &password,
-                                       QString *error);
+    // The prefix most scenarios share: carol's room, bob in it, and alice's sessions logged in.
+    struct Scene
+    {
+        QString room;
+        QString self; // alice's occupant JID
+        TestClient *phone = nullptr;
+        TestClient *laptop = nullptr;
+        TestClient *tablet = nullptr;
+        TestClient *desk = nullptr; // only when asked for; never joins
+    };
+    enum class Desk
+    {
+        Absent,
+        LoggedIn
+    };
+    // The scene of room `name` where the first `joining` of phone, laptop and tablet have
+    // joined (and the room saw alice arrive once); nullopt on failure, see error_.
+    std::optional<Scene> joinedRoom(const QString &name, int joining, Desk desk = Desk::Absent);
     // carol creates the room (instant room, or with that configuration); bob joins it unless
     // the room would refuse him. Both wait for the end of their joins.
     bool setUpRoom(const QString &room, const QList<QPair<QString, QString>> &config,
-                   bool observerJoins, QString *error);
+                   bool observerJoins);
+    // `session` joins as `occupantJid` and receives exactly `expected` (its `to` is filled in);
+    // empty when it did, otherwise what went wrong.
+    QString joinProblem(TestClient &session, const QString &occupantJid, ExpectedJoin expected,
+                        const QByteArray &insideX = {});
+    // `session` asks to join as `occupantJid` and gets exactly one error presence from it,
+    // addressed to the session, with that condition and error type.
+    bool joinRefused(TestClient &session, const QString &occupantJid, const QString &condition,
+                     const QString &type);
     // Everything the observer received up to a point by which whatever alice's account sent
     // the room before has been relayed by the room: `session` (through xbnc, upstream, the
     // room) gets a disco#info reply from the room, then the observer's own ping returns.
     std::optional<QList<XmlNode>> observerBarrier(TestClient &session, const QString &room);
+    // By that barrier, the observer received nothing `unwanted`; otherwise error_ says `what`.
+    bool roomSawNone(TestClient &session, const QString &room, const muc::Predicate &unwanted,
+                     const QString &what);
     // The observer sees alice's occupant JID `self` become available exactly once (by the
     // barrier through `session`), and nothing else from it.
-    bool roomSawOneJoin(TestClient &session, const QString &self, QString *error);
+    bool roomSawOneJoin(TestClient &session, const QString &self);
+    // `session` sees the occupant `from` leave with 303 and <item nick=newNick/>, then come back
+    // as newNick, both addressed to the session, and marked 110 when the nick is alice's own.
+    bool sawNickChange(TestClient &session, const QString &from, const QString &newNick, bool own);
+    bool fail(const QString &message);
 
-    ProsodyFixture prosody_;
-    XbncProcess xbnc_;
-    std::unique_ptr<TestClient> observer_;  // bob
-    std::unique_ptr<TestClient> moderator_; // carol
-    qsizetype logMark_ = 0;
+    BouncerFixture fixture_;
+    TestClient *observer_ = nullptr;  // bob
+    TestClient *moderator_ = nullptr; // carol
     int barriers_ = 0;
-    QString barrierError_;
+    QString error_;
 };
 
-std::unique_ptr<TestClient> TestRooms::session(const QString &resource)
+bool TestRooms::fail(const QString &message)
 {
-    auto client = std::make_unique<TestClient>(resource);
-    TestClientOptions o;
-    o.port = xbnc_.port();
-    o.fingerprint = xbnc_.fingerprint();
-    o.user = QStringLiteral("alice");
-    o.password = alicePassword;
-    o.resource = resource;
-    o.mechanism = QStringLiteral("SCRAM-SHA-256");
-    if (!client->login(o)) {
-        qWarning("%s", qPrintable(client->errorString()));
-        return nullptr;
-    }
-    // The session is attached to the account before the test goes on.
-    if (!client->ping()) {
-        qWarning("%s", qPrintable(client->errorString()));
-        return nullptr;
-    }
-    return client;
-}
-
-std::unique_ptr<TestClient> TestRooms::direct(const QString &user, const QString &password,
-                                              QString *error)
-{
-    auto client = std::make_unique<TestClient>(user);
-    TestClientOptions o;
-    o.port = prosody_.c2sPort();
-    o.caFile = prosody_.caCertificatePath();
-    o.user = user;
-    o.password = password;
-    o.resource = QStringLiteral("desk");
-    if (!client->login(o)) {
-        *error = client->errorString();
-        return nullptr;
-    }
-    return client;
+    error_ = message;
+    return false;
 }
 
 bool TestRooms::setUpRoom(const QString &room, const QList<QPair<QString, QString>> &config,
-                          bool observerJoins, QString *error)
+                          bool observerJoins)
 {
-    if (!muc::createRoom(*moderator_, room, QStringLiteral("carol"), config, error))
+    if (!muc::createRoom(*moderator_, room, QStringLiteral("carol"), config, &error_))
         return false;
-    if (observerJoins && !muc::join(*observer_, occupant(room, QStringLiteral("bob")), error))
+    if (observerJoins && !muc::join(*observer_, occupant(room, QStringLiteral("bob")), &error_))
         return false;
     moderator_->takeBuffered();
     return true;
+}
+
+std::optional<TestRooms::Scene> TestRooms::joinedRoom(const QString &name, int joining, Desk desk)
+{
+    Scene scene{roomJid(name), occupant(roomJid(name), QStringLiteral("alice"))};
+    if (!setUpRoom(scene.room, {}, true))
+        return std::nullopt;
+    const std::pair<TestClient **, QString> cast[] = {
+        {&scene.phone, QStringLiteral("phone")},
+        {&scene.laptop, QStringLiteral("laptop")},
+        {&scene.tablet, QStringLiteral("tablet")},
+        {&scene.desk, desk == Desk::LoggedIn ? QStringLiteral("desk") : QString()},
+    };
+    for (const auto &[client, resource] : cast) {
+        if (!resource.isEmpty() && !(*client = fixture_.session(resource))) {
+            fail(fixture_.errorString());
+            return std::nullopt;
+        }
+    }
+    for (int i = 0; i < joining; ++i) {
+        if (!muc::join(**cast[i].first, scene.self, &error_))
+            return std::nullopt;
+    }
+    if (joining > 0 && !roomSawOneJoin(*scene.phone, scene.self))
+        return std::nullopt;
+    return scene;
+}
+
+QString TestRooms::joinProblem(TestClient &session, const QString &occupantJid,
+                               ExpectedJoin expected, const QByteArray &insideX)
+{
+    QString error;
+    const auto got = muc::join(session, occupantJid, &error, insideX);
+    if (!got)
+        return error;
+    expected.to = session.fullJid();
+    const QString problem = checkJoin(*got, expected);
+    return problem.isEmpty() ? problem : QStringLiteral("[%1] ").arg(session.name()) + problem;
+}
+
+bool TestRooms::joinRefused(TestClient &session, const QString &occupantJid,
+                            const QString &condition, const QString &type)
+{
+    const auto refused = muc::join(session, occupantJid, &error_);
+    if (!refused)
+        return false;
+    const XmlNode &presence = refused->front();
+    const XmlNode *error = presence.child(u"error");
+    if (refused->size() == 1 && muc::presenceFrom(occupantJid, QStringLiteral("error"))(presence) &&
+        presence.attribute(u"to") == session.fullJid() &&
+        muc::errorCondition(presence) == condition && error && error->attribute(u"type") == type)
+        return true;
+    return fail(QStringLiteral("[%1] expected one <%2/> error (type %3) from %4, got:\n%5")
+                    .arg(session.name(), condition, type, occupantJid, muc::describe(*refused)));
 }
 
 std::optional<QList<XmlNode>> TestRooms::observerBarrier(TestClient &session, const QString &room)
@@ -244,201 +275,151 @@ std::optional<QList<XmlNode>> TestRooms::observerBarrier(TestClient &session, co
                      .toUtf8());
     const auto reply = session.readUntil(match::iq(id), QDeadlineTimer(10000));
     if (!reply) {
-        barrierError_ = QStringLiteral("barrier: ") + session.errorString();
+        fail(QStringLiteral("barrier: ") + session.errorString());
         return std::nullopt;
     }
     if (reply->attribute(u"type") != u"result") {
-        barrierError_ = QStringLiteral("barrier: disco#info of the room answered with ") +
-                        QString::fromUtf8(reply->toXml());
+        fail(QStringLiteral("barrier: disco#info of the room answered with ") +
+             QString::fromUtf8(reply->toXml()));
         return std::nullopt;
     }
     auto seen = observer_->ping();
     if (!seen)
-        barrierError_ = observer_->errorString();
+        fail(observer_->errorString());
     return seen;
 }
 
-bool TestRooms::roomSawOneJoin(TestClient &session, const QString &self, QString *error)
+bool TestRooms::roomSawNone(TestClient &session, const QString &room,
+                            const muc::Predicate &unwanted, const QString &what)
 {
-    if (!observer_->readUntil(muc::presenceFrom(self))) {
-        *error = observer_->errorString();
+    const auto seen = observerBarrier(session, room);
+    if (!seen)
         return false;
-    }
-    const auto seen = observerBarrier(session, self.section(QLatin1Char('/'), 0, 0));
-    if (!seen) {
-        *error = barrierError_;
-        return false;
-    }
-    if (countPresences(*seen, self) != 0) {
-        *error = QStringLiteral("the room saw more of %1 than one join:\n%2")
-                     .arg(self, muc::describe(*seen));
-        return false;
-    }
+    if (std::any_of(seen->begin(), seen->end(), unwanted))
+        return fail(what + QStringLiteral(":\n") + muc::describe(*seen));
     return true;
+}
+
+bool TestRooms::roomSawOneJoin(TestClient &session, const QString &self)
+{
+    if (!observer_->readUntil(muc::presenceFrom(self)))
+        return fail(observer_->errorString());
+    return roomSawNone(session, self.section(QLatin1Char('/'), 0, 0), muc::anyPresenceFrom(self),
+                       QStringLiteral("the room saw more of %1 than one join").arg(self));
+}
+
+bool TestRooms::sawNickChange(TestClient &session, const QString &from, const QString &newNick,
+                              bool own)
+{
+    const QString room = from.section(QLatin1Char('/'), 0, 0);
+    const auto gone = session.readUntil(muc::fromRoom(room));
+    const auto back = gone ? session.readUntil(muc::fromRoom(room)) : std::nullopt;
+    if (!back)
+        return fail(session.errorString());
+    const QSet<int> goneCodes = muc::statusCodes(*gone);
+    const XmlNode *item = muc::userItem(*gone);
+    const bool left = muc::presenceFrom(from, QStringLiteral("unavailable"))(*gone) &&
+                      goneCodes.contains(303) && (!own || goneCodes.contains(110)) && item &&
+                      item->attribute(u"nick") == newNick &&
+                      gone->attribute(u"to") == session.fullJid();
+    const bool returned = muc::presenceFrom(occupant(room, newNick))(*back) &&
+                          (!own || muc::statusCodes(*back).contains(110)) &&
+                          back->attribute(u"to") == session.fullJid();
+    if (left && returned)
+        return true;
+    return fail(QStringLiteral("[%1] expected %2 to become %3 (303%4, to %5), got:\n%6")
+                    .arg(session.name(), from, newNick,
+                         own ? QStringLiteral(" and 110") : QString(), session.fullJid(),
+                         muc::describe({*gone, *back})));
 }
 
 void TestRooms::initTestCase()
 {
-    QString error;
-    QVERIFY2(prosody_.start(&error), qPrintable(error));
-    QVERIFY(prosody_.addUser(QStringLiteral("alice"), alicePassword));
-    QVERIFY(prosody_.addUser(QStringLiteral("bob"), bobPassword));
-    QVERIFY(prosody_.addUser(QStringLiteral("carol"), carolPassword));
-    observer_ = direct(QStringLiteral("bob"), bobPassword, &error);
-    QVERIFY2(observer_, qPrintable(error));
-    moderator_ = direct(QStringLiteral("carol"), carolPassword, &error);
-    QVERIFY2(moderator_, qPrintable(error));
-
-    QVERIFY2(xbnc_.start(xbnc_.configFor(prosody_, QStringLiteral("alice"), alicePassword), &error),
-             qPrintable(error));
-    QVERIFY2(xbnc_.waitForLog(QStringLiteral("upstream online as alice@localhost/xbnc")) >= 0,
-             qPrintable(xbnc_.output()));
-}
-
-void TestRooms::init()
-{
-    logMark_ = xbnc_.outputSize();
-    barrierError_.clear();
+    QVERIFY2(fixture_.start({QStringLiteral("bob"), QStringLiteral("carol")}),
+             qPrintable(fixture_.errorString()));
+    observer_ = fixture_.direct(QStringLiteral("bob"));
+    QVERIFY2(observer_, qPrintable(fixture_.errorString()));
+    moderator_ = fixture_.direct(QStringLiteral("carol"));
+    QVERIFY2(moderator_, qPrintable(fixture_.errorString()));
 }
 
 void TestRooms::cleanup()
 {
-    if (QTest::currentTestFailed()) {
-        qInfo().noquote() << "--- xbnc output during this test ---\n"
-                          << xbnc_.output().mid(logMark_);
-        qInfo().noquote() << "--- prosody log (tail) ---\n" << prosody_.logText().right(6000);
-    }
-    QVERIFY2(xbnc_.isRunning(), qPrintable(xbnc_.output().mid(logMark_)));
-    // What the direct clients received in one test must not satisfy the next one.
-    observer_->takeBuffered();
-    moderator_->takeBuffered();
+    fixture_.finishTest();
 }
 
 void TestRooms::cleanupTestCase()
 {
-    observer_.reset();
-    moderator_.reset();
-    QString error;
-    QVERIFY2(xbnc_.stop(&error), qPrintable(error));
+    fixture_.stop();
 }
 
 // Scenario 1: the account joins once; later sessions get a faithful join of their own.
 void TestRooms::firstJoinGoesUpstreamLaterJoinsAreReplayed()
 {
-    const QString room = roomJid(QStringLiteral("join"));
-    const QString self = occupant(room, QStringLiteral("alice"));
+    const auto scene = joinedRoom(QStringLiteral("join"), 0);
+    QVERIFY2(scene, qPrintable(error_));
+    const auto [room, self, phone, laptop, tablet, desk] = *scene;
     const QString subject = QStringLiteral("Plans for today");
-    QString error;
-    QVERIFY2(setUpRoom(room, {}, true, &error), qPrintable(error));
     moderator_->send(QStringLiteral("<message to='%1' type='groupchat' id='subject-1'>"
                                     "<subject>%2</subject></message>")
                          .arg(room, subject)
                          .toUtf8());
     QVERIFY2(observer_->readUntil(muc::subjectOf(room)), qPrintable(observer_->errorString()));
 
-    auto phone = session(QStringLiteral("phone"));
-    QVERIFY(phone);
-    auto laptop = session(QStringLiteral("laptop"));
-    QVERIFY(laptop);
-    auto tablet = session(QStringLiteral("tablet"));
-    QVERIFY(tablet);
-
     // The first join goes to the room and comes back live, in the room's order.
-    const auto phoneJoin = muc::join(*phone, self, &error);
-    QVERIFY2(phoneJoin, qPrintable(error));
-    QString problem = checkJoin(*phoneJoin, {room,
-                                             QStringLiteral("alice"),
-                                             {QStringLiteral("carol"), QStringLiteral("bob")},
-                                             {},
-                                             subject,
-                                             phone->fullJid()});
-    QVERIFY2(problem.isEmpty(), qPrintable(QStringLiteral("[phone] ") + problem));
+    QString problem = joinProblem(*phone, self, {.room = room, .subject = subject});
+    QVERIFY2(problem.isEmpty(), qPrintable(problem));
 
     // The room sees alice arrive exactly once.
-    QVERIFY2(roomSawOneJoin(*phone, self, &error), qPrintable(error));
+    QVERIFY2(roomSawOneJoin(*phone, self), qPrintable(error_));
 
     // Room traffic while the account is in: the log that later joins replay.
     const QStringList bodies = {QStringLiteral("one"), QStringLiteral("two"),
                                 QStringLiteral("three")};
     for (const QString &body : bodies) {
-        observer_->send(QStringLiteral("<message to='%1' type='groupchat' id='history-%2'>"
-                                       "<body>%2</body></message>")
-                            .arg(room, body)
-                            .toUtf8());
+        observer_->send(muc::groupchat(room, QStringLiteral("history-") + body, body));
         QVERIFY2(phone->readUntil(muc::groupchatWithBody(room, body)),
                  qPrintable(phone->errorString()));
     }
 
     // Later joins are answered from xbnc's state: nothing goes to the room.
-    const auto laptopJoin = muc::join(*laptop, self, &error, "<history maxstanzas='2'/>");
-    QVERIFY2(laptopJoin, qPrintable(error));
-    problem = checkJoin(*laptopJoin, {room,
-                                      QStringLiteral("alice"),
-                                      {QStringLiteral("carol"), QStringLiteral("bob")},
-                                      {QStringLiteral("two"), QStringLiteral("three")},
-                                      subject,
-                                      laptop->fullJid()});
-    QVERIFY2(problem.isEmpty(), qPrintable(QStringLiteral("[laptop] ") + problem));
+    problem = joinProblem(*laptop, self,
+                          {.room = room,
+                           .history = {QStringLiteral("two"), QStringLiteral("three")},
+                           .subject = subject},
+                          "<history maxstanzas='2'/>");
+    QVERIFY2(problem.isEmpty(), qPrintable(problem));
 
     // No <history/>: the last 20, here all three.
-    const auto tabletJoin = muc::join(*tablet, self, &error);
-    QVERIFY2(tabletJoin, qPrintable(error));
-    problem = checkJoin(*tabletJoin, {room,
-                                      QStringLiteral("alice"),
-                                      {QStringLiteral("carol"), QStringLiteral("bob")},
-                                      bodies,
-                                      subject,
-                                      tablet->fullJid()});
-    QVERIFY2(problem.isEmpty(), qPrintable(QStringLiteral("[tablet] ") + problem));
+    problem = joinProblem(*tablet, self, {.room = room, .history = bodies, .subject = subject});
+    QVERIFY2(problem.isEmpty(), qPrintable(problem));
 
-    const auto seen = observerBarrier(*phone, room);
-    QVERIFY2(seen, qPrintable(barrierError_));
-    QVERIFY2(countPresences(*seen, self) == 0,
-             qPrintable(QStringLiteral("the room saw later joins:\n") + muc::describe(*seen)));
+    QVERIFY2(roomSawNone(*phone, room, muc::anyPresenceFrom(self),
+                         QStringLiteral("the room saw later joins")),
+             qPrintable(error_));
     // The replays went to the joining sessions only.
-    const auto atPhone = phone->ping();
-    QVERIFY2(atPhone, qPrintable(phone->errorString()));
-    QVERIFY2(countMatching(*atPhone, muc::fromRoom(room)) == 0,
-             qPrintable(muc::describe(*atPhone)));
+    QVERIFY2(phone->expectNone(muc::fromRoom(room)), qPrintable(phone->errorString()));
 }
 
 // Scenario 2: room messages reach each joined session exactly once, and no other session.
 void TestRooms::groupchatReachesEachJoinedSessionOnce()
 {
-    const QString room = roomJid(QStringLiteral("fanout"));
-    const QString self = occupant(room, QStringLiteral("alice"));
-    QString error;
-    QVERIFY2(setUpRoom(room, {}, true, &error), qPrintable(error));
-    auto phone = session(QStringLiteral("phone"));
-    QVERIFY(phone);
-    auto laptop = session(QStringLiteral("laptop"));
-    QVERIFY(laptop);
-    auto tablet = session(QStringLiteral("tablet"));
-    QVERIFY(tablet);
-    auto desk = session(QStringLiteral("desk")); // never joins
-    QVERIFY(desk);
-    const QList<TestClient *> joined = {phone.get(), laptop.get(), tablet.get()};
-    for (TestClient *s : joined)
-        QVERIFY2(muc::join(*s, self, &error), qPrintable(error));
+    const auto scene = joinedRoom(QStringLiteral("fanout"), 3, Desk::LoggedIn);
+    QVERIFY2(scene, qPrintable(error_));
+    const auto [room, self, phone, laptop, tablet, desk] = *scene;
+    const QList<TestClient *> joined = {phone, laptop, tablet};
 
     const QString fromBob = QStringLiteral("hello room");
-    observer_->send(QStringLiteral("<message to='%1' type='groupchat' id='fan-in'>"
-                                   "<body>%2</body></message>")
-                        .arg(room, fromBob)
-                        .toUtf8());
+    observer_->send(muc::groupchat(room, QStringLiteral("fan-in"), fromBob));
     for (TestClient *s : joined) {
         const auto message = s->readUntil(muc::groupchatWithBody(room, fromBob));
         QVERIFY2(message, qPrintable(s->errorString()));
         QCOMPARE(message->attribute(u"from"), occupant(room, QStringLiteral("bob")));
         QCOMPARE(message->attribute(u"to"), s->fullJid());
-        const auto rest = s->ping();
-        QVERIFY2(rest, qPrintable(s->errorString()));
-        QVERIFY2(countMatching(*rest, muc::groupchatWithBody(room, fromBob)) == 0,
-                 qPrintable(s->name() + QStringLiteral(" got it twice:\n") + muc::describe(*rest)));
+        QVERIFY2(s->expectNone(muc::groupchatWithBody(room, fromBob)),
+                 qPrintable(s->errorString()));
     }
-    auto atDesk = desk->ping();
-    QVERIFY2(atDesk, qPrintable(desk->errorString()));
-    QVERIFY2(countMatching(*atDesk, muc::fromRoom(room)) == 0, qPrintable(muc::describe(*atDesk)));
+    QVERIFY2(desk->expectNone(muc::fromRoom(room)), qPrintable(desk->errorString()));
 
     // phone's own message: to the room once, and back to every joined session by reflection.
     const QString fromPhone = QStringLiteral("hi from the phone");
@@ -450,10 +431,9 @@ void TestRooms::groupchatReachesEachJoinedSessionOnce()
     QVERIFY2(atObserver, qPrintable(observer_->errorString()));
     QCOMPARE(atObserver->attribute(u"from"), self);
     const XmlNode *roomStanzaId = atObserver->child(u"stanza-id", mucns::sid);
-    const auto seen = observerBarrier(*phone, room);
-    QVERIFY2(seen, qPrintable(barrierError_));
-    QVERIFY2(countMatching(*seen, muc::groupchatWithBody(room, fromPhone)) == 0,
-             qPrintable(QStringLiteral("the room got it twice:\n") + muc::describe(*seen)));
+    QVERIFY2(roomSawNone(*phone, room, muc::groupchatWithBody(room, fromPhone),
+                         QStringLiteral("the room got it twice")),
+             qPrintable(error_));
 
     for (TestClient *s : joined) {
         const auto message = s->readUntil(muc::groupchatWithBody(room, fromPhone));
@@ -468,40 +448,25 @@ void TestRooms::groupchatReachesEachJoinedSessionOnce()
             QVERIFY2(stanzaId, message->toXml().constData());
             QCOMPARE(stanzaId->attribute(u"id"), roomStanzaId->attribute(u"id"));
         }
-        const auto rest = s->ping();
-        QVERIFY2(rest, qPrintable(s->errorString()));
-        QVERIFY2(countMatching(*rest, muc::groupchatWithBody(room, fromPhone)) == 0,
-                 qPrintable(s->name() + QStringLiteral(" got it twice:\n") + muc::describe(*rest)));
+        QVERIFY2(s->expectNone(muc::groupchatWithBody(room, fromPhone)),
+                 qPrintable(s->errorString()));
     }
-    atDesk = desk->ping();
-    QVERIFY2(atDesk, qPrintable(desk->errorString()));
-    QVERIFY2(countMatching(*atDesk, muc::fromRoom(room)) == 0, qPrintable(muc::describe(*atDesk)));
+    QVERIFY2(desk->expectNone(muc::fromRoom(room)), qPrintable(desk->errorString()));
 }
 
 // Scenario 3: disconnects and explicit leaves stay local until the last joined session leaves.
 void TestRooms::leavingKeepsTheAccountUntilTheLastSessionLeaves()
 {
-    const QString room = roomJid(QStringLiteral("leaving"));
-    const QString self = occupant(room, QStringLiteral("alice"));
-    QString error;
-    QVERIFY2(setUpRoom(room, {}, true, &error), qPrintable(error));
-    auto phone = session(QStringLiteral("phone"));
-    QVERIFY(phone);
-    auto laptop = session(QStringLiteral("laptop"));
-    QVERIFY(laptop);
-    auto tablet = session(QStringLiteral("tablet"));
-    QVERIFY(tablet);
-    for (TestClient *s : {phone.get(), laptop.get(), tablet.get()})
-        QVERIFY2(muc::join(*s, self, &error), qPrintable(error));
-    QVERIFY2(roomSawOneJoin(*phone, self, &error), qPrintable(error));
+    const auto scene = joinedRoom(QStringLiteral("leaving"), 3);
+    QVERIFY2(scene, qPrintable(error_));
+    const auto [room, self, phone, laptop, tablet, desk] = *scene;
 
     // The laptop goes away without leaving.
     laptop->disconnectFromServer();
     QVERIFY2(laptop->expectClosed(), qPrintable(laptop->errorString()));
-    auto seen = observerBarrier(*phone, room);
-    QVERIFY2(seen, qPrintable(barrierError_));
-    QVERIFY2(countPresences(*seen, self) == 0,
-             qPrintable(QStringLiteral("a disconnect reached the room:\n") + muc::describe(*seen)));
+    QVERIFY2(roomSawNone(*phone, room, muc::anyPresenceFrom(self),
+                         QStringLiteral("a disconnect reached the room")),
+             qPrintable(error_));
 
     // The tablet leaves explicitly: its own unavailable, nothing upstream.
     tablet->send(muc::leavePresence(self));
@@ -511,28 +476,18 @@ void TestRooms::leavingKeepsTheAccountUntilTheLastSessionLeaves()
              left->toXml().constData());
     QVERIFY2(muc::statusCodes(*left).contains(110), left->toXml().constData());
     QCOMPARE(left->attribute(u"to"), tablet->fullJid());
-    seen = observerBarrier(*phone, room);
-    QVERIFY2(seen, qPrintable(barrierError_));
-    QVERIFY2(countPresences(*seen, self) == 0,
-             qPrintable(QStringLiteral("a leave reached the room:\n") + muc::describe(*seen)));
-    auto atPhone = phone->ping();
-    QVERIFY2(atPhone, qPrintable(phone->errorString()));
-    QVERIFY2(
-        countPresences(*atPhone, self) == 0,
-        qPrintable(QStringLiteral("the phone saw the tablet leave:\n") + muc::describe(*atPhone)));
+    QVERIFY2(roomSawNone(*phone, room, muc::anyPresenceFrom(self),
+                         QStringLiteral("a leave reached the room")),
+             qPrintable(error_));
+    // The phone did not see the tablet leave.
+    QVERIFY2(phone->expectNone(muc::anyPresenceFrom(self)), qPrintable(phone->errorString()));
 
     // The tablet is out: room traffic reaches the phone only.
     const QString body = QStringLiteral("after the tablet left");
-    observer_->send(QStringLiteral("<message to='%1' type='groupchat' id='after-leave'>"
-                                   "<body>%2</body></message>")
-                        .arg(room, body)
-                        .toUtf8());
+    observer_->send(muc::groupchat(room, QStringLiteral("after-leave"), body));
     QVERIFY2(phone->readUntil(muc::groupchatWithBody(room, body)),
              qPrintable(phone->errorString()));
-    const auto atTablet = tablet->ping();
-    QVERIFY2(atTablet, qPrintable(tablet->errorString()));
-    QVERIFY2(countMatching(*atTablet, muc::fromRoom(room)) == 0,
-             qPrintable(muc::describe(*atTablet)));
+    QVERIFY2(tablet->expectNone(muc::fromRoom(room)), qPrintable(tablet->errorString()));
 
     // The last joined session leaves: now the room sees alice go.
     phone->send(muc::leavePresence(self));
@@ -547,72 +502,33 @@ void TestRooms::leavingKeepsTheAccountUntilTheLastSessionLeaves()
 // Scenario 4: another occupant's nick change, and what a later join shows of it.
 void TestRooms::otherOccupantsNickChangeReachesEverySession()
 {
-    const QString room = roomJid(QStringLiteral("others"));
-    const QString self = occupant(room, QStringLiteral("alice"));
+    const auto scene = joinedRoom(QStringLiteral("others"), 2);
+    QVERIFY2(scene, qPrintable(error_));
+    const auto [room, self, phone, laptop, tablet, desk] = *scene;
     const QString oldNick = occupant(room, QStringLiteral("bob"));
     const QString newNick = occupant(room, QStringLiteral("bobby"));
-    QString error;
-    QVERIFY2(setUpRoom(room, {}, true, &error), qPrintable(error));
-    auto phone = session(QStringLiteral("phone"));
-    QVERIFY(phone);
-    auto laptop = session(QStringLiteral("laptop"));
-    QVERIFY(laptop);
-    auto tablet = session(QStringLiteral("tablet"));
-    QVERIFY(tablet);
-    for (TestClient *s : {phone.get(), laptop.get()})
-        QVERIFY2(muc::join(*s, self, &error), qPrintable(error));
 
     observer_->send(QStringLiteral("<presence to='%1'/>").arg(newNick).toUtf8());
     QVERIFY2(observer_->readUntil(muc::presenceFrom(newNick)),
              qPrintable(observer_->errorString()));
-    for (TestClient *s : {phone.get(), laptop.get()}) {
-        const auto gone = s->readUntil(muc::fromRoom(room));
-        QVERIFY2(gone, qPrintable(s->errorString()));
-        QVERIFY2(muc::presenceFrom(oldNick, QStringLiteral("unavailable"))(*gone),
-                 gone->toXml().constData());
-        QVERIFY2(muc::statusCodes(*gone).contains(303), gone->toXml().constData());
-        QVERIFY2(muc::userItem(*gone), gone->toXml().constData());
-        QCOMPARE(muc::userItem(*gone)->attribute(u"nick"), QStringLiteral("bobby"));
-        QCOMPARE(gone->attribute(u"to"), s->fullJid());
-        const auto back = s->readUntil(muc::fromRoom(room));
-        QVERIFY2(back, qPrintable(s->errorString()));
-        QVERIFY2(muc::presenceFrom(newNick)(*back), back->toXml().constData());
-        QCOMPARE(back->attribute(u"to"), s->fullJid());
-        const auto rest = s->ping();
-        QVERIFY2(rest, qPrintable(s->errorString()));
-        QVERIFY2(countMatching(*rest, muc::fromRoom(room)) == 0, qPrintable(muc::describe(*rest)));
+    for (TestClient *s : {phone, laptop}) {
+        QVERIFY2(sawNickChange(*s, oldNick, QStringLiteral("bobby"), false), qPrintable(error_));
+        QVERIFY2(s->expectNone(muc::fromRoom(room)), qPrintable(s->errorString()));
     }
 
     // A session joining now meets bobby, and no bob.
-    const auto tabletJoin = muc::join(*tablet, self, &error);
-    QVERIFY2(tabletJoin, qPrintable(error));
     const QString problem =
-        checkJoin(*tabletJoin, {room,
-                                QStringLiteral("alice"),
-                                {QStringLiteral("carol"), QStringLiteral("bobby")},
-                                {},
-                                {},
-                                tablet->fullJid()});
-    QVERIFY2(problem.isEmpty(), qPrintable(QStringLiteral("[tablet] ") + problem));
+        joinProblem(*tablet, self,
+                    {.room = room, .others = {QStringLiteral("carol"), QStringLiteral("bobby")}});
+    QVERIFY2(problem.isEmpty(), qPrintable(problem));
 }
 
 // Scenario 5a: a kick removes every session; the next join is a real join again.
 void TestRooms::kickReachesEverySessionAndLaterJoinGoesUpstream()
 {
-    const QString room = roomJid(QStringLiteral("kick"));
-    const QString self = occupant(room, QStringLiteral("alice"));
-    QString error;
-    QVERIFY2(setUpRoom(room, {}, true, &error), qPrintable(error));
-    auto phone = session(QStringLiteral("phone"));
-    QVERIFY(phone);
-    auto laptop = session(QStringLiteral("laptop"));
-    QVERIFY(laptop);
-    auto tablet = session(QStringLiteral("tablet"));
-    QVERIFY(tablet);
-    const QList<TestClient *> joined = {phone.get(), laptop.get(), tablet.get()};
-    for (TestClient *s : joined)
-        QVERIFY2(muc::join(*s, self, &error), qPrintable(error));
-    QVERIFY2(roomSawOneJoin(*phone, self, &error), qPrintable(error));
+    const auto scene = joinedRoom(QStringLiteral("kick"), 3);
+    QVERIFY2(scene, qPrintable(error_));
+    const auto [room, self, phone, laptop, tablet, desk] = *scene;
 
     const auto kicked = muc::request(
         *moderator_, QStringLiteral("kick-alice"),
@@ -622,10 +538,10 @@ void TestRooms::kickReachesEverySessionAndLaterJoinGoesUpstream()
                        "</query></iq>")
             .arg(room)
             .toUtf8(),
-        &error);
-    QVERIFY2(kicked, qPrintable(error));
+        &error_);
+    QVERIFY2(kicked, qPrintable(error_));
     QCOMPARE(kicked->attribute(u"type"), QStringLiteral("result"));
-    for (TestClient *s : joined) {
+    for (TestClient *s : {phone, laptop, tablet}) {
         const auto removed = s->readUntil(muc::presenceFrom(self, QStringLiteral("unavailable")));
         QVERIFY2(removed, qPrintable(s->errorString()));
         const QSet<int> codes = muc::statusCodes(*removed);
@@ -640,55 +556,31 @@ void TestRooms::kickReachesEverySessionAndLaterJoinGoesUpstream()
     QVERIFY2(kickSeen, qPrintable(observer_->errorString()));
     QVERIFY2(muc::statusCodes(*kickSeen).contains(307), kickSeen->toXml().constData());
     // No automatic rejoin.
-    auto seen = observerBarrier(*phone, room);
-    QVERIFY2(seen, qPrintable(barrierError_));
-    QVERIFY2(countPresences(*seen, self) == 0,
-             qPrintable(QStringLiteral("alice came back by herself:\n") + muc::describe(*seen)));
+    QVERIFY2(roomSawNone(*phone, room, muc::anyPresenceFrom(self),
+                         QStringLiteral("alice came back by herself")),
+             qPrintable(error_));
 
     // The phone joins again: a real join, seen by the room, answered live.
-    const auto again = muc::join(*phone, self, &error);
-    QVERIFY2(again, qPrintable(error));
-    const QString problem = checkJoin(*again, {room,
-                                               QStringLiteral("alice"),
-                                               {QStringLiteral("carol"), QStringLiteral("bob")},
-                                               {},
-                                               {},
-                                               phone->fullJid()});
-    QVERIFY2(problem.isEmpty(), qPrintable(QStringLiteral("[phone] ") + problem));
-    QVERIFY2(roomSawOneJoin(*phone, self, &error), qPrintable(error));
+    const QString problem = joinProblem(*phone, self, {.room = room});
+    QVERIFY2(problem.isEmpty(), qPrintable(problem));
+    QVERIFY2(roomSawOneJoin(*phone, self), qPrintable(error_));
 
     // The kicked laptop and tablet are not in the room until they join again.
     const QString body = QStringLiteral("welcome back");
-    observer_->send(QStringLiteral("<message to='%1' type='groupchat' id='after-kick'>"
-                                   "<body>%2</body></message>")
-                        .arg(room, body)
-                        .toUtf8());
+    observer_->send(muc::groupchat(room, QStringLiteral("after-kick"), body));
     QVERIFY2(phone->readUntil(muc::groupchatWithBody(room, body)),
              qPrintable(phone->errorString()));
-    for (TestClient *s : {laptop.get(), tablet.get()}) {
-        const auto rest = s->ping();
-        QVERIFY2(rest, qPrintable(s->errorString()));
-        QVERIFY2(countMatching(*rest, muc::fromRoom(room)) == 0,
-                 qPrintable(s->name() + QStringLiteral(": ") + muc::describe(*rest)));
-    }
+    for (TestClient *s : {laptop, tablet})
+        QVERIFY2(s->expectNone(muc::fromRoom(room)), qPrintable(s->errorString()));
 }
 
 // Scenario 5b: the room's destruction reaches every joined session, and only those.
 void TestRooms::destroyReachesEveryJoinedSession()
 {
-    const QString room = roomJid(QStringLiteral("doomed"));
-    const QString self = occupant(room, QStringLiteral("alice"));
+    const auto scene = joinedRoom(QStringLiteral("doomed"), 2); // the tablet never joins
+    QVERIFY2(scene, qPrintable(error_));
+    const auto [room, self, phone, laptop, tablet, desk] = *scene;
     const QString venue = roomJid(QStringLiteral("elsewhere"));
-    QString error;
-    QVERIFY2(setUpRoom(room, {}, true, &error), qPrintable(error));
-    auto phone = session(QStringLiteral("phone"));
-    QVERIFY(phone);
-    auto laptop = session(QStringLiteral("laptop"));
-    QVERIFY(laptop);
-    auto tablet = session(QStringLiteral("tablet")); // never joins
-    QVERIFY(tablet);
-    for (TestClient *s : {phone.get(), laptop.get()})
-        QVERIFY2(muc::join(*s, self, &error), qPrintable(error));
 
     const auto destroyed = muc::request(
         *moderator_, QStringLiteral("destroy"),
@@ -697,10 +589,10 @@ void TestRooms::destroyReachesEveryJoinedSession()
                        "<destroy jid='%2'><reason>moving on</reason></destroy></query></iq>")
             .arg(room, venue)
             .toUtf8(),
-        &error);
-    QVERIFY2(destroyed, qPrintable(error));
+        &error_);
+    QVERIFY2(destroyed, qPrintable(error_));
     QCOMPARE(destroyed->attribute(u"type"), QStringLiteral("result"));
-    for (TestClient *s : {phone.get(), laptop.get()}) {
+    for (TestClient *s : {phone, laptop}) {
         const auto gone = s->readUntil(muc::presenceFrom(self, QStringLiteral("unavailable")));
         QVERIFY2(gone, qPrintable(s->errorString()));
         QCOMPARE(gone->attribute(u"to"), s->fullJid());
@@ -710,51 +602,25 @@ void TestRooms::destroyReachesEveryJoinedSession()
         QCOMPARE(destroy->attribute(u"jid"), venue);
         QVERIFY2(destroy->child(u"reason"), gone->toXml().constData());
         QCOMPARE(destroy->child(u"reason")->text(), QStringLiteral("moving on"));
-        const auto rest = s->ping();
-        QVERIFY2(rest, qPrintable(s->errorString()));
-        QVERIFY2(countPresences(*rest, self) == 0, qPrintable(muc::describe(*rest)));
+        QVERIFY2(s->expectNone(muc::anyPresenceFrom(self)), qPrintable(s->errorString()));
     }
-    const auto atTablet = tablet->ping();
-    QVERIFY2(atTablet, qPrintable(tablet->errorString()));
-    QVERIFY2(countMatching(*atTablet, muc::fromRoom(room)) == 0,
-             qPrintable(muc::describe(*atTablet)));
+    QVERIFY2(tablet->expectNone(muc::fromRoom(room)), qPrintable(tablet->errorString()));
 }
 
 // Scenario 6a: a session changes the account's nick.
 void TestRooms::ownNickChangeReachesEverySession()
 {
-    const QString room = roomJid(QStringLiteral("nick"));
-    const QString self = occupant(room, QStringLiteral("alice"));
+    const auto scene = joinedRoom(QStringLiteral("nick"), 2);
+    QVERIFY2(scene, qPrintable(error_));
+    const auto [room, self, phone, laptop, tablet, desk] = *scene;
     const QString renamed = occupant(room, QStringLiteral("alison"));
-    QString error;
-    QVERIFY2(setUpRoom(room, {}, true, &error), qPrintable(error));
-    auto phone = session(QStringLiteral("phone"));
-    QVERIFY(phone);
-    auto laptop = session(QStringLiteral("laptop"));
-    QVERIFY(laptop);
-    auto tablet = session(QStringLiteral("tablet"));
-    QVERIFY(tablet);
-    for (TestClient *s : {phone.get(), laptop.get()})
-        QVERIFY2(muc::join(*s, self, &error), qPrintable(error));
-    QVERIFY2(roomSawOneJoin(*phone, self, &error), qPrintable(error));
+    const muc::Predicate eitherNick = [self, renamed](const XmlNode &n) {
+        return muc::anyPresenceFrom(self)(n) || muc::anyPresenceFrom(renamed)(n);
+    };
 
     phone->send(QStringLiteral("<presence to='%1'/>").arg(renamed).toUtf8());
-    for (TestClient *s : {phone.get(), laptop.get()}) {
-        const auto gone = s->readUntil(muc::fromRoom(room));
-        QVERIFY2(gone, qPrintable(s->errorString()));
-        QVERIFY2(muc::presenceFrom(self, QStringLiteral("unavailable"))(*gone),
-                 gone->toXml().constData());
-        const QSet<int> codes = muc::statusCodes(*gone);
-        QVERIFY2(codes.contains(303) && codes.contains(110), gone->toXml().constData());
-        QVERIFY2(muc::userItem(*gone), gone->toXml().constData());
-        QCOMPARE(muc::userItem(*gone)->attribute(u"nick"), QStringLiteral("alison"));
-        QCOMPARE(gone->attribute(u"to"), s->fullJid());
-        const auto back = s->readUntil(muc::fromRoom(room));
-        QVERIFY2(back, qPrintable(s->errorString()));
-        QVERIFY2(muc::presenceFrom(renamed)(*back), back->toXml().constData());
-        QVERIFY2(muc::statusCodes(*back).contains(110), back->toXml().constData());
-        QCOMPARE(back->attribute(u"to"), s->fullJid());
-    }
+    for (TestClient *s : {phone, laptop})
+        QVERIFY2(sawNickChange(*s, self, QStringLiteral("alison"), true), qPrintable(error_));
 
     // The room saw one nick change.
     const auto gone = observer_->readUntil(muc::presenceFrom(self, QStringLiteral("unavailable")));
@@ -762,27 +628,15 @@ void TestRooms::ownNickChangeReachesEverySession()
     QVERIFY2(muc::statusCodes(*gone).contains(303), gone->toXml().constData());
     QVERIFY2(observer_->readUntil(muc::presenceFrom(renamed)),
              qPrintable(observer_->errorString()));
-    auto seen = observerBarrier(*phone, room);
-    QVERIFY2(seen, qPrintable(barrierError_));
-    QVERIFY2(countPresences(*seen, self) + countPresences(*seen, renamed) == 0,
-             qPrintable(muc::describe(*seen)));
+    QVERIFY2(roomSawNone(*phone, room, eitherNick, QStringLiteral("more than one nick change")),
+             qPrintable(error_));
 
     // A session that asks for the old nick joins as alison, told so by 210.
-    const auto tabletJoin = muc::join(*tablet, self, &error);
-    QVERIFY2(tabletJoin, qPrintable(error));
-    const QString problem =
-        checkJoin(*tabletJoin, {room,
-                                QStringLiteral("alison"),
-                                {QStringLiteral("carol"), QStringLiteral("bob")},
-                                {},
-                                {},
-                                tablet->fullJid(),
-                                true});
-    QVERIFY2(problem.isEmpty(), qPrintable(QStringLiteral("[tablet] ") + problem));
-    seen = observerBarrier(*phone, room);
-    QVERIFY2(seen, qPrintable(barrierError_));
-    QVERIFY2(countPresences(*seen, self) + countPresences(*seen, renamed) == 0,
-             qPrintable(muc::describe(*seen)));
+    const QString problem = joinProblem(
+        *tablet, self, {.room = room, .selfNick = QStringLiteral("alison"), .nickDiffers = true});
+    QVERIFY2(problem.isEmpty(), qPrintable(problem));
+    QVERIFY2(roomSawNone(*phone, room, eitherNick, QStringLiteral("the tablet's join reached it")),
+             qPrintable(error_));
 }
 
 // Scenario 6b: a join refused by the room is refused to the session that asked, only.
@@ -790,117 +644,67 @@ void TestRooms::membersOnlyErrorGoesToTheAskingSessionOnly()
 {
     const QString room = roomJid(QStringLiteral("private"));
     const QString self = occupant(room, QStringLiteral("alice"));
-    QString error;
     QVERIFY2(setUpRoom(room, {{QStringLiteral("muc#roomconfig_membersonly"), QStringLiteral("1")}},
-                       false, &error),
-             qPrintable(error));
-    auto phone = session(QStringLiteral("phone"));
-    QVERIFY(phone);
-    auto laptop = session(QStringLiteral("laptop"));
-    QVERIFY(laptop);
+                       false),
+             qPrintable(error_));
+    TestClient *phone = fixture_.session(QStringLiteral("phone"));
+    QVERIFY2(phone, qPrintable(fixture_.errorString()));
+    TestClient *laptop = fixture_.session(QStringLiteral("laptop"));
+    QVERIFY2(laptop, qPrintable(fixture_.errorString()));
 
-    const auto refused = muc::join(*phone, self, &error);
-    QVERIFY2(refused, qPrintable(error));
-    QVERIFY2(refused->size() == 1, qPrintable(muc::describe(*refused)));
-    const XmlNode &presence = refused->front();
-    QVERIFY2(muc::presenceFrom(self, QStringLiteral("error"))(presence),
-             presence.toXml().constData());
-    QCOMPARE(presence.attribute(u"to"), phone->fullJid());
-    QCOMPARE(muc::errorCondition(presence), QStringLiteral("registration-required"));
-    QCOMPARE(presence.child(u"error")->attribute(u"type"), QStringLiteral("auth"));
-    auto atLaptop = laptop->ping();
-    QVERIFY2(atLaptop, qPrintable(laptop->errorString()));
-    QVERIFY2(countMatching(*atLaptop, muc::fromRoom(room)) == 0,
-             qPrintable(muc::describe(*atLaptop)));
+    QVERIFY2(
+        joinRefused(*phone, self, QStringLiteral("registration-required"), QStringLiteral("auth")),
+        qPrintable(error_));
+    QVERIFY2(laptop->expectNone(muc::fromRoom(room)), qPrintable(laptop->errorString()));
 
     // The room is not left half-joined: the laptop's own attempt is refused the same way.
-    const auto again = muc::join(*laptop, self, &error);
-    QVERIFY2(again, qPrintable(error));
-    QVERIFY2(again->size() == 1 && muc::errorCondition(again->front()) == u"registration-required",
-             qPrintable(muc::describe(*again)));
-    QCOMPARE(again->front().attribute(u"to"), laptop->fullJid());
-    const auto atPhone = phone->ping();
-    QVERIFY2(atPhone, qPrintable(phone->errorString()));
-    QVERIFY2(countMatching(*atPhone, muc::fromRoom(room)) == 0,
-             qPrintable(muc::describe(*atPhone)));
+    QVERIFY2(
+        joinRefused(*laptop, self, QStringLiteral("registration-required"), QStringLiteral("auth")),
+        qPrintable(error_));
+    QVERIFY2(phone->expectNone(muc::fromRoom(room)), qPrintable(phone->errorString()));
 }
 
 // Scenario 6c: a nick somebody else holds.
 void TestRooms::takenNickIsAConflictForTheAskingSessionOnly()
 {
-    const QString room = roomJid(QStringLiteral("taken"));
+    const auto scene = joinedRoom(QStringLiteral("taken"), 0);
+    QVERIFY2(scene, qPrintable(error_));
+    const auto [room, self, phone, laptop, tablet, desk] = *scene;
     const QString taken = occupant(room, QStringLiteral("bob"));
-    const QString self = occupant(room, QStringLiteral("alice"));
-    QString error;
-    QVERIFY2(setUpRoom(room, {}, true, &error), qPrintable(error));
-    auto phone = session(QStringLiteral("phone"));
-    QVERIFY(phone);
-    auto laptop = session(QStringLiteral("laptop"));
-    QVERIFY(laptop);
 
-    const auto refused = muc::join(*laptop, taken, &error);
-    QVERIFY2(refused, qPrintable(error));
-    QVERIFY2(refused->size() == 1, qPrintable(muc::describe(*refused)));
-    const XmlNode &presence = refused->front();
-    QVERIFY2(muc::presenceFrom(taken, QStringLiteral("error"))(presence),
-             presence.toXml().constData());
-    QCOMPARE(presence.attribute(u"to"), laptop->fullJid());
-    QCOMPARE(muc::errorCondition(presence), QStringLiteral("conflict"));
-    QCOMPARE(presence.child(u"error")->attribute(u"type"), QStringLiteral("cancel"));
-    const auto atPhone = phone->ping();
-    QVERIFY2(atPhone, qPrintable(phone->errorString()));
-    QVERIFY2(countMatching(*atPhone, muc::fromRoom(room)) == 0,
-             qPrintable(muc::describe(*atPhone)));
+    QVERIFY2(joinRefused(*laptop, taken, QStringLiteral("conflict"), QStringLiteral("cancel")),
+             qPrintable(error_));
+    QVERIFY2(phone->expectNone(muc::fromRoom(room)), qPrintable(phone->errorString()));
 
     // With a free nick the laptop gets in, and the room sees alice once.
-    const auto joined = muc::join(*laptop, self, &error);
-    QVERIFY2(joined, qPrintable(error));
-    const QString problem = checkJoin(*joined, {room,
-                                                QStringLiteral("alice"),
-                                                {QStringLiteral("carol"), QStringLiteral("bob")},
-                                                {},
-                                                {},
-                                                laptop->fullJid()});
-    QVERIFY2(problem.isEmpty(), qPrintable(QStringLiteral("[laptop] ") + problem));
-    QVERIFY2(roomSawOneJoin(*laptop, self, &error), qPrintable(error));
+    const QString problem = joinProblem(*laptop, self, {.room = room});
+    QVERIFY2(problem.isEmpty(), qPrintable(problem));
+    QVERIFY2(roomSawOneJoin(*laptop, self), qPrintable(error_));
 }
 
 // Scenario 7: private messages through the room.
 void TestRooms::privateMessagesReachJoinedSessionsAndLeaveAsTheOccupant()
 {
-    const QString room = roomJid(QStringLiteral("pm"));
-    const QString self = occupant(room, QStringLiteral("alice"));
+    const auto scene = joinedRoom(QStringLiteral("pm"), 2, Desk::LoggedIn);
+    QVERIFY2(scene, qPrintable(error_));
+    const auto [room, self, phone, laptop, tablet, desk] = *scene;
     const QString bobInRoom = occupant(room, QStringLiteral("bob"));
-    QString error;
-    QVERIFY2(setUpRoom(room, {}, true, &error), qPrintable(error));
-    auto phone = session(QStringLiteral("phone"));
-    QVERIFY(phone);
-    auto laptop = session(QStringLiteral("laptop"));
-    QVERIFY(laptop);
-    auto desk = session(QStringLiteral("desk")); // never joins
-    QVERIFY(desk);
-    for (TestClient *s : {phone.get(), laptop.get()})
-        QVERIFY2(muc::join(*s, self, &error), qPrintable(error));
 
     observer_->send(QStringLiteral("<message to='%1' type='chat' id='pm-in'>"
                                    "<body>psst</body></message>")
                         .arg(self)
                         .toUtf8());
-    for (TestClient *s : {phone.get(), laptop.get()}) {
+    for (TestClient *s : {phone, laptop}) {
         const auto pm = s->readUntil(match::message(QStringLiteral("pm-in")));
         QVERIFY2(pm, qPrintable(s->errorString()));
         QCOMPARE(pm->attribute(u"from"), bobInRoom);
         QCOMPARE(pm->attribute(u"to"), s->fullJid());
         QVERIFY2(pm->child(u"body"), pm->toXml().constData());
         QCOMPARE(pm->child(u"body")->text(), QStringLiteral("psst"));
-        const auto rest = s->ping();
-        QVERIFY2(rest, qPrintable(s->errorString()));
-        QVERIFY2(countMatching(*rest, match::message(QStringLiteral("pm-in"))) == 0,
-                 qPrintable(muc::describe(*rest)));
+        QVERIFY2(s->expectNone(match::message(QStringLiteral("pm-in"))),
+                 qPrintable(s->errorString()));
     }
-    const auto atDesk = desk->ping();
-    QVERIFY2(atDesk, qPrintable(desk->errorString()));
-    QVERIFY2(countMatching(*atDesk, muc::fromRoom(room)) == 0, qPrintable(muc::describe(*atDesk)));
+    QVERIFY2(desk->expectNone(muc::fromRoom(room)), qPrintable(desk->errorString()));
 
     phone->send(QStringLiteral("<message to='%1' type='chat' id='pm-out'>"
                                "<body>hi bob</body></message>")
@@ -912,30 +716,23 @@ void TestRooms::privateMessagesReachJoinedSessionsAndLeaveAsTheOccupant()
     QCOMPARE(atObserver->attribute(u"type"), QStringLiteral("chat"));
     QVERIFY2(atObserver->child(u"body"), atObserver->toXml().constData());
     QCOMPARE(atObserver->child(u"body")->text(), QStringLiteral("hi bob"));
-    const auto seen = observerBarrier(*phone, room);
-    QVERIFY2(seen, qPrintable(barrierError_));
-    QVERIFY2(countMatching(*seen, match::message(QStringLiteral("pm-out"))) == 0,
-             qPrintable(muc::describe(*seen)));
+    QVERIFY2(roomSawNone(*phone, room, match::message(QStringLiteral("pm-out")),
+                         QStringLiteral("bob got it twice")),
+             qPrintable(error_));
 }
 
 // Scenario 7b: a PM one session sends shows up on the other joined sessions (carbons).
 void TestRooms::privateMessageFromSessionIsCarbonCopiedToJoinedSessions()
 {
-    const QString room = roomJid(QStringLiteral("pmcarbons"));
-    const QString self = occupant(room, QStringLiteral("alice"));
+    const auto scene = joinedRoom(QStringLiteral("pmcarbons"), 2);
+    QVERIFY2(scene, qPrintable(error_));
+    const auto [room, self, phone, laptop, tablet, desk] = *scene;
     const QString bobInRoom = occupant(room, QStringLiteral("bob"));
-    QString error;
-    QVERIFY2(setUpRoom(room, {}, true, &error), qPrintable(error));
-    auto phone = session(QStringLiteral("phone"));
-    QVERIFY(phone);
-    auto laptop = session(QStringLiteral("laptop"));
-    QVERIFY(laptop);
-    for (TestClient *s : {phone.get(), laptop.get()}) {
-        QVERIFY2(muc::join(*s, self, &error), qPrintable(error));
+    for (TestClient *s : {phone, laptop}) {
         const auto enabled = muc::request(
             *s, QStringLiteral("carbons-on"),
-            "<iq type='set' id='carbons-on'><enable xmlns='urn:xmpp:carbons:2'/></iq>", &error);
-        QVERIFY2(enabled, qPrintable(error));
+            "<iq type='set' id='carbons-on'><enable xmlns='urn:xmpp:carbons:2'/></iq>", &error_);
+        QVERIFY2(enabled, qPrintable(error_));
         QCOMPARE(enabled->attribute(u"type"), QStringLiteral("result"));
     }
 
@@ -959,53 +756,42 @@ void TestRooms::privateMessageFromSessionIsCarbonCopiedToJoinedSessions()
     QCOMPARE(inner->attribute(u"to"), bobInRoom);
     QVERIFY2(inner->child(u"body"), carbon->toXml().constData());
     QCOMPARE(inner->child(u"body")->text(), QStringLiteral("between us"));
-    for (TestClient *s : {phone.get(), laptop.get()}) {
-        const auto rest = s->ping();
-        QVERIFY2(rest, qPrintable(s->errorString()));
-        QVERIFY2(countMatching(*rest, isSent) == 0, qPrintable(muc::describe(*rest)));
-    }
+    for (TestClient *s : {phone, laptop})
+        QVERIFY2(s->expectNone(isSent), qPrintable(s->errorString()));
 }
 
 // Scenario 8: XEP-0410 self-ping.
 void TestRooms::selfPingIsAnsweredWhileJoined()
 {
-    const QString room = roomJid(QStringLiteral("selfping"));
-    const QString self = occupant(room, QStringLiteral("alice"));
-    QString error;
-    QVERIFY2(setUpRoom(room, {}, true, &error), qPrintable(error));
-    auto phone = session(QStringLiteral("phone"));
-    QVERIFY(phone);
-    auto laptop = session(QStringLiteral("laptop"));
-    QVERIFY(laptop);
-    for (TestClient *s : {phone.get(), laptop.get()})
-        QVERIFY2(muc::join(*s, self, &error), qPrintable(error));
-
-    const auto selfPing = [&self](TestClient &s, const QString &id, QString *problem) {
+    const auto scene = joinedRoom(QStringLiteral("selfping"), 2);
+    QVERIFY2(scene, qPrintable(error_));
+    const QString self = scene->self;
+    const auto selfPing = [this, &self](TestClient &s, const QString &id) {
         return muc::request(s, id,
                             QStringLiteral("<iq type='get' id='%1' to='%2'>"
                                            "<ping xmlns='urn:xmpp:ping'/></iq>")
                                 .arg(id, self)
                                 .toUtf8(),
-                            problem);
+                            &error_);
     };
-    for (TestClient *s : {phone.get(), laptop.get()}) {
-        const auto pong = selfPing(*s, QStringLiteral("self-ping"), &error);
-        QVERIFY2(pong, qPrintable(error));
+    for (TestClient *s : {scene->phone, scene->laptop}) {
+        const auto pong = selfPing(*s, QStringLiteral("self-ping"));
+        QVERIFY2(pong, qPrintable(error_));
         QVERIFY2(pong->attribute(u"type") == u"result", pong->toXml().constData());
         QCOMPARE(pong->attribute(u"from"), self);
         QCOMPARE(pong->attribute(u"to"), s->fullJid());
     }
 
     // Once the account is out, the answer is XEP-0410's "not joined".
-    for (TestClient *s : {laptop.get(), phone.get()}) {
+    for (TestClient *s : {scene->laptop, scene->phone}) {
         s->send(muc::leavePresence(self));
         QVERIFY2(s->readUntil(muc::presenceFrom(self, QStringLiteral("unavailable"))),
                  qPrintable(s->errorString()));
     }
     QVERIFY2(observer_->readUntil(muc::presenceFrom(self, QStringLiteral("unavailable"))),
              qPrintable(observer_->errorString()));
-    const auto refused = selfPing(*phone, QStringLiteral("self-ping-out"), &error);
-    QVERIFY2(refused, qPrintable(error));
+    const auto refused = selfPing(*scene->phone, QStringLiteral("self-ping-out"));
+    QVERIFY2(refused, qPrintable(error_));
     QVERIFY2(refused->attribute(u"type") == u"error", refused->toXml().constData());
     QCOMPARE(muc::errorCondition(*refused), QStringLiteral("not-acceptable"));
     QCOMPARE(refused->child(u"error")->attribute(u"type"), QStringLiteral("cancel"));

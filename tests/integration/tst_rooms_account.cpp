@@ -2,20 +2,14 @@
 // rejoins its rooms by itself and history replay still works from the stored log), the upstream
 // server restarting (sessions stay in the room and see new messages once, old ones not again),
 // and XEP-0402 bookmarks published through xbnc joining and leaving rooms.
+#include "bouncer_fixture.h"
 #include "muc_helpers.h"
-#include "prosody_fixture.h"
-#include "stanza_match.h"
-#include "test_client.h"
-#include "xbnc_process.h"
 
 #include <QtTest>
 
 #include <algorithm>
-#include <memory>
 
 namespace {
-const QString alicePassword = QStringLiteral("alice-restart-pw");
-const QString bobPassword = QStringLiteral("bob-restart-pw");
 const QString room = QStringLiteral("keep@conference.localhost");
 const QString aliceInRoom = room + QStringLiteral("/alice");
 const QList<QPair<QString, QString>> persistentRoom = {
@@ -45,107 +39,53 @@ private Q_SLOTS:
     void autojoinBookmarkJoinsAndItsRetractionLeaves();
 
 private:
-    std::unique_ptr<TestClient> session(const QString &resource);
-    std::unique_ptr<TestClient> bob(QString *error);
-
-    ProsodyFixture prosody_;
-    XbncProcess xbnc_;
+    BouncerFixture fixture_;
 };
-
-std::unique_ptr<TestClient> TestRoomsAccount::session(const QString &resource)
-{
-    auto client = std::make_unique<TestClient>(resource);
-    TestClientOptions o;
-    o.port = xbnc_.port();
-    o.fingerprint = xbnc_.fingerprint();
-    o.user = QStringLiteral("alice");
-    o.password = alicePassword;
-    o.resource = resource;
-    o.mechanism = QStringLiteral("SCRAM-SHA-256");
-    if (!client->login(o) || !client->ping()) {
-        qWarning("%s", qPrintable(client->errorString()));
-        return nullptr;
-    }
-    return client;
-}
-
-std::unique_ptr<TestClient> TestRoomsAccount::bob(QString *error)
-{
-    auto client = std::make_unique<TestClient>(QStringLiteral("bob"));
-    TestClientOptions o;
-    o.port = prosody_.c2sPort();
-    o.caFile = prosody_.caCertificatePath();
-    o.user = QStringLiteral("bob");
-    o.password = bobPassword;
-    o.resource = QStringLiteral("desk");
-    if (!client->login(o)) {
-        *error = client->errorString();
-        return nullptr;
-    }
-    return client;
-}
 
 void TestRoomsAccount::initTestCase()
 {
-    QString error;
-    QVERIFY2(prosody_.start(&error), qPrintable(error));
-    QVERIFY(prosody_.addUser(QStringLiteral("alice"), alicePassword));
-    QVERIFY(prosody_.addUser(QStringLiteral("bob"), bobPassword));
-    QVERIFY2(xbnc_.start(xbnc_.configFor(prosody_, QStringLiteral("alice"), alicePassword), &error),
-             qPrintable(error));
-    QVERIFY2(xbnc_.waitForLog(QStringLiteral("upstream online as alice@localhost/xbnc")) >= 0,
-             qPrintable(xbnc_.output()));
+    QVERIFY2(fixture_.start({QStringLiteral("bob")}), qPrintable(fixture_.errorString()));
 }
 
 void TestRoomsAccount::cleanup()
 {
-    if (QTest::currentTestFailed()) {
-        qInfo().noquote() << "--- xbnc output ---\n" << xbnc_.output().right(8000);
-        qInfo().noquote() << "--- prosody log (tail) ---\n" << prosody_.logText().right(6000);
-    }
+    fixture_.finishTest();
 }
 
 void TestRoomsAccount::cleanupTestCase()
 {
-    QString error;
-    QVERIFY2(xbnc_.stop(&error), qPrintable(error));
+    fixture_.stop();
 }
 
 void TestRoomsAccount::xbncRestartRejoinsAndKeepsHistory()
 {
     QString error;
-    auto observer = bob(&error);
-    QVERIFY2(observer, qPrintable(error));
+    TestClient *observer = fixture_.direct(QStringLiteral("bob"));
+    QVERIFY2(observer, qPrintable(fixture_.errorString()));
     QVERIFY2(muc::createRoom(*observer, room, QStringLiteral("bob"), persistentRoom, &error),
              qPrintable(error));
-    {
-        auto phone = session(QStringLiteral("phone"));
-        QVERIFY(phone);
-        QVERIFY2(muc::join(*phone, aliceInRoom, &error), qPrintable(error));
-        observer->send("<message to='" + room.toUtf8() +
-                       "' type='groupchat' id='b1'><body>before restart</body></message>");
-        QVERIFY2(phone->readUntil(muc::groupchatWithBody(room, QStringLiteral("before restart"))),
-                 qPrintable(phone->errorString()));
-    }
-    QVERIFY2(xbnc_.stop(&error), qPrintable(error));
+    TestClient *phone = fixture_.session(QStringLiteral("phone"));
+    QVERIFY2(phone, qPrintable(fixture_.errorString()));
+    QVERIFY2(muc::join(*phone, aliceInRoom, &error), qPrintable(error));
+    observer->send(muc::groupchat(room, QStringLiteral("b1"), QStringLiteral("before restart")));
+    QVERIFY2(phone->readUntil(muc::groupchatWithBody(room, QStringLiteral("before restart"))),
+             qPrintable(phone->errorString()));
+    QVERIFY2(fixture_.stopXbnc(), qPrintable(fixture_.errorString()));
     // The stream closing made the server take the account out of the room.
     QVERIFY2(observer->readUntil(muc::presenceFrom(aliceInRoom, QStringLiteral("unavailable"))),
              qPrintable(observer->errorString()));
     observer->takeBuffered(); // the next presence of alice must be a new one
 
-    QVERIFY2(xbnc_.start(xbnc_.configFor(prosody_, QStringLiteral("alice"), alicePassword), &error),
-             qPrintable(error));
-    QVERIFY2(xbnc_.waitForLog(QStringLiteral("will rejoin keep@conference.localhost as alice")) >=
-                 0,
-             qPrintable(xbnc_.output()));
-    QVERIFY2(xbnc_.waitForLog(QStringLiteral("upstream online as alice@localhost/xbnc")) >= 0,
-             qPrintable(xbnc_.output()));
+    QVERIFY2(fixture_.startXbnc(), qPrintable(fixture_.errorString()));
+    QVERIFY2(fixture_.xbnc().waitForLog(
+                 QStringLiteral("will rejoin keep@conference.localhost as alice")) >= 0,
+             qPrintable(fixture_.xbnc().output()));
     // With no session connected, the account is back in the room.
     QVERIFY2(observer->readUntil(muc::presenceFrom(aliceInRoom)),
              qPrintable(observer->errorString()));
 
-    auto laptop = session(QStringLiteral("laptop"));
-    QVERIFY(laptop);
+    TestClient *laptop = fixture_.session(QStringLiteral("laptop"));
+    QVERIFY2(laptop, qPrintable(fixture_.errorString()));
     const auto joined = muc::join(*laptop, aliceInRoom, &error, "<history maxstanzas='5'/>");
     QVERIFY2(joined, qPrintable(error));
     QCOMPARE(countBodies(*joined, QStringLiteral("before restart")), 1);
@@ -156,22 +96,19 @@ void TestRoomsAccount::xbncRestartRejoinsAndKeepsHistory()
 void TestRoomsAccount::serverRestartKeepsSessionsInTheRoomWithoutRepeats()
 {
     QString error;
-    auto phone = session(QStringLiteral("phone"));
-    QVERIFY(phone);
+    TestClient *phone = fixture_.session(QStringLiteral("phone"));
+    QVERIFY2(phone, qPrintable(fixture_.errorString()));
     QVERIFY2(muc::join(*phone, aliceInRoom, &error), qPrintable(error));
-    const qsizetype mark = xbnc_.outputSize();
+    const qsizetype mark = fixture_.xbnc().outputSize();
 
-    QVERIFY2(prosody_.restart(&error), qPrintable(error));
-    const qsizetype offline =
-        xbnc_.waitForLog(QStringLiteral("upstream offline:"), QDeadlineTimer(10000), mark);
-    QVERIFY2(offline >= 0, "xbnc never noticed that Prosody went away");
-    QVERIFY2(xbnc_.waitForLog(QStringLiteral("upstream online as alice@localhost/xbnc"),
-                              QDeadlineTimer(10000), offline) >= 0,
-             "xbnc did not come back online");
+    QVERIFY2(fixture_.restartProsody(), qPrintable(fixture_.errorString()));
+    QVERIFY2(fixture_.xbnc().waitForLog(QStringLiteral("upstream offline:"), QDeadlineTimer(10000),
+                                        mark) >= 0,
+             "xbnc never noticed that Prosody went away");
 
     // bob comes back into the (persistent) room and writes.
-    auto observer = bob(&error);
-    QVERIFY2(observer, qPrintable(error));
+    TestClient *observer = fixture_.direct(QStringLiteral("bob"));
+    QVERIFY2(observer, qPrintable(fixture_.errorString()));
     const auto bobJoined = muc::join(*observer, room + QStringLiteral("/bob"), &error);
     QVERIFY2(bobJoined, qPrintable(error));
     // alice is back: in the occupant list bob got, or arriving after it.
@@ -179,8 +116,7 @@ void TestRoomsAccount::serverRestartKeepsSessionsInTheRoomWithoutRepeats()
     const bool inList = std::any_of(bobJoined->begin(), bobJoined->end(), alicePresent);
     QVERIFY2(inList || observer->readUntil(alicePresent),
              "the account is not back in the room after the server restart");
-    observer->send("<message to='" + room.toUtf8() +
-                   "' type='groupchat' id='b2'><body>after restart</body></message>");
+    observer->send(muc::groupchat(room, QStringLiteral("b2"), QStringLiteral("after restart")));
     QVERIFY2(phone->readUntil(muc::groupchatWithBody(room, QStringLiteral("after restart"))),
              qPrintable(phone->errorString()));
     const auto rest = phone->ping();
@@ -198,12 +134,12 @@ void TestRoomsAccount::autojoinBookmarkJoinsAndItsRetractionLeaves()
     const QString other = QStringLiteral("marks@conference.localhost");
     const QString aliceThere = other + QStringLiteral("/al");
     QString error;
-    auto observer = bob(&error);
-    QVERIFY2(observer, qPrintable(error));
+    TestClient *observer = fixture_.direct(QStringLiteral("bob"));
+    QVERIFY2(observer, qPrintable(fixture_.errorString()));
     QVERIFY2(muc::createRoom(*observer, other, QStringLiteral("bob"), {}, &error),
              qPrintable(error));
-    auto phone = session(QStringLiteral("phone"));
-    QVERIFY(phone);
+    TestClient *phone = fixture_.session(QStringLiteral("phone"));
+    QVERIFY2(phone, qPrintable(fixture_.errorString()));
     const QByteArray publishOptions =
         "<publish-options><x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE' "
         "type='hidden'><value>http://jabber.org/protocol/pubsub#publish-options</value></field>"

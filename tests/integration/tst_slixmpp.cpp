@@ -1,18 +1,14 @@
 // Real-client scenarios: each script in tests/scenarios/ drives slixmpp sessions (phone,
 // laptop) through xbnc and a contact (bob) straight on Prosody, and exits non-zero with a
 // message when something a user would notice went wrong.
-#include "prosody_fixture.h"
-#include "roster_setup.h"
+#include "bouncer_fixture.h"
 #include "wait.h"
-#include "xbnc_process.h"
 
 #include <QProcess>
 #include <QtTest>
 
 namespace {
 
-const QString alicePassword = QStringLiteral("alice-pw");
-const QString bobPassword = QStringLiteral("bob-pw");
 // The script has its own 30 s deadline; this one only catches a hung interpreter.
 constexpr int scriptTimeoutMs = 45000;
 
@@ -26,26 +22,19 @@ private slots:
     void initTestCase();
     void scenario_data();
     void scenario();
+    void cleanup();
     void cleanupTestCase();
 
 private:
-    ProsodyFixture prosody_;
-    XbncProcess xbnc_;
+    BouncerFixture fixture_;
 };
 
 void TestSlixmpp::initTestCase()
 {
     if (!QFile::exists(QStringLiteral("/usr/bin/python3")))
         QSKIP("no /usr/bin/python3");
-    QString error;
-    QVERIFY2(prosody_.start(&error), qPrintable(error));
-    QVERIFY2(makeContacts(prosody_, QStringLiteral("alice"), alicePassword, QStringLiteral("bob"),
-                          bobPassword, &error),
-             qPrintable(error));
-    QVERIFY2(xbnc_.start(xbnc_.configFor(prosody_, QStringLiteral("alice"), alicePassword), &error),
-             qPrintable(error));
-    QVERIFY2(xbnc_.waitForLog(QStringLiteral("upstream online as alice@localhost/xbnc")) >= 0,
-             qPrintable(xbnc_.output()));
+    QVERIFY2(fixture_.start({QStringLiteral("bob")}, BouncerFixture::Roster::OthersAreContacts),
+             qPrintable(fixture_.errorString()));
 }
 
 void TestSlixmpp::scenario_data()
@@ -59,6 +48,8 @@ void TestSlixmpp::scenario_data()
 void TestSlixmpp::scenario()
 {
     QFETCH(QString, script);
+    const XbncProcess &xbnc = fixture_.xbnc();
+    const ProsodyFixture &prosody = fixture_.prosody();
     QProcess python;
     python.setProcessChannelMode(QProcess::MergedChannels);
     QByteArray output;
@@ -66,12 +57,14 @@ void TestSlixmpp::scenario()
     python.start(QStringLiteral("/usr/bin/python3"),
                  {QStringLiteral(XBNC_SCENARIO_DIR "/") + script, QStringLiteral("--host"),
                   QStringLiteral("127.0.0.1"), QStringLiteral("--port"),
-                  QString::number(xbnc_.port()), QStringLiteral("--fingerprint"),
-                  xbnc_.fingerprint(), QStringLiteral("--jid"), QStringLiteral("alice@localhost"),
-                  QStringLiteral("--password"), alicePassword, QStringLiteral("--bob-jid"),
-                  QStringLiteral("bob@localhost"), QStringLiteral("--bob-password"), bobPassword,
-                  QStringLiteral("--prosody-port"), QString::number(prosody_.c2sPort()),
-                  QStringLiteral("--prosody-ca"), prosody_.caCertificatePath()});
+                  QString::number(xbnc.port()), QStringLiteral("--fingerprint"), xbnc.fingerprint(),
+                  QStringLiteral("--jid"), QStringLiteral("alice@localhost"),
+                  QStringLiteral("--password"),
+                  BouncerFixture::password(BouncerFixture::accountUser()),
+                  QStringLiteral("--bob-jid"), QStringLiteral("bob@localhost"),
+                  QStringLiteral("--bob-password"), BouncerFixture::password(QStringLiteral("bob")),
+                  QStringLiteral("--prosody-port"), QString::number(prosody.c2sPort()),
+                  QStringLiteral("--prosody-ca"), prosody.caCertificatePath()});
     QVERIFY2(python.waitForStarted(), qPrintable(python.errorString()));
     if (python.state() != QProcess::NotRunning &&
         !waitForSignal(&python, &QProcess::finished, QDeadlineTimer(scriptTimeoutMs))) {
@@ -81,17 +74,18 @@ void TestSlixmpp::scenario()
             QStringLiteral("%1 hung; output:\n%2").arg(script, QString::fromUtf8(output))));
     }
     output += python.readAll();
-    const bool passed = python.exitStatus() == QProcess::NormalExit && python.exitCode() == 0;
-    if (!passed)
-        qInfo().noquote() << "--- xbnc output ---\n" << xbnc_.output();
-    QVERIFY2(passed, qPrintable(QString::fromUtf8(output)));
-    QVERIFY2(xbnc_.isRunning(), qPrintable(xbnc_.output()));
+    QVERIFY2(python.exitStatus() == QProcess::NormalExit && python.exitCode() == 0,
+             qPrintable(QString::fromUtf8(output)));
+}
+
+void TestSlixmpp::cleanup()
+{
+    fixture_.finishTest();
 }
 
 void TestSlixmpp::cleanupTestCase()
 {
-    QString error;
-    QVERIFY2(xbnc_.stop(&error), qPrintable(error));
+    fixture_.stop();
 }
 
 QTEST_GUILESS_MAIN(TestSlixmpp)

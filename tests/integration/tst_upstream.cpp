@@ -3,10 +3,10 @@
 
 #include "prosody_fixture.h"
 #include "starttls_stub_server.h"
+#include "test_certificate.h"
 #include "upstream.h"
 #include "wait.h"
 
-#include <QProcess>
 #include <QSignalSpy>
 #include <QSslKey>
 #include <QTcpServer>
@@ -97,18 +97,9 @@ bool makeCertificate(const QString &dir, const QString &name, QSslCertificate *c
 {
     const QString crt = dir + u'/' + name + QStringLiteral(".crt");
     const QString pem = dir + u'/' + name + QStringLiteral(".key");
-    QProcess openssl;
-    openssl.setProcessChannelMode(QProcess::MergedChannels);
-    openssl.start(QStringLiteral("openssl"),
-                  {QStringLiteral("req"), QStringLiteral("-x509"), QStringLiteral("-newkey"),
-                   QStringLiteral("ec"), QStringLiteral("-pkeyopt"),
-                   QStringLiteral("ec_paramgen_curve:P-256"), QStringLiteral("-nodes"),
-                   QStringLiteral("-days"), QStringLiteral("2"), QStringLiteral("-subj"),
-                   QStringLiteral("/CN=") + name, QStringLiteral("-addext"),
-                   QStringLiteral("subjectAltName=DNS:") + name, QStringLiteral("-keyout"), pem,
-                   QStringLiteral("-out"), crt});
-    if (!openssl.waitForFinished(10000) || openssl.exitCode() != 0) {
-        qWarning() << "openssl:" << openssl.readAll();
+    QString error;
+    if (!makeTestCertificate({name}, crt, pem, &error)) {
+        qWarning() << error;
         return false;
     }
     const QList<QSslCertificate> certificates = QSslCertificate::fromPath(crt);
@@ -118,6 +109,19 @@ bool makeCertificate(const QString &dir, const QString &name, QSslCertificate *c
     *certificate = certificates.first();
     *key = QSslKey(&keyFile, QSsl::Ec);
     return !key->isNull();
+}
+
+// Upstream with `config` fails on TLS, is retried, and fails again, never getting online.
+void expectTlsFailuresRetried(const UpstreamConfig &config)
+{
+    Upstream upstream(config);
+    QSignalSpy offline(&upstream, &Upstream::offline);
+    QSignalSpy online(&upstream, &Upstream::online);
+    upstream.start();
+    QTRY_VERIFY_WITH_TIMEOUT(offline.count() >= 2, timeoutMs);
+    QVERIFY2(offline.first().first().toString().contains(u"TLS"),
+             qPrintable(offline.first().first().toString()));
+    QCOMPARE(online.count(), 0);
 }
 
 } // namespace
@@ -336,14 +340,7 @@ void TestUpstream::untrustedCertificateIsRetried()
 {
     UpstreamConfig config = configFor(QStringLiteral("untrusted"));
     config.caFile.clear(); // the fixture's self-signed certificate is in no system store
-    Upstream upstream(config);
-    QSignalSpy offline(&upstream, &Upstream::offline);
-    QSignalSpy online(&upstream, &Upstream::online);
-    upstream.start();
-    QTRY_VERIFY_WITH_TIMEOUT(offline.count() >= 2, timeoutMs);
-    QVERIFY2(offline.first().first().toString().contains(u"TLS"),
-             qPrintable(offline.first().first().toString()));
-    QCOMPARE(online.count(), 0);
+    expectTlsFailuresRetried(config);
 }
 
 void TestUpstream::wrongNameOnDirectTlsIsRetried()
@@ -354,14 +351,7 @@ void TestUpstream::wrongNameOnDirectTlsIsRetried()
     config.jid = QStringLiteral("alice@other.example");
     config.port = prosody_.directTlsPort();
     config.directTls = true;
-    Upstream upstream(config);
-    QSignalSpy offline(&upstream, &Upstream::offline);
-    QSignalSpy online(&upstream, &Upstream::online);
-    upstream.start();
-    QTRY_VERIFY_WITH_TIMEOUT(offline.count() >= 2, timeoutMs);
-    QVERIFY2(offline.first().first().toString().contains(u"TLS"),
-             qPrintable(offline.first().first().toString()));
-    QCOMPARE(online.count(), 0);
+    expectTlsFailuresRetried(config);
 }
 
 void TestUpstream::wrongNameOnStartTlsIsRetried()

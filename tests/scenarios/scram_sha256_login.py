@@ -11,7 +11,8 @@ async def main(args):
     await phone.login(*phone_address)
     mechanism = phone.client["feature_mechanisms"].mech.name
     expect(mechanism == "SCRAM-SHA-256", "logged in with %s" % mechanism)
-    expect(str(phone.client.boundjid) == args.jid + "/phone",
+    # Every session is bound to xbnc's upstream full JID, the one the world sees.
+    expect(str(phone.client.boundjid) == args.jid + "/xbnc",
            "bound %s" % phone.client.boundjid)
     await phone.ping_server()
     await phone.logout()

@@ -1,0 +1,157 @@
+#include "bouncer_fixture.h"
+
+#include "roster_setup.h"
+#include "wait.h"
+
+#include <QTest>
+
+namespace {
+
+constexpr qsizetype prosodyLogTailChars = 6000;
+// One probe ping may be lost while xbnc is still connecting upstream; the next one is not.
+constexpr int probePingMs = 1000;
+constexpr int probeRetryMs = 20;
+
+} // namespace
+
+bool BouncerFixture::fail(const QString &message)
+{
+    error_ = message;
+    return false;
+}
+
+bool BouncerFixture::start(const QStringList &others, Roster roster)
+{
+    return startProsody(others, roster) && startXbnc();
+}
+
+bool BouncerFixture::startProsody(const QStringList &others, Roster roster)
+{
+    QString error;
+    if (!prosody_.start(&error))
+        return fail(error);
+    if (!prosody_.addUser(accountUser(), password(accountUser())))
+        return fail(QStringLiteral("cannot register ") + accountUser());
+    for (const QString &user : others) {
+        if (roster == Roster::OthersAreContacts) {
+            if (!makeContacts(prosody_, accountUser(), password(accountUser()), user,
+                              password(user), &error))
+                return fail(error);
+        } else if (!prosody_.addUser(user, password(user))) {
+            return fail(QStringLiteral("cannot register ") + user);
+        }
+    }
+    return true;
+}
+
+bool BouncerFixture::startXbnc()
+{
+    QString error;
+    if (!xbnc_.start(xbnc_.configFor(prosody_, accountUser(), password(accountUser())), &error))
+        return fail(error);
+    xbncLogMark_ = 0; // a new process, a new output
+    return waitUntilUpstreamOnline();
+}
+
+bool BouncerFixture::waitUntilUpstreamOnline(QDeadlineTimer deadline)
+{
+    // xbnc answers a ping to the server itself with an error while upstream is offline, and
+    // relays it otherwise: a result is Prosody's own answer through the account's connection.
+    TestClient probe(QStringLiteral("upstream-probe"));
+    TestClientOptions options = sessionOptions(QStringLiteral("upstream-probe"));
+    options.sendInitialPresence = false; // invisible to the account's presence
+    if (!probe.login(options, deadline))
+        return fail(probe.errorString() + QStringLiteral("\nxbnc output:\n") + xbnc_.output());
+    const auto answered = [&] {
+        return probe.isOpen() &&
+               probe.ping(QDeadlineTimer(std::min<qint64>(probePingMs, deadline.remainingTime())));
+    };
+    if (!waitUntil(answered, deadline, probeRetryMs))
+        return fail(QStringLiteral("upstream never came online: ") + probe.errorString() +
+                    QStringLiteral("\nxbnc output:\n") + xbnc_.output());
+    probe.disconnectFromServer();
+    if (!probe.expectClosed(deadline))
+        return fail(probe.errorString());
+    return true;
+}
+
+TestClientOptions BouncerFixture::sessionOptions(const QString &resource) const
+{
+    TestClientOptions o;
+    o.port = xbnc_.port();
+    o.fingerprint = xbnc_.fingerprint();
+    o.user = accountUser();
+    o.password = password(accountUser());
+    o.resource = resource;
+    o.mechanism = QStringLiteral("SCRAM-SHA-256");
+    return o;
+}
+
+TestClient *BouncerFixture::session(const QString &resource)
+{
+    auto client = std::make_unique<TestClient>(resource);
+    if (!client->login(sessionOptions(resource)) || !client->roundTrip()) {
+        fail(client->errorString());
+        return nullptr;
+    }
+    sessions_[resource] = std::move(client);
+    return sessions_[resource].get();
+}
+
+TestClient *BouncerFixture::direct(const QString &user, const QByteArray &initialPresence)
+{
+    auto client = std::make_unique<TestClient>(user);
+    TestClientOptions o;
+    o.port = prosody_.c2sPort();
+    o.caFile = prosody_.caCertificatePath();
+    o.user = user;
+    o.password = password(user);
+    o.resource = QStringLiteral("desk");
+    o.initialPresence = initialPresence;
+    if (!client->login(o)) {
+        fail(client->errorString());
+        return nullptr;
+    }
+    direct_[user] = std::move(client);
+    return direct_[user].get();
+}
+
+bool BouncerFixture::stopXbnc()
+{
+    sessions_.clear();
+    QString error;
+    return xbnc_.stop(&error) || fail(error);
+}
+
+bool BouncerFixture::restartProsody()
+{
+    direct_.clear();
+    QString error;
+    if (!prosody_.restart(&error))
+        return fail(error);
+    return waitUntilUpstreamOnline();
+}
+
+void BouncerFixture::finishTest()
+{
+    if (QTest::currentTestFailed()) {
+        qInfo().noquote() << "--- xbnc output during this test ---\n"
+                          << xbnc_.output().mid(xbncLogMark_);
+        qInfo().noquote() << "--- prosody log during this test (tail) ---\n"
+                          << prosody_.logText().mid(prosodyLogMark_).right(prosodyLogTailChars);
+    }
+    sessions_.clear();
+    // What a direct client received in one test must not satisfy the next one.
+    for (auto &[user, client] : direct_)
+        client->takeBuffered();
+    xbncLogMark_ = xbnc_.outputSize();
+    prosodyLogMark_ = prosody_.logText().size();
+    // A crash in the middle of a test shows here, not as a puzzling timeout in the next one.
+    QVERIFY2(xbnc_.isRunning(), qPrintable(xbnc_.output().right(8000)));
+}
+
+void BouncerFixture::stop()
+{
+    direct_.clear();
+    QVERIFY2(stopXbnc(), qPrintable(error_));
+}
