@@ -1,18 +1,12 @@
 // xbnc's own XEP-0115 caps against a real Prosody: with no session connected, the caps in its
 // idle presence still ask for bookmark notifications, so a bookmark published by another client
 // of the account (connected straight to Prosody) makes xbnc join the room by itself.
+#include "bouncer_fixture.h"
 #include "muc_helpers.h"
-#include "prosody_fixture.h"
-#include "test_client.h"
-#include "xbnc_process.h"
 
 #include <QtTest>
 
-#include <memory>
-
 namespace {
-const QString alicePassword = QStringLiteral("alice-caps-pw");
-const QString bobPassword = QStringLiteral("bob-caps-pw");
 const QString xbncJid = QStringLiteral("alice@localhost/xbnc");
 constexpr char16_t capsNs[] = u"http://jabber.org/protocol/caps";
 constexpr char16_t discoInfoNs[] = u"http://jabber.org/protocol/disco#info";
@@ -29,54 +23,22 @@ private Q_SLOTS:
     void sessionlessXbncFollowsABookmarkPublishedElsewhere();
 
 private:
-    std::unique_ptr<TestClient> direct(const QString &user, const QString &password,
-                                       const QString &resource, QString *error);
-
-    ProsodyFixture prosody_;
-    XbncProcess xbnc_;
+    BouncerFixture fixture_;
 };
-
-std::unique_ptr<TestClient> TestOwnCaps::direct(const QString &user, const QString &password,
-                                                const QString &resource, QString *error)
-{
-    auto client = std::make_unique<TestClient>(user + u'/' + resource);
-    TestClientOptions o;
-    o.port = prosody_.c2sPort();
-    o.caFile = prosody_.caCertificatePath();
-    o.user = user;
-    o.password = password;
-    o.resource = resource;
-    if (!client->login(o)) {
-        *error = client->errorString();
-        return nullptr;
-    }
-    return client;
-}
 
 void TestOwnCaps::initTestCase()
 {
-    QString error;
-    QVERIFY2(prosody_.start(&error), qPrintable(error));
-    QVERIFY(prosody_.addUser(QStringLiteral("alice"), alicePassword));
-    QVERIFY(prosody_.addUser(QStringLiteral("bob"), bobPassword));
-    QVERIFY2(xbnc_.start(xbnc_.configFor(prosody_, QStringLiteral("alice"), alicePassword), &error),
-             qPrintable(error));
-    QVERIFY2(xbnc_.waitForLog(QStringLiteral("upstream online as alice@localhost/xbnc")) >= 0,
-             qPrintable(xbnc_.output()));
+    QVERIFY2(fixture_.start({QStringLiteral("bob")}), qPrintable(fixture_.errorString()));
 }
 
 void TestOwnCaps::cleanup()
 {
-    if (QTest::currentTestFailed()) {
-        qInfo().noquote() << "--- xbnc output ---\n" << xbnc_.output().right(8000);
-        qInfo().noquote() << "--- prosody log (tail) ---\n" << prosody_.logText().right(6000);
-    }
+    fixture_.finishTest();
 }
 
 void TestOwnCaps::cleanupTestCase()
 {
-    QString error;
-    QVERIFY2(xbnc_.stop(&error), qPrintable(error));
+    fixture_.stop();
 }
 
 void TestOwnCaps::sessionlessXbncFollowsABookmarkPublishedElsewhere()
@@ -84,13 +46,13 @@ void TestOwnCaps::sessionlessXbncFollowsABookmarkPublishedElsewhere()
     const QString room = QStringLiteral("pepmarks@conference.localhost");
     const QString aliceThere = room + QStringLiteral("/pep");
     QString error;
-    auto bob = direct(QStringLiteral("bob"), bobPassword, QStringLiteral("desk"), &error);
-    QVERIFY2(bob, qPrintable(error));
+    TestClient *bob = fixture_.direct(QStringLiteral("bob"));
+    QVERIFY2(bob, qPrintable(fixture_.errorString()));
     QVERIFY2(muc::createRoom(*bob, room, QStringLiteral("bob"), {}, &error), qPrintable(error));
 
     // Another client of the account, not through xbnc: its initial presence gets it xbnc's.
-    auto other = direct(QStringLiteral("alice"), alicePassword, QStringLiteral("direct"), &error);
-    QVERIFY2(other, qPrintable(error));
+    TestClient *other = fixture_.direct(BouncerFixture::accountUser());
+    QVERIFY2(other, qPrintable(fixture_.errorString()));
     const auto presence = other->readUntil([](const XmlNode &stanza) {
         return stanza.name == u"presence" && stanza.attribute(u"from") == xbncJid;
     });
