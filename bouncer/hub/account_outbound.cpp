@@ -96,8 +96,11 @@ void Account::broadcastPresenceFromSession(SessionId id, Session &session, Eleme
     if (first) {
         // As a server does for a resource that becomes available (RFC 6121 §4.2.2): the
         // contacts' presence, then the requests waiting for an answer.
-        for (const Element &contact : contacts_.available())
+        const QString self = boundJid().toString();
+        for (Element contact : contacts_.available()) {
+            contact.setAttribute(QStringLiteral("to"), self); // however it reached xbnc
             sendToSession(id, contact);
+        }
         for (const Element &request : contacts_.pendingRequests())
             sendToSession(id, request);
     }

@@ -1,5 +1,6 @@
-// Fan-out through the hub: N messages from upstream to S sessions, each delivered stanza
-// serialised as Downstream::send would. Run as a whole process and time it from outside, e.g.
+// Fan-out through the hub: N messages from upstream to S sessions, serialised as the edge does:
+// once per stanza, the bytes shared by its recipients (they are all bound to the same JID). Run as
+// a whole process and time it from outside, e.g.
 //   /usr/bin/time -v build/tests/bench/bench_fanout 100000 10 [chat|room]
 // "chat" (default): 1:1 messages to the account, which go to every session. "room": groupchat
 // messages from a room all S sessions joined, logged in the room's history as they pass.
@@ -22,12 +23,16 @@ public:
     qint64 bytes = 0;
     qint64 stanzas = 0;
     void toUpstream(const Element &) override {}
-    void toSession(SessionId, const Element &stanza) override
+    void toSession(SessionId session, const Element &stanza) override
+    {
+        toSessions({session}, stanza);
+    }
+    void toSessions(const std::vector<SessionId> &sessions, const Element &stanza) override
     {
         out_.clear();
         stanza.appendXml(out_);
-        bytes += out_.size();
-        ++stanzas;
+        bytes += out_.size() * qint64(sessions.size());
+        stanzas += qint64(sessions.size());
     }
     void sessionReplaced(SessionId) override {}
 

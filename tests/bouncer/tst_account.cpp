@@ -314,6 +314,8 @@ private Q_SLOTS:
         h.fromUpstream("<presence from='bob@example.org/pc' to='alice@example.org/xbnc'>"
                        "<status>here</status></presence>");
         h.fromUpstream("<presence from='carol@example.org/a' to='alice@example.org/xbnc'/>");
+        // a broadcast the server addressed to the bare JID is replayed to the session's JID
+        h.fromUpstream("<presence from='erin@example.org/b' to='alice@example.org'/>");
         h.fromUpstream("<presence from='carol@example.org/a' type='unavailable'/>");
         h.fromUpstream("<presence from='dave@example.org' to='alice@example.org' "
                        "type='subscribe'/>");
@@ -324,6 +326,8 @@ private Q_SLOTS:
         EXPECT(h.expectToSession(2, "<presence from='bob@example.org/pc' "
                                     "to='alice@example.org/xbnc'><status>here</status>"
                                     "</presence>"));
+        EXPECT(h.expectToSession(2, "<presence from='erin@example.org/b' "
+                                    "to='alice@example.org/xbnc'/>"));
         EXPECT(h.expectToSession(2, "<presence from='dave@example.org' "
                                     "to='alice@example.org' type='subscribe'/>"));
         EXPECT(h.expectNothing());
