@@ -3,6 +3,7 @@
 #include "resource_binding.h"
 #include "sasl_exchange.h"
 #include "sasl_server.h"
+#include "stanza_error.h"
 #include "stream_error.h"
 #include "stream_features.h"
 #include "stream_namespaces.h"
@@ -271,10 +272,10 @@ void Downstream::handleElement(Element element)
 {
     if (phase_ == Phase::Bound) {
         if (isSessionRequest(element)) {
-            send(iqResult(element));
+            send(stanza::iqResult(element));
         } else if (isBindRequest(element)) {
             // One resource per stream (RFC 6120 §7.1); the hub never sees bind requests.
-            send(iqError(element, QStringLiteral("cancel"), QStringLiteral("not-allowed")));
+            send(stanza::error(element, stanza::ErrorType::Cancel, QStringLiteral("not-allowed")));
         } else if (isClientStanza(element)) {
             // RFC 6120 §8.1.2.1: the server stamps the sender's full JID.
             element.setAttribute(QStringLiteral("from"), jid().toString());
@@ -299,7 +300,7 @@ void Downstream::handleElement(Element element)
         handleBind(element);
     } else if (isSessionRequest(element)) {
         QByteArray bytes;
-        iqResult(element).appendXml(bytes, ns::client);
+        stanza::iqResult(element).appendXml(bytes, ns::client);
         write(bytes);
     } else {
         failStream(u"not-authorized");

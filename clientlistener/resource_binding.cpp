@@ -1,5 +1,7 @@
 #include "resource_binding.h"
 
+#include "stanza_error.h"
+
 #include "stream_namespaces.h"
 
 #include <QRandomGenerator>
@@ -40,25 +42,6 @@ bool isSessionRequest(const Element &stanza)
            stanza.firstChild(u"session", ns::session);
 }
 
-Element iqError(const Element &request, const QString &type, const QString &condition)
-{
-    Element reply(QStringLiteral("iq"), ns::client.toString());
-    reply.setAttribute(QStringLiteral("type"), QStringLiteral("error"));
-    reply.setAttribute(QStringLiteral("id"), request.attribute(u"id"));
-    Element &error = reply.addChild(Element(QStringLiteral("error"), ns::client.toString()));
-    error.setAttribute(QStringLiteral("type"), type);
-    error.addChild(Element(condition, ns::stanzaErrors.toString()));
-    return reply;
-}
-
-Element iqResult(const Element &request)
-{
-    Element reply(QStringLiteral("iq"), ns::client.toString());
-    reply.setAttribute(QStringLiteral("type"), QStringLiteral("result"));
-    reply.setAttribute(QStringLiteral("id"), request.attribute(u"id"));
-    return reply;
-}
-
 BindOutcome bindResource(const Element &iq, const Jid &account, const QString &boundResource)
 {
     const Element *bind = iq.firstChild(u"bind", ns::bind);
@@ -67,10 +50,10 @@ BindOutcome bindResource(const Element &iq, const Jid &account, const QString &b
     if (resource.isEmpty()) {
         resource = generatedResource();
     } else if (resource.toUtf8().size() > kMaxResourceBytes || isControlOrSpaceOnly(resource)) {
-        return {iqError(iq, QStringLiteral("modify"), QStringLiteral("bad-request")), {}};
+        return {stanza::error(iq, stanza::ErrorType::Modify, QStringLiteral("bad-request")), {}};
     }
 
-    Element reply = iqResult(iq);
+    Element reply = stanza::iqResult(iq);
     Element &result = reply.addChild(Element(QStringLiteral("bind"), ns::bind.toString()));
     Element jid(QStringLiteral("jid"), ns::bind.toString());
     jid.setText(

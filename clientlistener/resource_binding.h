@@ -23,8 +23,5 @@ BindOutcome bindResource(const Element &iq, const Jid &account, const QString &b
 bool isBindRequest(const Element &stanza);
 // True for the RFC 3921 <session/> IQ, which only needs an empty result.
 bool isSessionRequest(const Element &stanza);
-Element iqResult(const Element &request);
-// An IQ error of that type ("cancel", "modify"…) and RFC 6120 §8.3.3 condition.
-Element iqError(const Element &request, const QString &type, const QString &condition);
 
 } // namespace xbnc

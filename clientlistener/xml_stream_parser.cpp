@@ -128,7 +128,8 @@ void collectUndeclaredPrefixes(const Element &element, QStringList &declared, QS
 
 void XmlStreamParser::declareHeaderPrefixes(Element &stanza) const
 {
-    if (headerPrefixes_.isEmpty())
+    // Stream-level elements (<stream:features/>, <stream:error/>) never leave the stream.
+    if (headerPrefixes_.isEmpty() || stanza.xmlns() == kStreamsNs)
         return;
     QStringList declared;
     QStringList undeclared;

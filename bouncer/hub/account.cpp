@@ -99,7 +99,7 @@ void Account::sessionClosed(SessionId id)
     // RFC 6120 §8.2.3: whoever asked this session something gets an answer, not silence.
     for (const IqRouter::Inbound &orphan : iqs_.dropSession(id))
         failInbound(orphan, QStringLiteral("service-unavailable"));
-    mam_.dropSession(id);
+    mam_.dropSession(id, iqs_.timeout());
     conversations_.removeIf([id](const auto &it) { return it.value() == id; });
     for (auto &[jid, room] : rooms_)
         room->sessionClosed(id);
@@ -115,6 +115,7 @@ void Account::expireIqs()
         requestExpired(expired);
     for (const IqRouter::Inbound &expired : iqs_.takeExpiredInbound())
         failInbound(expired, QStringLiteral("remote-server-timeout"));
+    mam_.expire();
 }
 
 // ---------------------------------------------------------------- xbnc's own requests

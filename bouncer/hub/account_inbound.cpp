@@ -69,7 +69,8 @@ void Account::messageFromUpstream(Element &stanza)
             return roomToSessions(room->joinedSessions(), stanza);
     }
     if (const std::optional<SessionId> asker = mam_.route(stanza))
-        return sendToSession(*asker, stanza); // XEP-0313: only the session that asked
+        return sendToSession(*asker, stanza); // XEP-0313: only the session that asked (if
+                                              // it is still there)
     const bool fromOwnAccount = address == Address::AccountBare || !from.isValid();
     if (fromOwnAccount)
         if (const Element *items = bookmarks::itemsOf(stanza))
@@ -137,7 +138,7 @@ bool Account::serverPush(const Element &stanza)
 
 std::optional<SessionId> Account::answeringSession(const QString &requester) const
 {
-    if (auto it = conversations_.find(requester); it != conversations_.end())
+    if (auto it = conversations_.find(Jid(requester).toString()); it != conversations_.end())
         return it.value();
     if (std::optional<SessionId> leader = presence_.leader())
         return leader;

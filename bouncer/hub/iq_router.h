@@ -80,6 +80,7 @@ public:
     std::vector<Outbound> takeAllOutbound();
     void clearInbound();
 
+    std::chrono::milliseconds timeout() const { return timeout_; }
     qsizetype outboundCount() const { return outbound_.size(); }
     qsizetype inboundCount() const { return inbound_.size(); }
 

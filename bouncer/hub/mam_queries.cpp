@@ -73,9 +73,16 @@ void MamQueries::finished(const QString &token, Element *reply)
     queries_.erase(it);
 }
 
-void MamQueries::dropSession(SessionId session)
+void MamQueries::dropSession(SessionId session, std::chrono::milliseconds linger)
 {
-    queries_.removeIf([session](const auto &it) { return it.value().session == session; });
+    for (Query &query : queries_)
+        if (query.session == session)
+            query.forgetAt = QDeadlineTimer(linger);
+}
+
+void MamQueries::expire()
+{
+    queries_.removeIf([](const auto &it) { return it.value().forgetAt.hasExpired(); });
 }
 
 } // namespace xbnc

@@ -3,6 +3,7 @@
 #include "element.h"
 #include "session_id.h"
 
+#include <QDeadlineTimer>
 #include <QHash>
 #include <QString>
 
@@ -25,7 +26,10 @@ public:
     std::optional<SessionId> route(Element &message);
     // The query's IQ answer arrived (or failed): no more results will come.
     void finished(const QString &token, Element *reply);
-    void dropSession(SessionId session);
+    // The session closed: results still on their way belong to nobody else, so its queries
+    // are kept, routed to the closed session (nowhere), until `linger` has passed.
+    void dropSession(SessionId session, std::chrono::milliseconds linger);
+    void expire();
     qsizetype size() const { return queries_.size(); }
 
     static bool isMamNamespace(QStringView xmlns);
@@ -36,6 +40,7 @@ private:
         SessionId session = 0;
         QString originalQueryId; // empty: the session sent none, and gets none back
         QString archive;         // the bare JID results must come from
+        QDeadlineTimer forgetAt = QDeadlineTimer(QDeadlineTimer::Forever);
     };
     QHash<QString, Query> queries_;
 };

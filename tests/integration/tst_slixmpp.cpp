@@ -43,6 +43,7 @@ void TestSlixmpp::scenario_data()
     QTest::newRow("two_sessions_fanout") << QStringLiteral("two_sessions_fanout.py");
     QTest::newRow("roster_retrieval") << QStringLiteral("roster_retrieval.py");
     QTest::newRow("scram_sha256_login") << QStringLiteral("scram_sha256_login.py");
+    QTest::newRow("bound_jid_answers") << QStringLiteral("bound_jid_answers.py");
 }
 
 void TestSlixmpp::scenario()

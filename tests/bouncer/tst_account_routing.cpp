@@ -35,7 +35,7 @@ std::pair<SessionId, QString> takeRelayedRequest(AccountHarness &h)
 
 } // namespace
 
-class TestRouting : public QObject
+class TestAccountRouting : public QObject
 {
     Q_OBJECT
 private Q_SLOTS:
@@ -171,6 +171,21 @@ private Q_SLOTS:
                                     "xmlns='urn:xmpp:mam:2' complete='true'/></iq>"));
         h.fromUpstream(result.arg("3", q1));
         EXPECT(h.expectFanOut({1, 2}, result.arg("3", q1)));
+        EXPECT(h.expectNothing());
+    }
+
+    void mamResultsOfAClosedSessionGoToNobodyElse()
+    {
+        AccountHarness h;
+        twoSessions(h);
+        h.fromSession(1, "<iq type='set' id='a'><query xmlns='urn:xmpp:mam:2' queryid='f'/></iq>");
+        const QString q = h.take().stanza.firstChild(u"query")->attribute(u"queryid");
+        h.account.sessionClosed(1);
+        h.clear();
+        h.fromUpstream(QStringLiteral("<message from='alice@example.org' to='alice@example.org/"
+                                      "xbnc'><result xmlns='urn:xmpp:mam:2' queryid='%1' "
+                                      "id='1'/></message>")
+                           .arg(q));
         EXPECT(h.expectNothing());
     }
 
@@ -360,5 +375,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestRouting)
-#include "tst_routing.moc"
+QTEST_GUILESS_MAIN(TestAccountRouting)
+#include "tst_account_routing.moc"
