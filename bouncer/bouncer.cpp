@@ -23,10 +23,15 @@ Bouncer::Bouncer(Config config, QObject *parent) : QObject(parent), config_(std:
     account_->setAllRoomsPersistent(config_.roomsPersistent);
     account_->setRoomLogSize(config_.roomLogSize);
     account_->setUpstreamResource(config_.upstream.resource);
+    account_->setQueueLimits(config_.queue);
+    account_->setOfflineCapacity(config_.offlineMessages);
     for (const QString &room : std::as_const(config_.keptRooms))
         account_->setRoomPersistent(room, true);
     iqExpiry_.setInterval(fastTimers() ? 200 : 5000);
-    connect(&iqExpiry_, &QTimer::timeout, this, [this] { account_->expireIqs(); });
+    connect(&iqExpiry_, &QTimer::timeout, this, [this] {
+        account_->expireIqs();
+        account_->expireQueue();
+    });
     // Rooms drop occupants silently (a restart, a lost s2s link); a periodic self-ping finds out.
     roomPing_.setInterval(fastTimers() ? 1000 : 10 * 60 * 1000);
     connect(&roomPing_, &QTimer::timeout, this, [this] { account_->selfPingRooms(); });
@@ -51,6 +56,7 @@ bool Bouncer::start(QString *error)
         account_->restoreRoom(room.jid, room.nick, room.password, room.persistent,
                               store_.roomMessages(room.jid));
     }
+    restoreWaitingStanzas();
 
     listener_ = new ClientListener(config_.listener, this);
     if (!listener_->listen(error))
@@ -177,6 +183,46 @@ void Bouncer::roomMessageLogged(const QString &roomJid, const RoomLog::Entry &en
         flushRoomLog();
     else if (!logFlush_.isActive())
         logFlush_.start();
+}
+
+void Bouncer::restoreWaitingStanzas()
+{
+    std::vector<OutboundQueue::Entry> queued = store_.queued();
+    if (!queued.empty())
+        qCInfo(lcBouncer, "%zu stanzas wait for upstream since before the restart", queued.size());
+    account_->restoreQueue(std::move(queued));
+    std::vector<OfflineMessages::Entry> stored = store_.offlineMessages();
+    if (!stored.empty())
+        qCInfo(lcBouncer, "%zu messages wait for the next client since before the restart",
+               stored.size());
+    account_->restoreOfflineMessages(std::move(stored), store_.lastOfflineSeq());
+}
+
+// Written at once, each in its own statement: these are rare (only while one side is away), and
+// each is a stanza the user would otherwise lose in a crash.
+void Bouncer::stanzaQueued(const OutboundQueue::Entry &entry)
+{
+    if (!store_.appendQueued(entry))
+        qCWarning(lcBouncer, "could not store a queued %s; it is kept in memory only",
+                  qPrintable(entry.stanza.name()));
+}
+
+void Bouncer::queuedStanzasDone(quint64 throughSeq)
+{
+    if (!store_.removeQueued(throughSeq))
+        qCWarning(lcBouncer, "could not remove sent stanzas from the stored queue");
+}
+
+void Bouncer::offlineMessageStored(const OfflineMessages::Entry &entry)
+{
+    if (!store_.appendOfflineMessage(entry))
+        qCWarning(lcBouncer, "could not store an offline message; it is kept in memory only");
+}
+
+void Bouncer::offlineMessagesDone(quint64 throughSeq)
+{
+    if (!store_.removeOfflineMessages(throughSeq))
+        qCWarning(lcBouncer, "could not remove delivered offline messages from the store");
 }
 
 void Bouncer::flushRoomLog()

@@ -44,6 +44,11 @@ private:
     void roomEntered(const Room &room) override;
     void roomLeft(const QString &roomJid) override;
     void roomMessageLogged(const QString &roomJid, const RoomLog::Entry &entry) override;
+    void stanzaQueued(const OutboundQueue::Entry &entry) override;
+    void queuedStanzasDone(quint64 throughSeq) override;
+    void offlineMessageStored(const OfflineMessages::Entry &entry) override;
+    void offlineMessagesDone(quint64 throughSeq) override;
+    void restoreWaitingStanzas();
     void onSessionBound(Downstream *session);
     void flushRoomLog();
 

@@ -37,6 +37,16 @@ QString boolInto(bool &target, const QString &value)
     return {};
 }
 
+QString countInto(int &target, const QString &value, int min, int max, const QString &unit)
+{
+    bool ok = false;
+    const int count = value.toInt(&ok);
+    if (!ok || count < min || count > max)
+        return QStringLiteral("must be a number of %1 from %2 to %3").arg(unit).arg(min).arg(max);
+    target = count;
+    return {};
+}
+
 QString readableFile(const QString &value)
 {
     if (!QFile::exists(value))
@@ -177,6 +187,21 @@ const QHash<QString, Setter> &setters()
              c.roomLogSize = size;
              return {};
          }},
+        {QStringLiteral("queue/max_stanzas"),
+         [](Config &c, const QString &v) {
+             return countInto(c.queue.maxStanzas, v, 1, 1000000, QStringLiteral("stanzas"));
+         }},
+        {QStringLiteral("queue/max_age"),
+         [](Config &c, const QString &v) {
+             int seconds = 0;
+             QString problem = countInto(seconds, v, 1, 365 * 24 * 3600, QStringLiteral("seconds"));
+             c.queue.maxAge = std::chrono::seconds(seconds);
+             return problem;
+         }},
+        {QStringLiteral("offline/max_messages"),
+         [](Config &c, const QString &v) {
+             return countInto(c.offlineMessages, v, 1, 1000000, QStringLiteral("messages"));
+         }},
         {QStringLiteral("storage/data_dir"),
          [](Config &c, const QString &v) {
              c.dataDir = v;
@@ -223,7 +248,8 @@ std::variant<Config, ConfigError> parseConfig(const QByteArray &text)
             section = line.mid(1, line.size() - 2).trimmed().toLower();
             static const QStringList sections = {
                 QStringLiteral("upstream"), QStringLiteral("listener"), QStringLiteral("presence"),
-                QStringLiteral("rooms"), QStringLiteral("storage")};
+                QStringLiteral("rooms"),    QStringLiteral("queue"),    QStringLiteral("offline"),
+                QStringLiteral("storage")};
             if (!sections.contains(section))
                 return ConfigError{
                     QStringLiteral("line %1: unknown section [%2]").arg(lineNumber).arg(section)};

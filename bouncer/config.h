@@ -1,6 +1,7 @@
 #pragma once
 
 #include "listener_config.h"
+#include "outbound_queue.h"
 #include "presence_aggregate.h"
 #include "upstream_config.h"
 
@@ -20,6 +21,8 @@ struct Config
     bool roomsPersistent = false; // keep the account in rooms after the last session leaves
     QStringList keptRooms;        // the same for these rooms only
     int roomLogSize = 1000;       // messages kept per room for history replay
+    OutboundQueue::Limits queue;  // what sessions send while upstream is down
+    int offlineMessages = 1000;   // kept while no session is available
 };
 
 // One line naming the key and what is wrong with it, e.g. "[upstream] port: not a port number".

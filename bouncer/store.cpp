@@ -25,6 +25,13 @@ const char *const migrations[] = {
     // For reading a room's log from a point in time (history since the newest logged message).
     // time is UTC ISO 8601 with milliseconds and Z, so text order is time order.
     "CREATE INDEX room_log_by_time ON room_log (room, time)",
+    // seq is the hub's number (OutboundQueue::Entry::seq); rows go in order and leave as a prefix.
+    "CREATE TABLE upstream_queue (seq INTEGER PRIMARY KEY, resource TEXT NOT NULL,"
+    " queued TEXT NOT NULL, xml BLOB NOT NULL)",
+    // AUTOINCREMENT although the hub gives the numbers: sqlite_sequence then remembers the highest
+    // one after the rows are delivered and deleted, so numbers never repeat (per-device cursors).
+    "CREATE TABLE offline_messages (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " received TEXT NOT NULL, xml BLOB NOT NULL)",
 };
 
 // Qt binds a null QString as SQL NULL; the columns are NOT NULL and an empty value is meant.
@@ -226,6 +233,92 @@ std::vector<RoomLog::Entry> Store::roomMessages(const QString &roomJid) const
             query.value(1).toString()});
     }
     return result;
+}
+
+// ---------------------------------------------------------------- nothing lost
+
+bool Store::appendQueued(const OutboundQueue::Entry &entry)
+{
+    QSqlQuery query(db_);
+    query.prepare(QStringLiteral(
+        "INSERT INTO upstream_queue (seq, resource, queued, xml) VALUES (?, ?, ?, ?)"));
+    query.addBindValue(qint64(entry.seq));
+    query.addBindValue(text(entry.resource));
+    query.addBindValue(entry.queued.toUTC().toString(Qt::ISODateWithMs));
+    query.addBindValue(entry.stanza.toXml());
+    return query.exec();
+}
+
+bool Store::removeQueued(quint64 throughSeq)
+{
+    QSqlQuery query(db_);
+    query.prepare(QStringLiteral("DELETE FROM upstream_queue WHERE seq <= ?"));
+    query.addBindValue(qint64(throughSeq));
+    return query.exec();
+}
+
+std::vector<OutboundQueue::Entry> Store::queued() const
+{
+    std::vector<OutboundQueue::Entry> result;
+    QSqlQuery query(db_);
+    if (!query.exec(
+            QStringLiteral("SELECT seq, resource, queued, xml FROM upstream_queue ORDER BY seq")))
+        return result;
+    while (query.next()) {
+        Element stanza = Element::fromXml(query.value(3).toByteArray());
+        if (stanza.isNull())
+            continue;
+        result.push_back(OutboundQueue::Entry{
+            quint64(query.value(0).toLongLong()), query.value(1).toString(), std::move(stanza),
+            QDateTime::fromString(query.value(2).toString(), Qt::ISODateWithMs)});
+    }
+    return result;
+}
+
+bool Store::appendOfflineMessage(const OfflineMessages::Entry &entry)
+{
+    QSqlQuery query(db_);
+    query.prepare(
+        QStringLiteral("INSERT INTO offline_messages (seq, received, xml) VALUES (?, ?, ?)"));
+    query.addBindValue(qint64(entry.seq));
+    query.addBindValue(entry.received.toUTC().toString(Qt::ISODateWithMs));
+    query.addBindValue(entry.stanza.toXml());
+    return query.exec();
+}
+
+bool Store::removeOfflineMessages(quint64 throughSeq)
+{
+    QSqlQuery query(db_);
+    query.prepare(QStringLiteral("DELETE FROM offline_messages WHERE seq <= ?"));
+    query.addBindValue(qint64(throughSeq));
+    return query.exec();
+}
+
+std::vector<OfflineMessages::Entry> Store::offlineMessages() const
+{
+    std::vector<OfflineMessages::Entry> result;
+    QSqlQuery query(db_);
+    if (!query.exec(QStringLiteral("SELECT seq, received, xml FROM offline_messages ORDER BY seq")))
+        return result;
+    while (query.next()) {
+        Element stanza = Element::fromXml(query.value(2).toByteArray());
+        if (stanza.isNull())
+            continue;
+        result.push_back(OfflineMessages::Entry{
+            quint64(query.value(0).toLongLong()), std::move(stanza),
+            QDateTime::fromString(query.value(1).toString(), Qt::ISODateWithMs)});
+    }
+    return result;
+}
+
+quint64 Store::lastOfflineSeq() const
+{
+    QSqlQuery query(db_);
+    if (query.exec(
+            QStringLiteral("SELECT seq FROM sqlite_sequence WHERE name = 'offline_messages'")) &&
+        query.next())
+        return quint64(query.value(0).toLongLong());
+    return 0;
 }
 
 } // namespace xbnc

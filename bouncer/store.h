@@ -1,5 +1,7 @@
 #pragma once
 
+#include "offline_messages.h"
+#include "outbound_queue.h"
 #include "room_log.h"
 
 #include <QDateTime>
@@ -46,6 +48,18 @@ public:
     bool appendRoomMessages(const std::vector<std::pair<QString, RoomLog::Entry>> &messages,
                             int capacity);
     std::vector<RoomLog::Entry> roomMessages(const QString &roomJid) const; // oldest first
+
+    // What sessions sent while upstream was down (OutboundQueue), oldest first.
+    bool appendQueued(const OutboundQueue::Entry &entry);
+    bool removeQueued(quint64 throughSeq);
+    std::vector<OutboundQueue::Entry> queued() const;
+
+    // Messages kept for the next session (OfflineMessages), oldest first.
+    bool appendOfflineMessage(const OfflineMessages::Entry &entry);
+    bool removeOfflineMessages(quint64 throughSeq);
+    std::vector<OfflineMessages::Entry> offlineMessages() const;
+    // The highest number ever stored, even when those messages are gone since.
+    quint64 lastOfflineSeq() const;
 
 private:
     bool migrate(QString *error);

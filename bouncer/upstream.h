@@ -31,7 +31,8 @@ public:
     bool isOnline() const;
     Jid jid() const; // the bound full JID while online
 
-    // Send one stanza (message/presence/iq). Dropped with a debug log when offline.
+    // Send one stanza (message/presence/iq). Dropped with a debug log when offline: what a
+    // session sends then is held back by the hub (OutboundQueue) and never gets here.
     void send(const Element &stanza);
 
 Q_SIGNALS:

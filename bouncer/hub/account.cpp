@@ -57,6 +57,9 @@ void Account::upstreamOnline(const Jid &boundJid)
     for (auto &[jid, room] : rooms_)
         if (std::optional<Element> join = room->rejoin())
             out_.toUpstream(*join);
+    // Before any newer stanza, and after the rejoins: queued groupchat and private messages
+    // need the account back in their rooms.
+    flushQueue();
     // XEP-0402: rooms bookmarked for autojoin are joined by the account itself.
     request(bookmarks::request(QString()), IqRouter::Purpose::Bookmarks);
 }

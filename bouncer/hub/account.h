@@ -6,6 +6,8 @@
 #include "iq_router.h"
 #include "jid.h"
 #include "mam_queries.h"
+#include "offline_messages.h"
+#include "outbound_queue.h"
 #include "own_caps.h"
 #include "presence_aggregate.h"
 #include "room.h"
@@ -46,6 +48,12 @@ public:
         virtual void roomEntered(const Room &) {}
         virtual void roomLeft(const QString & /*roomJid*/) {}
         virtual void roomMessageLogged(const QString & /*roomJid*/, const RoomLog::Entry &) {}
+        // Persistence of what waits for the other side (account_offline.cpp). "Done" removes
+        // every entry numbered up to and including throughSeq: sent, bounced or dropped.
+        virtual void stanzaQueued(const OutboundQueue::Entry &) {}
+        virtual void queuedStanzasDone(quint64 /*throughSeq*/) {}
+        virtual void offlineMessageStored(const OfflineMessages::Entry &) {}
+        virtual void offlineMessagesDone(quint64 /*throughSeq*/) {}
     };
 
     Account(Jid accountJid, Output &output, PresenceAggregate::Idle idle = {},
@@ -83,7 +91,18 @@ public:
                      bool persistent, std::vector<RoomLog::Entry> log);
     // XEP-0410 self-ping of every joined room; a room that dropped the account is rejoined.
     void selfPingRooms();
-    // The clock for history (tests set it).
+    // --- nothing lost while one side is away (account_offline.cpp) ---
+    void setQueueLimits(OutboundQueue::Limits limits) { queue_.setLimits(limits); }
+    void setOfflineCapacity(int messages) { offline_.setCapacity(messages); }
+    // What was queued or stored when xbnc stopped.
+    void restoreQueue(std::vector<OutboundQueue::Entry> entries);
+    void restoreOfflineMessages(std::vector<OfflineMessages::Entry> entries, quint64 lastSeq);
+    // Bounces queued stanzas older than the limit; called from a timer.
+    void expireQueue();
+    const OutboundQueue &outboundQueue() const { return queue_; }
+    const OfflineMessages &offlineMessages() const { return offline_; }
+
+    // The clock for history, the queue and offline storage (tests set it).
     void setNow(std::function<QDateTime()> now) { now_ = std::move(now); }
 
 private:
@@ -133,6 +152,13 @@ private:
     void requestExpired(const IqRouter::Outbound &request);
     void failRelay(const IqRouter::Outbound &request);
     void failInbound(const IqRouter::Inbound &request, const QString &condition);
+    // account_offline.cpp
+    void queueForUpstream(const Session &session, const Element &stanza);
+    void flushQueue();
+    void bounceToSender(const QString &resource, const Element &stanza, const QString &why);
+    bool anySessionAvailable() const;
+    void keepForLater(const Element &stanza);
+    void deliverOfflineMessages(SessionId id);
     void sendAggregatePresence();
     // XEP-0115 caps of the account (account_caps.cpp)
     Element aggregatePresence();
@@ -175,6 +201,8 @@ private:
     ContactPresences contacts_;
     QByteArray lastSentPresence_;
     std::map<QString, std::unique_ptr<Room>> rooms_; // by bare room JID
+    OutboundQueue queue_;
+    OfflineMessages offline_;
     bool allRoomsPersistent_ = false;
     int roomLogSize_ = 1000;
     std::function<QDateTime()> now_ = [] { return QDateTime::currentDateTimeUtc(); };

@@ -77,6 +77,8 @@ void Account::messageFromUpstream(Element &stanza)
             applyBookmarks(*items, true); // and every session gets the notification as well
     const bool carbon = fromOwnAccount && (stanza.firstChild(u"received", xmlns::carbons) ||
                                            stanza.firstChild(u"sent", xmlns::carbons));
+    if (!anySessionAvailable() && OfflineMessages::worthKeeping(stanza, account_))
+        return keepForLater(stanza);
     sendToSessions(
         stanza, [carbon](SessionId, const Session &session) { return !carbon || session.carbons; });
 }

@@ -47,7 +47,7 @@ void Account::noteConversation(SessionId id, const Jid &peer)
         conversations_.insert(peer.toString(), id);
 }
 
-void Account::messageFromSession(SessionId id, Session &, Element &stanza)
+void Account::messageFromSession(SessionId id, Session &session, Element &stanza)
 {
     const Jid to(stanza.attribute(u"to"));
     const Address address = classify(to);
@@ -63,6 +63,8 @@ void Account::messageFromSession(SessionId id, Session &, Element &stanza)
     noteConversation(id, to);
     // A private message in a room is copied only to the sessions in that room.
     copyAsCarbon(id, stanza, room);
+    if (!upstreamOnline_)
+        return queueForUpstream(session, stanza);
     out_.toUpstream(stanza);
 }
 
@@ -81,6 +83,8 @@ void Account::presenceFromSession(SessionId id, Session &session, Element &stanz
         return room->presenceFromSession(id, std::move(stanza));
     if (type == u"subscribed" || type == u"unsubscribed")
         contacts_.settleSubscriptionRequest(to.bareString());
+    if (!upstreamOnline_)
+        return queueForUpstream(session, stanza);
     out_.toUpstream(stanza);
 }
 
@@ -103,6 +107,7 @@ void Account::broadcastPresenceFromSession(SessionId id, Session &session, Eleme
         }
         for (const Element &request : contacts_.pendingRequests())
             sendToSession(id, request);
+        deliverOfflineMessages(id);
     }
     // Every session is the one resource the world sees: what they see of their presence is
     // the server's reflection of the aggregate.

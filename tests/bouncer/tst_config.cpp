@@ -31,6 +31,9 @@ private Q_SLOTS:
         QVERIFY(c.dataDir.endsWith(u"/xbnc"));
         QVERIFY(!c.roomsPersistent);
         QCOMPARE(c.roomLogSize, 1000);
+        QCOMPARE(c.queue.maxStanzas, 1000);
+        QCOMPARE(c.queue.maxAge, std::chrono::seconds(24 * 3600));
+        QCOMPARE(c.offlineMessages, 1000);
     }
 
     void everyKey()
@@ -58,6 +61,11 @@ private Q_SLOTS:
                                 "persistent = yes\n"
                                 "keep = a@conference.example.org, B@Conference.example.org\n"
                                 "log_size = 50\n"
+                                "[queue]\n"
+                                "max_stanzas = 20\n"
+                                "max_age = 600\n"
+                                "[offline]\n"
+                                "max_messages = 30\n"
                                 "[storage]\n"
                                 "data_dir = /tmp/xbnc-test\n";
         const auto parsed = parseConfig(text);
@@ -83,6 +91,9 @@ private Q_SLOTS:
         QCOMPARE(c.listener.dataDir, u"/tmp/xbnc-test");
         QVERIFY(c.roomsPersistent);
         QCOMPARE(c.roomLogSize, 50);
+        QCOMPARE(c.queue.maxStanzas, 20);
+        QCOMPARE(c.queue.maxAge, std::chrono::seconds(600));
+        QCOMPARE(c.offlineMessages, 30);
         QCOMPARE(c.keptRooms, QStringList({QStringLiteral("a@conference.example.org"),
                                            QStringLiteral("b@conference.example.org")}));
     }
@@ -124,6 +135,15 @@ private Q_SLOTS:
         QTest::newRow("bad log size") << minimal + "[rooms]\nlog_size=-1\n"
                                       << "[rooms] log_size: must be a number of messages from 0 "
                                          "to 1000000";
+        QTest::newRow("empty queue") << minimal + "[queue]\nmax_stanzas=0\n"
+                                     << "[queue] max_stanzas: must be a number of stanzas from 1 "
+                                        "to 1000000";
+        QTest::newRow("bad queue age") << minimal + "[queue]\nmax_age=1d\n"
+                                       << "[queue] max_age: must be a number of seconds from 1 "
+                                          "to 31536000";
+        QTest::newRow("bad offline size")
+            << minimal + "[offline]\nmax_messages=-5\n"
+            << "[offline] max_messages: must be a number of messages from 1 to 1000000";
         QTest::newRow("bad show") << minimal + "[presence]\nidle_show=busy\n"
                                   << "[presence] idle_show: must be empty, away, xa, dnd or chat";
     }

@@ -20,7 +20,7 @@ private Q_SLOTS:
             Store store;
             QString error;
             QVERIFY2(store.open(dataDir, &error), qPrintable(error));
-            QCOMPARE(store.schemaVersion(), 5);
+            QCOMPARE(store.schemaVersion(), 7);
             QVERIFY(store.setValue(QStringLiteral("k"), QStringLiteral("v1")));
             QVERIFY(store.setValue(QStringLiteral("k"), QStringLiteral("v2")));
         }
@@ -196,7 +196,7 @@ private Q_SLOTS:
             Store store;
             QString error;
             QVERIFY2(store.open(dir.path(), &error), qPrintable(error));
-            QCOMPARE(store.schemaVersion(), 5);
+            QCOMPARE(store.schemaVersion(), 7);
             // what the version-1 database held is still there
             QCOMPARE(store.value(QStringLiteral("upstream.last_activity")),
                      QStringLiteral("2026-11-01T08:00:00.000Z"));
@@ -232,10 +232,93 @@ private Q_SLOTS:
         Store store;
         QString error;
         QVERIFY2(store.open(dir.path(), &error), qPrintable(error));
-        QCOMPARE(store.schemaVersion(), 5);
+        QCOMPARE(store.schemaVersion(), 7);
         QCOMPARE(store.rooms().size(), size_t(1));
         QVERIFY(store.rooms()[0].persistent);
         QCOMPARE(store.roomMessages(room).size(), size_t(1));
+    }
+
+    void upstreamQueueSurvivesReopening()
+    {
+        QTemporaryDir dir;
+        const QDateTime t0 = QDateTime(QDate(2026, 12, 1), QTime(12, 0, 0, 250), Qt::UTC);
+        const QString subscribe =
+            QStringLiteral("<presence to='carol@example.org' type='subscribe'/>");
+        {
+            Store store;
+            QString error;
+            QVERIFY2(store.open(dir.path(), &error), qPrintable(error));
+            const char *stanzas[] = {
+                "<message to='bob@example.org' type='chat' id='m1'><body>one</body></message>",
+                "<message to='bob@example.org' type='chat' id='m2'><body>two</body>"
+                "<x xmlns='urn:example'><y a='1'/></x></message>",
+                "<presence to='carol@example.org' type='subscribe'/>"};
+            quint64 seq = 0;
+            for (const char *xml : stanzas) {
+                ++seq;
+                QVERIFY(store.appendQueued(OutboundQueue::Entry{
+                    seq, seq == 3 ? QStringLiteral("laptop") : QStringLiteral("phone"),
+                    Element::fromXml(xml), t0.addSecs(qint64(seq))}));
+            }
+            QVERIFY(store.removeQueued(1)); // sent, or bounced
+        }
+        Store store;
+        QString error;
+        QVERIFY2(store.open(dir.path(), &error), qPrintable(error));
+        const std::vector<OutboundQueue::Entry> queued = store.queued();
+        QCOMPARE(queued.size(), size_t(2));
+        QCOMPARE(queued[0].seq, 2u);
+        QCOMPARE(queued[0].resource, QStringLiteral("phone"));
+        QCOMPARE(queued[0].queued, t0.addSecs(2));
+        QCOMPARE(QString::fromUtf8(queued[0].stanza.toXml()),
+                 QStringLiteral("<message to='bob@example.org' type='chat' id='m2'><body>two"
+                                "</body><x xmlns='urn:example'><y a='1'/></x></message>"));
+        QCOMPARE(queued[1].seq, 3u);
+        QCOMPARE(queued[1].resource, QStringLiteral("laptop"));
+        QCOMPARE(QString::fromUtf8(queued[1].stanza.toXml()), subscribe);
+        QVERIFY(store.removeQueued(3));
+        QVERIFY(store.queued().empty());
+    }
+
+    void offlineMessagesSurviveReopeningAndNumbersNeverRepeat()
+    {
+        QTemporaryDir dir;
+        const QDateTime t0 = QDateTime(QDate(2026, 12, 1), QTime(8, 30), Qt::UTC);
+        const QByteArray omemo = "<message from='bob@example.org/pc' to='alice@example.org' "
+                                 "type='chat' id='o1'><encrypted "
+                                 "xmlns='eu.siacs.conversations.axolotl'><header sid='7'/>"
+                                 "</encrypted></message>";
+        {
+            Store store;
+            QString error;
+            QVERIFY2(store.open(dir.path(), &error), qPrintable(error));
+            QCOMPARE(store.lastOfflineSeq(), 0u);
+            QVERIFY(store.appendOfflineMessage(OfflineMessages::Entry{
+                1,
+                Element::fromXml("<message from='bob@example.org/pc' type='chat' id='m1'>"
+                                 "<body>one</body></message>"),
+                t0}));
+            QVERIFY(store.appendOfflineMessage(
+                OfflineMessages::Entry{2, Element::fromXml(omemo), t0.addSecs(60)}));
+        }
+        {
+            Store store;
+            QString error;
+            QVERIFY2(store.open(dir.path(), &error), qPrintable(error));
+            const std::vector<OfflineMessages::Entry> stored = store.offlineMessages();
+            QCOMPARE(stored.size(), size_t(2));
+            QCOMPARE(stored[0].seq, 1u);
+            QCOMPARE(stored[0].received, t0);
+            QCOMPARE(stored[1].seq, 2u);
+            QCOMPARE(stored[1].received, t0.addSecs(60));
+            QCOMPARE(stored[1].stanza.toXml(), omemo);
+            QVERIFY(store.removeOfflineMessages(2)); // delivered
+        }
+        Store store;
+        QString error;
+        QVERIFY2(store.open(dir.path(), &error), qPrintable(error));
+        QVERIFY(store.offlineMessages().empty());
+        QCOMPARE(store.lastOfflineSeq(), 2u);
     }
 
     void refusesANewerSchema()

@@ -2,8 +2,7 @@
 // XEP-0313 results only to the session whose query they answer, under its own queryid (§2.2),
 // and requests from a peer to the session talking to that peer, else to the leading session
 // (§2.1). Real Prosody (mod_mam, muc_mam), sessions through xbnc, bob straight on Prosody.
-// A known gap is marked QEXPECT_FAIL: results of a closed session's query reach the other
-// sessions. Caps queries for the account's advertised caps are answered by xbnc itself.
+// Caps queries for the account's advertised caps are answered by xbnc itself.
 #include "muc_helpers.h"
 #include "prosody_fixture.h"
 #include "stanza_match.h"
@@ -393,10 +392,6 @@ void TestRouting::mamResultsOfASessionThatLeftGoToNoOtherSession()
     const QList<MamResult> results = mamResults(received);
     if (!results.isEmpty())
         qInfo().noquote() << "laptop received:\n" << describe(received);
-    QEXPECT_FAIL("",
-                 "xbnc forgets a closed session's MAM queries, and their remaining results "
-                 "go to every other session as ordinary messages (MamQueries::dropSession)",
-                 Continue);
     QVERIFY2(results.isEmpty(), qPrintable(describe(received)));
 }
 
