@@ -32,9 +32,15 @@ Bouncer::Bouncer(Config config, QObject *parent) : QObject(parent), config_(std:
         account_->expireIqs();
         account_->expireQueue();
     });
-    // Rooms drop occupants silently (a restart, a lost s2s link); a periodic self-ping finds out.
-    roomPing_.setInterval(fastTimers() ? 1000 : 10 * 60 * 1000);
-    connect(&roomPing_, &QTimer::timeout, this, [this] { account_->selfPingRooms(); });
+    // Rooms drop occupants silently (a restart, a lost s2s link): a self-ping after a silence
+    // finds out; joins have deadlines and failed rejoins are retried. One clock drives them all.
+    if (fastTimers()) {
+        using namespace std::chrono_literals;
+        account_->setRoomTiming(Room::Timing{
+            .silence = 1s, .joinDeadline = 5s, .retry = ReconnectBackoff::fastTestPolicy()});
+    }
+    roomPing_.setInterval(fastTimers() ? 200 : 5000);
+    connect(&roomPing_, &QTimer::timeout, this, [this] { account_->roomsTick(); });
     logFlush_.setSingleShot(true);
     logFlush_.setInterval(250);
     connect(&logFlush_, &QTimer::timeout, this, &Bouncer::flushRoomLog);

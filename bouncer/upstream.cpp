@@ -187,7 +187,8 @@ Jid Upstream::jid() const
 void Upstream::send(const Element &stanza)
 {
     if (!isOnline() || !client_->sendStanza(stanza))
-        qCDebug(lcUpstream) << "offline: dropping an outgoing" << stanza.name();
+        qCWarning(lcUpstream) << "upstream is offline: an outgoing" << stanza.name()
+                              << "was not sent";
 }
 
 void Upstream::connectNow()

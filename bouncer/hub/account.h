@@ -89,8 +89,10 @@ public:
     // A room the account was in when xbnc stopped; it is rejoined once upstream is online.
     void restoreRoom(const QString &roomJid, const QString &nick, const QString &password,
                      bool persistent, std::vector<RoomLog::Entry> log);
-    // XEP-0410 self-ping of every joined room; a room that dropped the account is rejoined.
-    void selfPingRooms();
+    // Called on a timer: the rooms' join deadlines and retries, and XEP-0410 self-pings of
+    // rooms that have been silent (docs/ROOMS.md "Health").
+    void roomsTick();
+    void setRoomTiming(const Room::Timing &timing);
     // --- nothing lost while one side is away (account_offline.cpp) ---
     void setQueueLimits(OutboundQueue::Limits limits) { queue_.setLimits(limits); }
     void setOfflineCapacity(int messages) { offline_.setCapacity(messages); }
@@ -205,6 +207,7 @@ private:
     OfflineMessages offline_;
     bool allRoomsPersistent_ = false;
     int roomLogSize_ = 1000;
+    Room::Timing roomTiming_;
     std::function<QDateTime()> now_ = [] { return QDateTime::currentDateTimeUtc(); };
 };
 

@@ -58,8 +58,8 @@ void Account::messageFromSession(SessionId id, Session &session, Element &stanza
     // error would cost the account its place for every session.
     if (room && type == u"error")
         return;
-    if (room && type == u"groupchat" && !room->isJoined(id))
-        return replyError(id, stanza, QStringLiteral("not-acceptable")); // XEP-0045 §7.4
+    if (room && type == u"groupchat")
+        return room->groupchatFromSession(id, stanza); // not-acceptable when not joined
     noteConversation(id, to);
     // A private message in a room is copied only to the sessions in that room.
     copyAsCarbon(id, stanza, room);

@@ -2,6 +2,8 @@
 
 #include "xmpp_ns.h"
 
+#include <QRandomGenerator>
+
 // The account's side of group chats: which Room a stanza belongs to, bookmarks that make the
 // account join or leave, the rooms' health checks, and rooms restored after a restart.
 
@@ -15,28 +17,36 @@ Room *Account::existingRoom(const Jid &jid) const
     return it == rooms_.end() ? nullptr : it->second.get();
 }
 
-void Account::selfPingRooms()
+void Account::roomsTick()
 {
     if (!upstreamOnline_)
         return;
-    for (auto &[jid, room] : rooms_)
-        if (std::optional<Element> ping = room->selfPing(QString()))
+    const QDateTime now = now_();
+    for (auto &[jid, room] : rooms_) {
+        room->tick(now);
+        if (std::optional<Element> ping = room->selfPingIfDue(now))
             request(std::move(*ping), IqRouter::Purpose::SelfPing, jid);
+    }
 }
 
 void Account::selfPingAnswered(const QString &roomJid, const Element *reply)
 {
+    // IqRouter checked that the answer comes from the occupant JID that was pinged; no reply
+    // means the request's deadline passed.
     Room *room = existingRoom(Jid(roomJid));
     if (!room)
         return;
-    if (reply && room->selfPingAnswered(*reply))
-        return;
-    // No answer at all counts as not joined (XEP-0410 §3.2): the room is joined again as
-    // after a lost connection, the sessions staying in it.
-    if (!reply)
-        room->upstreamLost();
-    if (std::optional<Element> join = room->rejoin())
-        out_.toUpstream(*join);
+    if (reply)
+        room->selfPingAnswered(*reply);
+    else
+        room->selfPingTimedOut();
+}
+
+void Account::setRoomTiming(const Room::Timing &timing)
+{
+    roomTiming_ = timing;
+    for (auto &[jid, room] : rooms_)
+        room->setTiming(timing);
 }
 
 void Account::followBookmarkChange(const Element &pubsub)
@@ -88,6 +98,8 @@ void Account::applyBookmark(const Bookmark &bookmark, bool changed)
     if (!bookmark.autojoin && !existing)
         return;
     Room &room = existing ? *existing : roomFor(bookmark.roomJid);
+    if (changed)
+        room.forgetRemoval(); // the user looked at the bookmark again
     if (!bookmark.password.isEmpty())
         room.setPassword(bookmark.password);
     if (!bookmark.autojoin) {
@@ -98,7 +110,8 @@ void Account::applyBookmark(const Bookmark &bookmark, bool changed)
         return;
     }
     room.setPersistent(true); // an autojoin bookmark keeps the account in the room
-    if (upstreamOnline_ && !room.isAccountIn())
+    // A kick, ban or destroyed room is not undone by the bookmark the user had before.
+    if (upstreamOnline_ && !room.isAccountIn() && room.removal().isEmpty())
         room.joinAsAccount(bookmark.nick.isEmpty() ? account_.local() : bookmark.nick);
 }
 
@@ -110,6 +123,8 @@ Room &Account::roomFor(const QString &roomJid)
         room = std::make_unique<Room>(
             roomJid, output, [this] { return now_(); }, roomLogSize_);
         room->setPersistent(allRoomsPersistent_);
+        room->setTiming(roomTiming_);
+        room->setRandom([] { return QRandomGenerator::global()->generateDouble(); });
     }
     return *room;
 }

@@ -1,12 +1,15 @@
 #pragma once
 
 #include "element.h"
+#include "reconnect_backoff.h"
 #include "room_log.h"
 #include "session_id.h"
 
 #include <QDateTime>
+#include <QSet>
 #include <QString>
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <optional>
@@ -18,15 +21,33 @@ namespace xbnc {
 // The account's state in one MUC room, and the rules of sharing it among sessions
 // (docs/ROOMS.md): the account joins once upstream; each session that joins gets the join
 // replayed from this state; room traffic goes to the sessions that joined. Pure: stanzas in,
-// stanzas out through Output, no sockets.
+// stanzas out through Output, time from the clock it is given; no sockets, no timers.
+//
+// The concerns live in separate files joined at the seams named below: room.cpp (core and
+// traffic), room_join.cpp (joins, replays, the room's answer), room_leave.cpp (leaving, removal,
+// nick changes), room_health.cpp (self-ping, rejoin, deadlines, backoff).
 class Room
 {
 public:
-    enum class State
+    // Where the account stands with the room upstream (docs/ROOMS.md "Phases").
+    enum class Phase
     {
-        NotJoined,
-        Joining,
-        Joined
+        Out,       // not in the room and not meaning to be
+        Joining,   // a join is on its way; the room's answer streams live to joined sessions
+        Joined,    // the join ended (subject received, or a new locked room)
+        Away,      // meant to be in the room while upstream is offline: rejoined when it is back
+        Rejoining, // a join after an interruption; sessions keep the cached room, see changes
+        Retrying,  // a rejoin failed for a reason that may pass; the next one is due at retryAt
+        Leaving,   // the last session's leave is on its way upstream
+    };
+
+    struct Timing
+    {
+        // XEP-0410 §3.2 suggests a self-ping after about 15 minutes of silence from the room.
+        std::chrono::seconds silence{15 * 60};
+        // A join the room has not completed by then failed (no answer counts as a timeout).
+        std::chrono::seconds joinDeadline{60};
+        ReconnectPolicy retry{.base = std::chrono::seconds(30), .cap = std::chrono::minutes(15)};
     };
 
     class Output
@@ -46,7 +67,7 @@ public:
     Room(QString jid, Output &output, std::function<QDateTime()> now, int logCapacity = 1000);
 
     const QString &jid() const { return jid_; }
-    State state() const { return state_; }
+    Phase phase() const { return phase_; }
     const QString &nick() const { return nick_; }
     const QString &password() const { return password_; }
     bool isJoined(SessionId session) const { return joined_.count(session) > 0; }
@@ -54,37 +75,59 @@ public:
     bool isPersistent() const { return persistent_; }
     void setPersistent(bool persistent) { persistent_ = persistent; }
     void setPassword(const QString &password) { password_ = password; }
+    void setTiming(const Timing &timing) { timing_ = timing; }
+    const Timing &timing() const { return timing_; }
+    // Uniform in [0, 1): spreads the retries of many rooms (ReconnectBackoff's jitter).
+    void setRandom(std::function<double()> random) { random_ = std::move(random); }
     RoomLog &log() { return log_; }
     const RoomLog &log() const { return log_; }
+    // The account is in the room upstream, or will be again by itself (persisted).
+    bool isAccountIn() const { return phase_ != Phase::Out; }
+    // Why the room removed the account (kick, ban, destroy, a final rejoin error); empty when
+    // it did not. Autojoin does not bring the account back until a session joins or the
+    // bookmark changes.
+    const QString &removal() const { return removal_; }
+    void forgetRemoval() { removal_.clear(); }
 
-    // --- from sessions ---
+    // --- from sessions (room_join.cpp, room_leave.cpp) ---
     // Presence addressed to this room or one of its occupants ('from' already removed).
     void presenceFromSession(SessionId session, Element presence);
+    // A type='groupchat' message to the room: upstream, or not-acceptable when the session is
+    // not in the room (XEP-0045 §7.4).
+    void groupchatFromSession(SessionId session, const Element &message);
     // XEP-0410 self-ping to the account's occupant JID: the answer (result or error).
     Element answerSelfPing(SessionId session, const Element &iq) const;
     void sessionClosed(SessionId session);
 
-    // --- from upstream ---
+    // --- from upstream (room.cpp) ---
     void presenceFromUpstream(const Element &presence);
     void groupchatFromUpstream(const Element &message);
 
-    // --- upstream connection ---
+    // --- upstream connection and the account's own joins (room_health.cpp) ---
     // The connection dropped: the room must be joined again, sessions stay joined.
     void upstreamLost();
-    // After a reconnect: the join to send (with history since the newest logged message), or
-    // nothing when no session is joined and the room is not kept.
+    // After a reconnect: the join to send (history since the room's newest stamp), or nothing
+    // when the account is not meant to be in the room.
     std::optional<Element> rejoin();
     // Join the room with no session asking (an autojoin bookmark).
     void joinAsAccount(const QString &nick);
-    // XEP-0410: the account asks the room whether it is still an occupant; the answer decides.
-    std::optional<Element> selfPing(const QString &id) const;
-    // The room's answer to selfPing: false means the account was dropped and must rejoin.
-    bool selfPingAnswered(const Element &reply);
     // Leave upstream if no session is in the room (an autojoin bookmark was removed).
     void leaveAsAccount();
     // A room the account was in before xbnc restarted: rejoined when upstream comes online.
     void restore(const QString &nick, const QString &password, std::vector<RoomLog::Entry> log);
-    bool isAccountIn() const { return accountIn_; }
+    // Deadlines: a join not completed in time fails, a due retry is sent. Called on a timer.
+    void tick(const QDateTime &now);
+
+    // --- XEP-0410 self-ping by the account (room_health.cpp) ---
+    // The ping to send after `timing().silence` without a stanza from the room, without an id
+    // (the caller tracks it in IqRouter, with its deadline); nothing while one is outstanding
+    // or the room is not joined.
+    std::optional<Element> selfPingIfDue(const QDateTime &now);
+    std::optional<QDateTime> selfPingSentAt() const { return pingSent_; }
+    // The room's answer, read as XEP-0410 §3.2 lists them; "not joined" rejoins.
+    void selfPingAnswered(const Element &reply);
+    // No answer: the room is unreachable or dropped the account; rejoin (docs/ROOMS.md).
+    void selfPingTimedOut();
 
     static const QString mucNs;
     static const QString mucUserNs;
@@ -96,23 +139,40 @@ private:
         Element presence;
     };
 
+    // room_join.cpp
     void join(SessionId session, const QString &nick, Element presence);
-    void leave(SessionId session, const Element &presence);
     void replayTo(SessionId session, const Element *mucX);
     Element selfPresenceFor(SessionId session) const;
-    Element ownUnavailable() const;
     void selfPresenceFromUpstream(const Element &presence, const QSet<int> &codes);
+    void selfAvailable(const Element &presence, const QSet<int> &codes);
     void occupantPresenceFromUpstream(const Element &presence, const QString &nick);
     void errorFromUpstream(const Element &presence);
+    void completeJoin();
+    Element joinPresence(const std::optional<QDateTime> &historySince) const;
+    // Enters `phase` (Joining or Rejoining) and makes the join to send.
+    Element startJoin(Phase phase);
+    // room_leave.cpp
+    void leave(SessionId session, const Element &presence);
+    void selfUnavailable(const Element &presence, const QSet<int> &codes);
+    Element ownUnavailable(const QList<int> &codes = {110}, const QString &status = {}) const;
+    // room_health.cpp
+    void joinFailed(const QString &condition, bool temporary, const Element *roomError);
+    void retryLater(const QString &why);
+    void droppedFromRoom(const QString &why);
+    // room.cpp
+    void setPhase(Phase phase);
     void fanOut(const Element &stanza);
+    void forgetSessionsAndCache();
     void clear();
     Occupant *findOccupant(const QString &nick);
-    Element joinPresence(const std::optional<QDateTime> &historySince) const;
 
     QString jid_;
     Output &out_;
     std::function<QDateTime()> now_;
-    State state_ = State::NotJoined;
+    std::function<double()> random_ = [] { return 0.5; };
+    Timing timing_;
+    Phase phase_ = Phase::Out;
+    QDateTime phaseSince_;
     QString nick_;
     QString password_;
     bool persistent_ = false;
@@ -122,16 +182,17 @@ private:
     RoomLog log_;
     std::set<SessionId> joined_;
     std::map<SessionId, QString> requestedNicks_;
-    std::optional<SessionId> leaving_;       // whose explicit leave went upstream
+    std::optional<SessionId> leaver_;        // Leaving: whose explicit leave went upstream
     std::optional<SessionId> lastPresenter_; // who sent the room the last presence
-    // Rejoining after a reconnect: occupants seen again, to tell sessions who left meanwhile.
-    bool rejoining_ = false;
-    bool complete_ = false; // the subject arrived: the join is over
-    bool rejoinSubjectPending_ = false;
-    // The account is (or, while upstream is away, should be) in the room: rejoin after a
-    // reconnect or a restart. Cleared by the last explicit leave and by removal.
-    bool accountIn_ = false;
-    QSet<QString> seenOnRejoin_;
+    // Rejoining, until the self-presence: the occupants the room listed again; whoever it did
+    // not list left while xbnc was away.
+    std::optional<QSet<QString>> relisted_;
+    QDateTime lastHeard_; // the newest stanza from the room, for the silence before a self-ping
+    std::optional<QDateTime> pingSent_;
+    QString pinged_;  // the occupant JID the outstanding ping went to, the only one to answer
+    int retries_ = 0; // failed rejoins in a row, for the backoff
+    QDateTime retryAt_;
+    QString removal_;
 };
 
 } // namespace xbnc

@@ -33,6 +33,12 @@ QDateTime parseStamp(const QString &text)
     return stamp.toUTC();
 }
 
+QDateTime roomStamp(const Element &message)
+{
+    const Element *delay = message.firstChild(u"delay", delayNs);
+    return delay ? parseStamp(delay->attribute(u"stamp")) : QDateTime();
+}
+
 QString stanzaIdOf(const Element &message)
 {
     const QString room = message.attribute(u"from").section(u'/', 0, 0);
@@ -75,10 +81,10 @@ bool RoomLog::append(const Element &message, const QDateTime &received)
     if (!id.isEmpty() && ids_.contains(id))
         return false;
     QDateTime time = received.toUTC();
-    if (const Element *delay = message.firstChild(u"delay", delayNs)) {
-        const QDateTime stamp = parseStamp(delay->attribute(u"stamp"));
-        if (stamp.isValid())
-            time = stamp;
+    if (const QDateTime stamp = roomStamp(message); stamp.isValid()) {
+        time = stamp;
+        if (!roomClock_ || stamp > *roomClock_)
+            roomClock_ = stamp;
     }
     entries_.push_back(Entry{message, time, id});
     if (!id.isEmpty())
@@ -127,9 +133,12 @@ std::vector<Element> RoomLog::replay(const HistoryRequest &request, const QStrin
 
 std::optional<QDateTime> RoomLog::newest() const
 {
-    if (entries_.empty())
-        return std::nullopt;
-    return entries_.back().time;
+    // Not the last entry: a rejoin's history logs older stamps after newer live messages.
+    std::optional<QDateTime> latest;
+    for (const Entry &entry : entries_)
+        if (!latest || entry.time > *latest)
+            latest = entry.time;
+    return latest;
 }
 
 void RoomLog::restore(std::vector<Entry> entries)
@@ -137,9 +146,14 @@ void RoomLog::restore(std::vector<Entry> entries)
     entries_.assign(std::make_move_iterator(entries.begin()),
                     std::make_move_iterator(entries.end()));
     ids_.clear();
-    for (const Entry &entry : entries_)
+    roomClock_.reset();
+    for (const Entry &entry : entries_) {
         if (!entry.stanzaId.isEmpty())
             ids_.insert(entry.stanzaId);
+        if (const QDateTime stamp = roomStamp(entry.message);
+            stamp.isValid() && (!roomClock_ || stamp > *roomClock_))
+            roomClock_ = stamp;
+    }
     trim();
 }
 

@@ -49,8 +49,13 @@ public:
     {
         entries_.clear();
         ids_.clear();
+        roomClock_.reset();
     }
+    // The latest entry time (a live message's is when xbnc received it).
     std::optional<QDateTime> newest() const;
+    // The newest <delay stamp> the room itself gave, on its clock: what a rejoin's
+    // <history since> is measured against. Kept when the entry that carried it is trimmed.
+    std::optional<QDateTime> newestRoomStamp() const { return roomClock_; }
     const std::deque<Entry> &entries() const { return entries_; }
     void restore(std::vector<Entry> entries);
 
@@ -59,6 +64,7 @@ private:
     int capacity_;
     std::deque<Entry> entries_;
     QSet<QString> ids_; // stanza-ids of entries_
+    std::optional<QDateTime> roomClock_;
 };
 
 } // namespace xbnc

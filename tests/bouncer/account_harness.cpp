@@ -69,6 +69,9 @@ QString idlePresence()
 AccountHarness::AccountHarness(std::chrono::milliseconds iqTimeout, PresenceAggregate::Idle idle)
     : account(Jid(u"alice@example.org"), *this, std::move(idle), iqTimeout)
 {
+    Room::Timing timing;
+    timing.silence = std::chrono::seconds(0);
+    account.setRoomTiming(timing);
 }
 
 void AccountHarness::fromUpstream(const QString &xml)
@@ -79,10 +82,10 @@ void AccountHarness::fromUpstream(const QString &xml)
     account.fromUpstream(std::move(stanza));
 }
 
-void AccountHarness::selfPingRooms()
+void AccountHarness::roomsTick()
 {
     roomPings_ = true;
-    account.selfPingRooms();
+    account.roomsTick();
     roomPings_ = false;
 }
 

@@ -184,6 +184,54 @@ private Q_SLOTS:
                        item("g@conference.example.org", false) + "</items></pubsub></iq>");
         EXPECT(h.expectNothing());
     }
+
+    // A kick, a ban or a destroyed room is the room's decision: the autojoin bookmark the user
+    // had before does not bring the account back at the next connection. A change of the
+    // bookmark does (the user looked at it again), as does a session's own join.
+    void removalOutlastsAutojoin_data()
+    {
+        QTest::addColumn<QString>("removal"); // inside the self-presence's <x/>
+        QTest::addColumn<bool>("backAtReconnect");
+        QTest::newRow("kick") << "<status code='307'/>" << false;
+        QTest::newRow("ban") << "<status code='301'/>" << false;
+        QTest::newRow("destroyed") << "<destroy/>" << false;
+        QTest::newRow("shutdown passes") << "<status code='332'/>" << true;
+    }
+    void removalOutlastsAutojoin()
+    {
+        QFETCH(QString, removal);
+        QFETCH(bool, backAtReconnect);
+        const QString bookmark = item("g@conference.example.org", true, "al");
+        AccountHarness h;
+        startWith(h, bookmark);
+        EXPECT(h.expectUpstream(joinOf("g@conference.example.org/al")));
+        roomAnswers(h, "g@conference.example.org/al");
+        h.fromUpstream(QStringLiteral("<presence from='g@conference.example.org/al' "
+                                      "to='alice@example.org/xbnc' type='unavailable'><x "
+                                      "xmlns='http://jabber.org/protocol/muc#user'><item "
+                                      "affiliation='none' role='none'/><status code='110'/>%1"
+                                      "</x></presence>")
+                           .arg(removal));
+        EXPECT(h.expectNothing());
+        h.account.upstreamOffline();
+        // The room's own rejoin and the bookmarks at start, together: one join or none.
+        h.account.upstreamOnline(Jid(u"alice@example.org/xbnc"));
+        h.fromUpstream(QStringLiteral("<iq type='result' id='xbnc-bookmarks' "
+                                      "to='alice@example.org/xbnc'><pubsub "
+                                      "xmlns='http://jabber.org/protocol/pubsub'><items "
+                                      "node='urn:xmpp:bookmarks:1'>%1</items></pubsub></iq>")
+                           .arg(bookmark));
+        int joins = 0;
+        for (const AccountHarness::Sent &sent : h.sent)
+            joins += sent.stanza.name() == u"presence" &&
+                     sent.stanza.attribute(u"to") == u"g@conference.example.org/al";
+        QCOMPARE(joins, backAtReconnect ? 1 : 0);
+        h.clear();
+        if (backAtReconnect)
+            return;
+        h.fromUpstream(bookmarkEvent(bookmark));
+        EXPECT(h.expectUpstream(joinOf("g@conference.example.org/al")));
+    }
 };
 
 QTEST_GUILESS_MAIN(TestRoomBookmarks)

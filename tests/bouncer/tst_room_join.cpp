@@ -1,6 +1,7 @@
 // Joining a room through xbnc (docs/ROOMS.md "Joining"): the account joins once upstream, later
 // sessions get the join replayed from the room's state in XEP-0045 §7.1 order.
 #include "account_harness.h"
+#include "room_harness.h"
 
 #include <QTest>
 
@@ -345,6 +346,100 @@ private Q_SLOTS:
         h.fromSession(1, joinPresence());
         EXPECT(h.expectUpstream(withPassword));
         EXPECT(h.expectNothing());
+    }
+
+    // A session that joins while the account's join is on its way is answered with the room's
+    // self-presence as a replay would give it: 210 when the account's nick is not the one it
+    // asked for, no 201 (the room was created for the first session's join).
+    void selfPresenceToASessionJoiningDuringTheJoin_data()
+    {
+        QTest::addColumn<QString>("laptopNick"); // phone asked for 'alice'
+        QTest::addColumn<QString>("roomAnswer"); // the room's self-presence, as status codes
+        QTest::addColumn<QString>("assigned");   // the nick the room gave the account
+        QTest::addColumn<QString>("toPhone");
+        QTest::addColumn<QString>("toLaptop");
+        const QString s110 = status(110);
+        QTest::newRow("same nick") << "alice" << s110 << "alice" << s110 << s110;
+        QTest::newRow("another nick") << "al" << s110 << "alice" << s110 << s110 + status(210);
+        QTest::newRow("another nick, room created")
+            << "al" << s110 + status(201) << "alice" << s110 + status(201) << s110 + status(210);
+        QTest::newRow("the room renamed the account to laptop's nick")
+            << "alice2" << s110 + status(210) << "alice2" << s110 + status(210) << s110;
+        QTest::newRow("the room renamed the account, laptop asked phone's nick")
+            << "alice" << s110 + status(210) << "alice2" << s110 + status(210)
+            << s110 + status(210);
+    }
+    void selfPresenceToASessionJoiningDuringTheJoin()
+    {
+        QFETCH(QString, laptopNick);
+        QFETCH(QString, roomAnswer);
+        QFETCH(QString, assigned);
+        QFETCH(QString, toPhone);
+        QFETCH(QString, toLaptop);
+        RoomHarness h;
+        h.fromSession(1, smallRoom::join());
+        EXPECT(h.expectUpstream(smallRoom::join()));
+        h.fromSession(2, smallRoom::join(laptopNick));
+        EXPECT(h.expectNothing()); // nothing of the room yet, and one join upstream
+        const auto self = [&](const QString &codes) {
+            return QStringLiteral("<presence from='room@conference.example.org/%1' "
+                                  "to='alice@example.org/xbnc'><x "
+                                  "xmlns='http://jabber.org/protocol/muc#user'><item "
+                                  "affiliation='member' role='participant'/>%2</x></presence>")
+                .arg(assigned, codes);
+        };
+        h.fromUpstream(self(roomAnswer));
+        if (toPhone == toLaptop) {
+            EXPECT(h.expectToSessions({1, 2}, self(toPhone)));
+        } else {
+            EXPECT(h.expectToSession(2, self(toLaptop)));
+            EXPECT(h.expectToSession(1, self(toPhone)));
+        }
+        EXPECT(h.expectNothing());
+    }
+
+    // A join has a deadline: with no answer at all the waiting sessions get an error (the
+    // room cannot be reached) and the room is not joined; a room that sent the self-presence
+    // but never the subject that ends a join is taken as joined.
+    void joinDeadline_data()
+    {
+        QTest::addColumn<QStringList>("answer"); // what the room sends before the deadline
+        QTest::addColumn<QString>("atDeadline"); // to both sessions; empty: nothing
+        QTest::addColumn<int>("phase");          // Room::Phase
+        QTest::newRow("no answer")
+            << QStringList{}
+            << "<presence type='error' from='room@conference.example.org/alice'><error "
+               "type='wait'><remote-server-timeout "
+               "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></presence>"
+            << int(Room::Phase::Out);
+        QTest::newRow("occupants only")
+            << QStringList{smallRoom::bob()}
+            << "<presence type='error' from='room@conference.example.org/alice'><error "
+               "type='wait'><remote-server-timeout "
+               "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></presence>"
+            << int(Room::Phase::Out);
+        QTest::newRow("no subject") << QStringList{smallRoom::bob(), smallRoom::self()} << QString()
+                                    << int(Room::Phase::Joined);
+    }
+    void joinDeadline()
+    {
+        QFETCH(QStringList, answer);
+        QFETCH(QString, atDeadline);
+        QFETCH(int, phase);
+        RoomHarness h;
+        h.fromSession(1, smallRoom::join());
+        h.fromSession(2, smallRoom::join());
+        for (const QString &stanza : answer)
+            h.fromUpstream(stanza);
+        h.clear();
+        h.advance(std::chrono::seconds(59));
+        EXPECT(h.expectNothing());
+        QCOMPARE(h.room.phase(), Room::Phase::Joining);
+        h.advance(std::chrono::seconds(1));
+        if (!atDeadline.isEmpty())
+            EXPECT(h.expectToSessions({1, 2}, atDeadline));
+        EXPECT(h.expectNothing());
+        QCOMPARE(int(h.room.phase()), phase);
     }
 };
 

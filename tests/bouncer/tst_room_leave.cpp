@@ -1,6 +1,7 @@
 // Leaving, being removed and changing nick (docs/ROOMS.md "Leaving and removal", "Nick
 // changes"): the account leaves upstream only when the last session leaves explicitly.
 #include "account_harness.h"
+#include "room_harness.h"
 
 #include <QTest>
 
@@ -421,6 +422,49 @@ private Q_SLOTS:
         h.fromUpstream(bobSays);
         EXPECT(h.expectFanOut({1, 2}, bobSays));
         EXPECT(h.expectNothing());
+    }
+
+    // A removal that is the room's decision is remembered (autojoin does not undo it) until a
+    // session joins again by itself; one that passes is retried instead.
+    void removalIsRememberedUntilASessionJoins_data()
+    {
+        QTest::addColumn<QString>("removal"); // inside the self-presence's <x/>
+        QTest::addColumn<QString>("remembered");
+        QTest::addColumn<int>("phase"); // Room::Phase after the removal
+        const int out = int(Room::Phase::Out);
+        QTest::newRow("kick") << "<status code='307'/>"
+                              << "kicked" << out;
+        QTest::newRow("ban") << "<status code='301'/>"
+                             << "banned" << out;
+        QTest::newRow("affiliation change") << "<status code='321'/>"
+                                            << "affiliation change" << out;
+        QTest::newRow("members-only") << "<status code='322'/>"
+                                      << "members-only" << out;
+        QTest::newRow("destroyed") << "<destroy/>"
+                                   << "destroyed" << out;
+        QTest::newRow("technical error, with a 307 to ignore")
+            << "<status code='307'/><status code='333'/>"
+            << "" << int(Room::Phase::Retrying);
+    }
+    void removalIsRememberedUntilASessionJoins()
+    {
+        QFETCH(QString, removal);
+        QFETCH(QString, remembered);
+        QFETCH(int, phase);
+        RoomHarness h;
+        EXPECT(joinedRoom(h, {1}));
+        h.fromUpstream(QStringLiteral("<presence from='room@conference.example.org/alice' "
+                                      "to='alice@example.org/xbnc' type='unavailable'><x "
+                                      "xmlns='http://jabber.org/protocol/muc#user'><item "
+                                      "affiliation='none' role='none'/><status code='110'/>%1"
+                                      "</x></presence>")
+                           .arg(removal));
+        h.clear();
+        QCOMPARE(h.room.removal(), remembered);
+        QCOMPARE(int(h.room.phase()), phase);
+        h.fromSession(1, smallRoom::join());
+        EXPECT(h.expectUpstream(smallRoom::join()));
+        QCOMPARE(h.room.removal(), QString());
     }
 };
 

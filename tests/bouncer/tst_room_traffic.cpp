@@ -2,6 +2,7 @@
 // occupant changes kept in the cache a later join is replayed from; private messages, IQs and
 // XEP-0410 self-pings.
 #include "account_harness.h"
+#include "room_harness.h"
 
 #include <QTest>
 
@@ -448,6 +449,82 @@ private Q_SLOTS:
         // the room is as it was
         h.fromUpstream(bobSays);
         EXPECT(h.expectFanOut({1, 2}, bobSays));
+        EXPECT(h.expectNothing());
+    }
+
+    // XEP-0045 §7.4: groupchat from a non-occupant is refused with not-acceptable. Upstream the
+    // account is the occupant, so xbnc refuses it for a session that has not joined, rather
+    // than speaking in the room on its behalf.
+    void groupchatFromASessionNotInTheRoom_data()
+    {
+        QTest::addColumn<SessionId>("session");
+        QTest::addColumn<QString>("before");
+        QTest::addColumn<bool>("sent");
+        QTest::newRow("joined upstream") << SessionId(1) << "" << true;
+        QTest::newRow("joined by replay") << SessionId(2) << "" << true;
+        QTest::newRow("never joined") << SessionId(3) << "" << false;
+        QTest::newRow("left") << SessionId(2) << "leave" << false;
+        QTest::newRow("joined after leaving") << SessionId(2) << "leave, join" << true;
+    }
+    void groupchatFromASessionNotInTheRoom()
+    {
+        QFETCH(SessionId, session);
+        QFETCH(QString, before);
+        QFETCH(bool, sent);
+        RoomHarness h;
+        EXPECT(joinedRoom(h, {1, 2}));
+        if (before.startsWith(u"leave"))
+            h.fromSession(2, "<presence to='room@conference.example.org/alice' "
+                             "type='unavailable'/>");
+        if (before.endsWith(u"join"))
+            h.fromSession(2, smallRoom::join());
+        h.clear();
+        const QString message = "<message to='room@conference.example.org' type='groupchat' "
+                                "id='g1'><body>hi</body></message>";
+        h.fromSession(session, message);
+        if (sent)
+            EXPECT(h.expectUpstream(message));
+        else
+            EXPECT(h.expectToSession(session, "<message type='error' id='g1' "
+                                              "from='room@conference.example.org'><error "
+                                              "type='modify'><not-acceptable "
+                                              "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/>"
+                                              "</error></message>"));
+        EXPECT(h.expectNothing());
+    }
+
+    // Through the Account: a room xbnc has never seen gets the message, and refuses it itself
+    // if the account is not in it.
+    void groupchatRouting_data()
+    {
+        QTest::addColumn<SessionId>("session");
+        QTest::addColumn<QString>("to");
+        QTest::addColumn<bool>("sent");
+        QTest::newRow("joined") << SessionId(1) << "room@conference.example.org" << true;
+        QTest::newRow("not joined") << SessionId(3) << "room@conference.example.org" << false;
+        QTest::newRow("unknown room") << SessionId(1) << "other@conference.example.org" << true;
+    }
+    void groupchatRouting()
+    {
+        QFETCH(SessionId, session);
+        QFETCH(QString, to);
+        QFETCH(bool, sent);
+        AccountHarness h;
+        EXPECT(phoneAndLaptopInTheRoom(h));
+        const QString message =
+            QStringLiteral("<message to='%1' type='groupchat' id='g1'><body>hi</body></message>")
+                .arg(to);
+        h.fromSession(session, message);
+        if (sent)
+            EXPECT(h.expectUpstream(message));
+        else
+            EXPECT(h.expectToSession(
+                session, QStringLiteral("<message type='error' id='g1' from='%1' "
+                                        "to='alice@example.org/xbnc'><error type='modify'>"
+                                        "<not-acceptable "
+                                        "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error>"
+                                        "</message>")
+                             .arg(to)));
         EXPECT(h.expectNothing());
     }
 };
