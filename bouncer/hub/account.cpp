@@ -98,6 +98,7 @@ void Account::sessionClosed(SessionId id)
         return;
     const bool hadPresence = it->second.initialPresenceSent;
     sessions_.erase(it);
+    ownCaps_.sessionGone(id);
     // RFC 6120 §8.2.3: whoever asked this session something gets an answer, not silence.
     for (const IqRouter::Inbound &orphan : iqs_.dropSession(id))
         failInbound(orphan, QStringLiteral("service-unavailable"));
@@ -143,6 +144,8 @@ void Account::requestExpired(const IqRouter::Outbound &request)
     case IqRouter::Purpose::SelfPing:
         // XEP-0410 §3.2: a room that does not answer is treated as having dropped the account.
         return selfPingAnswered(request.context, nullptr);
+    case IqRouter::Purpose::SessionCaps: // asked of sessions, never upstream
+        return;
     case IqRouter::Purpose::Carbons:
     case IqRouter::Purpose::Bookmarks:
     case IqRouter::Purpose::LegacyBookmarks:
@@ -165,7 +168,7 @@ void Account::failRelay(const IqRouter::Outbound &pending)
 
 void Account::failInbound(const IqRouter::Inbound &pending, const QString &condition)
 {
-    if (!upstreamOnline_)
+    if (!upstreamOnline_ || pending.purpose != IqRouter::Purpose::Relay)
         return;
     Element original(QStringLiteral("iq"), xmlns::client);
     original.setAttribute(QStringLiteral("id"), pending.originalId);
@@ -180,7 +183,7 @@ void Account::sendAggregatePresence()
 {
     if (!upstreamOnline_)
         return;
-    Element presence = presence_.current();
+    Element presence = aggregatePresence();
     const QByteArray bytes = presence.toXml();
     if (bytes == lastSentPresence_)
         return;

@@ -8,6 +8,7 @@
 #include "mam_queries.h"
 #include "offline_messages.h"
 #include "outbound_queue.h"
+#include "own_caps.h"
 #include "presence_aggregate.h"
 #include "room.h"
 #include "session_id.h"
@@ -166,6 +167,12 @@ private:
     void keepForLater(const Element &stanza);
     void deliverOfflineMessages(SessionId id);
     void sendAggregatePresence();
+    // XEP-0115 caps of the account (account_caps.cpp)
+    Element aggregatePresence();
+    void learnSessionCaps(SessionId id, const Element &presence);
+    void sessionCapsAnswered(const IqRouter::Inbound &request, const Element &reply);
+    bool answerOwnCaps(const Element &request);
+    std::optional<Element> ownCapsReply(const Element &request) const;
     Room *existingRoom(const Jid &jid) const;
     // changed: a notification of a change (which may leave rooms), not the list at start.
     void applyBookmarks(const Element &items, bool changed);
@@ -197,6 +204,7 @@ private:
     // Peer full JID → the session that last wrote to it: its requests go to that session.
     QHash<QString, SessionId> conversations_;
     PresenceAggregate presence_;
+    OwnCaps ownCaps_;
     ContactPresences contacts_;
     QByteArray lastSentPresence_;
     std::map<QString, std::unique_ptr<Room>> rooms_; // by bare room JID

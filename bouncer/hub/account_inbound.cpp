@@ -156,6 +156,8 @@ void Account::requestFromUpstream(Element &stanza)
     const Element *payload = stanza::payload(stanza);
     if (payload && payload->xmlns() == xmlns::ping)
         return out_.toUpstream(answer(stanza)); // reachable as long as xbnc is
+    if (answerOwnCaps(stanza))
+        return;
     // Anything else is for the user's client: the one in a conversation with the requester,
     // else the one whose presence the account shows.
     const QString requester = stanza.attribute(u"from");

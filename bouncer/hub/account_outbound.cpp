@@ -96,6 +96,7 @@ void Account::broadcastPresenceFromSession(SessionId id, Session &session, Eleme
     const bool first = !session.initialPresenceSent && type.isEmpty();
     session.initialPresenceSent = type.isEmpty();
     presence_.update(id, stanza);
+    learnSessionCaps(id, stanza);
     if (first) {
         // As a server does for a resource that becomes available (RFC 6121 §4.2.2): the
         // contacts' presence, then the requests waiting for an answer.
@@ -190,6 +191,11 @@ bool Account::answerLocalIq(SessionId id, Session &session, const Element &stanz
         sendToSession(id, result);
         return true;
     }
+    // Sessions see the aggregate presence reflected, with xbnc's <c/>: its node#ver must match.
+    if (std::optional<Element> ownCaps = ownCapsReply(stanza)) {
+        sendToSession(id, *ownCaps);
+        return true;
+    }
     if (payload->xmlns() == xmlns::discoInfo && type == u"get") {
         Element &query = result.addChild(Element(QStringLiteral("query"), xmlns::discoInfo));
         Element identity(QStringLiteral("identity"), xmlns::discoInfo);
@@ -218,6 +224,8 @@ void Account::relayReplyFromSession(SessionId id, Element &stanza)
         qCDebug(lcAccount) << "an IQ answer from session" << id << "that nothing waits for";
         return;
     }
+    if (pending->purpose == IqRouter::Purpose::SessionCaps)
+        return sessionCapsAnswered(*pending, stanza);
     stanza.setAttribute(QStringLiteral("id"), pending->originalId);
     if (pending->requester.isEmpty())
         stanza.removeAttribute(u"to");

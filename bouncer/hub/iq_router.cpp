@@ -77,8 +77,22 @@ QString IqRouter::trackInbound(SessionId session, const QString &originalId,
                                const QString &requester)
 {
     const QString id = freshId();
-    inbound_.insert(id, Inbound{session, originalId, requester, QDeadlineTimer(timeout_)});
+    inbound_.insert(
+        id, Inbound{session, originalId, requester, QDeadlineTimer(timeout_), Purpose::Relay, {}});
     return id;
+}
+
+QString IqRouter::trackToSession(SessionId session, Purpose purpose, const QString &context)
+{
+    const QString id = freshId();
+    inbound_.insert(id, Inbound{session, {}, {}, QDeadlineTimer(timeout_), purpose, context});
+    return id;
+}
+
+void IqRouter::clearInbound()
+{
+    // xbnc's own questions to sessions do not depend on the upstream connection.
+    inbound_.removeIf([](const auto &it) { return it.value().purpose == Purpose::Relay; });
 }
 
 std::optional<IqRouter::Inbound> IqRouter::takeInbound(const QString &id, SessionId session)

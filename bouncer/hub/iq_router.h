@@ -30,6 +30,7 @@ public:
         Bookmarks,       // xbnc fetching XEP-0402 bookmarks
         LegacyBookmarks, // xbnc fetching XEP-0048 bookmarks (no XEP-0402 on the server)
         SelfPing,        // XEP-0410 self-ping of the room in `context`
+        SessionCaps,     // xbnc asking a session disco#info for the caps ver in `context`
     };
 
     struct Outbound
@@ -47,6 +48,8 @@ public:
         QString originalId;
         QString requester; // the 'from' of the request, the 'to' of the reply
         QDeadlineTimer deadline;
+        Purpose purpose = Purpose::Relay; // not Relay: xbnc's own request, nobody upstream waits
+        QString context;
     };
 
     explicit IqRouter(std::chrono::milliseconds timeout = std::chrono::seconds(60));
@@ -64,6 +67,8 @@ public:
     QString trackInbound(SessionId session, const QString &originalId, const QString &requester);
     // The request a session's reply answers, if that session was asked.
     std::optional<Inbound> takeInbound(const QString &id, SessionId session);
+    // A request of xbnc's own to a session; its reply stays in the hub.
+    QString trackToSession(SessionId session, Purpose purpose, const QString &context);
 
     // A closed session can answer nothing: its outbound entries go, its inbound ones are
     // returned so that the requesters get an error.
@@ -73,7 +78,7 @@ public:
     std::vector<Inbound> takeExpiredInbound();
     // Upstream went away: every outbound entry fails, inbound ones can no longer be answered.
     std::vector<Outbound> takeAllOutbound();
-    void clearInbound() { inbound_.clear(); }
+    void clearInbound();
 
     std::chrono::milliseconds timeout() const { return timeout_; }
     qsizetype outboundCount() const { return outbound_.size(); }

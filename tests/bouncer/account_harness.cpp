@@ -48,6 +48,24 @@ QString canonical(const QString &xml)
     return canonical(element);
 }
 
+QString withOwnCaps(const QString &presence, const QStringList &sessionFeatures,
+                    const QString &clientType)
+{
+    caps::Caps own;
+    own.identities.push_back({QStringLiteral("client"), clientType, {}, QStringLiteral("xbnc")});
+    own.features = OwnCaps::ownFeatures() + sessionFeatures;
+    own.features.removeDuplicates();
+    Element element = Element::fromXml(presence.toUtf8());
+    element.addChild(caps::element(OwnCaps::node, caps::ver(own)));
+    return QString::fromUtf8(element.toXml());
+}
+
+QString idlePresence()
+{
+    return withOwnCaps(
+        QStringLiteral("<presence><show>away</show><priority>0</priority></presence>"));
+}
+
 AccountHarness::AccountHarness(std::chrono::milliseconds iqTimeout, PresenceAggregate::Idle idle)
     : account(Jid(u"alice@example.org"), *this, std::move(idle), iqTimeout)
 {

@@ -90,6 +90,13 @@ private:
     bool roomPings_ = false;
 };
 
+// `presence` as xbnc sends it upstream: with xbnc's own XEP-0115 <c/> last, for its own features
+// plus sessionFeatures, and the client type of the leading session.
+QString withOwnCaps(const QString &presence, const QStringList &sessionFeatures = {},
+                    const QString &clientType = QStringLiteral("pc"));
+// The idle presence the tests' Account sends upstream with no session.
+QString idlePresence();
+
 // What a session receives of a stanza the server addressed to xbnc (alice@example.org/xbnc):
 // the same stanza to the session's JID. Only the 'to' attribute is rewritten.
 QString relayedTo(const QString &fromServer, const QString &resource);

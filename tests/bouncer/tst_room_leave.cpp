@@ -106,7 +106,7 @@ private Q_SLOTS:
         EXPECT(joinFirst(h, 1));
         h.account.sessionClosed(1);
         // the aggregate falls back to the idle presence; no unavailable, nothing to the room
-        EXPECT(h.expectUpstream("<presence><show>away</show><priority>0</priority></presence>"));
+        EXPECT(h.expectUpstream(idlePresence()));
         EXPECT(h.expectNothing());
         h.fromUpstream(bobSays);
         EXPECT(h.expectNothing());

@@ -49,7 +49,8 @@ void offlineWithPhone(PersistenceHarness &h)
 // Upstream comes back: the aggregate presence and carbons first, as on every connect.
 QString expectReconnectPrefix(AccountHarness &h)
 {
-    if (QString problem = h.expectUpstream(QStringLiteral("<presence/>")); !problem.isEmpty())
+    if (QString problem = h.expectUpstream(withOwnCaps(QStringLiteral("<presence/>")));
+        !problem.isEmpty())
         return problem;
     return h.expectUpstream(carbonsEnable);
 }
@@ -110,7 +111,7 @@ private Q_SLOTS:
         QCOMPARE(int(h.queued.size()), queued.size());
 
         h.account.upstreamOnline(Jid(u"alice@example.org/xbnc"));
-        EXPECT(h.expectUpstream(aggregate));
+        EXPECT(h.expectUpstream(withOwnCaps(aggregate)));
         EXPECT(h.expectUpstream(carbonsEnable));
         for (const QString &stanza : queued)
             EXPECT(h.expectUpstream(stanza));
