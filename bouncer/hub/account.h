@@ -174,10 +174,18 @@ private:
     bool answerOwnCaps(const Element &request);
     std::optional<Element> ownCapsReply(const Element &request) const;
     Room *existingRoom(const Jid &jid) const;
-    // changed: a notification of a change (which may leave rooms), not the list at start.
-    void applyBookmarks(const Element &items, bool changed);
+    // Where a bookmark list comes from: the list fetched at start; a PEP notification (which
+    // the server also sends with the current items whenever xbnc comes online); or a session
+    // publishing through xbnc, the user's own hand, which alone undoes a remembered removal.
+    enum class BookmarkSource
+    {
+        List,
+        Notification,
+        SessionPublish,
+    };
+    void applyBookmarks(const Element &items, BookmarkSource source);
     void followBookmarkChange(const Element &pubsubPayload);
-    void applyBookmark(const Bookmark &bookmark, bool changed);
+    void applyBookmark(const Bookmark &bookmark, BookmarkSource source);
     void selfPingAnswered(const QString &roomJid, const Element *reply);
     Room &roomFor(const QString &roomJid);
     void roomToUpstream(const Element &stanza) override;

@@ -74,7 +74,7 @@ void Account::messageFromUpstream(Element &stanza)
     const bool fromOwnAccount = address == Address::AccountBare || !from.isValid();
     if (fromOwnAccount)
         if (const Element *items = bookmarks::itemsOf(stanza))
-            applyBookmarks(*items, true); // and every session gets the notification as well
+            applyBookmarks(*items, BookmarkSource::Notification); // every session gets it too
     const bool carbon = fromOwnAccount && (stanza.firstChild(u"received", xmlns::carbons) ||
                                            stanza.firstChild(u"sent", xmlns::carbons));
     if (!anySessionAvailable() && OfflineMessages::worthKeeping(stanza, account_))
@@ -204,13 +204,13 @@ void Account::ownReplyFromUpstream(const IqRouter::Outbound &request, const Elem
     switch (request.purpose) {
     case IqRouter::Purpose::Bookmarks:
         if (const Element *items = bookmarks::itemsOf(reply))
-            applyBookmarks(*items, false);
+            applyBookmarks(*items, BookmarkSource::List);
         else if (failed) // no XEP-0402: try XEP-0048
             this->request(bookmarks::legacyRequest(QString()), IqRouter::Purpose::LegacyBookmarks);
         return;
     case IqRouter::Purpose::LegacyBookmarks:
         for (const Bookmark &bookmark : bookmarks::fromLegacyStorage(reply))
-            applyBookmark(bookmark, false);
+            applyBookmark(bookmark, BookmarkSource::List);
         return;
     case IqRouter::Purpose::SelfPing:
         return selfPingAnswered(request.context, &reply);

@@ -64,7 +64,7 @@ void Account::followBookmarkChange(const Element &pubsub)
             for (const Element &item : action.children())
                 if (item.name() == u"item")
                     items.addChild(item);
-            applyBookmarks(items, true);
+            applyBookmarks(items, BookmarkSource::SessionPublish);
         } else if (action.name() == u"retract") {
             Element items(QStringLiteral("items"), pubsubNs);
             for (const Element &item : action.children()) {
@@ -72,17 +72,18 @@ void Account::followBookmarkChange(const Element &pubsub)
                 retract.setAttribute(QStringLiteral("id"), item.attribute(u"id"));
                 items.addChild(std::move(retract));
             }
-            applyBookmarks(items, true);
+            applyBookmarks(items, BookmarkSource::SessionPublish);
         }
     }
 }
 
-void Account::applyBookmarks(const Element &items, bool changed)
+void Account::applyBookmarks(const Element &items, BookmarkSource source)
 {
+    const bool changed = source != BookmarkSource::List;
     for (const Element &c : items.children()) {
         if (c.name() == u"item") {
             if (const std::optional<Bookmark> bookmark = bookmarks::fromItem(c))
-                applyBookmark(*bookmark, changed);
+                applyBookmark(*bookmark, source);
         } else if (c.name() == u"retract" && changed) {
             if (Room *room = existingRoom(Jid(c.attribute(u"id")))) {
                 room->setPersistent(allRoomsPersistent_);
@@ -92,13 +93,14 @@ void Account::applyBookmarks(const Element &items, bool changed)
     }
 }
 
-void Account::applyBookmark(const Bookmark &bookmark, bool changed)
+void Account::applyBookmark(const Bookmark &bookmark, BookmarkSource source)
 {
+    const bool changed = source != BookmarkSource::List;
     Room *existing = existingRoom(Jid(bookmark.roomJid));
     if (!bookmark.autojoin && !existing)
         return;
     Room &room = existing ? *existing : roomFor(bookmark.roomJid);
-    if (changed)
+    if (source == BookmarkSource::SessionPublish)
         room.forgetRemoval(); // the user looked at the bookmark again
     if (!bookmark.password.isEmpty())
         room.setPassword(bookmark.password);

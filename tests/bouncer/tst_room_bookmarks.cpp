@@ -239,7 +239,15 @@ private Q_SLOTS:
         h.clear();
         if (backAtReconnect)
             return;
+        // The server re-sends the current bookmarks whenever xbnc's caps ask for them: that is
+        // no sign of the user's wish, and the account stays out…
         h.fromUpstream(bookmarkEvent(bookmark));
+        EXPECT(h.expectNothing());
+        // …until the user publishes the bookmark again from a session.
+        h.bind(1, "phone");
+        h.fromSession(1, "<iq type='set' id='p1'><pubsub xmlns='http://jabber.org/protocol/pubsub'>"
+                         "<publish node='urn:xmpp:bookmarks:1'>" +
+                             bookmark + "</publish></pubsub></iq>");
         EXPECT(h.expectUpstream(joinOf("g@conference.example.org/al")));
     }
 };
