@@ -204,4 +204,31 @@ QString describe(const QList<XmlNode> &stanzas)
     return out.isEmpty() ? QStringLiteral("(nothing)") : out;
 }
 
+bool publishAutojoinBookmark(TestClient &client, const QString &room, const QString &nick,
+                             QString *error)
+{
+    const auto published = muc::request(
+        client, QStringLiteral("bookmark"),
+        "<iq type='set' id='bookmark'><pubsub xmlns='http://jabber.org/protocol/pubsub'><publish "
+        "node='urn:xmpp:bookmarks:1'><item id='" +
+            room.toUtf8() + "'><conference xmlns='urn:xmpp:bookmarks:1' autojoin='true'><nick>" +
+            nick.toUtf8() +
+            "</nick>"
+            "</conference></item></publish><publish-options><x xmlns='jabber:x:data' "
+            "type='submit'><field var='FORM_TYPE' type='hidden'><value>"
+            "http://jabber.org/protocol/pubsub#publish-options</value></field><field "
+            "var='pubsub#persist_items'><value>true</value></field><field "
+            "var='pubsub#access_model'><value>whitelist</value></field></x></publish-options>"
+            "</pubsub></iq>",
+        error);
+    if (!published)
+        return false;
+    if (published->attribute(u"type") != u"result") {
+        *error =
+            QStringLiteral("publishing the bookmark: ") + QString::fromUtf8(published->toXml());
+        return false;
+    }
+    return true;
+}
+
 } // namespace muc

@@ -79,4 +79,9 @@ std::optional<XmlNode> request(TestClient &client, const QString &id, const QByt
 // Human-readable list of stanzas for failure messages.
 QString describe(const QList<XmlNode> &stanzas);
 
+// XEP-0402: publishes an autojoin bookmark for the room with that nick (persisted, private,
+// as clients do); false with *error unless the server answered with a result.
+bool publishAutojoinBookmark(TestClient &client, const QString &room, const QString &nick,
+                             QString *error);
+
 } // namespace muc

@@ -82,22 +82,8 @@ void TestOwnCaps::sessionlessXbncFollowsABookmarkPublishedElsewhere()
     QVERIFY2(features.contains(QStringLiteral("urn:xmpp:bookmarks:1+notify")),
              info->toXml().constData());
 
-    const QByteArray publishOptions =
-        "<publish-options><x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE' "
-        "type='hidden'><value>http://jabber.org/protocol/pubsub#publish-options</value></field>"
-        "<field var='pubsub#persist_items'><value>true</value></field><field "
-        "var='pubsub#access_model'><value>whitelist</value></field></x></publish-options>";
-    const auto published = muc::request(
-        *other, QStringLiteral("bm1"),
-        "<iq type='set' id='bm1'><pubsub xmlns='http://jabber.org/protocol/pubsub'><publish "
-        "node='urn:xmpp:bookmarks:1'><item id='" +
-            room.toUtf8() +
-            "'><conference xmlns='urn:xmpp:bookmarks:1' autojoin='true'><nick>pep</nick>"
-            "</conference></item></publish>" +
-            publishOptions + "</pubsub></iq>",
-        &error);
-    QVERIFY2(published, qPrintable(error));
-    QCOMPARE(published->attribute(u"type"), QStringLiteral("result"));
+    QVERIFY2(muc::publishAutojoinBookmark(*other, room, QStringLiteral("pep"), &error),
+             qPrintable(error));
     // No session is connected to xbnc: only the PEP notification can have made it join.
     QVERIFY2(bob->readUntil(muc::presenceFrom(aliceThere)), qPrintable(bob->errorString()));
 }

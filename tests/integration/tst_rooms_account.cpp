@@ -140,22 +140,8 @@ void TestRoomsAccount::autojoinBookmarkJoinsAndItsRetractionLeaves()
              qPrintable(error));
     TestClient *phone = fixture_.session(QStringLiteral("phone"));
     QVERIFY2(phone, qPrintable(fixture_.errorString()));
-    const QByteArray publishOptions =
-        "<publish-options><x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE' "
-        "type='hidden'><value>http://jabber.org/protocol/pubsub#publish-options</value></field>"
-        "<field var='pubsub#persist_items'><value>true</value></field><field "
-        "var='pubsub#access_model'><value>whitelist</value></field></x></publish-options>";
-    const auto published = muc::request(
-        *phone, QStringLiteral("bm1"),
-        "<iq type='set' id='bm1'><pubsub xmlns='http://jabber.org/protocol/pubsub'><publish "
-        "node='urn:xmpp:bookmarks:1'><item id='" +
-            other.toUtf8() +
-            "'><conference xmlns='urn:xmpp:bookmarks:1' autojoin='true'><nick>al</nick>"
-            "</conference></item></publish>" +
-            publishOptions + "</pubsub></iq>",
-        &error);
-    QVERIFY2(published, qPrintable(error));
-    QCOMPARE(published->attribute(u"type"), QStringLiteral("result"));
+    QVERIFY2(muc::publishAutojoinBookmark(*phone, other, QStringLiteral("al"), &error),
+             qPrintable(error));
     // The account joins by itself; no session is shown the room.
     QVERIFY2(observer->readUntil(muc::presenceFrom(aliceThere)),
              qPrintable(observer->errorString()));
