@@ -57,9 +57,8 @@ void Account::fromUpstream(Element stanza)
 void Account::messageFromUpstream(Element &stanza)
 {
     const Jid from(stanza.attribute(u"from"));
-    const Address address = classify(from);
-    if (address == Address::Room || address == Address::Occupant) {
-        Room *room = existingRoom(from);
+    // The hot path of every room message: one room lookup, before classifying anything else.
+    if (Room *room = existingRoom(from)) {
         const QString type = stanza.attribute(u"type");
         if (type == u"groupchat")
             return room->groupchatFromUpstream(stanza);
@@ -71,7 +70,7 @@ void Account::messageFromUpstream(Element &stanza)
     if (const std::optional<SessionId> asker = mam_.route(stanza))
         return sendToSession(*asker, stanza); // XEP-0313: only the session that asked (if
                                               // it is still there)
-    const bool fromOwnAccount = address == Address::AccountBare || !from.isValid();
+    const bool fromOwnAccount = !from.isValid() || classify(from) == Address::AccountBare;
     if (fromOwnAccount)
         if (const Element *items = bookmarks::itemsOf(stanza))
             applyBookmarks(*items, BookmarkSource::Notification); // every session gets it too
@@ -221,6 +220,7 @@ void Account::ownReplyFromUpstream(const IqRouter::Outbound &request, const Elem
         return;
     case IqRouter::Purpose::Relay:
     case IqRouter::Purpose::DomainDisco:
+    case IqRouter::Purpose::SessionCaps: // asked of a session: answered from the session side
         return;
     }
 }
