@@ -141,6 +141,16 @@ const QHash<QString, Setter> &setters()
              c.listener.maxStanzaBytes = size;
              return {};
          }},
+        {QStringLiteral("listener/max_prelogin_stanza_size"),
+         [](Config &c, const QString &v) -> QString {
+             // Below 1024 a SCRAM exchange with a long user name may not fit.
+             bool ok = false;
+             const qlonglong size = v.toLongLong(&ok);
+             if (!ok || size < 1024 || size > 1024 * 1024)
+                 return QStringLiteral("must be a byte count from 1024 to 1048576");
+             c.listener.maxPreloginStanzaBytes = size;
+             return {};
+         }},
         {QStringLiteral("presence/idle_show"),
          [](Config &c, const QString &v) -> QString {
              static const QStringList shows = {QString(), QStringLiteral("away"),

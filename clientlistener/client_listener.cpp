@@ -153,6 +153,7 @@ void ClientListener::accept(qintptr socketDescriptor, bool directTls)
     settings.domain = config_.domain;
     settings.requireTls = config_.requireTls;
     settings.maxStanzaBytes = config_.maxStanzaBytes;
+    settings.maxPreloginStanzaBytes = config_.maxPreloginStanzaBytes;
     settings.maxDepth = config_.maxDepth;
     settings.tls = tls_;
     settings.credentials = credentials_;

@@ -1,5 +1,6 @@
 #include "downstream.h"
 
+#include "log_excerpt.h"
 #include "resource_binding.h"
 #include "sasl_exchange.h"
 #include "sasl_server.h"
@@ -66,8 +67,8 @@ Downstream::Downstream(qintptr socketDescriptor, DownstreamSettings settings, bo
     : QObject(parent), settings_(std::move(settings)), id_(nextSessionId()),
       socket_(new QSslSocket(this)), closeTimer_(new QTimer(this)),
       negotiationTimer_(new QTimer(this)),
-      parser_(std::make_unique<XmlStreamParser>(
-          XmlStreamParser::Limits{settings_.maxStanzaBytes, settings_.maxDepth})),
+      parser_(std::make_unique<XmlStreamParser>(XmlStreamParser::Limits{
+          qMin(settings_.maxPreloginStanzaBytes, settings_.maxStanzaBytes), settings_.maxDepth})),
       sasl_(std::make_unique<SaslExchange>(*settings_.credentials, settings_.domain)),
       directTls_(directTls)
 {
@@ -164,11 +165,15 @@ void Downstream::closeStream()
     socket_->disconnectFromHost(); // after the queued bytes are written
 }
 
-void Downstream::failStream(QStringView condition, QStringView text)
+void Downstream::failStream(QStringView condition, QStringView text, QStringView detail)
 {
     if (phase_ == Phase::Closing || phase_ == Phase::Closed)
         return;
-    qCInfo(lcDownstream) << "session" << id_ << "stream error" << condition << text;
+    if (detail.isEmpty())
+        qCInfo(lcDownstream) << "session" << id_ << "stream error" << condition << text;
+    else
+        qCInfo(lcDownstream) << "session" << id_ << "stream error" << condition << text << "-"
+                             << logExcerpt(detail);
     if (!headerSent_)
         sendHeader(); // RFC 6120 §4.9.1.2: an error needs an open stream
     write(streamErrorXml(condition, text));
@@ -218,7 +223,7 @@ void Downstream::drainParser()
             closeStream();
             return;
         case XmlStreamParser::Event::Kind::Error:
-            failStream(event.errorCondition, event.errorText);
+            failStream(event.errorCondition, event.errorText, event.errorDetail);
             return;
         }
     }
@@ -281,9 +286,11 @@ void Downstream::handleElement(Element element)
             element.setAttribute(QStringLiteral("from"), jid().toString());
             Q_EMIT stanzaReceived(element);
         } else {
-            const QString what = QStringLiteral("<%1 xmlns='%2'> is not supported")
-                                     .arg(element.name(), element.xmlns());
-            failStream(u"unsupported-stanza-type", what);
+            // The peer's names go to the log only, cut there: the peer gets fixed words.
+            const QString what =
+                QStringLiteral("<%1 xmlns='%2'>").arg(element.name(), element.xmlns());
+            failStream(u"unsupported-stanza-type", u"only message, presence and iq are accepted",
+                       what);
         }
         return;
     }
@@ -356,6 +363,8 @@ void Downstream::handleBind(const Element &iq)
     resource_ = *outcome.resource;
     boundResource_ = assigned.isEmpty() ? resource_ : assigned;
     phase_ = Phase::Bound;
+    // The small pre-login limit has done its job: a logged-in client may send big stanzas.
+    parser_->setMaxStanzaBytes(settings_.maxStanzaBytes);
     negotiationTimer_->stop();
     qCInfo(lcDownstream) << "session" << id_ << "bound" << resource_;
     Q_EMIT bound();

@@ -86,7 +86,8 @@ private:
     void sendHeader();
     void sendFeatures();
     void write(const QByteArray &bytes);
-    void failStream(QStringView condition, QStringView text = {});
+    // text goes to the peer and must be our own words; detail (the peer's) goes to the log, cut.
+    void failStream(QStringView condition, QStringView text = {}, QStringView detail = {});
     void onEncrypted();
     void onSocketError(QAbstractSocket::SocketError error);
     void onDisconnected();

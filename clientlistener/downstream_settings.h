@@ -17,7 +17,8 @@ struct DownstreamSettings
     QString username;
     QString domain;
     bool requireTls = true;
-    qsizetype maxStanzaBytes = 256 * 1024;
+    qsizetype maxStanzaBytes = 256 * 1024;    // once bound
+    qsizetype maxPreloginStanzaBytes = 10000; // until bound: Prosody's pre-auth limit
     int maxDepth = 64;
     // Bytes queued towards a client that does not read before it is disconnected.
     qint64 maxQueuedBytes = 8 * 1024 * 1024;

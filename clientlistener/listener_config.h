@@ -18,7 +18,8 @@ struct ListenerConfig
     QString domain;         // domain of the account JID: the stream 'to' and cert name
     QString password;       // the password clients log in with
     bool requireTls = true; // false allows plaintext, but only on a loopback address
-    qsizetype maxStanzaBytes = 256 * 1024;
+    qsizetype maxStanzaBytes = 256 * 1024;    // once bound
+    qsizetype maxPreloginStanzaBytes = 10000; // until bound
     int maxDepth = 64;
 };
 

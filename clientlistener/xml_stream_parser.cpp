@@ -8,7 +8,8 @@ constexpr QStringView kClientNs = u"jabber:client";
 } // namespace
 
 XmlStreamParser::XmlStreamParser(Limits limits)
-    : limits_(limits), reader_(std::make_unique<QXmlStreamReader>())
+    : limits_(limits), reader_(std::make_unique<QXmlStreamReader>()),
+      scanner_({limits.maxAttributes, limits.maxNameBytes})
 {
 }
 
@@ -22,9 +23,13 @@ void XmlStreamParser::feed(QByteArrayView data)
         fail(QStringLiteral("not-well-formed"), QStringLiteral("invalid UTF-8"));
         return;
     }
-    reader_->addData(data.toByteArray());
-    window_.append(data.data(), data.size());
-    totalFed_ += data.size();
+    // The reader gets the bytes before the one that breaks a limit: the stanzas before it still
+    // come out, then the error.
+    if (const qsizetype breaking = scanner_.scan(data); breaking >= 0) {
+        held_.append(data.sliced(breaking));
+        data = data.first(breaking);
+    }
+    pending_.append(data);
 }
 
 void XmlStreamParser::restart(bool keepUnread)
@@ -32,11 +37,14 @@ void XmlStreamParser::restart(bool keepUnread)
     QByteArray unread;
     if (keepUnread) {
         byteOffsetAt(reader_->characterOffset());
-        unread = window_;
+        unread = window_ + pending_ + held_;
     }
     reader_ = std::make_unique<QXmlStreamReader>();
     builder_.clear();
     utf8_.reset();
+    scanner_.reset();
+    pending_.clear();
+    held_.clear();
     window_.clear();
     windowStart_ = windowStartChar_ = totalFed_ = 0;
     stanzaStart_ = lastTokenEndChar_ = 0;
@@ -45,13 +53,50 @@ void XmlStreamParser::restart(bool keepUnread)
     feed(unread);
 }
 
-XmlStreamParser::Event XmlStreamParser::fail(QString condition, QString text)
+XmlStreamParser::Event XmlStreamParser::fail(QString condition, QString text, QString detail)
 {
     failed_ = true;
     error_.kind = Event::Kind::Error;
     error_.errorCondition = std::move(condition);
     error_.errorText = std::move(text);
+    error_.errorDetail = std::move(detail);
     return error_;
+}
+
+bool XmlStreamParser::topUp()
+{
+    if (pending_.isEmpty())
+        return false;
+    // The reader holds at most the limit from where the current stanza (or header) began, so it
+    // never parses more of one than the limit allows.
+    const qsizetype limit = streamOpen_ ? limits_.maxStanzaBytes : limits_.maxHeaderBytes;
+    const qint64 start = builder_.depth() > 0 ? stanzaStart_ : byteOffsetAt(lastTokenEndChar_);
+    const qint64 room = start + limit - totalFed_;
+    if (room <= 0)
+        return false;
+    const qsizetype size = qsizetype(qMin<qint64>(room, pending_.size()));
+    reader_->addData(pending_.first(size));
+    window_.append(pending_.constData(), size);
+    totalFed_ += size;
+    pending_.remove(0, size);
+    return true;
+}
+
+XmlStreamParser::Event XmlStreamParser::failOnLimit()
+{
+    const QString violation = QStringLiteral("policy-violation");
+    if (!pending_.isEmpty())
+        return fail(violation, streamOpen_ ? QStringLiteral("stanza too large")
+                                           : QStringLiteral("stream header too large"));
+    switch (scanner_.finding()) {
+    case TagScanner::Finding::TooManyAttributes:
+        return fail(violation, QStringLiteral("too many attributes on one element"));
+    case TagScanner::Finding::NameTooLong:
+        return fail(violation, QStringLiteral("name too long"));
+    case TagScanner::Finding::None:
+        break;
+    }
+    return {};
 }
 
 qint64 XmlStreamParser::byteOffsetAt(qint64 characterOffset)
@@ -76,8 +121,10 @@ qint64 XmlStreamParser::byteOffsetAt(qint64 characterOffset)
 XmlStreamParser::Event XmlStreamParser::readStreamHeader()
 {
     const QXmlStreamReader &r = *reader_;
+    const QString seen = QStringLiteral("%1 %2").arg(r.qualifiedName(), r.namespaceUri());
     if (r.name() != u"stream" || r.namespaceUri() != kStreamsNs)
-        return fail(QStringLiteral("invalid-namespace"), QStringLiteral("not a stream header"));
+        return fail(QStringLiteral("invalid-namespace"), QStringLiteral("not a stream header"),
+                    seen);
     bool clientNs = false;
     for (const QXmlStreamNamespaceDeclaration &d : r.namespaceDeclarations()) {
         if (d.prefix().isEmpty())
@@ -86,7 +133,7 @@ XmlStreamParser::Event XmlStreamParser::readStreamHeader()
             headerPrefixes_.append({d.prefix().toString(), d.namespaceUri().toString()});
     }
     if (!clientNs)
-        return fail(QStringLiteral("invalid-namespace"), QStringLiteral("not jabber:client"));
+        return fail(QStringLiteral("invalid-namespace"), QStringLiteral("not jabber:client"), seen);
 
     Event event;
     event.kind = Event::Kind::StreamOpen;
@@ -101,6 +148,20 @@ XmlStreamParser::Event XmlStreamParser::readStreamHeader()
 }
 
 namespace {
+
+// What a refused comment, DTD or processing instruction said, for the log.
+QString restrictedDetail(const QXmlStreamReader &reader)
+{
+    QString detail = reader.tokenString() + u' ';
+    if (reader.tokenType() == QXmlStreamReader::ProcessingInstruction)
+        detail += QStringLiteral("%1 %2").arg(reader.processingInstructionTarget(),
+                                              reader.processingInstructionData());
+    else if (reader.tokenType() == QXmlStreamReader::EntityReference)
+        detail += reader.name();
+    else
+        detail += reader.text();
+    return detail;
+}
 
 // The prefixes a subtree uses on elements and attributes without declaring them itself.
 void collectUndeclaredPrefixes(const Element &element, QStringList &declared, QStringList &out)
@@ -149,24 +210,20 @@ XmlStreamParser::Event XmlStreamParser::next()
         const QXmlStreamReader::TokenType token = reader_->readNext();
         const qint64 offset = reader_->characterOffset();
         const int depth = builder_.depth();
-        // Characters are never more than bytes: an early, cheap bound while a stanza grows.
-        if (depth > 0 && offset - lastTokenEndChar_ > limits_.maxStanzaBytes)
-            return fail(QStringLiteral("policy-violation"), QStringLiteral("stanza too large"));
 
         switch (token) {
         case QXmlStreamReader::Invalid:
             if (reader_->error() != QXmlStreamReader::PrematureEndOfDocumentError)
-                return fail(QStringLiteral("not-well-formed"), reader_->errorString());
-            // Everything fed so far is consumed: what the reader holds belongs to this stanza.
-            if (depth > 0 && totalFed_ - stanzaStart_ > limits_.maxStanzaBytes)
-                return fail(QStringLiteral("policy-violation"), QStringLiteral("stanza too large"));
-            if (depth == 0 && totalFed_ - byteOffsetAt(lastTokenEndChar_) > limits_.maxStanzaBytes)
-                return fail(QStringLiteral("policy-violation"), QStringLiteral("header too large"));
-            return {};
+                return fail(QStringLiteral("not-well-formed"), QStringLiteral("invalid XML"),
+                            reader_->errorString());
+            if (topUp())
+                continue;
+            return failOnLimit();
         case QXmlStreamReader::StartDocument: {
             const QStringView encoding = reader_->documentEncoding();
             if (!encoding.isEmpty() && encoding.compare(u"UTF-8", Qt::CaseInsensitive) != 0)
-                return fail(QStringLiteral("unsupported-encoding"), encoding.toString());
+                return fail(QStringLiteral("unsupported-encoding"),
+                            QStringLiteral("only UTF-8 is supported"), encoding.toString());
             break;
         }
         case QXmlStreamReader::StartElement:
@@ -201,14 +258,18 @@ XmlStreamParser::Event XmlStreamParser::next()
             if (depth > 0)
                 builder_.characters(reader_->text());
             else if (!reader_->isWhitespace())
-                return fail(QStringLiteral("not-well-formed"), QStringLiteral("text in stream"));
+                return fail(QStringLiteral("not-well-formed"),
+                            QStringLiteral("text between stanzas"));
             break;
         case QXmlStreamReader::Comment:
         case QXmlStreamReader::DTD:
         case QXmlStreamReader::EntityReference:
         case QXmlStreamReader::ProcessingInstruction:
             // RFC 6120 §11.1
-            return fail(QStringLiteral("restricted-xml"), reader_->tokenString());
+            return fail(QStringLiteral("restricted-xml"),
+                        QStringLiteral("comments, processing instructions, DTDs and entity "
+                                       "references are not allowed"),
+                        restrictedDetail(*reader_));
         case QXmlStreamReader::EndDocument:
         case QXmlStreamReader::NoToken:
             break;

@@ -27,6 +27,7 @@ private Q_SLOTS:
         QCOMPARE(c.listener.domain, u"example.org");
         QCOMPARE(c.listener.password, u"secret"); // the upstream password by default
         QCOMPARE(c.listener.maxStanzaBytes, 256 * 1024);
+        QCOMPARE(c.listener.maxPreloginStanzaBytes, 10000);
         QVERIFY(c.listener.requireTls);
         QVERIFY(c.dataDir.endsWith(u"/xbnc"));
         QVERIFY(!c.roomsPersistent);
@@ -53,6 +54,7 @@ private Q_SLOTS:
                                 "password = \"local ; pw\"\n"
                                 "require_tls = false\n"
                                 "max_stanza_size = 65536\n"
+                                "max_prelogin_stanza_size = 4096\n"
                                 "[presence]\n"
                                 "idle_show = xa\n"
                                 "idle_status = on the bouncer\n"
@@ -84,6 +86,7 @@ private Q_SLOTS:
         QCOMPARE(c.listener.password, u"local ; pw");
         QVERIFY(!c.listener.requireTls);
         QCOMPARE(c.listener.maxStanzaBytes, 65536);
+        QCOMPARE(c.listener.maxPreloginStanzaBytes, 4096);
         QCOMPARE(c.idle.show, u"xa");
         QCOMPARE(c.idle.status, u"on the bouncer");
         QCOMPARE(c.idle.priority, -5);
@@ -135,6 +138,9 @@ private Q_SLOTS:
         QTest::newRow("bad log size") << minimal + "[rooms]\nlog_size=-1\n"
                                       << "[rooms] log_size: must be a number of messages from 0 "
                                          "to 1000000";
+        QTest::newRow("tiny pre-login limit")
+            << minimal + "[listener]\nmax_prelogin_stanza_size=100\n"
+            << "[listener] max_prelogin_stanza_size: must be a byte count from 1024 to 1048576";
         QTest::newRow("empty queue") << minimal + "[queue]\nmax_stanzas=0\n"
                                      << "[queue] max_stanzas: must be a number of stanzas from 1 "
                                         "to 1000000";

@@ -169,6 +169,8 @@ const QString kBindFeatures =
                    "xmlns='urn:ietf:params:xml:ns:xmpp-session'><optional/></session>");
 const QString kSuccess = QStringLiteral("<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
 
+const QString kUnsupportedText = QStringLiteral("only message, presence and iq are accepted");
+
 QString saslFailure(const QString &condition)
 {
     return QStringLiteral("<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><%1/></failure>")
@@ -183,6 +185,16 @@ QString streamError(const QString &condition, const QString &text = {})
         xml +=
             QStringLiteral("<text xmlns='urn:ietf:params:xml:ns:xmpp-streams'>%1</text>").arg(text);
     return xml + QStringLiteral("</stream:error>");
+}
+
+// Log lines of the test process, for the tests that check what xbnc writes to its log.
+QStringList capturedLog;
+QtMessageHandler previousHandler = nullptr;
+
+void captureLog(QtMsgType type, const QMessageLogContext &context, const QString &message)
+{
+    capturedLog << message;
+    previousHandler(type, context, message);
 }
 
 QByteArray saslText(const QString &xml)
@@ -221,6 +233,10 @@ private Q_SLOTS:
     void afterAuthentication();
     void plainLogins();
     void plaintextOnDirectTlsPort();
+    void bigAuthAfterStartTlsRefusedBySize();
+    void attributeFloodBeforeTlsLeavesOtherSessions();
+    void bigStanzaAfterBind();
+    void peerTextCutInLogAndKeptOutOfStreamError();
 
 private:
     bool startListener(bool requireTls = true, qsizetype maxStanzaBytes = 256 * 1024);
@@ -685,15 +701,10 @@ void TestDownstream::afterAuthentication_data()
         << false;
     QTest::newRow("unknown top-level element after bind")
         << true << QByteArray("<enable xmlns='urn:xmpp:sm:3'/>")
-        << streamError(QStringLiteral("unsupported-stanza-type"),
-                       QStringLiteral("&lt;enable xmlns='urn:xmpp:sm:3'&gt; is not supported"))
-        << true;
+        << streamError(QStringLiteral("unsupported-stanza-type"), kUnsupportedText) << true;
     QTest::newRow("auth again after bind")
         << true << plainAuth(kUser, kPassword)
-        << streamError(QStringLiteral("unsupported-stanza-type"),
-                       QStringLiteral("&lt;auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl'&gt; is "
-                                      "not supported"))
-        << true;
+        << streamError(QStringLiteral("unsupported-stanza-type"), kUnsupportedText) << true;
 }
 
 void TestDownstream::afterAuthentication()
@@ -784,6 +795,96 @@ void TestDownstream::plaintextOnDirectTlsPort()
     QVERIFY(client.connectPlain(listener_->directTlsPort()));
     client.send(streamHeader());
     QCOMPARE(client.next(), QStringLiteral("disconnected"));
+}
+
+void TestDownstream::bigAuthAfterStartTlsRefusedBySize()
+{
+    QVERIFY(startListener());
+    TestClient client(listener_->certificateFingerprint());
+    QVERIFY(client.connectPlain(listener_->port()));
+    client.send(streamHeader());
+    QCOMPARE(client.next(), openEvent());
+    QCOMPARE(client.next(), features(kStartTlsRequired));
+    client.send("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
+    QCOMPARE(client.next(), QStringLiteral("<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"));
+    QVERIFY(client.startTls());
+    client.send(streamHeader());
+    QCOMPARE(client.next(), openEvent());
+    QCOMPARE(client.next(), features(kMechanismsTls));
+
+    // 100 KB is far over the 10,000 bytes allowed before login: refused by size, not by SASL.
+    client.send("<auth xmlns='" + kSaslNs + "' mechanism='PLAIN'>" + QByteArray(100 * 1000, 'A') +
+                "</auth>");
+    QCOMPARE(client.next(),
+             streamError(QStringLiteral("policy-violation"), QStringLiteral("stanza too large")));
+    QCOMPARE(client.next(), QStringLiteral("close"));
+    QVERIFY(client.waitDisconnected());
+}
+
+void TestDownstream::attributeFloodBeforeTlsLeavesOtherSessions()
+{
+    QVERIFY(startListener());
+    TestClient phone(listener_->certificateFingerprint());
+    logIn(phone, QStringLiteral("phone"));
+    if (QTest::currentTestFailed())
+        return;
+
+    // 37,000 attributes in one start tag, before TLS: Qt's quadratic duplicate check must never
+    // see them (it froze every session for seconds).
+    TestClient attacker(listener_->certificateFingerprint());
+    QVERIFY(attacker.connectPlain(listener_->port()));
+    attacker.send(streamHeader());
+    QCOMPARE(attacker.next(), openEvent());
+    QCOMPARE(attacker.next(), features(kStartTlsRequired));
+    attacker.send("<x" + QByteArray(" a=''").repeated(37000) + "/>");
+    const QString error = attacker.next();
+    QVERIFY2(error.startsWith(streamError(QStringLiteral("policy-violation")).chopped(17)),
+             qPrintable(error));
+    QCOMPARE(attacker.next(), QStringLiteral("close"));
+    QVERIFY(attacker.waitDisconnected());
+
+    phone.send("<message to='bob@example.org'><body>still here</body></message>");
+    QTRY_COMPARE_WITH_TIMEOUT(received_.size(), 1, kTimeoutMs);
+}
+
+void TestDownstream::bigStanzaAfterBind()
+{
+    QVERIFY(startListener());
+    TestClient phone(listener_->certificateFingerprint());
+    logIn(phone, QStringLiteral("phone"));
+    if (QTest::currentTestFailed())
+        return;
+    // Over the pre-login limit, well under max_stanza_size: a photo's thumbnail, a long paste.
+    const QByteArray body(50 * 1000, 'x');
+    phone.send("<message to='bob@example.org'><body>" + body + "</body></message>");
+    QTRY_COMPARE_WITH_TIMEOUT(received_.size(), 1, kTimeoutMs);
+    QCOMPARE(received_.at(0).firstChild(u"body")->text().size(), body.size());
+}
+
+void TestDownstream::peerTextCutInLogAndKeptOutOfStreamError()
+{
+    QVERIFY(startListener());
+    TestClient phone(listener_->certificateFingerprint());
+    logIn(phone, QStringLiteral("phone"));
+    if (QTest::currentTestFailed())
+        return;
+
+    capturedLog.clear();
+    previousHandler = qInstallMessageHandler(captureLog);
+    const QByteArray chosen = "urn:peer-chosen:" + QByteArray(5000, 'z');
+    phone.send("<unknown xmlns='" + chosen + "'/>");
+    const QString error = phone.next();
+    qInstallMessageHandler(previousHandler);
+
+    QCOMPARE(error, streamError(QStringLiteral("unsupported-stanza-type"), kUnsupportedText));
+    QStringList lines;
+    for (const QString &line : std::as_const(capturedLog))
+        if (line.contains(u"unsupported-stanza-type"))
+            lines << line;
+    QCOMPARE(lines.size(), 1);
+    QVERIFY2(lines.at(0).contains(u"urn:peer-chosen:zzz"), qPrintable(lines.at(0)));
+    QVERIFY2(lines.at(0).size() < 500, qPrintable(lines.at(0).left(1000)));
+    QVERIFY2(lines.at(0).contains(u"more characters)"), qPrintable(lines.at(0)));
 }
 
 QTEST_GUILESS_MAIN(TestDownstream)

@@ -51,6 +51,15 @@ QStringList parseChunks(const QList<QByteArray> &chunks, XmlStreamParser::Limits
     return events;
 }
 
+// n distinct attributes, " a0='' a1='' …".
+QByteArray manyAttributes(int n)
+{
+    QByteArray out;
+    for (int i = 0; i < n; ++i)
+        out += " a" + QByteArray::number(i) + "=''";
+    return out;
+}
+
 } // namespace
 
 class TestXmlStreamParser : public QObject
@@ -61,6 +70,14 @@ private Q_SLOTS:
     void events();
     void limits_data();
     void limits();
+    void headerLimit_data();
+    void headerLimit();
+    void tagLimits_data();
+    void tagLimits();
+    void attributeFloodRefusedBeforeQtParsesIt();
+    void limitRaisedForBytesAlreadyFed();
+    void peerTextStaysOutOfErrorText_data();
+    void peerTextStaysOutOfErrorText();
     void restartAfterTls();
     void restartKeepsPipelinedBytes();
     void errorIsSticky();
@@ -210,6 +227,158 @@ void TestXmlStreamParser::limits()
     // A second stanza of the same size after a small one is measured on its own.
     QCOMPARE(parseChunks({kHeader + "<presence/>" + stanza}, limits),
              (QStringList{kOpen, QStringLiteral("stanza <presence/>"), expected}));
+}
+
+void TestXmlStreamParser::headerLimit_data()
+{
+    QTest::addColumn<QByteArray>("input");
+    QTest::addColumn<QStringList>("expected");
+    const auto header = [](qsizetype padding) {
+        return "<stream:stream xmlns='jabber:client' "
+               "xmlns:stream='http://etherx.jabber.org/streams' to='x.org' pad='" +
+               QByteArray(padding, 'p') + "'>";
+    };
+    // The stanza limit (here 100 KiB) does not apply to the header: it has its own, of 4 KiB.
+    QTest::newRow("header under its limit")
+        << header(3800) << QStringList{QStringLiteral("open to=x.org version= lang=")};
+    QTest::newRow("header over its limit")
+        << header(5000) << QStringList{QStringLiteral("error policy-violation")};
+    QTest::newRow("unterminated header")
+        << QByteArray("<stream:stream xmlns='jabber:client' a='") + QByteArray(1 << 20, 'x')
+        << QStringList{QStringLiteral("error policy-violation")};
+    QTest::newRow("huge XML declaration")
+        << QByteArray("<?xml version='1.0'") + QByteArray(1 << 20, ' ')
+        << QStringList{QStringLiteral("error policy-violation")};
+}
+
+void TestXmlStreamParser::headerLimit()
+{
+    QFETCH(QByteArray, input);
+    QFETCH(QStringList, expected);
+    XmlStreamParser::Limits limits;
+    limits.maxStanzaBytes = 100 * 1024;
+    QCOMPARE(parseChunks({input}, limits), expected);
+    QList<QByteArray> chunks;
+    for (qsizetype i = 0; i < input.size(); i += 1000)
+        chunks << input.mid(i, 1000);
+    QCOMPARE(parseChunks(chunks, limits), expected);
+}
+
+void TestXmlStreamParser::tagLimits_data()
+{
+    QTest::addColumn<QByteArray>("stanza");
+    QTest::addColumn<QString>("expected");
+    const QString refused = QStringLiteral("error policy-violation");
+
+    const QByteArray at = "<message" + manyAttributes(64) + "/>";
+    QTest::newRow("64 attributes") << at << QString::fromUtf8("stanza " + at);
+    QTest::newRow("65 attributes") << "<message" + manyAttributes(65) + "/>" << refused;
+    QTest::newRow("65 attributes on a child")
+        << "<message><x" + manyAttributes(65) + "/></message>" << refused;
+    QTest::newRow("namespace declarations count")
+        << "<message xmlns:p='urn:p'" + manyAttributes(64) + "/>" << refused;
+    // Quotes, '=' and '>' inside values, and tags inside CDATA, are not attributes.
+    const QByteArray tricky = "<message a='x=y>z' b=\"'>'\"><body><![CDATA[<x" +
+                              manyAttributes(100) + "/>]]]]></body></message>";
+    QTest::newRow("values and CDATA are not attributes")
+        << tricky
+        << QString::fromUtf8("stanza " + xbnc::Element::fromXml(tricky, u"jabber:client").toXml());
+
+    const QByteArray name256(256, 'n');
+    const QByteArray name257(257, 'n');
+    QTest::newRow("element name of 256 bytes")
+        << "<" + name256 + "/>" << QString::fromUtf8("stanza <" + name256 + "/>");
+    QTest::newRow("element name of 257 bytes") << "<" + name257 + "/>" << refused;
+    QTest::newRow("attribute name of 257 bytes") << "<message " + name257 + "='1'/>" << refused;
+    QTest::newRow("long prefix") << "<" + name257 + ":x xmlns:" + name257 + "='urn:x'/>" << refused;
+    // Qt itself crashed on such a name once (CVE-2023-37369); Debian's Qt refuses 4,096 or more.
+    QTest::newRow("very long prefixed name")
+        << "<p:" + QByteArray(5000, 'n') + " xmlns:p='urn:x'/>" << refused;
+    QTest::newRow("long end tag name") << "<message></" + name257 + ">" << refused;
+}
+
+void TestXmlStreamParser::tagLimits()
+{
+    QFETCH(QByteArray, stanza);
+    QFETCH(QString, expected);
+    const XmlStreamParser::Limits limits; // 64 attributes, 256 bytes a name
+
+    QCOMPARE(parseChunks({kHeader + stanza}, limits), (QStringList{kOpen, expected}));
+    QList<QByteArray> chunks{kHeader};
+    for (qsizetype i = 0; i < stanza.size(); i += 3)
+        chunks << stanza.mid(i, 3);
+    QCOMPARE(parseChunks(chunks, limits), (QStringList{kOpen, expected}));
+    // The stanzas before the offending one still come out.
+    QCOMPARE(parseChunks({kHeader + "<presence/>" + stanza}, limits),
+             (QStringList{kOpen, QStringLiteral("stanza <presence/>"), expected}));
+}
+
+void TestXmlStreamParser::attributeFloodRefusedBeforeQtParsesIt()
+{
+    // 37,000 attributes in one start tag under a generous byte limit (a logged-in session): Qt's
+    // duplicate check is quadratic in them, so they must never reach it.
+    XmlStreamParser::Limits limits;
+    limits.maxStanzaBytes = 4 * 1024 * 1024;
+    QCOMPARE(parseChunks({kHeader + "<message" + manyAttributes(37000) + ">"}, limits),
+             (QStringList{kOpen, QStringLiteral("error policy-violation")}));
+}
+
+void TestXmlStreamParser::limitRaisedForBytesAlreadyFed()
+{
+    // A client pipelines its bind request and a big stanza; the big one is parsed under the limit
+    // of a bound session.
+    const QByteArray big = "<message><body>" + QByteArray(20000, 'x') + "</body></message>";
+    for (const bool raise : {false, true}) {
+        XmlStreamParser parser({10000, 8});
+        parser.feed(kHeader + "<iq type='set' id='bind'/>" + big);
+        QCOMPARE(parser.next().kind, Kind::StreamOpen);
+        QCOMPARE(parser.next().kind, Kind::Stanza);
+        if (raise)
+            parser.setMaxStanzaBytes(256 * 1024);
+        const XmlStreamParser::Event e = parser.next();
+        if (raise) {
+            QCOMPARE(e.kind, Kind::Stanza);
+            QCOMPARE(e.element.toXml(), big);
+        } else {
+            QCOMPARE(e.errorCondition, QStringLiteral("policy-violation"));
+        }
+    }
+}
+
+void TestXmlStreamParser::peerTextStaysOutOfErrorText_data()
+{
+    QTest::addColumn<QByteArray>("input");
+    QTest::addColumn<QString>("condition");
+    const QByteArray secret = "peer-chosen-" + QByteArray(3000, 'z');
+    QTest::newRow("comment") << kHeader + "<!-- " + secret + " -->"
+                             << "restricted-xml";
+    QTest::newRow("processing instruction")
+        << kHeader + "<message><?" + secret + " data?></message>"
+        << "restricted-xml";
+    QTest::newRow("dtd") << "<!DOCTYPE " + secret + ">" + kHeader << "restricted-xml";
+    QTest::newRow("namespace of the header")
+        << "<stream:stream xmlns='jabber:client' xmlns:stream='urn:" + secret + "'>"
+        << "invalid-namespace";
+    QTest::newRow("undeclared prefix") << kHeader + "<message><peer-chosen-zz:x/></message>"
+                                       << "not-well-formed";
+    // Qt names the encoding it does not know in its error string.
+    QTest::newRow("unknown encoding")
+        << "<?xml version='1.0' encoding='peer-chosen-x'?>" + kHeader.mid(21) << "not-well-formed";
+}
+
+void TestXmlStreamParser::peerTextStaysOutOfErrorText()
+{
+    QFETCH(QByteArray, input);
+    QFETCH(QString, condition);
+    XmlStreamParser parser({});
+    parser.feed(input);
+    XmlStreamParser::Event e = parser.next();
+    while (e.kind != Kind::Error && e.kind != Kind::NeedMoreData)
+        e = parser.next();
+    QCOMPARE(e.errorCondition, condition);
+    QVERIFY(!e.errorText.isEmpty());
+    QVERIFY2(!e.errorText.contains(u"peer-chosen"), qPrintable(e.errorText));
+    QVERIFY2(e.errorDetail.contains(u"peer-chosen"), qPrintable(e.errorDetail)); // for the log
 }
 
 void TestXmlStreamParser::restartAfterTls()
