@@ -15,6 +15,7 @@ class QTimer;
 
 namespace xbnc {
 
+class IdlePing;
 class SaslExchange;
 class XmlStreamParser;
 
@@ -87,6 +88,7 @@ private:
     void sendFeatures();
     void write(const QByteArray &bytes);
     void failStream(QStringView condition, QStringView text = {});
+    void sendPing();
     void onEncrypted();
     void onSocketError(QAbstractSocket::SocketError error);
     void onDisconnected();
@@ -96,6 +98,7 @@ private:
     QSslSocket *socket_;       // child
     QTimer *closeTimer_;       // child: aborts a close the client does not complete
     QTimer *negotiationTimer_; // child: drops clients that never bind
+    IdlePing *idlePing_;       // child: finds bound clients that are gone without a FIN
     std::unique_ptr<XmlStreamParser> parser_;
     std::unique_ptr<SaslExchange> sasl_;
     Phase phase_ = Phase::Negotiating;
@@ -106,6 +109,7 @@ private:
     bool encrypted_ = false;
     bool authenticated_ = false;
     bool headerSent_ = false;
+    int pingsSent_ = 0;
 };
 
 } // namespace xbnc
