@@ -47,6 +47,15 @@ QString countInto(int &target, const QString &value, int min, int max, const QSt
     return {};
 }
 
+QString secondsInto(int &targetMs, const QString &value, int min, int max)
+{
+    int seconds = 0;
+    QString problem = countInto(seconds, value, min, max, QStringLiteral("seconds"));
+    if (problem.isEmpty())
+        targetMs = seconds * 1000;
+    return problem;
+}
+
 QString readableFile(const QString &value)
 {
     if (!QFile::exists(value))
@@ -149,6 +158,37 @@ const QHash<QString, Setter> &setters()
              if (!ok || size < 1024 || size > 1024 * 1024)
                  return QStringLiteral("must be a byte count from 1024 to 1048576");
              c.listener.maxPreloginStanzaBytes = size;
+             return {};
+         }},
+        {QStringLiteral("listener/max_prelogin_connections"),
+         [](Config &c, const QString &v) {
+             return countInto(c.listener.maxPreloginConnections, v, 1, 100000,
+                              QStringLiteral("connections"));
+         }},
+        {QStringLiteral("listener/max_prelogin_per_address"),
+         [](Config &c, const QString &v) {
+             return countInto(c.listener.maxPreloginPerAddress, v, 1, 100000,
+                              QStringLiteral("connections"));
+         }},
+        {QStringLiteral("listener/prelogin_timeout"),
+         [](Config &c, const QString &v) {
+             return secondsInto(c.listener.preloginTimeoutMs, v, 1, 3600);
+         }},
+        {QStringLiteral("listener/idle_timeout"),
+         [](Config &c, const QString &v) {
+             return secondsInto(c.listener.idleTimeoutMs, v, 0, 24 * 3600);
+         }},
+        {QStringLiteral("listener/ping_timeout"),
+         [](Config &c, const QString &v) {
+             return secondsInto(c.listener.pingTimeoutMs, v, 1, 3600);
+         }},
+        {QStringLiteral("listener/max_send_queue"),
+         [](Config &c, const QString &v) -> QString {
+             bool ok = false;
+             const qlonglong size = v.toLongLong(&ok);
+             if (!ok || size < 64 * 1024 || size > 1024 * 1024 * 1024)
+                 return QStringLiteral("must be a byte count from 65536 to 1073741824");
+             c.listener.maxQueuedBytes = size;
              return {};
          }},
         {QStringLiteral("presence/idle_show"),
@@ -288,6 +328,10 @@ std::variant<Config, ConfigError> parseConfig(const QByteArray &text)
         return ConfigError{QStringLiteral("[upstream] password: missing")};
     if (config.listener.certFile.isEmpty() != config.listener.keyFile.isEmpty())
         return ConfigError{QStringLiteral("[listener] cert: cert and key go together")};
+    if (config.listener.maxPreloginPerAddress > config.listener.maxPreloginConnections)
+        return ConfigError{QStringLiteral("[listener] max_prelogin_per_address: must not exceed "
+                                          "max_prelogin_connections (%1)")
+                               .arg(config.listener.maxPreloginConnections)};
     if (!config.listener.requireTls && !config.listener.address.isLoopback())
         return ConfigError{QStringLiteral(
             "[listener] require_tls: may only be false when address is a loopback address")};

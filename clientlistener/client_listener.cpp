@@ -1,5 +1,6 @@
 #include "client_listener.h"
 
+#include "refused_connection.h"
 #include "sasl_server.h"
 #include "self_signed_certificate.h"
 #include "tcp_acceptor.h"
@@ -38,12 +39,16 @@ std::optional<QSslKey> readPrivateKey(const QString &path, QString *error)
 ClientListener::ClientListener(ListenerConfig config, QObject *parent)
     : QObject(parent), config_(std::move(config)),
       credentials_(std::make_shared<const SaslCredentials>(config_.username, config_.password)),
-      starttlsAcceptor_(new TcpAcceptor(this)), directTlsAcceptor_(new TcpAcceptor(this))
+      prelogin_(config_.maxPreloginConnections, config_.maxPreloginPerAddress),
+      starttlsAcceptor_(new TcpAcceptor({config_.acceptRetryFirst, config_.acceptRetryMax}, this)),
+      directTlsAcceptor_(new TcpAcceptor({config_.acceptRetryFirst, config_.acceptRetryMax}, this))
 {
-    connect(starttlsAcceptor_, &TcpAcceptor::accepted, this,
-            [this](qintptr descriptor) { accept(descriptor, false); });
-    connect(directTlsAcceptor_, &TcpAcceptor::accepted, this,
-            [this](qintptr descriptor) { accept(descriptor, true); });
+    connect(
+        starttlsAcceptor_, &TcpAcceptor::accepted, this,
+        [this](qintptr descriptor, const QHostAddress &peer) { accept(descriptor, peer, false); });
+    connect(
+        directTlsAcceptor_, &TcpAcceptor::accepted, this,
+        [this](qintptr descriptor, const QHostAddress &peer) { accept(descriptor, peer, true); });
 }
 
 ClientListener::~ClientListener() = default;
@@ -146,8 +151,17 @@ std::optional<QSslConfiguration> ClientListener::loadTlsConfiguration(QString *e
     return tls;
 }
 
-void ClientListener::accept(qintptr socketDescriptor, bool directTls)
+void ClientListener::accept(qintptr socketDescriptor, const QHostAddress &peer, bool directTls)
 {
+    if (!prelogin_.admits(peer)) {
+        qCWarning(lcListener).nospace()
+            << "refused a connection from " << peer.toString() << ": " << prelogin_.fromSource(peer)
+            << " from " << PreloginQuota::sourceOf(peer) << " and " << prelogin_.total()
+            << " in all have not logged in yet";
+        refuseConnection(socketDescriptor, !directTls, config_.domain,
+                         QStringLiteral("too many connections that have not logged in"));
+        return;
+    }
     DownstreamSettings settings;
     settings.username = config_.username;
     settings.domain = config_.domain;
@@ -155,11 +169,21 @@ void ClientListener::accept(qintptr socketDescriptor, bool directTls)
     settings.maxStanzaBytes = config_.maxStanzaBytes;
     settings.maxPreloginStanzaBytes = config_.maxPreloginStanzaBytes;
     settings.maxDepth = config_.maxDepth;
+    settings.maxQueuedBytes = config_.maxQueuedBytes;
+    settings.negotiationTimeoutMs = config_.preloginTimeoutMs;
+    settings.idleTimeoutMs = config_.idleTimeoutMs;
+    settings.pingTimeoutMs = config_.pingTimeoutMs;
     settings.tls = tls_;
     settings.credentials = credentials_;
     settings.boundResource = boundResource_;
     auto *session = new Downstream(socketDescriptor, std::move(settings), directTls, this);
-    connect(session, &Downstream::bound, this, [this, session] { Q_EMIT sessionBound(session); });
+    const SessionId id = session->id();
+    prelogin_.add(id, peer);
+    connect(session, &Downstream::closed, this, [this, id] { prelogin_.remove(id); });
+    connect(session, &Downstream::bound, this, [this, session] {
+        prelogin_.remove(session->id());
+        Q_EMIT sessionBound(session);
+    });
 }
 
 } // namespace xbnc

@@ -2,6 +2,7 @@
 
 #include "downstream.h"
 #include "listener_config.h"
+#include "prelogin_quota.h"
 
 #include <QObject>
 #include <QSslConfiguration>
@@ -41,12 +42,13 @@ Q_SIGNALS:
 
 private:
     std::optional<QSslConfiguration> loadTlsConfiguration(QString *error) const;
-    void accept(qintptr socketDescriptor, bool directTls);
+    void accept(qintptr socketDescriptor, const QHostAddress &peer, bool directTls);
 
     ListenerConfig config_;
     std::shared_ptr<const SaslCredentials> credentials_; // shared with live sessions
     std::function<QString()> boundResource_;
     QSslConfiguration tls_;
+    PreloginQuota prelogin_;
     TcpAcceptor *starttlsAcceptor_;  // child
     TcpAcceptor *directTlsAcceptor_; // child
 };

@@ -1,5 +1,6 @@
 #include "downstream.h"
 
+#include "idle_ping.h"
 #include "log_excerpt.h"
 #include "resource_binding.h"
 #include "sasl_exchange.h"
@@ -8,6 +9,7 @@
 #include "stream_error.h"
 #include "stream_features.h"
 #include "stream_namespaces.h"
+#include "tcp_keepalive.h"
 #include "xml_stream_parser.h"
 
 #include <QLoggingCategory>
@@ -27,6 +29,8 @@ namespace {
 // turns into a tree.
 constexpr qint64 kReadSlice = 16 * 1024;
 constexpr int kCloseGraceMs = 5000;
+// Ids of xbnc's own pings to the client; the answers stop here and never reach the hub.
+constexpr QStringView kPingIdPrefix = u"xbnc-c2s-ping-";
 
 SessionId nextSessionId()
 {
@@ -60,6 +64,14 @@ bool isClientStanza(const Element &element)
             element.name() == u"iq");
 }
 
+bool isPingAnswer(const Element &element)
+{
+    const QString type = element.attribute(u"type");
+    return element.name() == u"iq" && element.xmlns() == ns::client &&
+           (type == u"result" || type == u"error") &&
+           element.attribute(u"id").startsWith(kPingIdPrefix);
+}
+
 } // namespace
 
 Downstream::Downstream(qintptr socketDescriptor, DownstreamSettings settings, bool directTls,
@@ -67,6 +79,7 @@ Downstream::Downstream(qintptr socketDescriptor, DownstreamSettings settings, bo
     : QObject(parent), settings_(std::move(settings)), id_(nextSessionId()),
       socket_(new QSslSocket(this)), closeTimer_(new QTimer(this)),
       negotiationTimer_(new QTimer(this)),
+      idlePing_(new IdlePing(settings_.idleTimeoutMs, settings_.pingTimeoutMs, this)),
       parser_(std::make_unique<XmlStreamParser>(XmlStreamParser::Limits{
           qMin(settings_.maxPreloginStanzaBytes, settings_.maxStanzaBytes), settings_.maxDepth})),
       sasl_(std::make_unique<SaslExchange>(*settings_.credentials, settings_.domain)),
@@ -78,6 +91,9 @@ Downstream::Downstream(qintptr socketDescriptor, DownstreamSettings settings, bo
     connect(negotiationTimer_, &QTimer::timeout, this,
             [this] { failStream(u"connection-timeout", u"negotiation took too long"); });
     negotiationTimer_->start(settings_.negotiationTimeoutMs);
+    connect(idlePing_, &IdlePing::pingDue, this, &Downstream::sendPing);
+    connect(idlePing_, &IdlePing::timedOut, this,
+            [this] { failStream(u"connection-timeout", u"no answer to a ping"); });
 
     connect(socket_, &QSslSocket::readyRead, this, &Downstream::readSocket);
     connect(socket_, &QSslSocket::encrypted, this, &Downstream::onEncrypted);
@@ -96,6 +112,7 @@ Downstream::Downstream(qintptr socketDescriptor, DownstreamSettings settings, bo
         return;
     }
     socket_->setSocketOption(QAbstractSocket::LowDelayOption, 1);
+    enableTcpKeepalive(*socket_);
     tlsRequired_ = settings_.requireTls || !socket_->peerAddress().isLoopback();
     qCInfo(lcDownstream) << "session" << id_ << "connected from"
                          << socket_->peerAddress().toString() << (directTls ? "(direct TLS)" : "");
@@ -161,6 +178,7 @@ void Downstream::closeStream()
     write(QByteArrayLiteral("</stream:stream>"));
     phase_ = Phase::Closing;
     negotiationTimer_->stop();
+    idlePing_->stop();
     closeTimer_->start(kCloseGraceMs);
     socket_->disconnectFromHost(); // after the queued bytes are written
 }
@@ -169,6 +187,16 @@ void Downstream::failStream(QStringView condition, QStringView text, QStringView
 {
     if (phase_ == Phase::Closing || phase_ == Phase::Closed)
         return;
+    if (phase_ == Phase::AwaitingTls) {
+        // The client can read nothing before the handshake, and a graceful close would wait
+        // for bytes that cannot be sent until it completes: cut the connection at once.
+        qCInfo(lcDownstream) << "session" << id_ << "closed before TLS was set up:" << condition
+                             << text;
+        phase_ = Phase::Closing;
+        negotiationTimer_->stop();
+        socket_->abort();
+        return;
+    }
     if (detail.isEmpty())
         qCInfo(lcDownstream) << "session" << id_ << "stream error" << condition << text;
     else
@@ -185,17 +213,34 @@ void Downstream::write(const QByteArray &bytes)
     if (phase_ == Phase::Closed || phase_ == Phase::Closing)
         return;
     socket_->write(bytes);
-    if (socket_->bytesToWrite() > settings_.maxQueuedBytes) {
+    // Over TLS, what the client does not read piles up encrypted, below the QSslSocket.
+    const qint64 queued = socket_->bytesToWrite() + socket_->encryptedBytesToWrite();
+    if (queued > settings_.maxQueuedBytes) {
         // The stream error would sit behind megabytes the client is not reading: cut it off.
-        qCWarning(lcDownstream) << "session" << id_ << "does not read; dropping it with"
-                                << socket_->bytesToWrite() << "bytes queued";
+        // The stanzas in those bytes are lost to this session.
+        qCWarning(lcDownstream) << "session" << id_ << "does not read; closed with" << queued
+                                << "bytes queued, the stanzas in them undelivered";
         phase_ = Phase::Closing;
+        idlePing_->stop();
         QMetaObject::invokeMethod(socket_, &QSslSocket::abort, Qt::QueuedConnection);
     }
 }
 
+void Downstream::sendPing()
+{
+    Element iq(QStringLiteral("iq"), ns::client.toString());
+    iq.setAttribute(QStringLiteral("type"), QStringLiteral("get"));
+    iq.setAttribute(QStringLiteral("id"), kPingIdPrefix.toString() + QString::number(++pingsSent_));
+    iq.setAttribute(QStringLiteral("from"), settings_.domain);
+    iq.setAttribute(QStringLiteral("to"), jid().toString());
+    iq.addChild(Element(QStringLiteral("ping"), QStringLiteral("urn:xmpp:ping")));
+    send(iq);
+}
+
 void Downstream::readSocket()
 {
+    if (socket_->bytesAvailable() > 0)
+        idlePing_->heardFrom();
     const QPointer<Downstream> self(this);
     while (self && (phase_ == Phase::Negotiating || phase_ == Phase::Bound) &&
            socket_->bytesAvailable() > 0) {
@@ -276,7 +321,9 @@ void Downstream::sendFeatures()
 void Downstream::handleElement(Element element)
 {
     if (phase_ == Phase::Bound) {
-        if (isSessionRequest(element)) {
+        if (isPingAnswer(element)) {
+            return; // its bytes already told idlePing_ the client is there
+        } else if (isSessionRequest(element)) {
             send(stanza::iqResult(element));
         } else if (isBindRequest(element)) {
             // One resource per stream (RFC 6120 §7.1); the hub never sees bind requests.
@@ -366,6 +413,7 @@ void Downstream::handleBind(const Element &iq)
     // The small pre-login limit has done its job: a logged-in client may send big stanzas.
     parser_->setMaxStanzaBytes(settings_.maxStanzaBytes);
     negotiationTimer_->stop();
+    idlePing_->start();
     qCInfo(lcDownstream) << "session" << id_ << "bound" << resource_;
     Q_EMIT bound();
 }
@@ -398,6 +446,7 @@ void Downstream::onDisconnected()
     phase_ = Phase::Closed;
     closeTimer_->stop();
     negotiationTimer_->stop();
+    idlePing_->stop();
     qCInfo(lcDownstream) << "session" << id_ << "disconnected";
     Q_EMIT closed();
     deleteLater();

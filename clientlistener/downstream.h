@@ -15,6 +15,7 @@ class QTimer;
 
 namespace xbnc {
 
+class IdlePing;
 class SaslExchange;
 class XmlStreamParser;
 
@@ -88,6 +89,7 @@ private:
     void write(const QByteArray &bytes);
     // text goes to the peer and must be our own words; detail (the peer's) goes to the log, cut.
     void failStream(QStringView condition, QStringView text = {}, QStringView detail = {});
+    void sendPing();
     void onEncrypted();
     void onSocketError(QAbstractSocket::SocketError error);
     void onDisconnected();
@@ -97,6 +99,7 @@ private:
     QSslSocket *socket_;       // child
     QTimer *closeTimer_;       // child: aborts a close the client does not complete
     QTimer *negotiationTimer_; // child: drops clients that never bind
+    IdlePing *idlePing_;       // child: finds bound clients that are gone without a FIN
     std::unique_ptr<XmlStreamParser> parser_;
     std::unique_ptr<SaslExchange> sasl_;
     Phase phase_ = Phase::Negotiating;
@@ -107,6 +110,7 @@ private:
     bool encrypted_ = false;
     bool authenticated_ = false;
     bool headerSent_ = false;
+    int pingsSent_ = 0;
 };
 
 } // namespace xbnc

@@ -20,9 +20,12 @@ struct DownstreamSettings
     qsizetype maxStanzaBytes = 256 * 1024;    // once bound
     qsizetype maxPreloginStanzaBytes = 10000; // until bound: Prosody's pre-auth limit
     int maxDepth = 64;
-    // Bytes queued towards a client that does not read before it is disconnected.
+    // Bytes queued towards a client that does not read (clear and encrypted) before it is
+    // disconnected.
     qint64 maxQueuedBytes = 8 * 1024 * 1024;
-    int negotiationTimeoutMs = 60 * 1000;
+    int negotiationTimeoutMs = 30 * 1000;
+    int idleTimeoutMs = 5 * 60 * 1000; // bound and silent this long: pinged; 0 = never
+    int pingTimeoutMs = 60 * 1000;     // then closed if nothing arrives
     QSslConfiguration tls;
     std::shared_ptr<const SaslCredentials> credentials;
     // The resource every session is bound to: xbnc's upstream one, so that the JID a client

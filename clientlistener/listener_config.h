@@ -3,6 +3,8 @@
 #include <QHostAddress>
 #include <QString>
 
+#include <chrono>
+
 namespace xbnc {
 
 // What the local c2s server needs to know; filled from the [listener] section and the account.
@@ -21,6 +23,18 @@ struct ListenerConfig
     qsizetype maxStanzaBytes = 256 * 1024;    // once bound
     qsizetype maxPreloginStanzaBytes = 10000; // until bound
     int maxDepth = 64;
+    // Connections that have not bound a resource yet: in total, and from one source address.
+    int maxPreloginConnections = 100;
+    int maxPreloginPerAddress = 10;
+    int preloginTimeoutMs = 30 * 1000; // then closed, whatever the client sent
+    // A bound client silent this long is pinged (XEP-0199); 0 = never.
+    int idleTimeoutMs = 5 * 60 * 1000;
+    int pingTimeoutMs = 60 * 1000; // no byte within this after the ping: closed
+    // Bytes queued towards a client, clear and encrypted, before it is cut off as not reading.
+    qint64 maxQueuedBytes = 8 * 1024 * 1024;
+    // How long to wait before accepting again after accept() failed (out of descriptors).
+    std::chrono::milliseconds acceptRetryFirst{100};
+    std::chrono::milliseconds acceptRetryMax{1000};
 };
 
 } // namespace xbnc

@@ -28,6 +28,12 @@ private Q_SLOTS:
         QCOMPARE(c.listener.password, u"secret"); // the upstream password by default
         QCOMPARE(c.listener.maxStanzaBytes, 256 * 1024);
         QCOMPARE(c.listener.maxPreloginStanzaBytes, 10000);
+        QCOMPARE(c.listener.maxPreloginConnections, 100);
+        QCOMPARE(c.listener.maxPreloginPerAddress, 10);
+        QCOMPARE(c.listener.preloginTimeoutMs, 30 * 1000);
+        QCOMPARE(c.listener.idleTimeoutMs, 300 * 1000);
+        QCOMPARE(c.listener.pingTimeoutMs, 60 * 1000);
+        QCOMPARE(c.listener.maxQueuedBytes, 8 * 1024 * 1024);
         QVERIFY(c.listener.requireTls);
         QVERIFY(c.dataDir.endsWith(u"/xbnc"));
         QVERIFY(!c.roomsPersistent);
@@ -55,6 +61,12 @@ private Q_SLOTS:
                                 "require_tls = false\n"
                                 "max_stanza_size = 65536\n"
                                 "max_prelogin_stanza_size = 4096\n"
+                                "max_prelogin_connections = 50\n"
+                                "max_prelogin_per_address = 5\n"
+                                "prelogin_timeout = 20\n"
+                                "idle_timeout = 0\n"
+                                "ping_timeout = 30\n"
+                                "max_send_queue = 1048576\n"
                                 "[presence]\n"
                                 "idle_show = xa\n"
                                 "idle_status = on the bouncer\n"
@@ -87,6 +99,12 @@ private Q_SLOTS:
         QVERIFY(!c.listener.requireTls);
         QCOMPARE(c.listener.maxStanzaBytes, 65536);
         QCOMPARE(c.listener.maxPreloginStanzaBytes, 4096);
+        QCOMPARE(c.listener.maxPreloginConnections, 50);
+        QCOMPARE(c.listener.maxPreloginPerAddress, 5);
+        QCOMPARE(c.listener.preloginTimeoutMs, 20 * 1000);
+        QCOMPARE(c.listener.idleTimeoutMs, 0);
+        QCOMPARE(c.listener.pingTimeoutMs, 30 * 1000);
+        QCOMPARE(c.listener.maxQueuedBytes, 1024 * 1024);
         QCOMPARE(c.idle.show, u"xa");
         QCOMPARE(c.idle.status, u"on the bouncer");
         QCOMPARE(c.idle.priority, -5);
@@ -129,6 +147,25 @@ private Q_SLOTS:
         QTest::newRow("plaintext off loopback")
             << minimal + "[listener]\naddress=0.0.0.0\nrequire_tls=false\n"
             << "[listener] require_tls: may only be false when address is a loopback address";
+        QTest::newRow("no pre-login connections")
+            << minimal + "[listener]\nmax_prelogin_connections=0\n"
+            << "[listener] max_prelogin_connections: must be a number of connections from 1 to "
+               "100000";
+        QTest::newRow("per address above the total")
+            << minimal + "[listener]\nmax_prelogin_connections=5\nmax_prelogin_per_address=6\n"
+            << "[listener] max_prelogin_per_address: must not exceed max_prelogin_connections (5)";
+        QTest::newRow("pre-login timeout zero")
+            << minimal + "[listener]\nprelogin_timeout=0\n"
+            << "[listener] prelogin_timeout: must be a number of seconds from 1 to 3600";
+        QTest::newRow("idle timeout not a number")
+            << minimal + "[listener]\nidle_timeout=5m\n"
+            << "[listener] idle_timeout: must be a number of seconds from 0 to 86400";
+        QTest::newRow("ping timeout too long")
+            << minimal + "[listener]\nping_timeout=3601\n"
+            << "[listener] ping_timeout: must be a number of seconds from 1 to 3600";
+        QTest::newRow("send queue too small")
+            << minimal + "[listener]\nmax_send_queue=1000\n"
+            << "[listener] max_send_queue: must be a byte count from 65536 to 1073741824";
         QTest::newRow("cert without key") << minimal + "[listener]\ncert=/etc/hostname\n"
                                           << "[listener] cert: cert and key go together";
         QTest::newRow("missing ca file") << minimal + "ca_file=/nonexistent/ca.pem\n"

@@ -261,12 +261,16 @@ private Q_SLOTS:
     void attributeFloodBeforeTlsLeavesOtherSessions();
     void bigStanzaAfterBind();
     void peerTextCutInLogAndKeptOutOfStreamError();
+    void tlsClientThatStopsReadingIsDropped();
+    void idleClientIsPinged_data();
+    void idleClientIsPinged();
 
 private:
     bool startListener(bool requireTls = true, qsizetype maxStanzaBytes = 256 * 1024);
     // STARTTLS, PLAIN, restart, bind; leaves the client bound with that resource.
     void logIn(TestClient &client, const QString &resource);
 
+    ListenerConfig tuned_; // what a test changes; startListener() fills in the rest
     std::unique_ptr<QTemporaryDir> dataDir_;
     std::unique_ptr<ClientListener> listener_;
     std::vector<QPointer<Downstream>> bound_;
@@ -276,6 +280,7 @@ private:
 void TestDownstream::init()
 {
     dataDir_ = std::make_unique<QTemporaryDir>();
+    tuned_ = {};
     bound_.clear();
     received_.clear();
 }
@@ -288,7 +293,7 @@ void TestDownstream::cleanup()
 
 bool TestDownstream::startListener(bool requireTls, qsizetype maxStanzaBytes)
 {
-    ListenerConfig config;
+    ListenerConfig config = tuned_;
     config.address = QHostAddress::LocalHost;
     config.port = 0;
     config.directTlsPort = 0;
@@ -911,6 +916,70 @@ void TestDownstream::peerTextCutInLogAndKeptOutOfStreamError()
     QVERIFY2(lines.at(0).contains(u"urn:peer-chosen:zzz"), qPrintable(lines.at(0)));
     QVERIFY2(lines.at(0).size() < 500, qPrintable(lines.at(0).left(1000)));
     QVERIFY2(lines.at(0).contains(u"more characters)"), qPrintable(lines.at(0)));
+void TestDownstream::tlsClientThatStopsReadingIsDropped()
+{
+    tuned_.maxQueuedBytes = 1024 * 1024;
+    QVERIFY(startListener());
+    TestClient client(listener_->certificateFingerprint());
+    logIn(client, QStringLiteral("phone")); // over STARTTLS
+    if (QTest::currentTestFailed())
+        return;
+    QPointer<Downstream> session = bound_.at(0);
+    QSignalSpy closed(session.data(), &Downstream::closed);
+    // The client stops reading: nothing more leaves the kernel's buffers on its side.
+    client.socket_.disconnect(&client);
+    client.socket_.setReadBufferSize(4096);
+
+    // The hub writes stanzas as they come, with the event loop in between: the TLS layer
+    // encrypts each batch, so the backlog sits below it, in the encrypted bytes.
+    const QByteArray stanza = "<message><body>" + QByteArray(4096, 'x') + "</body></message>";
+    QTest::ignoreMessage(QtWarningMsg,
+                         QRegularExpression(QStringLiteral("does not read; closed with \\d+ "
+                                                           "bytes queued")));
+    for (int i = 0; i < 4000 && session && session->isBound(); ++i) {
+        session->sendSerialized(stanza);
+        if (i % 10 == 9)
+            QCoreApplication::processEvents();
+    }
+    QTRY_COMPARE_WITH_TIMEOUT(closed.size(), 1, kTimeoutMs);
+}
+
+void TestDownstream::idleClientIsPinged_data()
+{
+    QTest::addColumn<bool>("answers");
+    QTest::newRow("a client that answers stays") << true;
+    QTest::newRow("a client that does not is closed") << false;
+}
+
+void TestDownstream::idleClientIsPinged()
+{
+    QFETCH(bool, answers);
+    tuned_.idleTimeoutMs = 200;
+    tuned_.pingTimeoutMs = 200;
+    QVERIFY(startListener());
+    TestClient client(listener_->certificateFingerprint());
+    logIn(client, QStringLiteral("phone"));
+    if (QTest::currentTestFailed())
+        return;
+    const QRegularExpression ping(QStringLiteral(
+        "^<iq type='get' id='([^']+)' from='localhost' to='alice@localhost/phone'><ping "
+        "xmlns='urn:xmpp:ping'/></iq>$"));
+    if (!answers) {
+        QVERIFY(ping.match(client.next()).hasMatch());
+        QCOMPARE(client.next(), streamError(QStringLiteral("connection-timeout"),
+                                            QStringLiteral("no answer to a ping")));
+        QCOMPARE(client.next(), QStringLiteral("close"));
+        QVERIFY(client.waitDisconnected());
+        return;
+    }
+    // Each ping comes after the deadline of the one before has passed.
+    for (int i = 0; i < 3; ++i) {
+        const QRegularExpressionMatch match = ping.match(client.next());
+        QVERIFY(match.hasMatch());
+        client.send("<iq type='result' id='" + match.captured(1).toUtf8() + "' to='localhost'/>");
+    }
+    QVERIFY(bound_.at(0) && bound_.at(0)->isBound());
+    QVERIFY(received_.isEmpty()); // the answers stay in the listener
 }
 
 QTEST_GUILESS_MAIN(TestDownstream)
