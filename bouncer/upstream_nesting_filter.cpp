@@ -9,6 +9,8 @@ bool isSpace(char c)
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
+constexpr std::string_view cdataOpening = "![CDATA[";
+
 std::string_view localName(std::string_view qualified)
 {
     const auto colon = qualified.rfind(':');
@@ -53,7 +55,7 @@ void UpstreamNestingFilter::feed(std::string_view data, const Sink &sink)
             } else {
                 slashBeforeEnd_ = false;
                 if (isSpace(c))
-                    readingName_ = false;
+                    readingName_ = readingName_ && name_.empty(); // gloox allows "< name"
                 else if (readingName_)
                     name_ += c;
             }
@@ -63,8 +65,19 @@ void UpstreamNestingFilter::feed(std::string_view data, const Sink &sink)
                 finishEndTag();
             break;
         case Token::Other:
-            if (c == '>')
+            if (markup_.size() < cdataOpening.size())
+                markup_ += c;
+            if (markup_ == cdataOpening)
+                token_ = Token::CData; // gloox reads it as text, and so must the count
+            else if (c == '>')
                 token_ = Token::Text;
+            break;
+        case Token::CData:
+            markup_ += c;
+            if (markup_.ends_with("]]>"))
+                token_ = Token::Text;
+            else if (markup_.size() > 3)
+                markup_.erase(0, markup_.size() - 3);
             break;
         }
     }
@@ -78,11 +91,12 @@ void UpstreamNestingFilter::openToken(char c, std::string &out, const Sink &sink
         token_ = Token::EndTag;
     } else if (c == '?' || c == '!') {
         token_ = Token::Other;
+        markup_.assign(1, c);
     } else {
         token_ = Token::StartTag;
         if (depth_ == 0)
             stanzaStart_ = fed_ - 2; // from its '<'
-        name_.assign(1, c);
+        name_.assign(isSpace(c) ? 0 : 1, c);
         readingName_ = true;
         slashBeforeEnd_ = false;
         quote_ = 0;

@@ -43,6 +43,7 @@ private:
         StartTag, // <name ...> or <name .../>
         EndTag,   // </name>
         Other,    // <?...> or <!...>
+        CData,    // <![CDATA[...]]>: text to gloox, whatever it holds
     };
 
     void openToken(char c, std::string &out, const Sink &sink);
@@ -56,6 +57,7 @@ private:
     bool readingName_ = false;
     bool slashBeforeEnd_ = false;   // "/>" closes an empty element
     char quote_ = 0;                // inside an attribute value quoted with this character
+    std::string markup_;            // the start of a <!...> token, to recognise <![CDATA[
     int depth_ = 0;                 // open elements below the stream element
     std::vector<std::string> open_; // their names, while not skipping
     bool skipping_ = false;         // inside the rest of a cut stanza

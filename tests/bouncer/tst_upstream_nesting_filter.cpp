@@ -59,6 +59,8 @@ private Q_SLOTS:
     void tooDeepStanzaIsCutAndTheRestSkipped();
     void unterminatedMillionLevelsStayBounded();
     void streamRestartStartsAtTheTopAgain();
+    void cdataIsTextWhateverItHolds();
+    void spaceAfterTheAngleBracketStillOpensATag();
 };
 
 void TestUpstreamNestingFilter::shallowStreamPassesUnchanged_data()
@@ -126,6 +128,24 @@ void TestUpstreamNestingFilter::streamRestartStartsAtTheTopAgain()
     const Passed passed = filter(2, input);
     QCOMPARE(passed.bytes, input);
     QVERIFY(passed.cuts.empty());
+}
+
+void TestUpstreamNestingFilter::cdataIsTextWhateverItHolds()
+{
+    // gloox reads a CDATA section as text: tags in it open nothing, a '>' does not end it.
+    const std::string input = header + "<message><body><![CDATA[<a><a><a> > ]]]></body></message>";
+    const Passed passed = filter(2, input, 1);
+    QCOMPARE(passed.bytes, input);
+    QVERIFY(passed.cuts.empty());
+}
+
+void TestUpstreamNestingFilter::spaceAfterTheAngleBracketStillOpensATag()
+{
+    // gloox skips whitespace after '<', so "< a>" counts as a tag and is closed as "</a>".
+    const std::string input = header + "<message>< a><b/></a></message>";
+    const Passed passed = filter(2, input);
+    QCOMPARE(passed.bytes, header + "<message>< a></a></message>");
+    QCOMPARE(passed.cuts, std::vector<std::string>{"</a></message>"});
 }
 
 QTEST_GUILESS_MAIN(TestUpstreamNestingFilter)
