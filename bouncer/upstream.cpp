@@ -186,9 +186,16 @@ Jid Upstream::jid() const
 
 void Upstream::send(const Element &stanza)
 {
-    if (!isOnline() || !client_->sendStanza(stanza))
+    if (!isOnline())
         qCWarning(lcUpstream) << "upstream is offline: an outgoing" << stanza.name()
                               << "was not sent";
+    else if (!client_->sendStanza(stanza))
+        qCWarning(lcUpstream) << "an outgoing" << stanza.name() << "was refused, not sent";
+}
+
+std::size_t Upstream::pendingRequests()
+{
+    return client_ ? client_->pendingHubRequests() : 0;
 }
 
 void Upstream::connectNow()
@@ -222,8 +229,8 @@ void Upstream::connectNow()
     events.stanzaReceived = [this](const Element &stanza) { Q_EMIT stanzaReceived(stanza); };
     events.connected = [this] { handleConnected(); };
     events.disconnected = [this](gloox::ConnectionError e) { handleDisconnected(int(e)); };
-    client_ =
-        std::make_unique<UpstreamClient>(jid, config_.password.toStdString(), std::move(events));
+    client_ = std::make_unique<UpstreamClient>(jid, config_.password.toStdString(),
+                                               std::move(events), config_.limits);
     // Direct TLS is encrypted before gloox speaks, so gloox must not look for STARTTLS; on a
     // plain connection it must insist on it, so SASL never runs in clear.
     client_->setTls(config_.directTls ? gloox::TLSDisabled : gloox::TLSRequired);

@@ -34,6 +34,8 @@ public:
     // Send one stanza (message/presence/iq). Dropped with a debug log when offline: what a
     // session sends then is held back by the hub (OutboundQueue) and never gets here.
     void send(const Element &stanza);
+    // The hub's IQ requests still waiting for an answer upstream (UpstreamLimits bounds them).
+    std::size_t pendingRequests();
 
 Q_SIGNALS:
     void online();                                    // bound; no presence has been sent yet

@@ -1,6 +1,9 @@
 #pragma once
 
 #include "element.h"
+#include "pending_request_ids.h"
+#include "upstream_config.h"
+#include "upstream_nesting_filter.h"
 
 #include <gloox/client.h>
 #include <gloox/connectionlistener.h>
@@ -8,7 +11,6 @@
 
 #include <functional>
 #include <string>
-#include <unordered_set>
 
 namespace xbnc {
 
@@ -17,8 +19,15 @@ namespace xbnc {
 // caps, because upstream the account is one client and only the hub speaks for it.
 //
 // Who gets an IQ answer: the hub's IQ requests are sent through sendStanza(), which remembers
-// their ids; a result or error with such an id goes to the hub, any other one to gloox (bind,
-// session). IQ requests from the server or other entities always go to the hub.
+// their ids for a while (UpstreamLimits::requestLifetime); a result or error with such an id goes
+// to the hub, any other one to gloox (bind, session). IQ requests from the server or other entities
+// always go to the hub. The hub may only send once bound, when gloox waits for nothing, and never
+// under an id shaped like gloox's own (its per-client prefix), so no answer can be taken by the
+// wrong side.
+//
+// Any remote JID can send the account a stanza, so nesting is capped before gloox builds a tree
+// (UpstreamNestingFilter) and checked again, without recursion, before Tag::xml() runs: a
+// stanza too deep is refused, and an IQ request so refused is answered with policy-violation.
 //
 // One instance per connection attempt: gloox's parser and negotiation state are not reset
 // reliably after a loss, so the Upstream builds a fresh client for each attempt.
@@ -35,7 +44,8 @@ public:
         std::function<void(gloox::ConnectionError error)> disconnected;
     };
 
-    UpstreamClient(const gloox::JID &jid, const std::string &password, Events events);
+    UpstreamClient(const gloox::JID &jid, const std::string &password, Events events,
+                   const UpstreamLimits &limits);
     ~UpstreamClient() override;
 
     // Sends one stanza as the hub wrote it. False when the stream is not up.
@@ -43,7 +53,7 @@ public:
     // Ends the attempt with `reason` as if the transport had failed (e.g. a login deadline).
     void abortConnection(gloox::ConnectionError reason);
 
-    std::size_t pendingHubRequests() const { return hubRequestIds_.size(); }
+    std::size_t pendingHubRequests();
 
     // From now on no event reaches the owner, which is going away; the std::functions stay
     // alive because one of them may be running right now.
@@ -51,6 +61,9 @@ public:
 
 protected:
     void handleTag(gloox::Tag *tag) override;
+    // Every byte from the server passes UpstreamNestingFilter before gloox's parser sees it.
+    void handleReceivedData(const gloox::ConnectionBase *connection,
+                            const std::string &data) override;
 
 private:
     // gloox would send its own presence (with caps) here; the hub sends presence instead.
@@ -65,10 +78,18 @@ private:
     void handleLog(gloox::LogLevel level, gloox::LogArea area, const std::string &message) override;
 
     void deliverToHub(const gloox::Tag &tag);
+    bool isTooDeep(const gloox::Tag &tag) const;
+    void refuseTooDeep(const gloox::Tag &tag);
+    bool isGlooxId(const std::string &id) const;
 
     Events events_;
+    UpstreamLimits limits_;
     bool detached_ = false;
-    std::unordered_set<std::string> hubRequestIds_;
+    bool bound_ = false;
+    bool cutStanza_ = false; // the tag gloox is finishing now was cut by the filter
+    std::string glooxIdPrefix_;
+    UpstreamNestingFilter nestingFilter_;
+    PendingRequestIds hubRequestIds_;
 };
 
 } // namespace xbnc

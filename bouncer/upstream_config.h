@@ -2,7 +2,21 @@
 
 #include <QString>
 
+#include <chrono>
+#include <cstddef>
+
 namespace xbnc {
+
+// What the upstream edge accepts from the server and keeps for it; not in the config file, but
+// small values make the tests fast.
+struct UpstreamLimits
+{
+    int maxDepth = 64; // element nesting of a stanza; the stanza itself is depth 1 (as downstream)
+    // How long the id of a hub request waits for its answer: longer than the hub's IqRouter
+    // deadline (60 s), which decides what a session sees; a later answer has nobody to go to.
+    std::chrono::milliseconds requestLifetime = std::chrono::seconds(90);
+    std::size_t maxPendingRequests = 10000;
+};
 
 struct UpstreamConfig
 {
@@ -13,6 +27,7 @@ struct UpstreamConfig
     QString resource = QStringLiteral("xbnc");
     QString caFile;         // extra trusted CA or certificate (PEM)
     bool directTls = false; // XEP-0368 direct TLS instead of STARTTLS
+    UpstreamLimits limits;
 };
 
 } // namespace xbnc

@@ -235,7 +235,7 @@ void Element::appendXml(QByteArray &out, QStringView inheritedXmlns) const
     out += '>';
 }
 
-Element Element::fromXml(QByteArrayView xml, QStringView defaultXmlns, QString *error)
+Element Element::fromXml(QByteArrayView xml, QStringView defaultXmlns, QString *error, int maxDepth)
 {
     // The wrapper puts the caller's default namespace in scope, as a stream header would.
     QByteArray document = "<w xmlns='";
@@ -257,6 +257,8 @@ Element Element::fromXml(QByteArrayView xml, QStringView defaultXmlns, QString *
         switch (reader.readNext()) {
         case QXmlStreamReader::StartElement:
             ++depth;
+            if (depth - 1 > maxDepth) // the wrapper is depth 1
+                return fail(QStringLiteral("elements nested deeper than %1").arg(maxDepth));
             if (depth == 2 && !result.isNull())
                 return fail(QStringLiteral("more than one element"));
             if (depth >= 2)

@@ -72,9 +72,11 @@ public:
 
     // Parse exactly one element from a complete document fragment; defaultXmlns is the namespace
     // in scope (a stanza from a client stream inherits "jabber:client"). On failure returns a null
-    // Element and sets *error when given.
+    // Element and sets *error when given. Nesting deeper than maxDepth (the element itself is
+    // depth 1) is a failure, found while reading, before any tree of that depth exists: that
+    // bound is what makes the recursive functions here (appendXml, ==, the destructor) safe.
     static Element fromXml(QByteArrayView xml, QStringView defaultXmlns = u"jabber:client",
-                           QString *error = nullptr);
+                           QString *error = nullptr, int maxDepth = 64);
 
     bool operator==(const Element &) const = default;
 

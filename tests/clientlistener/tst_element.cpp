@@ -17,7 +17,26 @@ private Q_SLOTS:
     void attributeEscaping();
     void accessors();
     void inheritedNamespace();
+    void nestingUpToTheCapParses_data();
+    void nestingUpToTheCapParses();
+    void hundredThousandLevelsFailWithAMessage();
 };
+
+namespace {
+
+// `depth` elements, the outermost a <message>, each inside the one before.
+QByteArray nested(int depth)
+{
+    QByteArray xml = "<message>";
+    for (int level = 1; level < depth; ++level)
+        xml += "<a>";
+    for (int level = 1; level < depth; ++level)
+        xml += "</a>";
+    xml += "</message>";
+    return xml;
+}
+
+} // namespace
 
 void TestElement::roundTrip_data()
 {
@@ -221,6 +240,42 @@ void TestElement::inheritedNamespace()
     QCOMPARE(stanza.toXml(u"jabber:server"), QByteArray("<message><body>x</body></message>"));
     QCOMPARE(stanza.toXml(u"jabber:client"),
              QByteArray("<message xmlns='jabber:server'><body>x</body></message>"));
+}
+
+void TestElement::nestingUpToTheCapParses_data()
+{
+    QTest::addColumn<int>("maxDepth");
+    QTest::addColumn<int>("depth");
+    QTest::addColumn<bool>("parses");
+
+    QTest::newRow("default cap, at it") << 64 << 64 << true;
+    QTest::newRow("default cap, one over") << 64 << 65 << false;
+    QTest::newRow("cap of 3, at it") << 3 << 3 << true;
+    QTest::newRow("cap of 3, one over") << 3 << 4 << false;
+}
+
+void TestElement::nestingUpToTheCapParses()
+{
+    QFETCH(int, maxDepth);
+    QFETCH(int, depth);
+    QFETCH(bool, parses);
+
+    QString error;
+    const Element element = Element::fromXml(nested(depth), u"jabber:client", &error, maxDepth);
+    QCOMPARE(!element.isNull(), parses);
+    if (parses)
+        QCOMPARE(element.toXml(), nested(depth).replace("<a></a>", "<a/>"));
+    else
+        QCOMPARE(error, QStringLiteral("elements nested deeper than %1").arg(maxDepth));
+}
+
+void TestElement::hundredThousandLevelsFailWithAMessage()
+{
+    // Deep enough that a tree of it would overflow the stack when serialised or destroyed.
+    QString error;
+    const Element element = Element::fromXml(nested(100000), u"jabber:client", &error);
+    QVERIFY(element.isNull());
+    QCOMPARE(error, QStringLiteral("elements nested deeper than 64"));
 }
 
 QTEST_GUILESS_MAIN(TestElement)

@@ -7,6 +7,7 @@
 #include "upstream.h"
 #include "wait.h"
 
+#include <QRegularExpression>
 #include <QSignalSpy>
 #include <QSslKey>
 #include <QTcpServer>
@@ -149,9 +150,17 @@ private Q_SLOTS:
     void stopWhileConnecting();
     void deletedFromItsOwnSignals();
     void resourceConflictIsReported();
+    void tooDeepStanzasAreRefused();
+    void streamCutInTheMiddleOfAStanza_data();
+    void streamCutInTheMiddleOfAStanza();
+    void unansweredRequestIdsExpire();
+    void requestUnderAGlooxIdIsNotSent();
 
 private:
     UpstreamConfig configFor(const QString &resource) const;
+    // A stub server that logs the account in and then lets the test speak for the server.
+    std::unique_ptr<StartTlsStubServer> loginStub();
+    UpstreamConfig stubConfig(const StartTlsStubServer &stub) const;
 
     ProsodyFixture prosody_;
     QTemporaryDir certificates_;
@@ -504,6 +513,172 @@ void TestUpstream::resourceConflictIsReported()
     QVERIFY(offline.wait(timeoutMs));
     QVERIFY2(offline.first().first().toString().contains(u"conflict"),
              qPrintable(offline.first().first().toString()));
+}
+
+std::unique_ptr<StartTlsStubServer> TestUpstream::loginStub()
+{
+    QSslCertificate certificate;
+    QSslKey key;
+    if (!makeCertificate(certificates_.path(), QStringLiteral("localhost"), &certificate, &key))
+        return nullptr;
+    auto stub = std::make_unique<StartTlsStubServer>(certificate, key, QSsl::TlsV1_2OrLater);
+    stub->setLogsIn(true);
+    if (!stub->listen(QHostAddress::LocalHost, 0))
+        return nullptr;
+    return stub;
+}
+
+UpstreamConfig TestUpstream::stubConfig(const StartTlsStubServer &stub) const
+{
+    UpstreamConfig config = configFor(QStringLiteral("xbnc"));
+    config.port = stub.serverPort();
+    config.caFile = certificates_.path() + QStringLiteral("/localhost.crt");
+    return config;
+}
+
+namespace {
+
+// `depth` nested elements below a stanza opened by `start` and closed by `end`; unterminated
+// when `end` is empty.
+QByteArray nestedStanza(const QByteArray &start, int depth, const QByteArray &end)
+{
+    QByteArray xml = start;
+    xml.reserve(start.size() + qsizetype(depth) * 7 + end.size());
+    for (int level = 0; level < depth; ++level)
+        xml += "<a>";
+    if (end.isEmpty())
+        return xml;
+    for (int level = 0; level < depth; ++level)
+        xml += "</a>";
+    return xml + end;
+}
+
+} // namespace
+
+void TestUpstream::tooDeepStanzasAreRefused()
+{
+    // Any remote JID can send the account a stanza. Nested 300,000 deep, gloox's recursive Tag
+    // destructor alone overflows the stack; 100 deep is past the cap of 64 and harmless to
+    // gloox, so the refusal itself is seen.
+    const auto stub = loginStub();
+    QVERIFY(stub);
+    HubSide hub(stubConfig(*stub));
+    QVERIFY(hub.startAndWaitOnline());
+    QSignalSpy offline(&hub.upstream, &Upstream::offline);
+
+    QTest::ignoreMessage(QtWarningMsg,
+                         "refused a <iq> from eve@evil.example/x with elements nested deeper "
+                         "than 64 - not delivered");
+    QTest::ignoreMessage(QtWarningMsg,
+                         "refused a <message> from eve@evil.example/x with elements nested "
+                         "deeper than 64 - not delivered");
+    stub->sendRaw(
+        nestedStanza("<iq type='get' id='deep-q' from='eve@evil.example/x'>", 100, "</iq>"));
+    stub->sendRaw(
+        nestedStanza("<message id='deep-m' from='eve@evil.example/x'>", 300000, "</message>"));
+    stub->sendRaw("<message id='after' from='bob@localhost/desk'><body>hi</body></message>");
+
+    QVERIFY(hub.waitFor(hasId(QStringLiteral("after"))));
+    QVERIFY(!hub.find(hasId(QStringLiteral("deep-q"))));
+    QVERIFY(!hub.find(hasId(QStringLiteral("deep-m"))));
+    // The request is answered, so the asker is not left waiting.
+    QTRY_VERIFY_WITH_TIMEOUT(stub->received().contains("policy-violation"), timeoutMs);
+    const QString answer = QString::fromUtf8(stub->received());
+    QVERIFY2(answer.contains(u"type='error'") && answer.contains(u"id='deep-q'") &&
+                 answer.contains(u"to='eve@evil.example/x'"),
+             qPrintable(answer));
+    QCOMPARE(offline.count(), 0);
+    QVERIFY(hub.upstream.isOnline());
+}
+
+void TestUpstream::streamCutInTheMiddleOfAStanza_data()
+{
+    QTest::addColumn<QByteArray>("half");
+    QTest::newRow("message") << QByteArray(
+        "<message id='half' from='bob@localhost/desk'><body>hal");
+    // Unfinished, so gloox frees it only when the connection is gone: no crash then either.
+    QTest::newRow("300,000 levels deep")
+        << nestedStanza("<message id='half' from='eve@evil.example/x'>", 300000, {});
+}
+
+void TestUpstream::streamCutInTheMiddleOfAStanza()
+{
+    QFETCH(QByteArray, half);
+    const auto stub = loginStub();
+    QVERIFY(stub);
+    HubSide hub(stubConfig(*stub));
+    QVERIFY(hub.startAndWaitOnline());
+    QSignalSpy offline(&hub.upstream, &Upstream::offline);
+    QSignalSpy online(&hub.upstream, &Upstream::online);
+
+    QTest::ignoreMessage(QtWarningMsg,
+                         QRegularExpression(QStringLiteral("stream ended in the middle of a "
+                                                           "stanza.*not delivered")));
+    stub->sendRaw(half);
+    stub->abortSession();
+    QVERIFY(offline.wait(timeoutMs));
+    QVERIFY(online.wait(timeoutMs)); // reconnected, with backoff, to the same stub
+    QCOMPARE(stub->loginsCompleted(), 2);
+
+    stub->sendRaw("<message id='after' from='bob@localhost/desk'><body>hi</body></message>");
+    QVERIFY(hub.waitFor(hasId(QStringLiteral("after"))));
+    QVERIFY(!hub.find(hasId(QStringLiteral("half"))));
+}
+
+void TestUpstream::unansweredRequestIdsExpire()
+{
+    const auto stub = loginStub();
+    QVERIFY(stub);
+    UpstreamConfig config = stubConfig(*stub);
+    config.limits.requestLifetime = std::chrono::milliseconds(300);
+    HubSide hub(config);
+    QVERIFY(hub.startAndWaitOnline());
+
+    for (int n = 0; n < 20; ++n) {
+        hub.upstream.send(xml(QStringLiteral("<iq type='get' to='bob@localhost/desk' id='r%1'>"
+                                             "<ping xmlns='urn:xmpp:ping'/></iq>")
+                                  .arg(n)
+                                  .toUtf8()
+                                  .constData()));
+    }
+    QCOMPARE(hub.upstream.pendingRequests(), std::size_t(20));
+    // Nobody answers: the ids do not stay for the life of the connection.
+    QTRY_COMPARE_WITH_TIMEOUT(hub.upstream.pendingRequests(), std::size_t(0), timeoutMs);
+
+    // An answer in time still reaches the hub.
+    hub.upstream.send(xml("<iq type='get' to='bob@localhost/desk' id='answered'>"
+                          "<ping xmlns='urn:xmpp:ping'/></iq>"));
+    stub->sendRaw("<iq type='result' id='answered' from='bob@localhost/desk'/>");
+    QVERIFY(hub.waitFor(isIq(QStringLiteral("answered"), QStringLiteral("result"))));
+    QCOMPARE(hub.upstream.pendingRequests(), std::size_t(0));
+}
+
+void TestUpstream::requestUnderAGlooxIdIsNotSent()
+{
+    // gloox numbers its own requests (bind here) after a per-client prefix; a hub request under
+    // such an id could take the answer meant for gloox, or give gloox the hub's.
+    const auto stub = loginStub();
+    QVERIFY(stub);
+    HubSide hub(stubConfig(*stub));
+    QVERIFY(hub.startAndWaitOnline());
+    const QByteArray bindId = stub->bindId();
+    QVERIFY2(bindId.size() > 8, bindId.constData());
+    const QByteArray glooxLike = bindId.left(bindId.size() - 8) + "0000ffff";
+
+    QTest::ignoreMessage(QtWarningMsg, QRegularExpression(QStringLiteral("refused")));
+    QTest::ignoreMessage(QtWarningMsg, QRegularExpression(QStringLiteral("refused")));
+    hub.upstream.send(xml(QByteArray("<iq type='get' to='localhost' id='" + glooxLike +
+                                     "'><ping xmlns='urn:xmpp:ping'/></iq>")
+                              .constData()));
+    hub.upstream.send(xml("<message to='bob@localhost' id='barrier'/>"));
+    QTRY_VERIFY_WITH_TIMEOUT(stub->received().contains("barrier"), timeoutMs);
+    QVERIFY2(!stub->received().contains(glooxLike), stub->received().constData());
+    QCOMPARE(hub.upstream.pendingRequests(), std::size_t(0));
+
+    // Any other id goes out as written.
+    hub.upstream.send(xml("<iq type='get' to='localhost' id='x1abc'>"
+                          "<ping xmlns='urn:xmpp:ping'/></iq>"));
+    QTRY_VERIFY_WITH_TIMEOUT(stub->received().contains("x1abc"), timeoutMs);
 }
 
 QTEST_GUILESS_MAIN(TestUpstream)
