@@ -1,6 +1,7 @@
 #include "store.h"
 
 #include <QDir>
+#include <QFileInfo>
 #include <QRegularExpression>
 #include <QSet>
 #include <QSqlQuery>
@@ -498,7 +499,7 @@ private Q_SLOTS:
         QCOMPARE(kept, (QSet<QByteArray>{QByteArray(4096, 'a'), QByteArray(4096, 'b')}));
     }
 
-    // Made owner-only by mkdir's mode, whatever the umask (this test runs with the usual 022).
+    // Made owner-only by mkdir's and open's modes, whatever the umask (this test runs with 022).
     void newDataDirIsOwnerOnly()
     {
         QTemporaryDir dir;
@@ -506,7 +507,16 @@ private Q_SLOTS:
         Store store;
         QString error;
         QVERIFY2(store.open(dataDir, &error), qPrintable(error));
+        QVERIFY(store.setValue(QStringLiteral("k"), QStringLiteral("v")));
         QCOMPARE(QFile::permissions(dataDir) & groupOrOthers(), QFile::Permissions());
+        // SQLite makes -wal and -shm with the database file's mode, which xbnc chose.
+        for (const char *suffix : {"", "-wal", "-shm"}) {
+            const QString file =
+                QDir(dataDir).filePath(QLatin1String(Store::fileName) + QLatin1String(suffix));
+            QVERIFY2(QFileInfo::exists(file), qPrintable(file));
+            QVERIFY2((QFile::permissions(file) & groupOrOthers()) == QFile::Permissions(),
+                     qPrintable(file));
+        }
     }
 
     // From an older xbnc that ran under umask 022: the database held room passwords for all.
