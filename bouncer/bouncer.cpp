@@ -53,8 +53,12 @@ Bouncer::~Bouncer()
 
 bool Bouncer::start(QString *error)
 {
-    if (!store_.open(config_.dataDir, error))
+    if (fastTimers())
+        store_.setBusyTimeout(std::chrono::milliseconds(200));
+    if (!dataDir_.open(config_.dataDir, error) || !store_.open(config_.dataDir, error))
         return false;
+    if (const int pages = qEnvironmentVariableIntValue("XBNC_TEST_STORE_MAX_PAGES"); pages > 0)
+        store_.setPageLimit(pages);
     // The rooms the account was in when xbnc last stopped: rejoined once upstream is online,
     // with their logs so that history replay to sessions keeps working.
     for (const StoredRoom &room : store_.rooms()) {
@@ -178,19 +182,24 @@ void Bouncer::sessionReplaced(SessionId id)
 
 void Bouncer::roomEntered(const Room &room)
 {
-    store_.saveRoom(StoredRoom{room.jid(), room.nick(), room.password(), room.isPersistent()});
+    if (!store_.saveRoom(StoredRoom{room.jid(), room.nick(), room.password(), room.isPersistent()}))
+        qCWarning(lcBouncer, "could not store room %s; it is not rejoined after a restart: %s",
+                  qPrintable(room.jid()), qPrintable(store_.lastError()));
 }
 
 void Bouncer::roomRemovalChanged(const QString &roomJid, const QString &removal)
 {
     if (!store_.setRoomRemoval(roomJid, removal))
-        qCWarning(lcBouncer, "could not store the removal from %s", qPrintable(roomJid));
+        qCWarning(lcBouncer, "could not store the removal from %s: %s", qPrintable(roomJid),
+                  qPrintable(store_.lastError()));
 }
 
 void Bouncer::roomLeft(const QString &roomJid)
 {
     std::erase_if(pendingLog_, [&](const auto &pending) { return pending.first == roomJid; });
-    store_.removeRoom(roomJid);
+    if (!store_.removeRoom(roomJid))
+        qCWarning(lcBouncer, "could not remove room %s from the store: %s", qPrintable(roomJid),
+                  qPrintable(store_.lastError()));
 }
 
 void Bouncer::roomMessageLogged(const QString &roomJid, const RoomLog::Entry &entry)
@@ -220,26 +229,33 @@ void Bouncer::restoreWaitingStanzas()
 void Bouncer::stanzaQueued(const OutboundQueue::Entry &entry)
 {
     if (!store_.appendQueued(entry))
-        qCWarning(lcBouncer, "could not store a queued %s; it is kept in memory only",
-                  qPrintable(entry.stanza.name()));
+        qCWarning(lcBouncer,
+                  "could not store a queued %s; it waits in memory only (lost if xbnc stops "
+                  "first; bounced to its sender if it expires): %s",
+                  qPrintable(entry.stanza.name()), qPrintable(store_.lastError()));
 }
 
 void Bouncer::queuedStanzasDone(quint64 throughSeq)
 {
     if (!store_.removeQueued(throughSeq))
-        qCWarning(lcBouncer, "could not remove sent stanzas from the stored queue");
+        qCWarning(lcBouncer, "could not remove sent stanzas from the stored queue: %s",
+                  qPrintable(store_.lastError()));
 }
 
 void Bouncer::offlineMessageStored(const OfflineMessages::Entry &entry)
 {
     if (!store_.appendOfflineMessage(entry))
-        qCWarning(lcBouncer, "could not store an offline message; it is kept in memory only");
+        qCWarning(lcBouncer,
+                  "could not store an offline message; it waits in memory only (lost if xbnc "
+                  "stops first): %s",
+                  qPrintable(store_.lastError()));
 }
 
 void Bouncer::offlineMessagesDone(quint64 throughSeq)
 {
     if (!store_.removeOfflineMessages(throughSeq))
-        qCWarning(lcBouncer, "could not remove delivered offline messages from the store");
+        qCWarning(lcBouncer, "could not remove delivered offline messages from the store: %s",
+                  qPrintable(store_.lastError()));
 }
 
 void Bouncer::flushRoomLog()
@@ -247,8 +263,11 @@ void Bouncer::flushRoomLog()
     logFlush_.stop();
     if (pendingLog_.empty() || !store_.isOpen())
         return;
+    // What is already stored stays (the batch is one transaction); the messages that failed are
+    // still in the rooms' history in memory, for replay until xbnc restarts.
     if (!store_.appendRoomMessages(pendingLog_, config_.roomLogSize))
-        qCWarning(lcBouncer, "could not store %zu room messages", pendingLog_.size());
+        qCWarning(lcBouncer, "could not store %zu room messages; they stay in memory only: %s",
+                  pendingLog_.size(), qPrintable(store_.lastError()));
     pendingLog_.clear();
 }
 

@@ -2,6 +2,7 @@
 
 #include "account.h"
 #include "config.h"
+#include "data_dir.h"
 #include "downstream.h"
 #include "store.h"
 
@@ -54,6 +55,7 @@ private:
     void flushRoomLog();
 
     Config config_;
+    DataDir dataDir_; // locked before the store opens and released after it closes
     Store store_;
     ClientListener *listener_ = nullptr; // children
     Upstream *upstream_ = nullptr;

@@ -4,6 +4,7 @@
 
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QHash>
 #include <QStandardPaths>
 
@@ -354,6 +355,16 @@ std::variant<Config, ConfigError> loadConfig(const QString &path)
     if (!file.open(QIODevice::ReadOnly))
         return ConfigError{QStringLiteral("%1: %2").arg(path, file.errorString())};
     return parseConfig(file.readAll());
+}
+
+QString readableByOthersWarning(const QString &path)
+{
+    const QFileDevice::Permissions loose = QFileDevice::ReadGroup | QFileDevice::ReadOther;
+    if (!(QFileInfo(path).permissions() & loose))
+        return {};
+    return QStringLiteral("%1 holds the account password and is readable by group or others; "
+                          "run: chmod 600 %1")
+        .arg(path);
 }
 
 } // namespace xbnc

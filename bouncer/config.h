@@ -36,4 +36,8 @@ struct ConfigError
 std::variant<Config, ConfigError> loadConfig(const QString &path);
 std::variant<Config, ConfigError> parseConfig(const QByteArray &text);
 
+// The file holds the account's password: a warning naming it when its group or others may read
+// it, or empty when only its owner can.
+QString readableByOthersWarning(const QString &path);
+
 } // namespace xbnc

@@ -11,7 +11,11 @@
 
 #include <cstdio>
 
+#include <sys/stat.h>
+
 using namespace xbnc;
+
+Q_LOGGING_CATEGORY(lcMain, "xbnc.main")
 
 namespace {
 
@@ -33,6 +37,9 @@ int fail(int code, const QString &message)
 
 int main(int argc, char **argv)
 {
+    // Before anything is created: data_dir, the database with its -wal/-shm files and the TLS
+    // key are then born owner-only, with no window in which another user could open them.
+    ::umask(S_IRWXG | S_IRWXO);
     if (!qEnvironmentVariableIsSet("QT_MESSAGE_PATTERN"))
         qSetMessagePattern(QStringLiteral(
             "%{time yyyy-MM-ddThh:mm:ss.zzz} %{if-warning}warning %{endif}%{if-critical}error "
@@ -68,6 +75,9 @@ int main(int argc, char **argv)
         const auto loaded = loadConfig(parser.value(checkOption));
         if (const auto *error = std::get_if<ConfigError>(&loaded))
             return fail(exitConfigError, error->message);
+        if (const QString warning = readableByOthersWarning(parser.value(checkOption));
+            !warning.isEmpty())
+            std::fprintf(stderr, "xbnc: warning: %s\n", qPrintable(warning));
         std::printf("%s: configuration OK\n", qPrintable(parser.value(checkOption)));
         return 0;
     }
@@ -82,6 +92,8 @@ int main(int argc, char **argv)
     const auto loaded = loadConfig(configPath);
     if (const auto *error = std::get_if<ConfigError>(&loaded))
         return fail(exitConfigError, error->message);
+    if (const QString warning = readableByOthersWarning(configPath); !warning.isEmpty())
+        qCWarning(lcMain, "%s", qPrintable(warning));
 
     Bouncer bouncer(std::get<Config>(loaded));
     UnixSignals signals_;

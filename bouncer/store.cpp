@@ -1,7 +1,11 @@
 #include "store.h"
 
+#include "data_dir.h"
+
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
+#include <QLoggingCategory>
 #include <QSet>
 #include <QSqlError>
 #include <QSqlQuery>
@@ -10,9 +14,32 @@
 
 #include <algorithm>
 
+Q_LOGGING_CATEGORY(lcStore, "xbnc.store")
+
 namespace xbnc {
 
 namespace {
+
+// SQLite's primary result codes (sqlite3.h), as Qt reports them in nativeErrorCode().
+constexpr int sqliteBusy = 5;
+constexpr int sqliteLocked = 6;
+constexpr int sqliteCorrupt = 11;
+constexpr int sqliteNotADatabase = 26;
+
+// A database made by an older xbnc under a looser umask: it holds room passwords and history.
+void tightenOlderFiles(const QString &file)
+{
+    const QFileDevice::Permissions loose = QFileDevice::ReadGroup | QFileDevice::WriteGroup |
+                                           QFileDevice::ReadOther | QFileDevice::WriteOther;
+    for (const char *suffix : {"", "-wal", "-shm"}) {
+        const QString path = file + QLatin1String(suffix);
+        if (QFileInfo::exists(path) && (QFile::permissions(path) & loose)) {
+            QFile::setPermissions(path, QFileDevice::ReadOwner | QFileDevice::WriteOwner);
+            qCWarning(lcStore, "%s was readable by group or others; made it owner-only (0600)",
+                      qPrintable(path));
+        }
+    }
+}
 
 // Each entry moves the schema from version i to i+1. Append only.
 const char *const migrations[] = {
@@ -42,6 +69,33 @@ QString text(const QString &value)
     return value.isNull() ? QStringLiteral("") : value;
 }
 
+// SQLite gives its -wal and -shm files the mode of the database file: made 0600 here, all three
+// are owner-only whatever the umask.
+bool createOwnerOnly(const QString &file, QString *error)
+{
+    if (QFileInfo::exists(file))
+        return true;
+    QFile created(file);
+    if (!created.open(QIODevice::WriteOnly | QIODevice::NewOnly,
+                      QFileDevice::ReadOwner | QFileDevice::WriteOwner)) {
+        *error =
+            QStringLiteral("cannot create the database %1: %2").arg(file, created.errorString());
+        return false;
+    }
+    return true;
+}
+
+// An empty file is a new database to SQLite; anything else must start with its magic string.
+bool hasSqliteHeader(const QString &file)
+{
+    QFile database(file);
+    if (!database.open(QIODevice::ReadOnly))
+        return true; // SQLite reports why it cannot be read
+    static const QByteArray magic("SQLite format 3\0", 16);
+    const QByteArray start = database.read(magic.size());
+    return start.isEmpty() || start == magic;
+}
+
 } // namespace
 
 Store::~Store()
@@ -55,23 +109,128 @@ Store::~Store()
 
 bool Store::open(const QString &dataDir, QString *error)
 {
-    if (!QDir().mkpath(dataDir)) {
-        *error = QStringLiteral("cannot create data_dir %1").arg(dataDir);
+    if (!ensureOwnerOnlyDirectory(dataDir, error))
         return false;
-    }
-    QFile::setPermissions(dataDir, QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
+    const QString file = QDir(dataDir).filePath(QLatin1String(fileName));
+    tightenOlderFiles(file);
+    if (!createOwnerOnly(file, error))
+        return false;
     connectionName_ = QStringLiteral("xbnc-") + QUuid::createUuid().toString(QUuid::WithoutBraces);
     db_ = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), connectionName_);
-    db_.setDatabaseName(QDir(dataDir).filePath(QStringLiteral("xbnc.sqlite")));
-    if (!db_.open()) {
-        *error = QStringLiteral("cannot open the database in %1: %2")
-                     .arg(dataDir, db_.lastError().text());
+    db_.setDatabaseName(file);
+    db_.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=%1").arg(busyTimeout_.count()));
+    // Garbage is recognised before SQLite opens the file: SQLite would read a -wal beside it and
+    // delete it on close, and that journal may be what a recovery needs.
+    Opening opening = Opening::Corrupt;
+    if (hasSqliteHeader(file))
+        opening = openFile(error);
+    else
+        *error = QStringLiteral("not an SQLite file");
+    switch (opening) {
+    case Opening::Ok:
+        return migrate(error);
+    case Opening::Failed:
         return false;
+    case Opening::Corrupt:
+        break;
     }
-    QSqlQuery pragma(db_);
-    pragma.exec(QStringLiteral("PRAGMA journal_mode=WAL"));
-    pragma.exec(QStringLiteral("PRAGMA synchronous=NORMAL"));
+    const QString reason = *error;
+    QString aside;
+    if (!moveAsideCorrupt(&aside, error))
+        return false;
+    qCCritical(lcStore,
+               "the database %s is damaged (%s); moved it aside to %s and starting with an empty "
+               "one: rooms, room history and waiting stanzas from before are not restored",
+               qPrintable(file), qPrintable(reason), qPrintable(aside));
+    if (!createOwnerOnly(file, error) || openFile(error) != Opening::Ok)
+        return false;
     return migrate(error);
+}
+
+Store::Opening Store::openFile(QString *error)
+{
+    const QString file = db_.databaseName();
+    if (!db_.open()) {
+        *error =
+            QStringLiteral("cannot open the database %1: %2").arg(file, db_.lastError().text());
+        return Opening::Failed;
+    }
+    // The first statements that read the file: one that is not a database fails here, not later.
+    QSqlQuery query(db_);
+    if (query.exec(QStringLiteral("SELECT count(*) FROM sqlite_master")) &&
+        query.exec(QStringLiteral("PRAGMA journal_mode=WAL")) &&
+        query.exec(QStringLiteral("PRAGMA synchronous=NORMAL")))
+        return Opening::Ok;
+    const QSqlError sqlError = query.lastError();
+    const int code = sqlError.nativeErrorCode().toInt() & 0xff; // primary code of an extended one
+    if (code == sqliteCorrupt || code == sqliteNotADatabase) {
+        *error = sqlError.text();
+        return Opening::Corrupt;
+    }
+    *error = code == sqliteBusy || code == sqliteLocked
+                 ? QStringLiteral("the database %1 is locked by another process: %2")
+                       .arg(file, sqlError.text())
+                 : QStringLiteral("cannot read the database %1: %2").arg(file, sqlError.text());
+    db_.close();
+    return Opening::Failed;
+}
+
+bool Store::moveAsideCorrupt(QString *aside, QString *error)
+{
+    db_.close();
+    const QString file = db_.databaseName();
+    const QString stamp =
+        QDateTime::currentDateTimeUtc().toString(QStringLiteral("yyyyMMddTHHmmssZ"));
+    *aside = file + QStringLiteral(".corrupt-") + stamp;
+    for (int n = 2; QFileInfo::exists(*aside); ++n)
+        *aside = file + QStringLiteral(".corrupt-") + stamp + u'-' + QString::number(n);
+    // The -wal and -shm files go along: a journal left beside a fresh database would be replayed
+    // into it. Named as SQLite pairs them, so the copy can be opened for recovery as it is.
+    for (const char *suffix : {"", "-wal", "-shm"}) {
+        const QString from = file + QLatin1String(suffix);
+        const QString to = *aside + QLatin1String(suffix);
+        if (QFileInfo::exists(from) && !QFile::rename(from, to)) {
+            *error = QStringLiteral("the database %1 is damaged and cannot be moved aside to %2")
+                         .arg(from, to);
+            return false;
+        }
+    }
+    return true;
+}
+
+bool Store::setPageLimit(int pages)
+{
+    QSqlQuery query(db_);
+    return exec(query, QStringLiteral("PRAGMA max_page_count = %1").arg(pages));
+}
+
+bool Store::exec(QSqlQuery &query) const
+{
+    if (query.exec())
+        return true;
+    lastError_ = query.lastError().text();
+    return false;
+}
+
+bool Store::exec(QSqlQuery &query, const QString &statement) const
+{
+    if (query.exec(statement))
+        return true;
+    lastError_ = query.lastError().text();
+    return false;
+}
+
+// Commits what went well: a commit itself can fail on a full disk (the journal grows there).
+bool Store::finish(bool ownTransaction, bool ok)
+{
+    if (!ownTransaction)
+        return ok;
+    if (ok && db_.commit())
+        return true;
+    if (ok)
+        lastError_ = db_.lastError().text();
+    db_.rollback();
+    return false;
 }
 
 int Store::schemaVersion() const
@@ -125,7 +284,7 @@ bool Store::setValue(const QString &key, const QString &value)
                                  "ON CONFLICT(key) DO UPDATE SET value = excluded.value"));
     query.addBindValue(key);
     query.addBindValue(text(value));
-    return query.exec();
+    return exec(query);
 }
 
 std::vector<StoredRoom> Store::rooms() const
@@ -152,7 +311,7 @@ bool Store::saveRoom(const StoredRoom &room)
     query.addBindValue(text(room.nick));
     query.addBindValue(text(room.password));
     query.addBindValue(room.persistent ? 1 : 0);
-    return query.exec();
+    return exec(query);
 }
 
 bool Store::setRoomRemoval(const QString &jid, const QString &removal)
@@ -167,7 +326,7 @@ bool Store::setRoomRemoval(const QString &jid, const QString &removal)
         query.addBindValue(jid);
         query.addBindValue(removal);
     }
-    return query.exec();
+    return exec(query);
 }
 
 std::vector<std::pair<QString, QString>> Store::roomRemovals() const
@@ -191,12 +350,8 @@ bool Store::removeRoom(const QString &jid)
     QSqlQuery log(db_);
     log.prepare(QStringLiteral("DELETE FROM room_log WHERE room = ?"));
     log.addBindValue(jid);
-    const bool ok = query.exec() && log.exec();
-    if (own && ok)
-        db_.commit();
-    else if (own)
-        db_.rollback();
-    return ok;
+    const bool ok = exec(query) && exec(log);
+    return finish(own, ok);
 }
 
 bool Store::appendRoomMessage(const QString &roomJid, const RoomLog::Entry &entry, int capacity)
@@ -223,7 +378,7 @@ bool Store::appendRoomMessages(const std::vector<std::pair<QString, RoomLog::Ent
         insert.bindValue(1, entry.time.toUTC().toString(Qt::ISODateWithMs));
         insert.bindValue(2, text(entry.stanzaId));
         insert.bindValue(3, entry.message.toXml());
-        ok = ok && insert.exec();
+        ok = ok && exec(insert);
         rooms.insert(roomJid);
     }
     QSqlQuery trim(db_);
@@ -234,13 +389,9 @@ bool Store::appendRoomMessages(const std::vector<std::pair<QString, RoomLog::Ent
         trim.bindValue(0, text(roomJid));
         trim.bindValue(1, text(roomJid));
         trim.bindValue(2, std::max(0, capacity));
-        ok = ok && trim.exec();
+        ok = ok && exec(trim);
     }
-    if (own && ok)
-        db_.commit();
-    else if (own)
-        db_.rollback();
-    return ok;
+    return finish(own, ok);
 }
 
 std::vector<RoomLog::Entry> Store::roomMessages(const QString &roomJid) const
@@ -274,7 +425,7 @@ bool Store::appendQueued(const OutboundQueue::Entry &entry)
     query.addBindValue(text(entry.resource));
     query.addBindValue(entry.queued.toUTC().toString(Qt::ISODateWithMs));
     query.addBindValue(entry.stanza.toXml());
-    return query.exec();
+    return exec(query);
 }
 
 bool Store::removeQueued(quint64 throughSeq)
@@ -282,7 +433,7 @@ bool Store::removeQueued(quint64 throughSeq)
     QSqlQuery query(db_);
     query.prepare(QStringLiteral("DELETE FROM upstream_queue WHERE seq <= ?"));
     query.addBindValue(qint64(throughSeq));
-    return query.exec();
+    return exec(query);
 }
 
 std::vector<OutboundQueue::Entry> Store::queued() const
@@ -311,7 +462,7 @@ bool Store::appendOfflineMessage(const OfflineMessages::Entry &entry)
     query.addBindValue(qint64(entry.seq));
     query.addBindValue(entry.received.toUTC().toString(Qt::ISODateWithMs));
     query.addBindValue(entry.stanza.toXml());
-    return query.exec();
+    return exec(query);
 }
 
 bool Store::removeOfflineMessages(quint64 throughSeq)
@@ -319,7 +470,7 @@ bool Store::removeOfflineMessages(quint64 throughSeq)
     QSqlQuery query(db_);
     query.prepare(QStringLiteral("DELETE FROM offline_messages WHERE seq <= ?"));
     query.addBindValue(qint64(throughSeq));
-    return query.exec();
+    return exec(query);
 }
 
 std::vector<OfflineMessages::Entry> Store::offlineMessages() const

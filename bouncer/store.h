@@ -8,8 +8,11 @@
 #include <QSqlDatabase>
 #include <QString>
 
+#include <chrono>
 #include <utility>
 #include <vector>
+
+class QSqlQuery;
 
 namespace xbnc {
 
@@ -32,9 +35,23 @@ public:
     Store(const Store &) = delete;
     Store &operator=(const Store &) = delete;
 
+    // A database file that is not SQLite or is damaged at its start is renamed to
+    // xbnc.sqlite.corrupt-<UTC time> (with its -wal/-shm), never overwritten, and a fresh one is
+    // made in its place. False with *error when it cannot be opened at all (e.g. locked).
     bool open(const QString &dataDir, QString *error);
+    // How long a statement waits for a lock another process holds before it fails; the event
+    // loop waits with it, so short. Set before open().
+    void setBusyTimeout(std::chrono::milliseconds timeout) { busyTimeout_ = timeout; }
     bool isOpen() const { return db_.isOpen(); }
     int schemaVersion() const;
+    QString path() const { return db_.databaseName(); }
+    // SQLite's words for the last write that failed (disk full, I/O error…), for the log.
+    QString lastError() const { return lastError_; }
+    // Caps the file at `pages` pages (SQLite's max_page_count): writes beyond fail as on a full
+    // disk. Tests use it to make a disk fill up on demand.
+    bool setPageLimit(int pages);
+
+    static constexpr const char *fileName = "xbnc.sqlite";
 
     QString value(const QString &key, const QString &fallback = {}) const;
     bool setValue(const QString &key, const QString &value);
@@ -65,8 +82,21 @@ public:
     quint64 lastOfflineSeq() const;
 
 private:
+    enum class Opening
+    {
+        Ok,
+        Corrupt,
+        Failed
+    };
+    Opening openFile(QString *error);
+    bool moveAsideCorrupt(QString *aside, QString *error);
     bool migrate(QString *error);
+    bool exec(QSqlQuery &query) const;
+    bool exec(QSqlQuery &query, const QString &statement) const;
+    bool finish(bool ownTransaction, bool ok);
     QString connectionName_;
+    mutable QString lastError_;
+    std::chrono::milliseconds busyTimeout_{2000};
     QSqlDatabase db_;
 };
 

@@ -255,9 +255,11 @@ std::optional<CertificatePaths> ensureSelfSignedCertificate(const QString &dataD
         return std::nullopt;
     }
     if (!QFileInfo(dataDir).isDir()) {
-        // Only the owner may list the data dir: it holds the key and the database.
-        if (!QDir().mkpath(dataDir) ||
-            !QFile::setPermissions(dataDir, kOwnerOnly | QFileDevice::ExeOwner)) {
+        // Only the owner may list the data dir: it holds the key and the database. Made with
+        // that mode, so there is no moment in which it is open to others.
+        const QString absolute = QFileInfo(dataDir).absoluteFilePath();
+        if (!QDir().mkpath(QFileInfo(absolute).absolutePath()) ||
+            !QDir().mkdir(absolute, kOwnerOnly | QFileDevice::ExeOwner)) {
             if (error)
                 *error = QStringLiteral("cannot create data directory %1").arg(dataDir);
             return std::nullopt;

@@ -1,6 +1,10 @@
 #include "config.h"
 
+#include <QFile>
+#include <QTemporaryDir>
 #include <QTest>
+
+#include <sys/stat.h>
 
 using namespace xbnc;
 
@@ -204,6 +208,35 @@ private Q_SLOTS:
         const auto parsed = parseConfig("[upstream]\npassword=hunter2\njid=bad\n");
         QVERIFY(std::holds_alternative<ConfigError>(parsed));
         QVERIFY(!std::get<ConfigError>(parsed).message.contains(u"hunter2"));
+    }
+
+    void readableByOthers_data()
+    {
+        QTest::addColumn<int>("mode");
+        QTest::addColumn<bool>("warned");
+        QTest::newRow("0600") << 0600 << false;
+        QTest::newRow("0400") << 0400 << false;
+        QTest::newRow("0640") << 0640 << true;
+        QTest::newRow("0604") << 0604 << true;
+        QTest::newRow("0644") << 0644 << true;
+    }
+    void readableByOthers()
+    {
+        QFETCH(int, mode);
+        QFETCH(bool, warned);
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("xbnc.ini"));
+        QFile file(path);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write(minimal);
+        file.close();
+        QVERIFY(::chmod(QFile::encodeName(path).constData(), mode_t(mode)) == 0);
+        const QString warning = readableByOthersWarning(path);
+        QCOMPARE(!warning.isEmpty(), warned);
+        if (warned) {
+            QVERIFY2(warning.contains(path), qPrintable(warning));
+            QVERIFY2(warning.contains(u"chmod 600"), qPrintable(warning));
+        }
     }
 };
 

@@ -1,5 +1,9 @@
 #include "store.h"
 
+#include <QDir>
+#include <QFileInfo>
+#include <QRegularExpression>
+#include <QSet>
 #include <QSqlQuery>
 #include <QTemporaryDir>
 #include <QTest>
@@ -7,6 +11,40 @@
 #include <algorithm>
 
 using namespace xbnc;
+
+namespace {
+
+// Big enough to need pages of its own (SQLite overflow pages), so it cannot fit in free space.
+Element bigMessage(const QString &id)
+{
+    return Element::fromXml(QStringLiteral("<message to='bob@example.org' type='chat' id='%1'>"
+                                           "<body>%2</body></message>")
+                                .arg(id, QString(6000, u'x'))
+                                .toUtf8());
+}
+
+const QDateTime t0 = QDateTime::fromSecsSinceEpoch(1700000000, Qt::UTC);
+
+QByteArray readAll(const QString &path)
+{
+    QFile file(path);
+    return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
+}
+
+void writeAll(const QString &path, const QByteArray &bytes)
+{
+    QFile file(path);
+    QVERIFY(file.open(QIODevice::WriteOnly | QIODevice::Truncate));
+    QCOMPARE(file.write(bytes), bytes.size());
+}
+
+QFile::Permissions groupOrOthers()
+{
+    return QFile::ReadGroup | QFile::WriteGroup | QFile::ExeGroup | QFile::ReadOther |
+           QFile::WriteOther | QFile::ExeOther;
+}
+
+} // namespace
 
 class TestStore : public QObject
 {
@@ -340,6 +378,205 @@ private Q_SLOTS:
         const std::vector<std::pair<QString, QString>> expected{
             {QStringLiteral("b@conference.example.org"), QStringLiteral("destroy")}};
         QCOMPARE(store.roomRemovals(), expected);
+    }
+
+    // A full disk (here: a page limit) fails the write with SQLite's reason, keeps every row stored
+    // before it, and the store works again once there is room.
+    void fullDiskFailsTheWriteAndKeepsWhatWasStored()
+    {
+        QTemporaryDir dir;
+        const QString room = QStringLiteral("tea@conference.example.org");
+        {
+            Store store;
+            QString error;
+            QVERIFY2(store.open(dir.path(), &error), qPrintable(error));
+            QVERIFY(store.appendQueued(OutboundQueue::Entry{1, QStringLiteral("phone"),
+                                                            bigMessage(QStringLiteral("q1")), t0}));
+            QVERIFY(store.appendOfflineMessage(
+                OfflineMessages::Entry{1, bigMessage(QStringLiteral("o1")), t0}));
+            QVERIFY(store.appendRoomMessage(
+                room, RoomLog::Entry{bigMessage(QStringLiteral("r1")), t0, QStringLiteral("r1")},
+                100));
+
+            QVERIFY(store.setPageLimit(1)); // SQLite keeps it at the current size: no page more
+            QVERIFY(!store.appendQueued(OutboundQueue::Entry{
+                2, QStringLiteral("phone"), bigMessage(QStringLiteral("q2")), t0}));
+            QVERIFY2(store.lastError().contains(u"full"), qPrintable(store.lastError()));
+            QVERIFY(!store.appendOfflineMessage(
+                OfflineMessages::Entry{2, bigMessage(QStringLiteral("o2")), t0}));
+            QVERIFY2(store.lastError().contains(u"full"), qPrintable(store.lastError()));
+            std::vector<std::pair<QString, RoomLog::Entry>> batch;
+            for (const char *id : {"r2", "r3", "r4"})
+                batch.emplace_back(room, RoomLog::Entry{bigMessage(QString::fromLatin1(id)), t0,
+                                                        QString::fromLatin1(id)});
+            QVERIFY(!store.appendRoomMessages(batch, 100));
+            QVERIFY2(store.lastError().contains(u"full"), qPrintable(store.lastError()));
+
+            // Still readable while full, and nothing from before is gone.
+            QCOMPARE(store.queued().size(), size_t(1));
+            QCOMPARE(store.offlineMessages().size(), size_t(1));
+            QCOMPARE(store.roomMessages(room).size(), size_t(1));
+        }
+        Store store;
+        QString error;
+        QVERIFY2(store.open(dir.path(), &error), qPrintable(error));
+        const std::vector<OutboundQueue::Entry> queued = store.queued();
+        QCOMPARE(queued.size(), size_t(1));
+        QCOMPARE(queued[0].stanza.attribute(u"id"), u"q1");
+        QCOMPARE(store.offlineMessages().size(), size_t(1));
+        const std::vector<RoomLog::Entry> log = store.roomMessages(room);
+        QCOMPARE(log.size(), size_t(1));
+        QCOMPARE(log[0].stanzaId, u"r1");
+        QVERIFY(store.appendQueued(OutboundQueue::Entry{3, QStringLiteral("phone"),
+                                                        bigMessage(QStringLiteral("q3")), t0}));
+        QCOMPARE(store.queued().size(), size_t(2));
+    }
+
+    // Garbage where the database should be: moved aside untouched, with its -wal and -shm, and a
+    // fresh database starts in its place.
+    void corruptDatabaseIsMovedAsideNotOverwritten()
+    {
+        QTemporaryDir dir;
+        const QString file = dir.filePath(QLatin1String(Store::fileName));
+        const QByteArray garbage = QByteArray("this is no database ").repeated(500);
+        writeAll(file, garbage);
+        writeAll(file + QStringLiteral("-wal"), "old journal");
+        Store store;
+        QString error;
+        QVERIFY2(store.open(dir.path(), &error), qPrintable(error));
+        QCOMPARE(store.schemaVersion(), 8);
+        QVERIFY(store.setValue(QStringLiteral("k"), QStringLiteral("v")));
+
+        const QStringList aside =
+            QDir(dir.path())
+                .entryList({QStringLiteral("xbnc.sqlite.corrupt-*")}, QDir::Files, QDir::Name);
+        QCOMPARE(aside.size(), 2);
+        QVERIFY2(QRegularExpression(QStringLiteral("^xbnc\\.sqlite\\.corrupt-\\d{8}T\\d{6}Z$"))
+                     .match(aside[0])
+                     .hasMatch(),
+                 qPrintable(aside[0]));
+        QCOMPARE(aside[1], aside[0] + QStringLiteral("-wal"));
+        QCOMPARE(readAll(dir.filePath(aside[0])), garbage);
+        QCOMPARE(readAll(dir.filePath(aside[1])), QByteArray("old journal"));
+    }
+
+    // A valid header over damaged pages: SQLite itself finds it, and it is moved aside too.
+    void damagedDatabaseBehindAValidHeaderIsMovedAside()
+    {
+        QTemporaryDir dir;
+        const QString file = dir.filePath(QLatin1String(Store::fileName));
+        QByteArray damaged = QByteArray("SQLite format 3\0", 16) + QByteArray(8192 - 16, '\xff');
+        writeAll(file, damaged);
+        Store store;
+        QString error;
+        QVERIFY2(store.open(dir.path(), &error), qPrintable(error));
+        QCOMPARE(store.schemaVersion(), 8);
+        const QStringList aside =
+            QDir(dir.path()).entryList({QStringLiteral("xbnc.sqlite.corrupt-*")}, QDir::Files);
+        QCOMPARE(aside.size(), 1);
+        QCOMPARE(readAll(dir.filePath(aside[0])), damaged);
+    }
+
+    // A second corrupt start in the same second must not overwrite the first copy either.
+    void secondCorruptCopyGetsItsOwnName()
+    {
+        QTemporaryDir dir;
+        const QString file = dir.filePath(QLatin1String(Store::fileName));
+        for (const QByteArray &garbage : {QByteArray(4096, 'a'), QByteArray(4096, 'b')}) {
+            QFile::remove(file);
+            QFile::remove(file + QStringLiteral("-wal"));
+            QFile::remove(file + QStringLiteral("-shm"));
+            writeAll(file, garbage);
+            Store store;
+            QString error;
+            QVERIFY2(store.open(dir.path(), &error), qPrintable(error));
+        }
+        QSet<QByteArray> kept;
+        for (const QString &name :
+             QDir(dir.path()).entryList({QStringLiteral("xbnc.sqlite.corrupt-*")}, QDir::Files))
+            if (!name.endsWith(u"-wal") && !name.endsWith(u"-shm"))
+                kept.insert(readAll(dir.filePath(name)));
+        QCOMPARE(kept, (QSet<QByteArray>{QByteArray(4096, 'a'), QByteArray(4096, 'b')}));
+    }
+
+    // Made owner-only by mkdir's and open's modes, whatever the umask (this test runs with 022).
+    void newDataDirIsOwnerOnly()
+    {
+        QTemporaryDir dir;
+        const QString dataDir = dir.filePath(QStringLiteral("a/data"));
+        Store store;
+        QString error;
+        QVERIFY2(store.open(dataDir, &error), qPrintable(error));
+        QVERIFY(store.setValue(QStringLiteral("k"), QStringLiteral("v")));
+        QCOMPARE(QFile::permissions(dataDir) & groupOrOthers(), QFile::Permissions());
+        // SQLite makes -wal and -shm with the database file's mode, which xbnc chose.
+        for (const char *suffix : {"", "-wal", "-shm"}) {
+            const QString file =
+                QDir(dataDir).filePath(QLatin1String(Store::fileName) + QLatin1String(suffix));
+            QVERIFY2(QFileInfo::exists(file), qPrintable(file));
+            QVERIFY2((QFile::permissions(file) & groupOrOthers()) == QFile::Permissions(),
+                     qPrintable(file));
+        }
+    }
+
+    // From an older xbnc that ran under umask 022: the database held room passwords for all.
+    void looseOlderFilesAreMadeOwnerOnly()
+    {
+        QTemporaryDir dir;
+        const QString dataDir = dir.filePath(QStringLiteral("data"));
+        {
+            Store store;
+            QString error;
+            QVERIFY2(store.open(dataDir, &error), qPrintable(error));
+        }
+        const QFile::Permissions loose =
+            QFile::ReadOwner | QFile::WriteOwner | QFile::ReadGroup | QFile::ReadOther;
+        const QString file = QDir(dataDir).filePath(QLatin1String(Store::fileName));
+        QVERIFY(QFile::setPermissions(dataDir,
+                                      loose | QFile::ExeOwner | QFile::ExeGroup | QFile::ExeOther));
+        QVERIFY(QFile::setPermissions(file, loose));
+        Store store;
+        QString error;
+        QVERIFY2(store.open(dataDir, &error), qPrintable(error));
+        QCOMPARE(QFile::permissions(dataDir) & groupOrOthers(), QFile::Permissions());
+        QCOMPARE(QFile::permissions(file) & groupOrOthers(), QFile::Permissions());
+    }
+
+    // Another program holds the database exclusively: a clear refusal after the busy wait.
+    void databaseLockedByAnotherProgramIsRefusedClearly()
+    {
+        QTemporaryDir dir;
+        {
+            Store store;
+            QString error;
+            QVERIFY2(store.open(dir.path(), &error), qPrintable(error));
+        }
+        const QString file = dir.filePath(QLatin1String(Store::fileName));
+        {
+            QSqlDatabase other =
+                QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("other"));
+            other.setDatabaseName(file);
+            QVERIFY(other.open());
+            QSqlQuery hold(other);
+            QVERIFY(hold.exec(QStringLiteral("PRAGMA locking_mode=EXCLUSIVE")));
+            QVERIFY(hold.exec(QStringLiteral("BEGIN EXCLUSIVE")));
+            QVERIFY(hold.exec(QStringLiteral("INSERT INTO settings VALUES ('a', 'b')")));
+
+            Store store;
+            store.setBusyTimeout(std::chrono::milliseconds(50));
+            QString error;
+            QVERIFY(!store.open(dir.path(), &error));
+            QVERIFY2(error.startsWith(QStringLiteral("the database %1 is locked by another "
+                                                     "process: ")
+                                          .arg(file)),
+                     qPrintable(error));
+            QVERIFY(QDir(dir.path())
+                        .entryList({QStringLiteral("xbnc.sqlite.corrupt-*")}, QDir::Files)
+                        .isEmpty());
+            hold.exec(QStringLiteral("ROLLBACK"));
+            other.close();
+        }
+        QSqlDatabase::removeDatabase(QStringLiteral("other"));
     }
 
     void refusesANewerSchema()
