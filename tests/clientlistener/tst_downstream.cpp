@@ -916,6 +916,8 @@ void TestDownstream::peerTextCutInLogAndKeptOutOfStreamError()
     QVERIFY2(lines.at(0).contains(u"urn:peer-chosen:zzz"), qPrintable(lines.at(0)));
     QVERIFY2(lines.at(0).size() < 500, qPrintable(lines.at(0).left(1000)));
     QVERIFY2(lines.at(0).contains(u"more characters)"), qPrintable(lines.at(0)));
+}
+
 void TestDownstream::tlsClientThatStopsReadingIsDropped()
 {
     tuned_.maxQueuedBytes = 1024 * 1024;
