@@ -28,9 +28,19 @@ qsizetype TagScanner::scan(QByteArrayView data)
 {
     if (finding_ != Finding::None)
         return data.isEmpty() ? -1 : 0;
-    for (qsizetype i = 0; i < data.size(); ++i) {
-        if (!step(data[i]))
-            return i;
+    const char *const begin = data.data();
+    const char *const end = begin + data.size();
+    for (const char *p = begin; p < end; ++p) {
+        // Text and attribute values are most of a stream: jump over them to where they end.
+        if (state_ == State::Text || state_ == State::Value) {
+            const char *stop = static_cast<const char *>(
+                std::memchr(p, state_ == State::Text ? '<' : quote_, size_t(end - p)));
+            if (!stop)
+                return -1;
+            p = stop;
+        }
+        if (!step(*p))
+            return p - begin;
     }
     return -1;
 }

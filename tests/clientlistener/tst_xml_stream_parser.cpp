@@ -76,6 +76,7 @@ private Q_SLOTS:
     void tagLimits();
     void attributeFloodRefusedBeforeQtParsesIt();
     void limitRaisedForBytesAlreadyFed();
+    void restartKeepsBytesPastABrokenLimit();
     void peerTextStaysOutOfErrorText_data();
     void peerTextStaysOutOfErrorText();
     void restartAfterTls();
@@ -343,6 +344,20 @@ void TestXmlStreamParser::limitRaisedForBytesAlreadyFed()
             QCOMPARE(e.errorCondition, QStringLiteral("policy-violation"));
         }
     }
+}
+
+void TestXmlStreamParser::restartKeepsBytesPastABrokenLimit()
+{
+    // A pipelining client's offending element after its <auth/> belongs to the next stream,
+    // which must refuse it too.
+    XmlStreamParser parser({});
+    parser.feed(kHeader + "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>" + kHeader + "<x" +
+                manyAttributes(65) + "/>");
+    QCOMPARE(parser.next().kind, Kind::StreamOpen);
+    QCOMPARE(parser.next().kind, Kind::Stanza);
+    parser.restart(true);
+    QCOMPARE(parser.next().kind, Kind::StreamOpen);
+    QCOMPARE(parser.next().errorCondition, QStringLiteral("policy-violation"));
 }
 
 void TestXmlStreamParser::peerTextStaysOutOfErrorText_data()
