@@ -31,8 +31,9 @@ public:
     bool isOnline() const;
     Jid jid() const; // the bound full JID while online
 
-    // Send one stanza (message/presence/iq). Dropped with a debug log when offline: what a
-    // session sends then is held back by the hub (OutboundQueue) and never gets here.
+    // Send one stanza (message/presence/iq). Not sent, with a warning, when offline (what a
+    // session sends then is held back by the hub's OutboundQueue and never gets here) or when
+    // UpstreamClient refuses it (an IQ request under an id of gloox's own).
     void send(const Element &stanza);
     // The hub's IQ requests still waiting for an answer upstream (UpstreamLimits bounds them).
     std::size_t pendingRequests();

@@ -43,6 +43,11 @@ QString qs(const std::string &text)
     return QString::fromStdString(text);
 }
 
+QString qualifiedName(const gloox::Tag &tag)
+{
+    return tag.prefix().empty() ? qs(tag.name()) : qs(tag.prefix() + ':' + tag.name());
+}
+
 // An IQ error of the policy-violation condition (RFC 6120 §8.3.3.12) with id and addresses
 // given, small and flat whatever the refused stanza held.
 Element policyViolation(const std::string &id, const std::string &from, const std::string &to,
@@ -147,8 +152,8 @@ void UpstreamClient::refuseTooDeep(const gloox::Tag &tag)
     const QString why = QStringLiteral("elements nested deeper than %1").arg(limits_.maxDepth);
     if (!isClientStanza(tag)) {
         // Only the server itself speaks at the stream level: it is broken or hostile.
-        qCWarning(lcClient).noquote()
-            << "the server sent a <" + qs(tag.name()) + "> with" << why << "- closing the stream";
+        qCWarning(lcClient).noquote() << "the server sent a <" + qualifiedName(tag) + "> with"
+                                      << why << "- closing the stream";
         abortConnection(gloox::ConnParseError);
         return;
     }

@@ -48,7 +48,8 @@ public:
                    const UpstreamLimits &limits);
     ~UpstreamClient() override;
 
-    // Sends one stanza as the hub wrote it. False when the stream is not up.
+    // Sends one stanza as the hub wrote it. False when the stream is not up (bound), or for an
+    // IQ request under an id with gloox's prefix, which is refused with a warning.
     bool sendStanza(const Element &stanza);
     // Ends the attempt with `reason` as if the transport had failed (e.g. a login deadline).
     void abortConnection(gloox::ConnectionError reason);

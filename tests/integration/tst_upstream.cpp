@@ -151,6 +151,8 @@ private Q_SLOTS:
     void deletedFromItsOwnSignals();
     void resourceConflictIsReported();
     void tooDeepStanzasAreRefused();
+    void tooDeepAnswerReachesTheAskerAsAnError();
+    void tooDeepServerElementClosesTheStream();
     void streamCutInTheMiddleOfAStanza_data();
     void streamCutInTheMiddleOfAStanza();
     void unansweredRequestIdsExpire();
@@ -589,6 +591,50 @@ void TestUpstream::tooDeepStanzasAreRefused()
              qPrintable(answer));
     QCOMPARE(offline.count(), 0);
     QVERIFY(hub.upstream.isOnline());
+}
+
+void TestUpstream::tooDeepAnswerReachesTheAskerAsAnError()
+{
+    // The session that asked is told at once, not at the hub's deadline a minute later.
+    const auto stub = loginStub();
+    QVERIFY(stub);
+    HubSide hub(stubConfig(*stub));
+    QVERIFY(hub.startAndWaitOnline());
+    hub.upstream.send(xml("<iq type='get' to='bob@localhost/desk' id='asked'>"
+                          "<query xmlns='jabber:iq:version'/></iq>"));
+    QCOMPARE(hub.upstream.pendingRequests(), std::size_t(1));
+
+    QTest::ignoreMessage(QtWarningMsg,
+                         "refused a <iq> from bob@localhost/desk with elements nested deeper "
+                         "than 64 - not delivered");
+    stub->sendRaw(
+        nestedStanza("<iq type='result' id='asked' from='bob@localhost/desk'>", 100, "</iq>"));
+    const Element *answer = hub.waitFor(isIq(QStringLiteral("asked"), QStringLiteral("error")));
+    QVERIFY(answer);
+    QCOMPARE(answer->attribute(u"from"), QStringLiteral("bob@localhost/desk"));
+    const Element *error = answer->firstChild(u"error");
+    QVERIFY(error);
+    QVERIFY(error->firstChild(u"policy-violation", u"urn:ietf:params:xml:ns:xmpp-stanzas"));
+    QCOMPARE(hub.upstream.pendingRequests(), std::size_t(0));
+}
+
+void TestUpstream::tooDeepServerElementClosesTheStream()
+{
+    // Only the server speaks outside stanzas: nesting there past the cap means a broken or
+    // hostile server, and the attempt ends like any other failure, to be retried.
+    const auto stub = loginStub();
+    QVERIFY(stub);
+    HubSide hub(stubConfig(*stub));
+    QVERIFY(hub.startAndWaitOnline());
+    QSignalSpy offline(&hub.upstream, &Upstream::offline);
+    QTest::ignoreMessage(QtWarningMsg,
+                         "the server sent a <stream:features> with elements nested deeper than "
+                         "64 - closing the stream");
+    stub->sendRaw(nestedStanza("<stream:features>", 100, "</stream:features>"));
+    QVERIFY(offline.wait(timeoutMs));
+    QVERIFY2(offline.first().first().toString().contains(u"XML parse error"),
+             qPrintable(offline.first().first().toString()));
+    QTRY_COMPARE_WITH_TIMEOUT(stub->loginsCompleted(), 2, timeoutMs);
 }
 
 void TestUpstream::streamCutInTheMiddleOfAStanza_data()
