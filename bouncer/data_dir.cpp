@@ -2,8 +2,16 @@
 
 #include <QDir>
 #include <QFileInfo>
-#include <QLockFile>
 #include <QLoggingCategory>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 Q_LOGGING_CATEGORY(lcDataDir, "xbnc.data_dir")
 
@@ -49,32 +57,47 @@ bool ensureOwnerOnlyDirectory(const QString &path, QString *error)
 }
 
 DataDir::DataDir() = default;
-DataDir::~DataDir() = default;
+
+DataDir::~DataDir()
+{
+    if (lockFd_ >= 0)
+        ::close(lockFd_); // releases the lock; the file stays, an unlink could race a new start
+}
 
 bool DataDir::open(const QString &path, QString *error)
 {
     if (!ensureOwnerOnlyDirectory(path, error))
         return false;
-    auto lock = std::make_unique<QLockFile>(QDir(path).filePath(QLatin1String(lockFileName)));
-    // Held for the whole run, however long: never treat our own lock as stale by age. A lock
-    // left by a crashed xbnc is still taken over, because its process is gone.
-    lock->setStaleLockTime(0);
-    if (lock->tryLock(0)) {
-        lock_ = std::move(lock);
-        return true;
+    const QString lockPath = QDir(path).filePath(QLatin1String(lockFileName));
+    const int fd = ::open(QFile::encodeName(lockPath).constData(), O_RDWR | O_CREAT | O_CLOEXEC,
+                          S_IRUSR | S_IWUSR);
+    if (fd < 0) {
+        *error = QStringLiteral("cannot open %1: %2")
+                     .arg(lockPath, QString::fromLocal8Bit(std::strerror(errno)));
+        return false;
     }
-    qint64 pid = 0;
-    QString host;
-    QString application;
-    if (lock->error() == QLockFile::LockFailedError && lock->getLockInfo(&pid, &host, &application))
-        *error = QStringLiteral("data_dir %1 is in use by another xbnc (pid %2); two instances "
-                                "must not share one data_dir")
-                     .arg(path)
-                     .arg(pid);
-    else
-        *error = QStringLiteral("cannot lock data_dir %1 (%2)")
-                     .arg(path, QDir(path).filePath(QLatin1String(lockFileName)));
-    return false;
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        const int reason = errno;
+        char holder[32] = {};
+        const ssize_t n = ::pread(fd, holder, sizeof holder - 1, 0);
+        ::close(fd);
+        const QString pid = QString::fromLatin1(holder, std::max<ssize_t>(n, 0)).trimmed();
+        if (reason == EWOULDBLOCK)
+            *error = QStringLiteral("data_dir %1 is in use by another xbnc (pid %2); two "
+                                    "instances must not share one data_dir")
+                         .arg(path, pid.isEmpty() ? QStringLiteral("unknown") : pid);
+        else
+            *error = QStringLiteral("cannot lock %1: %2")
+                         .arg(lockPath, QString::fromLocal8Bit(std::strerror(reason)));
+        return false;
+    }
+    // For the message a second instance prints, and for a person looking at the directory.
+    const QByteArray pid = QByteArray::number(qint64(::getpid())) + '\n';
+    if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.constData(), size_t(pid.size()), 0) < 0)
+        qCWarning(lcDataDir, "cannot write the pid into %s: %s", qPrintable(lockPath),
+                  std::strerror(errno));
+    lockFd_ = fd;
+    return true;
 }
 
 } // namespace xbnc

@@ -2,10 +2,6 @@
 
 #include <QString>
 
-#include <memory>
-
-class QLockFile;
-
 namespace xbnc {
 
 // Creates `path` (and missing parents) owner-only with mkdir's mode, not a chmod afterwards; an
@@ -14,7 +10,10 @@ namespace xbnc {
 bool ensureOwnerOnlyDirectory(const QString &path, QString *error);
 
 // data_dir, held by this xbnc alone: a second instance on the same directory would interleave
-// writes to one database and one upstream queue, so it is refused at start instead.
+// writes to one database and one upstream queue, so it is refused at start instead. The lock is
+// flock() on data_dir/xbnc.lock, which the kernel releases when the process ends however it
+// ends: a lock file judged by pid and host name (QLockFile) stays "held" when a container's new
+// xbnc gets the old one's pid or a new host name.
 class DataDir
 {
 public:
@@ -29,7 +28,7 @@ public:
     static constexpr const char *lockFileName = "xbnc.lock";
 
 private:
-    std::unique_ptr<QLockFile> lock_;
+    int lockFd_ = -1;
 };
 
 } // namespace xbnc

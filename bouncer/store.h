@@ -44,7 +44,6 @@ public:
     void setBusyTimeout(std::chrono::milliseconds timeout) { busyTimeout_ = timeout; }
     bool isOpen() const { return db_.isOpen(); }
     int schemaVersion() const;
-    QString path() const { return db_.databaseName(); }
     // SQLite's words for the last write that failed (disk full, I/O error…), for the log.
     QString lastError() const { return lastError_; }
     // Caps the file at `pages` pages (SQLite's max_page_count): writes beyond fail as on a full

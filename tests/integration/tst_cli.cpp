@@ -91,6 +91,24 @@ private Q_SLOTS:
         QVERIFY(!run.out.contains(u"hunter2") && !run.err.contains(u"hunter2"));
     }
 
+    // The INI file holds the password: --check-config says so when others may read it.
+    void checkConfigWarnsAboutAFileOthersCanRead()
+    {
+        QTemporaryDir dir;
+        const QString path = writeFile(dir, "[upstream]\njid=alice@example.org\npassword=pw\n");
+        QVERIFY(QFile::setPermissions(path, QFile::ReadOwner | QFile::WriteOwner |
+                                                QFile::ReadGroup | QFile::ReadOther));
+        Run run = runXbnc({QStringLiteral("--check-config"), path});
+        QCOMPARE(run.exitCode, 0);
+        QCOMPARE(run.err, QStringLiteral("xbnc: warning: %1 holds the account password and is "
+                                         "readable by group or others; run: chmod 600 %1\n")
+                              .arg(path));
+        QVERIFY(QFile::setPermissions(path, QFile::ReadOwner | QFile::WriteOwner));
+        run = runXbnc({QStringLiteral("--check-config"), path});
+        QCOMPARE(run.exitCode, 0);
+        QCOMPARE(run.err, QString());
+    }
+
     void runningWithABadConfigExitsWithCode2()
     {
         QTemporaryDir dir;

@@ -2,6 +2,7 @@
 // temporary directory, with a silent loopback server standing in for upstream (no XMPP needed).
 #include "xbnc_process.h"
 
+#include <QCoreApplication>
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
@@ -168,7 +169,12 @@ void TestOnDisk::lockOfAKilledXbncIsTakenOver()
     QVERIFY2(killed.start(config(dataDir_), &error), qPrintable(error));
     QVERIFY(killed.sendSignal(SIGKILL));
     QVERIFY(!killed.stop()); // reaped; it left its lock file behind
-    QVERIFY(QFileInfo::exists(QDir(dataDir_).filePath(QStringLiteral("xbnc.lock"))));
+    const QString lock = QDir(dataDir_).filePath(QStringLiteral("xbnc.lock"));
+    QVERIFY(QFileInfo::exists(lock));
+    // Whatever it says: here, that a live process on another host holds it, as a lock file from
+    // the previous container of a service would (pid, program, host name). Only a held lock counts.
+    writeAll(lock, QByteArray::number(QCoreApplication::applicationPid()) +
+                       "\nxbnc\nan-earlier-container\n");
 
     XbncProcess next;
     QVERIFY2(next.start(config(dataDir_), &error), qPrintable(error));
