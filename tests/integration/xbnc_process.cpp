@@ -73,7 +73,10 @@ bool XbncProcess::writeConfig(const Config &config, QString *error)
             ini += '[' + section.toUtf8() + "]\n" + body;
     }
     QFile file(configPath());
-    if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate) || file.write(ini) != ini.size()) {
+    // Owner-only, as the README asks of a config holding a password (xbnc warns otherwise).
+    if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate,
+                   QFileDevice::ReadOwner | QFileDevice::WriteOwner) ||
+        file.write(ini) != ini.size()) {
         *error = QStringLiteral("cannot write ") + configPath();
         return false;
     }
