@@ -1,5 +1,6 @@
 #include "client_listener.h"
 
+#include "login_throttle.h"
 #include "sasl_server.h"
 #include "self_signed_certificate.h"
 #include "tcp_acceptor.h"
@@ -38,6 +39,7 @@ std::optional<QSslKey> readPrivateKey(const QString &path, QString *error)
 ClientListener::ClientListener(ListenerConfig config, QObject *parent)
     : QObject(parent), config_(std::move(config)),
       credentials_(std::make_shared<const SaslCredentials>(config_.username, config_.password)),
+      loginThrottle_(std::make_shared<LoginThrottle>(config_.loginThrottle)),
       starttlsAcceptor_(new TcpAcceptor(this)), directTlsAcceptor_(new TcpAcceptor(this))
 {
     connect(starttlsAcceptor_, &TcpAcceptor::accepted, this,
@@ -156,6 +158,7 @@ void ClientListener::accept(qintptr socketDescriptor, bool directTls)
     settings.maxDepth = config_.maxDepth;
     settings.tls = tls_;
     settings.credentials = credentials_;
+    settings.loginThrottle = loginThrottle_;
     settings.boundResource = boundResource_;
     auto *session = new Downstream(socketDescriptor, std::move(settings), directTls, this);
     connect(session, &Downstream::bound, this, [this, session] { Q_EMIT sessionBound(session); });

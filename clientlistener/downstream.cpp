@@ -1,5 +1,6 @@
 #include "downstream.h"
 
+#include "login_throttle.h"
 #include "resource_binding.h"
 #include "sasl_exchange.h"
 #include "sasl_server.h"
@@ -17,6 +18,8 @@
 #include <QTimer>
 
 Q_LOGGING_CATEGORY(lcDownstream, "xbnc.downstream")
+// One warning line per failed or refused login, in a fixed format that fail2ban matches.
+Q_LOGGING_CATEGORY(lcAuth, "xbnc.auth")
 
 namespace xbnc {
 
@@ -26,6 +29,8 @@ namespace {
 // turns into a tree.
 constexpr qint64 kReadSlice = 16 * 1024;
 constexpr int kCloseGraceMs = 5000;
+// While a failed login waits for its answer, the socket buffers no more than this.
+constexpr qint64 kDelayedReadBuffer = 16 * 1024;
 
 SessionId nextSessionId()
 {
@@ -57,6 +62,16 @@ bool isClientStanza(const Element &element)
     return element.xmlns() == ns::client &&
            (element.name() == u"message" || element.name() == u"presence" ||
             element.name() == u"iq");
+}
+
+// Text a client chose, made safe for a log line that fail2ban parses.
+QString loggable(const QString &text)
+{
+    QString out;
+    out.reserve(text.size());
+    for (const QChar c : text)
+        out.append(c.isPrint() && c != u'"' && c != u'\\' ? c : QChar(u'?'));
+    return out;
 }
 
 } // namespace
@@ -95,6 +110,11 @@ Downstream::Downstream(qintptr socketDescriptor, DownstreamSettings settings, bo
         return;
     }
     socket_->setSocketOption(QAbstractSocket::LowDelayOption, 1);
+    peer_ = socket_->peerAddress();
+    // On a dual-stack port IPv4 clients appear as ::ffff:a.b.c.d; log what a firewall bans.
+    bool isV4 = false;
+    if (const quint32 v4 = peer_.toIPv4Address(&isV4); isV4)
+        peer_ = QHostAddress(v4);
     tlsRequired_ = settings_.requireTls || !socket_->peerAddress().isLoopback();
     qCInfo(lcDownstream) << "session" << id_ << "connected from"
                          << socket_->peerAddress().toString() << (directTls ? "(direct TLS)" : "");
@@ -192,7 +212,7 @@ void Downstream::write(const QByteArray &bytes)
 void Downstream::readSocket()
 {
     const QPointer<Downstream> self(this);
-    while (self && (phase_ == Phase::Negotiating || phase_ == Phase::Bound) &&
+    while (self && (phase_ == Phase::Negotiating || phase_ == Phase::Bound) && !saslDelayed_ &&
            socket_->bytesAvailable() > 0) {
         parser_->feed(socket_->read(kReadSlice));
         drainParser();
@@ -202,7 +222,7 @@ void Downstream::readSocket()
 void Downstream::drainParser()
 {
     const QPointer<Downstream> self(this);
-    while (self && (phase_ == Phase::Negotiating || phase_ == Phase::Bound)) {
+    while (self && (phase_ == Phase::Negotiating || phase_ == Phase::Bound) && !saslDelayed_) {
         XmlStreamParser::Event event = parser_->next();
         switch (event.kind) {
         case XmlStreamParser::Event::Kind::NeedMoreData:
@@ -323,13 +343,71 @@ void Downstream::handleStartTls()
 
 void Downstream::handleSasl(const Element &element)
 {
+    // Every element but <abort/> may test a password (PLAIN in <auth/>, SCRAM in <response/>).
+    if (element.name() != u"abort" && !admitLogin())
+        return;
     const SaslExchange::Reply reply = sasl_->handle(element, encrypted_, tlsRequired_);
+    LoginThrottle *throttle = settings_.loginThrottle.get();
+    const bool failed = reply.state == SaslExchange::State::Failed ||
+                        reply.state == SaslExchange::State::TooManyFailures;
+    if (throttle && reply.state == SaslExchange::State::Succeeded)
+        throttle->recordSuccess(peer_);
+    if (!throttle || !failed) {
+        answerSasl(reply.element, int(reply.state));
+        return;
+    }
+    const SaslExchange::Attempt &attempt = sasl_->lastAttempt();
+    qCWarning(lcAuth).noquote() << QStringLiteral(
+                                       "authentication failed from %1 (user \"%2\", mechanism %3)")
+                                       .arg(peer_.toString(), loggable(attempt.user),
+                                            loggable(attempt.mechanism));
+    const std::chrono::milliseconds delay = throttle->recordFailure(peer_);
+    if (delay <= std::chrono::milliseconds::zero()) {
+        answerSasl(reply.element, int(reply.state));
+        return;
+    }
+    // Answer later, and read nothing meanwhile: a client cannot have its next guess looked at
+    // before it has the answer to this one.
+    saslDelayed_ = true;
+    socket_->setReadBufferSize(kDelayedReadBuffer);
+    QTimer::singleShot(delay, this, [this, answer = reply.element, state = int(reply.state)] {
+        answerSasl(answer, state);
+        resumeAfterDelay();
+    });
+}
+
+bool Downstream::admitLogin()
+{
+    if (!settings_.loginThrottle)
+        return true;
+    const LoginThrottle::Admission admission = settings_.loginThrottle->admit(peer_);
+    if (admission.verdict == LoginThrottle::Verdict::Allowed)
+        return true;
+    const qint64 seconds = (admission.retryAfter.count() + 999) / 1000;
+    qCWarning(lcAuth).noquote()
+        << QStringLiteral("authentication refused from %1 (%2, for %3 s)")
+               .arg(peer_.toString(),
+                    admission.verdict == LoginThrottle::Verdict::AddressLockedOut
+                        ? QStringLiteral("too many failed logins from this address")
+                        : QStringLiteral("too many failed logins from all addresses"))
+               .arg(seconds);
+    write(QByteArrayLiteral("<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>"
+                            "<temporary-auth-failure/></failure>"));
+    closeStream();
+    return false;
+}
+
+void Downstream::answerSasl(const Element &reply, int state)
+{
+    if (phase_ != Phase::Negotiating)
+        return; // closed while the answer waited
     QByteArray bytes;
-    reply.element.appendXml(bytes, ns::client);
+    reply.appendXml(bytes, ns::client);
     write(bytes);
-    switch (reply.state) {
+    switch (SaslExchange::State(state)) {
     case SaslExchange::State::InProgress:
     case SaslExchange::State::Failed:
+    case SaslExchange::State::Aborted:
         break;
     case SaslExchange::State::Succeeded:
         authenticated_ = true;
@@ -341,6 +419,16 @@ void Downstream::handleSasl(const Element &element)
         closeStream();
         break;
     }
+}
+
+void Downstream::resumeAfterDelay()
+{
+    saslDelayed_ = false;
+    socket_->setReadBufferSize(0);
+    const QPointer<Downstream> self(this);
+    drainParser(); // what a pipelining client sent before the answer
+    if (self)
+        readSocket();
 }
 
 void Downstream::handleBind(const Element &iq)

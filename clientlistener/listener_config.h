@@ -1,5 +1,7 @@
 #pragma once
 
+#include "login_throttle.h"
+
 #include <QHostAddress>
 #include <QString>
 
@@ -20,6 +22,7 @@ struct ListenerConfig
     bool requireTls = true; // false allows plaintext, but only on a loopback address
     qsizetype maxStanzaBytes = 256 * 1024;
     int maxDepth = 64;
+    LoginThrottle::Policy loginThrottle; // failed logins: delays, lockout, global bound
 };
 
 } // namespace xbnc
