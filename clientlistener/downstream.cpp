@@ -383,14 +383,16 @@ bool Downstream::admitLogin()
     const LoginThrottle::Admission admission = settings_.loginThrottle->admit(peer_);
     if (admission.verdict == LoginThrottle::Verdict::Allowed)
         return true;
-    const qint64 seconds = (admission.retryAfter.count() + 999) / 1000;
-    qCWarning(lcAuth).noquote()
-        << QStringLiteral("authentication refused from %1 (%2, for %3 s)")
-               .arg(peer_.toString(),
-                    admission.verdict == LoginThrottle::Verdict::AddressLockedOut
-                        ? QStringLiteral("too many failed logins from this address")
-                        : QStringLiteral("too many failed logins from all addresses"))
-               .arg(seconds);
+    if (admission.firstRefusal) {
+        const qint64 seconds = (admission.retryAfter.count() + 999) / 1000;
+        const bool address = admission.verdict == LoginThrottle::Verdict::AddressLockedOut;
+        qCWarning(lcAuth).noquote()
+            << QStringLiteral("authentication refused from %1 (too many failed logins from %2, "
+                              "for %3 s; until then further refusals are not logged)")
+                   .arg(peer_.toString(),
+                        address ? QStringLiteral("this address") : QStringLiteral("all addresses"))
+                   .arg(seconds);
+    }
     write(QByteArrayLiteral("<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>"
                             "<temporary-auth-failure/></failure>"));
     closeStream();

@@ -1,6 +1,7 @@
 #include "login_throttle.h"
 
 #include <algorithm>
+#include <utility>
 
 namespace xbnc {
 
@@ -30,13 +31,19 @@ LoginThrottle::LoginThrottle(Policy policy, Clock clock) : policy_(policy), cloc
 LoginThrottle::Admission LoginThrottle::admit(const QHostAddress &peer)
 {
     const TimePoint now = clock_();
-    const auto found = addresses_.constFind(addressKey(peer));
-    if (found != addresses_.cend() && found->lockedUntil > now)
+    const auto found = addresses_.find(addressKey(peer));
+    if (found != addresses_.end() && found->lockedUntil > now) {
+        const bool first = !std::exchange(found->refusalReported, true);
         return {Verdict::AddressLockedOut,
-                std::chrono::ceil<Milliseconds>(found->lockedUntil - now)};
-    if (globalLimitReached(now))
+                std::chrono::ceil<Milliseconds>(found->lockedUntil - now), first};
+    }
+    if (globalLimitReached(now)) {
+        const bool first = !std::exchange(globalRefusalReported_, true);
         return {Verdict::GlobalLimitReached,
-                std::chrono::ceil<Milliseconds>(globalFailures_.front() + kGlobalWindow - now)};
+                std::chrono::ceil<Milliseconds>(globalFailures_.front() + kGlobalWindow - now),
+                first};
+    }
+    globalRefusalReported_ = false;
     return {};
 }
 
@@ -63,6 +70,7 @@ LoginThrottle::Milliseconds LoginThrottle::recordFailure(const QHostAddress &pee
     const int count = int(record.failures.size());
     if (policy_.lockoutFailures > 0 && count >= policy_.lockoutFailures) {
         record.lockedUntil = now + policy_.lockoutDuration;
+        record.refusalReported = false;
         // The count starts afresh once the refusal ends.
         record.failures.clear();
     }

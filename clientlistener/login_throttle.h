@@ -47,6 +47,9 @@ public:
     {
         Verdict verdict = Verdict::Allowed;
         Milliseconds retryAfter{0}; // when refused: until the refusal ends
+        // The first refusal of this lockout (or of this global limit): worth one log line,
+        // where a locked-out attacker's next thousand are not.
+        bool firstRefusal = false;
     };
 
     explicit LoginThrottle(Policy policy, Clock clock = std::chrono::steady_clock::now);
@@ -67,6 +70,7 @@ private:
     {
         std::deque<TimePoint> failures; // within lockoutWindow, oldest first, bounded
         TimePoint lockedUntil{};
+        bool refusalReported = false;
     };
 
     Milliseconds delayFor(int failuresInWindow) const;
@@ -79,6 +83,7 @@ private:
     Clock clock_;
     QHash<QString, AddressRecord> addresses_; // keyed by addressKey()
     std::deque<TimePoint> globalFailures_;    // within the last minute, at most the limit
+    bool globalRefusalReported_ = false;
 };
 
 // The unit an attacker pays for: an IPv4 address, or an IPv6 /64 (one host usually gets a

@@ -95,8 +95,11 @@ void TestLoginThrottle::lockoutAfterTooManyFailures()
     const LoginThrottle::Admission refused = throttle.admit(kAttacker);
     QCOMPARE(refused.verdict, Verdict::AddressLockedOut);
     QCOMPARE(refused.retryAfter, 900s);
+    QVERIFY(refused.firstRefusal);
     time.now += 899s;
-    QCOMPARE(throttle.admit(kAttacker).verdict, Verdict::AddressLockedOut);
+    const LoginThrottle::Admission again = throttle.admit(kAttacker);
+    QCOMPARE(again.verdict, Verdict::AddressLockedOut);
+    QVERIFY(!again.firstRefusal); // one log line per lockout, not one per attempt
 }
 
 void TestLoginThrottle::lockoutEndsAndTheCountStartsAfresh()
@@ -109,6 +112,9 @@ void TestLoginThrottle::lockoutEndsAndTheCountStartsAfresh()
     time.now += 900s;
     QCOMPARE(throttle.admit(kAttacker).verdict, Verdict::Allowed);
     QCOMPARE(throttle.recordFailure(kAttacker), 1s);
+    for (int i = 0; i < 9; ++i)
+        throttle.recordFailure(kAttacker);
+    QVERIFY(throttle.admit(kAttacker).firstRefusal); // the next lockout is logged again
 }
 
 void TestLoginThrottle::lockoutIsPerAddress()
@@ -154,7 +160,10 @@ void TestLoginThrottle::globalBoundRefusesEveryAddress()
     const LoginThrottle::Admission refused = throttle.admit(numbered(1000));
     QCOMPARE(refused.verdict, Verdict::GlobalLimitReached);
     QCOMPARE(refused.retryAfter, 31s); // when the first of the thirty is a minute old
-    QCOMPARE(throttle.admit(numbered(0)).verdict, Verdict::GlobalLimitReached);
+    QVERIFY(refused.firstRefusal);
+    const LoginThrottle::Admission again = throttle.admit(numbered(0));
+    QCOMPARE(again.verdict, Verdict::GlobalLimitReached);
+    QVERIFY(!again.firstRefusal);
 }
 
 void TestLoginThrottle::globalBoundSlowsEveryFailure()
