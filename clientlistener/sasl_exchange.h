@@ -29,8 +29,8 @@ public:
         State state;
     };
 
-    // The base64 text of one <auth/> or <response/>, refused before it is decoded. Fits a
-    // PLAIN message with the longest user name and password SaslServer accepts.
+    // The base64 text of one <auth/> or <response/>, refused before it is decoded: 1.5 KiB
+    // decoded, room for a PLAIN message with a long user name and password, or any SCRAM one.
     static constexpr qsizetype kMaxPayloadChars = 2048;
 
     // The last attempt as the client described it, for the log: not authenticated, and cut.
