@@ -48,12 +48,24 @@ QString countInto(int &target, const QString &value, int min, int max, const QSt
     return {};
 }
 
+// Into a millisecond count (timer intervals).
 QString secondsInto(int &targetMs, const QString &value, int min, int max)
 {
     int seconds = 0;
     QString problem = countInto(seconds, value, min, max, QStringLiteral("seconds"));
     if (problem.isEmpty())
         targetMs = seconds * 1000;
+    return problem;
+}
+
+// Into a std::chrono duration (LoginThrottle's policy).
+template <typename Duration>
+QString secondsInto(Duration &target, const QString &value, int min, int max)
+{
+    int seconds = 0;
+    QString problem = countInto(seconds, value, min, max, QStringLiteral("seconds"));
+    if (problem.isEmpty())
+        target = std::chrono::seconds(seconds);
     return problem;
 }
 
@@ -191,6 +203,33 @@ const QHash<QString, Setter> &setters()
                  return QStringLiteral("must be a byte count from 65536 to 1073741824");
              c.listener.maxQueuedBytes = size;
              return {};
+         }},
+        // Failed logins (LoginThrottle): a delay that doubles, a lockout, a global bound.
+        {QStringLiteral("listener/login_delay"),
+         [](Config &c, const QString &v) {
+             return secondsInto(c.listener.loginThrottle.firstDelay, v, 0, 60);
+         }},
+        {QStringLiteral("listener/login_delay_max"),
+         [](Config &c, const QString &v) {
+             return secondsInto(c.listener.loginThrottle.maxDelay, v, 0, 3600);
+         }},
+        {QStringLiteral("listener/login_lockout_failures"),
+         [](Config &c, const QString &v) {
+             return countInto(c.listener.loginThrottle.lockoutFailures, v, 0, 1000,
+                              QStringLiteral("failures"));
+         }},
+        {QStringLiteral("listener/login_lockout_window"),
+         [](Config &c, const QString &v) {
+             return secondsInto(c.listener.loginThrottle.lockoutWindow, v, 1, 7 * 24 * 3600);
+         }},
+        {QStringLiteral("listener/login_lockout_duration"),
+         [](Config &c, const QString &v) {
+             return secondsInto(c.listener.loginThrottle.lockoutDuration, v, 1, 7 * 24 * 3600);
+         }},
+        {QStringLiteral("listener/login_global_failures_per_minute"),
+         [](Config &c, const QString &v) {
+             return countInto(c.listener.loginThrottle.globalFailuresPerMinute, v, 0, 100000,
+                              QStringLiteral("failures"));
          }},
         {QStringLiteral("presence/idle_show"),
          [](Config &c, const QString &v) -> QString {
@@ -333,6 +372,9 @@ std::variant<Config, ConfigError> parseConfig(const QByteArray &text)
         return ConfigError{QStringLiteral("[listener] max_prelogin_per_address: must not exceed "
                                           "max_prelogin_connections (%1)")
                                .arg(config.listener.maxPreloginConnections)};
+    if (config.listener.loginThrottle.maxDelay < config.listener.loginThrottle.firstDelay)
+        return ConfigError{
+            QStringLiteral("[listener] login_delay_max: must not be less than login_delay")};
     if (!config.listener.requireTls && !config.listener.address.isLoopback())
         return ConfigError{QStringLiteral(
             "[listener] require_tls: may only be false when address is a loopback address")};

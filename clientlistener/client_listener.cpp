@@ -1,5 +1,6 @@
 #include "client_listener.h"
 
+#include "login_throttle.h"
 #include "refused_connection.h"
 #include "sasl_server.h"
 #include "self_signed_certificate.h"
@@ -40,6 +41,7 @@ ClientListener::ClientListener(ListenerConfig config, QObject *parent)
     : QObject(parent), config_(std::move(config)),
       credentials_(std::make_shared<const SaslCredentials>(config_.username, config_.password)),
       prelogin_(config_.maxPreloginConnections, config_.maxPreloginPerAddress),
+      loginThrottle_(std::make_shared<LoginThrottle>(config_.loginThrottle)),
       starttlsAcceptor_(new TcpAcceptor({config_.acceptRetryFirst, config_.acceptRetryMax}, this)),
       directTlsAcceptor_(new TcpAcceptor({config_.acceptRetryFirst, config_.acceptRetryMax}, this))
 {
@@ -175,6 +177,7 @@ void ClientListener::accept(qintptr socketDescriptor, const QHostAddress &peer, 
     settings.pingTimeoutMs = config_.pingTimeoutMs;
     settings.tls = tls_;
     settings.credentials = credentials_;
+    settings.loginThrottle = loginThrottle_;
     settings.boundResource = boundResource_;
     auto *session = new Downstream(socketDescriptor, std::move(settings), directTls, this);
     const SessionId id = session->id();

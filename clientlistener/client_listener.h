@@ -13,6 +13,7 @@
 
 namespace xbnc {
 
+class LoginThrottle;
 class SaslCredentials;
 class TcpAcceptor;
 
@@ -46,6 +47,7 @@ private:
 
     ListenerConfig config_;
     std::shared_ptr<const SaslCredentials> credentials_; // shared with live sessions
+    std::shared_ptr<LoginThrottle> loginThrottle_;       // shared with live sessions
     std::function<QString()> boundResource_;
     QSslConfiguration tls_;
     PreloginQuota prelogin_;

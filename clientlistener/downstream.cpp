@@ -2,6 +2,7 @@
 
 #include "idle_ping.h"
 #include "log_excerpt.h"
+#include "login_throttle.h"
 #include "resource_binding.h"
 #include "sasl_exchange.h"
 #include "sasl_server.h"
@@ -20,6 +21,8 @@
 #include <QTimer>
 
 Q_LOGGING_CATEGORY(lcDownstream, "xbnc.downstream")
+// One warning line per failed or refused login, in a fixed format that fail2ban matches.
+Q_LOGGING_CATEGORY(lcAuth, "xbnc.auth")
 
 namespace xbnc {
 
@@ -31,6 +34,8 @@ constexpr qint64 kReadSlice = 16 * 1024;
 constexpr int kCloseGraceMs = 5000;
 // Ids of xbnc's own pings to the client; the answers stop here and never reach the hub.
 constexpr QStringView kPingIdPrefix = u"xbnc-c2s-ping-";
+// While a failed login waits for its answer, the socket buffers no more than this.
+constexpr qint64 kDelayedReadBuffer = 16 * 1024;
 
 SessionId nextSessionId()
 {
@@ -70,6 +75,16 @@ bool isPingAnswer(const Element &element)
     return element.name() == u"iq" && element.xmlns() == ns::client &&
            (type == u"result" || type == u"error") &&
            element.attribute(u"id").startsWith(kPingIdPrefix);
+}
+
+// Text a client chose, made safe for a log line that fail2ban parses.
+QString loggable(const QString &text)
+{
+    QString out;
+    out.reserve(text.size());
+    for (const QChar c : text)
+        out.append(c.isPrint() && c != u'"' && c != u'\\' ? c : QChar(u'?'));
+    return out;
 }
 
 } // namespace
@@ -113,6 +128,11 @@ Downstream::Downstream(qintptr socketDescriptor, DownstreamSettings settings, bo
     }
     socket_->setSocketOption(QAbstractSocket::LowDelayOption, 1);
     enableTcpKeepalive(*socket_);
+    peer_ = socket_->peerAddress();
+    // On a dual-stack port IPv4 clients appear as ::ffff:a.b.c.d; log what a firewall bans.
+    bool isV4 = false;
+    if (const quint32 v4 = peer_.toIPv4Address(&isV4); isV4)
+        peer_ = QHostAddress(v4);
     tlsRequired_ = settings_.requireTls || !socket_->peerAddress().isLoopback();
     qCInfo(lcDownstream) << "session" << id_ << "connected from"
                          << socket_->peerAddress().toString() << (directTls ? "(direct TLS)" : "");
@@ -242,7 +262,7 @@ void Downstream::readSocket()
     if (socket_->bytesAvailable() > 0)
         idlePing_->heardFrom();
     const QPointer<Downstream> self(this);
-    while (self && (phase_ == Phase::Negotiating || phase_ == Phase::Bound) &&
+    while (self && (phase_ == Phase::Negotiating || phase_ == Phase::Bound) && !saslDelayed_ &&
            socket_->bytesAvailable() > 0) {
         parser_->feed(socket_->read(kReadSlice));
         drainParser();
@@ -252,7 +272,7 @@ void Downstream::readSocket()
 void Downstream::drainParser()
 {
     const QPointer<Downstream> self(this);
-    while (self && (phase_ == Phase::Negotiating || phase_ == Phase::Bound)) {
+    while (self && (phase_ == Phase::Negotiating || phase_ == Phase::Bound) && !saslDelayed_) {
         XmlStreamParser::Event event = parser_->next();
         switch (event.kind) {
         case XmlStreamParser::Event::Kind::NeedMoreData:
@@ -377,13 +397,73 @@ void Downstream::handleStartTls()
 
 void Downstream::handleSasl(const Element &element)
 {
+    // Every element but <abort/> may test a password (PLAIN in <auth/>, SCRAM in <response/>).
+    if (element.name() != u"abort" && !admitLogin())
+        return;
     const SaslExchange::Reply reply = sasl_->handle(element, encrypted_, tlsRequired_);
+    LoginThrottle *throttle = settings_.loginThrottle.get();
+    const bool failed = reply.state == SaslExchange::State::Failed ||
+                        reply.state == SaslExchange::State::TooManyFailures;
+    if (throttle && reply.state == SaslExchange::State::Succeeded)
+        throttle->recordSuccess(peer_);
+    if (!throttle || !failed) {
+        answerSasl(reply.element, int(reply.state));
+        return;
+    }
+    const SaslExchange::Attempt &attempt = sasl_->lastAttempt();
+    qCWarning(lcAuth).noquote() << QStringLiteral(
+                                       "authentication failed from %1 (user \"%2\", mechanism %3)")
+                                       .arg(peer_.toString(), loggable(attempt.user),
+                                            loggable(attempt.mechanism));
+    const std::chrono::milliseconds delay = throttle->recordFailure(peer_);
+    if (delay <= std::chrono::milliseconds::zero()) {
+        answerSasl(reply.element, int(reply.state));
+        return;
+    }
+    // Answer later, and read nothing meanwhile: a client cannot have its next guess looked at
+    // before it has the answer to this one.
+    saslDelayed_ = true;
+    socket_->setReadBufferSize(kDelayedReadBuffer);
+    QTimer::singleShot(delay, this, [this, answer = reply.element, state = int(reply.state)] {
+        answerSasl(answer, state);
+        resumeAfterDelay();
+    });
+}
+
+bool Downstream::admitLogin()
+{
+    if (!settings_.loginThrottle)
+        return true;
+    const LoginThrottle::Admission admission = settings_.loginThrottle->admit(peer_);
+    if (admission.verdict == LoginThrottle::Verdict::Allowed)
+        return true;
+    if (admission.firstRefusal) {
+        const qint64 seconds = (admission.retryAfter.count() + 999) / 1000;
+        const bool address = admission.verdict == LoginThrottle::Verdict::AddressLockedOut;
+        qCWarning(lcAuth).noquote()
+            << QStringLiteral("authentication refused from %1 (too many failed logins from %2, "
+                              "for %3 s; until then further refusals are not logged)")
+                   .arg(peer_.toString(),
+                        address ? QStringLiteral("this address") : QStringLiteral("all addresses"))
+                   .arg(seconds);
+    }
+    write(QByteArrayLiteral("<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>"
+                            "<temporary-auth-failure/></failure>"));
+    closeStream();
+    return false;
+}
+
+void Downstream::answerSasl(const Element &reply, int state)
+{
+    if (phase_ != Phase::Negotiating)
+        return; // closed while the answer waited
     QByteArray bytes;
-    reply.element.appendXml(bytes, ns::client);
+    reply.appendXml(bytes, ns::client);
     write(bytes);
-    switch (reply.state) {
+    switch (SaslExchange::State(state)) {
     case SaslExchange::State::InProgress:
     case SaslExchange::State::Failed:
+    case SaslExchange::State::Aborted:
         break;
     case SaslExchange::State::Succeeded:
         authenticated_ = true;
@@ -395,6 +475,16 @@ void Downstream::handleSasl(const Element &element)
         closeStream();
         break;
     }
+}
+
+void Downstream::resumeAfterDelay()
+{
+    saslDelayed_ = false;
+    socket_->setReadBufferSize(0);
+    const QPointer<Downstream> self(this);
+    drainParser(); // what a pipelining client sent before the answer
+    if (self)
+        readSocket();
 }
 
 void Downstream::handleBind(const Element &iq)

@@ -6,6 +6,7 @@
 #include "session_id.h"
 
 #include <QAbstractSocket>
+#include <QHostAddress>
 #include <QObject>
 
 #include <memory>
@@ -83,6 +84,9 @@ private:
     void handleElement(Element element);
     void handleStartTls();
     void handleSasl(const Element &element);
+    bool admitLogin();
+    void answerSasl(const Element &reply, int state); // state: SaslExchange::State
+    void resumeAfterDelay();
     void handleBind(const Element &iq);
     void sendHeader();
     void sendFeatures();
@@ -111,6 +115,9 @@ private:
     bool authenticated_ = false;
     bool headerSent_ = false;
     int pingsSent_ = 0;
+    QHostAddress peer_;
+    // A failed login's answer is waiting for its delay: no more elements are read until then.
+    bool saslDelayed_ = false;
 };
 
 } // namespace xbnc

@@ -8,6 +8,7 @@
 
 namespace xbnc {
 
+class LoginThrottle;
 class SaslCredentials;
 
 // What one Downstream needs from its listener, copied at accept time so that a certificate
@@ -28,6 +29,8 @@ struct DownstreamSettings
     int pingTimeoutMs = 60 * 1000;     // then closed if nothing arrives
     QSslConfiguration tls;
     std::shared_ptr<const SaslCredentials> credentials;
+    // Shared by every connection of the listener; null: logins are not throttled.
+    std::shared_ptr<LoginThrottle> loginThrottle;
     // The resource every session is bound to: xbnc's upstream one, so that the JID a client
     // believes it has is the JID the world sees. Unset: the resource the client asked for.
     std::function<QString()> boundResource;

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "login_throttle.h"
+
 #include <QHostAddress>
 #include <QString>
 
@@ -35,6 +37,7 @@ struct ListenerConfig
     // How long to wait before accepting again after accept() failed (out of descriptors).
     std::chrono::milliseconds acceptRetryFirst{100};
     std::chrono::milliseconds acceptRetryMax{1000};
+    LoginThrottle::Policy loginThrottle; // failed logins: delays, lockout, global bound
 };
 
 } // namespace xbnc

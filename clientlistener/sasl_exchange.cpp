@@ -6,6 +6,8 @@
 
 #include <QLoggingCategory>
 
+#include <optional>
+
 Q_LOGGING_CATEGORY(lcSasl, "xbnc.downstream.sasl")
 
 namespace xbnc {
@@ -46,6 +48,34 @@ QString requestedAuthzid(const QString &mechanism, const QByteArray &initialResp
     return {};
 }
 
+// The user name the client claimed (PLAIN authcid, SCRAM "n="), shortened for a log line.
+QString requestedUser(const QString &mechanism, const QByteArray &initialResponse)
+{
+    constexpr qsizetype kLoggedChars = 64;
+    QByteArray name;
+    if (mechanism == u"PLAIN") {
+        const QList<QByteArray> parts = initialResponse.split('\0');
+        if (parts.size() > 1)
+            name = parts.at(1);
+    } else if (mechanism.startsWith(u"SCRAM-")) {
+        const QList<QByteArray> fields = initialResponse.split(',');
+        if (fields.size() > 2 && fields.at(2).startsWith("n="))
+            name = fields.at(2).mid(2).replace("=2C", ",").replace("=3D", "=");
+    }
+    return QString::fromUtf8(name.left(kLoggedChars * 4)).left(kLoggedChars);
+}
+
+std::optional<QByteArray> decodeBase64(const QString &text)
+{
+    const QString trimmed = text.trimmed();
+    auto decoded =
+        QByteArray::fromBase64Encoding(trimmed == u"=" ? QByteArray() : trimmed.toLatin1(),
+                                       QByteArray::AbortOnBase64DecodingErrors);
+    if (!decoded)
+        return std::nullopt;
+    return std::move(*decoded);
+}
+
 } // namespace
 
 SaslExchange::SaslExchange(const SaslCredentials &credentials, QString domain, int maxFailures)
@@ -63,21 +93,25 @@ SaslExchange::Reply SaslExchange::handle(const Element &element, bool encrypted,
         return respond(element);
     if (element.name() == u"abort") {
         server_.reset();
-        return {saslFailure(QStringLiteral("aborted")), State::Failed};
+        return {saslFailure(QStringLiteral("aborted")), State::Aborted};
     }
     return failure(QStringLiteral("malformed-request"));
 }
 
 SaslExchange::Reply SaslExchange::start(const Element &auth, bool encrypted, bool tlsRequired)
 {
+    const QString mechanism = auth.attribute(u"mechanism");
+    attempt_ = {mechanism.left(32), QString()};
     if (tlsRequired && !encrypted)
         return failure(QStringLiteral("encryption-required"));
-    const QString mechanism = auth.attribute(u"mechanism");
-    const QString text = auth.text().trimmed();
-    const auto decoded = QByteArray::fromBase64Encoding(
-        text == u"=" ? QByteArray() : text.toLatin1(), QByteArray::AbortOnBase64DecodingErrors);
+    const QString text = auth.text();
+    // Before decoding, and long before SASLprep, whose cost grows faster than the size.
+    if (text.size() > kMaxPayloadChars)
+        return failure(QStringLiteral("malformed-request"));
+    const std::optional<QByteArray> decoded = decodeBase64(text);
     if (!decoded)
         return failure(QStringLiteral("incorrect-encoding"));
+    attempt_.user = requestedUser(mechanism, *decoded);
     if (!authzidAllowed(mechanism, *decoded))
         return failure(QStringLiteral("invalid-authzid"));
 
@@ -89,11 +123,15 @@ SaslExchange::Reply SaslExchange::start(const Element &auth, bool encrypted, boo
 
 SaslExchange::Reply SaslExchange::respond(const Element &response)
 {
-    const QString text = response.text().trimmed();
-    const auto decoded = QByteArray::fromBase64Encoding(
-        text == u"=" ? QByteArray() : text.toLatin1(), QByteArray::AbortOnBase64DecodingErrors);
+    const QString text = response.text();
+    // Before decoding, and long before SASLprep, whose cost grows faster than the size.
+    if (text.size() > kMaxPayloadChars)
+        return failure(QStringLiteral("malformed-request"));
+    const std::optional<QByteArray> decoded = decodeBase64(text);
     if (!decoded)
         return failure(QStringLiteral("incorrect-encoding"));
+    if (attempt_.user.isEmpty())
+        attempt_.user = requestedUser(attempt_.mechanism, *decoded);
     const SaslServer::Result result = server_->step(*decoded);
     return finish(int(result.outcome), result.data, result.failureCondition);
 }
@@ -122,7 +160,8 @@ SaslExchange::Reply SaslExchange::failure(const QString &condition)
 {
     server_.reset();
     ++failures_;
-    qCInfo(lcSasl) << "authentication failed:" << condition << "attempt" << failures_;
+    // The warning with the peer's address is the listener's: it knows the address.
+    qCDebug(lcSasl) << "authentication failed:" << condition << "attempt" << failures_;
     return {saslFailure(condition),
             failures_ >= maxFailures_ ? State::TooManyFailures : State::Failed};
 }

@@ -20,7 +20,8 @@ public:
         InProgress,
         Succeeded,
         Failed,
-        TooManyFailures
+        TooManyFailures,
+        Aborted // the client gave up: no password was tried
     };
     struct Reply
     {
@@ -28,11 +29,23 @@ public:
         State state;
     };
 
+    // The base64 text of one <auth/> or <response/>, refused before it is decoded: 1.5 KiB
+    // decoded, room for a PLAIN message with a long user name and password, or any SCRAM one.
+    static constexpr qsizetype kMaxPayloadChars = 2048;
+
+    // The last attempt as the client described it, for the log: not authenticated, and cut.
+    struct Attempt
+    {
+        QString mechanism;
+        QString user;
+    };
+
     SaslExchange(const SaslCredentials &credentials, QString domain, int maxFailures = 3);
     ~SaslExchange();
 
     // element is a top-level element in the SASL namespace.
     Reply handle(const Element &element, bool encrypted, bool tlsRequired);
+    const Attempt &lastAttempt() const { return attempt_; }
 
 private:
     Reply start(const Element &auth, bool encrypted, bool tlsRequired);
@@ -46,6 +59,7 @@ private:
     int maxFailures_;
     int failures_ = 0;
     std::unique_ptr<SaslServer> server_; // the attempt in progress
+    Attempt attempt_;
 };
 
 } // namespace xbnc

@@ -244,6 +244,8 @@ SaslServer::Result SaslServer::plain(const QByteArray &message)
     const QList<QByteArray> parts = message.split('\0');
     if (parts.size() != 3 || parts.at(1).isEmpty() || parts.at(2).isEmpty())
         return fail(malformed());
+    if (parts.at(1).size() > kMaxUserBytes || parts.at(2).size() > kMaxPasswordBytes)
+        return fail(malformed());
     const auto authzid = decodeUtf8(parts.at(0));
     const auto authcid = decodeUtf8(parts.at(1));
     const auto password = decodeUtf8(parts.at(2));
@@ -284,6 +286,8 @@ SaslServer::Result SaslServer::scramClientFirst(const QByteArray &message)
     // "m=" is reserved for mandatory extensions, none of which exist: refuse rather than ignore.
     if (attributes.size() < 2 || !attributes.at(0).startsWith("n=") ||
         !attributes.at(1).startsWith("r="))
+        return fail(malformed());
+    if (attributes.at(0).size() - 2 > kMaxUserBytes)
         return fail(malformed());
     const auto user = unescapeSaslName(attributes.at(0).mid(2));
     const QByteArray clientNonce = attributes.at(1).mid(2);

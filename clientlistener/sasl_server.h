@@ -56,6 +56,12 @@ public:
     // best mechanism they have seen and call a shorter list a downgrade attack.
     static QStringList mechanisms(bool encrypted);
 
+    // Bounds checked before any decoding or SASLprep: Qt's NFKC is quadratic on long runs of
+    // combining marks (one 190 KB password froze the process for 33 s). RFC 7622 caps a local
+    // part at 1023 bytes; no real password comes near 1 KiB.
+    static constexpr qsizetype kMaxUserBytes = 1023;
+    static constexpr qsizetype kMaxPasswordBytes = 1024;
+
     explicit SaslServer(const SaslCredentials &credentials);
 
     enum class Outcome

@@ -203,6 +203,62 @@ private Q_SLOTS:
         QCOMPARE(std::get<ConfigError>(parsed).message, message);
     }
 
+    void loginThrottle()
+    {
+        const auto defaults = parseConfig(minimal);
+        QVERIFY(std::holds_alternative<Config>(defaults));
+        const LoginThrottle::Policy &d = std::get<Config>(defaults).listener.loginThrottle;
+        QCOMPARE(d.firstDelay, std::chrono::seconds(1));
+        QCOMPARE(d.maxDelay, std::chrono::seconds(30));
+        QCOMPARE(d.lockoutFailures, 10);
+        QCOMPARE(d.lockoutWindow, std::chrono::seconds(600));
+        QCOMPARE(d.lockoutDuration, std::chrono::seconds(900));
+        QCOMPARE(d.globalFailuresPerMinute, 30);
+
+        const auto parsed = parseConfig(minimal + "[listener]\n"
+                                                  "login_delay = 2\n"
+                                                  "login_delay_max = 60\n"
+                                                  "login_lockout_failures = 5\n"
+                                                  "login_lockout_window = 300\n"
+                                                  "login_lockout_duration = 3600\n"
+                                                  "login_global_failures_per_minute = 0\n");
+        if (auto *e = std::get_if<ConfigError>(&parsed))
+            QFAIL(qPrintable(e->message));
+        const LoginThrottle::Policy &p = std::get<Config>(parsed).listener.loginThrottle;
+        QCOMPARE(p.firstDelay, std::chrono::seconds(2));
+        QCOMPARE(p.maxDelay, std::chrono::seconds(60));
+        QCOMPARE(p.lockoutFailures, 5);
+        QCOMPARE(p.lockoutWindow, std::chrono::seconds(300));
+        QCOMPARE(p.lockoutDuration, std::chrono::seconds(3600));
+        QCOMPARE(p.globalFailuresPerMinute, 0);
+    }
+
+    void loginThrottleErrors_data()
+    {
+        QTest::addColumn<QByteArray>("text");
+        QTest::addColumn<QString>("message");
+        QTest::newRow("delay not a number")
+            << minimal + "[listener]\nlogin_delay=1s\n"
+            << "[listener] login_delay: must be a number of seconds from 0 to 60";
+        QTest::newRow("delay cap below the delay")
+            << minimal + "[listener]\nlogin_delay=10\nlogin_delay_max=5\n"
+            << "[listener] login_delay_max: must not be less than login_delay";
+        QTest::newRow("negative lockout")
+            << minimal + "[listener]\nlogin_lockout_failures=-1\n"
+            << "[listener] login_lockout_failures: must be a number of failures from 0 to 1000";
+        QTest::newRow("empty window")
+            << minimal + "[listener]\nlogin_lockout_window=0\n"
+            << "[listener] login_lockout_window: must be a number of seconds from 1 to 604800";
+        QTest::newRow("lockout too long")
+            << minimal + "[listener]\nlogin_lockout_duration=604801\n"
+            << "[listener] login_lockout_duration: must be a number of seconds from 1 to 604800";
+        QTest::newRow("global bound not a number")
+            << minimal + "[listener]\nlogin_global_failures_per_minute=many\n"
+            << "[listener] login_global_failures_per_minute: must be a number of failures from 0 "
+               "to 100000";
+    }
+    void loginThrottleErrors() { errors(); }
+
     void passwordNeverInErrors()
     {
         const auto parsed = parseConfig("[upstream]\npassword=hunter2\njid=bad\n");

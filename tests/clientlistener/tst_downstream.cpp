@@ -3,6 +3,7 @@
 #include "self_signed_certificate.h"
 #include "xml_stream_parser.h"
 
+#include <QElapsedTimer>
 #include <QFile>
 #include <QPointer>
 #include <QRegularExpression>
@@ -264,6 +265,10 @@ private Q_SLOTS:
     void tlsClientThatStopsReadingIsDropped();
     void idleClientIsPinged_data();
     void idleClientIsPinged();
+    void wrongPasswordAnsweredAfterDelay();
+    void nextGuessWaitsForTheDelay();
+    void lockedOutAddressRefused();
+    void closedDuringDelay();
 
 private:
     bool startListener(bool requireTls = true, qsizetype maxStanzaBytes = 256 * 1024);
@@ -275,6 +280,7 @@ private:
     std::unique_ptr<ClientListener> listener_;
     std::vector<QPointer<Downstream>> bound_;
     QList<Element> received_;
+    LoginThrottle::Policy throttle_; // for the next startListener()
 };
 
 void TestDownstream::init()
@@ -283,6 +289,9 @@ void TestDownstream::init()
     tuned_ = {};
     bound_.clear();
     received_.clear();
+    // Tests that are not about throttling must not wait for it.
+    throttle_ = LoginThrottle::Policy();
+    throttle_.firstDelay = std::chrono::milliseconds(0);
 }
 
 void TestDownstream::cleanup()
@@ -303,6 +312,7 @@ bool TestDownstream::startListener(bool requireTls, qsizetype maxStanzaBytes)
     config.password = kPassword;
     config.requireTls = requireTls;
     config.maxStanzaBytes = maxStanzaBytes;
+    config.loginThrottle = throttle_;
     listener_ = std::make_unique<ClientListener>(config);
     connect(listener_.get(), &ClientListener::sessionBound, this, [this](Downstream *session) {
         bound_.emplace_back(session);
@@ -837,6 +847,25 @@ void TestDownstream::bigAuthAfterStartTlsRefusedBySize()
     client.send("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
     QCOMPARE(client.next(), QStringLiteral("<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"));
     QVERIFY(client.startTls());
+namespace {
+
+constexpr std::chrono::milliseconds kShortDelay(400);
+
+QString failedLine(const QString &mechanism = QStringLiteral("PLAIN"))
+{
+    return QStringLiteral("authentication failed from 127.0.0.1 (user \"alice\", mechanism %1)")
+        .arg(mechanism);
+}
+
+} // namespace
+
+void TestDownstream::wrongPasswordAnsweredAfterDelay()
+{
+    throttle_.firstDelay = kShortDelay;
+    throttle_.maxDelay = kShortDelay;
+    QVERIFY(startListener());
+    TestClient client(listener_->certificateFingerprint());
+    QVERIFY(client.connectDirectTls(listener_->directTlsPort()));
     client.send(streamHeader());
     QCOMPARE(client.next(), openEvent());
     QCOMPARE(client.next(), features(kMechanismsTls));
@@ -982,6 +1011,102 @@ void TestDownstream::idleClientIsPinged()
     }
     QVERIFY(bound_.at(0) && bound_.at(0)->isBound());
     QVERIFY(received_.isEmpty()); // the answers stay in the listener
+    QTest::ignoreMessage(QtWarningMsg, qPrintable(failedLine()));
+    QElapsedTimer clock;
+    clock.start();
+    client.send(plainAuth(kUser, QStringLiteral("guess")));
+    QCOMPARE(client.next(), saslFailure(QStringLiteral("not-authorized")));
+    QVERIFY2(clock.elapsed() >= kShortDelay.count(), qPrintable(QString::number(clock.elapsed())));
+
+    // Once the answer is in, the right password works at once.
+    clock.restart();
+    client.send(plainAuth(kUser, kPassword));
+    QCOMPARE(client.next(), kSuccess);
+}
+
+void TestDownstream::nextGuessWaitsForTheDelay()
+{
+    throttle_.firstDelay = kShortDelay;
+    throttle_.maxDelay = kShortDelay;
+    QVERIFY(startListener());
+    TestClient client(listener_->certificateFingerprint());
+    QVERIFY(client.connectDirectTls(listener_->directTlsPort()));
+    QTest::ignoreMessage(QtWarningMsg, qPrintable(failedLine()));
+    QElapsedTimer clock;
+    clock.start();
+    // A client that does not wait for the answer: its second attempt is only looked at after
+    // the first one's answer, so it learns nothing sooner.
+    client.send(streamHeader() + plainAuth(kUser, QStringLiteral("guess")) +
+                plainAuth(kUser, kPassword));
+    QCOMPARE(client.next(), openEvent());
+    QCOMPARE(client.next(), features(kMechanismsTls));
+    QCOMPARE(client.next(), saslFailure(QStringLiteral("not-authorized")));
+    QCOMPARE(client.next(), kSuccess);
+    QVERIFY2(clock.elapsed() >= kShortDelay.count(), qPrintable(QString::number(clock.elapsed())));
+}
+
+void TestDownstream::lockedOutAddressRefused()
+{
+    throttle_.lockoutFailures = 2;
+    QVERIFY(startListener());
+    QTest::ignoreMessage(QtWarningMsg, qPrintable(failedLine()));
+    QTest::ignoreMessage(QtWarningMsg, qPrintable(failedLine()));
+    {
+        TestClient guesser(listener_->certificateFingerprint());
+        QVERIFY(guesser.connectDirectTls(listener_->directTlsPort()));
+        guesser.send(streamHeader() + plainAuth(kUser, QStringLiteral("guess1")) +
+                     plainAuth(kUser, QStringLiteral("guess2")));
+        QCOMPARE(guesser.next(), openEvent());
+        QCOMPARE(guesser.next(), features(kMechanismsTls));
+        QCOMPARE(guesser.next(), saslFailure(QStringLiteral("not-authorized")));
+        QCOMPARE(guesser.next(), saslFailure(QStringLiteral("not-authorized")));
+    }
+    // Even the right password is refused now, on a new connection, without being checked.
+    QTest::ignoreMessage(QtWarningMsg, QRegularExpression(QStringLiteral(
+                                           "^authentication refused from 127\\.0\\.0\\.1 \\(too "
+                                           "many failed logins from this address, for 90\\d s;")));
+    TestClient user(listener_->certificateFingerprint());
+    QVERIFY(user.connectDirectTls(listener_->directTlsPort()));
+    user.send(streamHeader() + plainAuth(kUser, kPassword));
+    QCOMPARE(user.next(), openEvent());
+    QCOMPARE(user.next(), features(kMechanismsTls));
+    QCOMPARE(user.next(), saslFailure(QStringLiteral("temporary-auth-failure")));
+    QCOMPARE(user.next(), QStringLiteral("close"));
+    QVERIFY(user.waitDisconnected());
+    QVERIFY(bound_.empty());
+}
+
+void TestDownstream::closedDuringDelay()
+{
+    throttle_.firstDelay = kShortDelay;
+    throttle_.maxDelay = 2 * kShortDelay;
+    QVERIFY(startListener());
+    QTest::ignoreMessage(QtWarningMsg, qPrintable(failedLine()));
+    QTest::ignoreMessage(QtWarningMsg, qPrintable(failedLine()));
+    {
+        TestClient leaver(listener_->certificateFingerprint());
+        QVERIFY(leaver.connectDirectTls(listener_->directTlsPort()));
+        leaver.send(streamHeader() + plainAuth(kUser, QStringLiteral("guess")));
+        QCOMPARE(leaver.next(), openEvent());
+        QCOMPARE(leaver.next(), features(kMechanismsTls));
+        const QList<Downstream *> sessions = listener_->findChildren<Downstream *>();
+        QCOMPARE(sessions.size(), 1);
+        QSignalSpy gone(sessions.first(), &QObject::destroyed);
+        leaver.socket_.abort();
+        QVERIFY(gone.wait(kTimeoutMs));
+    }
+    // The second failure from the address waits longer than the first one's timer: by the time
+    // it is answered, that timer has fired into a session that no longer exists.
+    TestClient next(listener_->certificateFingerprint());
+    QVERIFY(next.connectDirectTls(listener_->directTlsPort()));
+    QElapsedTimer clock;
+    clock.start();
+    next.send(streamHeader() + plainAuth(kUser, QStringLiteral("guess")));
+    QCOMPARE(next.next(), openEvent());
+    QCOMPARE(next.next(), features(kMechanismsTls));
+    QCOMPARE(next.next(), saslFailure(QStringLiteral("not-authorized")));
+    QVERIFY2(clock.elapsed() >= 2 * kShortDelay.count(),
+             qPrintable(QString::number(clock.elapsed())));
 }
 
 QTEST_GUILESS_MAIN(TestDownstream)

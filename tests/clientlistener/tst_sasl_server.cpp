@@ -1,9 +1,13 @@
+#include "sasl_exchange.h"
 #include "sasl_server.h"
 #include "scram_client.h"
 
+#include <QElapsedTimer>
 #include <QTest>
 
+using xbnc::Element;
 using xbnc::SaslCredentials;
+using xbnc::SaslExchange;
 using xbnc::SaslServer;
 using Outcome = SaslServer::Outcome;
 
@@ -20,6 +24,30 @@ QCryptographicHash::Algorithm algorithmOf(const QString &mechanism)
 }
 
 using Tamper = ScramClient::Tamper;
+
+const QString kSaslNs = QStringLiteral("urn:ietf:params:xml:ns:xmpp-sasl");
+
+Element saslElement(const QString &name, const QByteArray &text, const QString &mechanism = {})
+{
+    Element element(name, kSaslNs);
+    if (!mechanism.isEmpty())
+        element.setAttribute(QStringLiteral("mechanism"), mechanism);
+    element.setText(QString::fromLatin1(text));
+    return element;
+}
+
+QString failureCondition(const Element &reply)
+{
+    if (reply.name() != u"failure" || reply.children().empty())
+        return QStringLiteral("not a failure: ") + QString::fromUtf8(reply.toXml());
+    return reply.children().front().name();
+}
+
+// The attack measured on issue #8: NFKC on this took 33 s in Qt 6.4, with no valid user needed.
+QByteArray combiningMarksPassword()
+{
+    return QString(48000, QChar(0x0301)).toUtf8() + QString(48000, QChar(0x0316)).toUtf8();
+}
 
 } // namespace
 
@@ -47,6 +75,15 @@ private Q_SLOTS:
     void invalidMechanism_data();
     void invalidMechanism();
     void stepOutOfOrder();
+    void oversizedPlainFieldsRefused_data();
+    void oversizedPlainFieldsRefused();
+    void oversizedScramUserRefused();
+    void longestAcceptedPassword();
+    void combiningMarksPayloadRefusedQuickly();
+    void oversizedPayloadsRefused_data();
+    void oversizedPayloadsRefused();
+    void lastAttemptNamesUserAndMechanism();
+    void abortIsNotAFailure();
 
 private:
     // Derived once: PBKDF2 is slow on purpose.
@@ -400,6 +437,130 @@ void TestSaslServer::stepOutOfOrder()
     QCOMPARE(restarted.start(QStringLiteral("PLAIN"), QByteArray("\0user\0pencil", 12), true)
                  .failureCondition,
              QStringLiteral("malformed-request"));
+}
+
+void TestSaslServer::oversizedPlainFieldsRefused_data()
+{
+    QTest::addColumn<QByteArray>("message");
+    const qsizetype maxUser = SaslServer::kMaxUserBytes;
+    const qsizetype maxPassword = SaslServer::kMaxPasswordBytes;
+    QTest::newRow("password one byte too long")
+        << QByteArray("\0user\0", 6) + QByteArray(maxPassword + 1, 'p');
+    QTest::newRow("user one byte too long")
+        << QByteArray(1, '\0') + QByteArray(maxUser + 1, 'u') + QByteArray("\0pencil", 7);
+    QTest::newRow("combining marks") << QByteArray("\0user\0", 6) + combiningMarksPassword();
+}
+
+void TestSaslServer::oversizedPlainFieldsRefused()
+{
+    QFETCH(QByteArray, message);
+    SaslServer server(*credentials_);
+    const SaslServer::Result result = server.start(QStringLiteral("PLAIN"), message, true);
+    QCOMPARE(result.outcome, Outcome::Failure);
+    QCOMPARE(result.failureCondition, QStringLiteral("malformed-request"));
+}
+
+void TestSaslServer::oversizedScramUserRefused()
+{
+    SaslServer server(*credentials_);
+    const QByteArray longUser(SaslServer::kMaxUserBytes + 1, 'u');
+    const SaslServer::Result result =
+        server.start(QStringLiteral("SCRAM-SHA-256"), "n,,n=" + longUser + ",r=abc", true);
+    QCOMPARE(result.failureCondition, QStringLiteral("malformed-request"));
+}
+
+void TestSaslServer::longestAcceptedPassword()
+{
+    // The bound leaves every real password working, through a whole <auth/> too.
+    const QString password(SaslServer::kMaxPasswordBytes, QChar(u'p'));
+    const SaslCredentials credentials(QStringLiteral("user"), password);
+    SaslExchange exchange(credentials, QStringLiteral("example.org"));
+    const QByteArray message = QByteArray("\0user\0", 6) + password.toUtf8();
+    const SaslExchange::Reply reply = exchange.handle(
+        saslElement(QStringLiteral("auth"), message.toBase64(), QStringLiteral("PLAIN")), true,
+        true);
+    QCOMPARE(reply.state, SaslExchange::State::Succeeded);
+}
+
+void TestSaslServer::combiningMarksPayloadRefusedQuickly()
+{
+    SaslExchange exchange(*credentials_, QStringLiteral("example.org"));
+    const QByteArray message = QByteArray("\0user\0", 6) + combiningMarksPassword();
+    QElapsedTimer clock;
+    clock.start();
+    const SaslExchange::Reply reply = exchange.handle(
+        saslElement(QStringLiteral("auth"), message.toBase64(), QStringLiteral("PLAIN")), true,
+        true);
+    QCOMPARE(failureCondition(reply.element), QStringLiteral("malformed-request"));
+    QCOMPARE(reply.state, SaslExchange::State::Failed); // counts as a failed attempt
+    QVERIFY2(clock.elapsed() < 1000, qPrintable(QString::number(clock.elapsed())));
+}
+
+void TestSaslServer::oversizedPayloadsRefused_data()
+{
+    QTest::addColumn<QString>("element");
+    QTest::addColumn<QString>("mechanism");
+    QTest::addColumn<int>("chars");
+    QTest::addColumn<QString>("condition");
+    const int max = int(SaslExchange::kMaxPayloadChars);
+    const QString malformed = QStringLiteral("malformed-request");
+    // Not even looked at as base64: a payload at the bound that is not base64 is decoded and
+    // refused as such, one character more is refused for its size.
+    QTest::newRow("auth at the bound") << "auth"
+                                       << "PLAIN" << max << "incorrect-encoding";
+    QTest::newRow("auth over the bound") << "auth"
+                                         << "PLAIN" << max + 1 << malformed;
+    QTest::newRow("response over the bound") << "response"
+                                             << "SCRAM-SHA-1" << max + 1 << malformed;
+}
+
+void TestSaslServer::oversizedPayloadsRefused()
+{
+    QFETCH(QString, element);
+    QFETCH(QString, mechanism);
+    QFETCH(int, chars);
+    QFETCH(QString, condition);
+    SaslExchange exchange(*credentials_, QStringLiteral("example.org"));
+    if (element == u"response") {
+        // A SCRAM exchange waiting for the client's final message.
+        const SaslExchange::Reply challenge =
+            exchange.handle(saslElement(QStringLiteral("auth"),
+                                        QByteArray("n,,n=user,r=abc").toBase64(), mechanism),
+                            true, true);
+        QCOMPARE(challenge.state, SaslExchange::State::InProgress);
+    }
+    const SaslExchange::Reply reply =
+        exchange.handle(saslElement(element, QByteArray(chars, '*'), mechanism), true, true);
+    QCOMPARE(failureCondition(reply.element), condition);
+    QCOMPARE(reply.state, SaslExchange::State::Failed);
+}
+
+void TestSaslServer::lastAttemptNamesUserAndMechanism()
+{
+    SaslExchange exchange(*credentials_, QStringLiteral("example.org"));
+    exchange.handle(saslElement(QStringLiteral("auth"),
+                                QByteArray("\0mallory\0guess", 14).toBase64(),
+                                QStringLiteral("PLAIN")),
+                    true, true);
+    QCOMPARE(exchange.lastAttempt().user, QStringLiteral("mallory"));
+    QCOMPARE(exchange.lastAttempt().mechanism, QStringLiteral("PLAIN"));
+
+    exchange.handle(
+        saslElement(QStringLiteral("auth"),
+                    QByteArray("n,,n=a=2Cb" + QByteArray(300, 'x') + ",r=abc").toBase64(),
+                    QStringLiteral("SCRAM-SHA-1")),
+        true, true);
+    QCOMPARE(exchange.lastAttempt().mechanism, QStringLiteral("SCRAM-SHA-1"));
+    QCOMPARE(exchange.lastAttempt().user, "a,b" + QString(61, u'x')); // cut for the log
+}
+
+void TestSaslServer::abortIsNotAFailure()
+{
+    SaslExchange exchange(*credentials_, QStringLiteral("example.org"), 1);
+    const SaslExchange::Reply reply =
+        exchange.handle(saslElement(QStringLiteral("abort"), {}), true, true);
+    QCOMPARE(failureCondition(reply.element), QStringLiteral("aborted"));
+    QCOMPARE(reply.state, SaslExchange::State::Aborted);
 }
 
 QTEST_GUILESS_MAIN(TestSaslServer)
