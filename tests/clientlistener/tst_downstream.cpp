@@ -847,25 +847,6 @@ void TestDownstream::bigAuthAfterStartTlsRefusedBySize()
     client.send("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
     QCOMPARE(client.next(), QStringLiteral("<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"));
     QVERIFY(client.startTls());
-namespace {
-
-constexpr std::chrono::milliseconds kShortDelay(400);
-
-QString failedLine(const QString &mechanism = QStringLiteral("PLAIN"))
-{
-    return QStringLiteral("authentication failed from 127.0.0.1 (user \"alice\", mechanism %1)")
-        .arg(mechanism);
-}
-
-} // namespace
-
-void TestDownstream::wrongPasswordAnsweredAfterDelay()
-{
-    throttle_.firstDelay = kShortDelay;
-    throttle_.maxDelay = kShortDelay;
-    QVERIFY(startListener());
-    TestClient client(listener_->certificateFingerprint());
-    QVERIFY(client.connectDirectTls(listener_->directTlsPort()));
     client.send(streamHeader());
     QCOMPARE(client.next(), openEvent());
     QCOMPARE(client.next(), features(kMechanismsTls));
@@ -1011,6 +992,31 @@ void TestDownstream::idleClientIsPinged()
     }
     QVERIFY(bound_.at(0) && bound_.at(0)->isBound());
     QVERIFY(received_.isEmpty()); // the answers stay in the listener
+}
+
+namespace {
+
+constexpr std::chrono::milliseconds kShortDelay(400);
+
+QString failedLine(const QString &mechanism = QStringLiteral("PLAIN"))
+{
+    return QStringLiteral("authentication failed from 127.0.0.1 (user \"alice\", mechanism %1)")
+        .arg(mechanism);
+}
+
+} // namespace
+
+void TestDownstream::wrongPasswordAnsweredAfterDelay()
+{
+    throttle_.firstDelay = kShortDelay;
+    throttle_.maxDelay = kShortDelay;
+    QVERIFY(startListener());
+    TestClient client(listener_->certificateFingerprint());
+    QVERIFY(client.connectDirectTls(listener_->directTlsPort()));
+    client.send(streamHeader());
+    QCOMPARE(client.next(), openEvent());
+    QCOMPARE(client.next(), features(kMechanismsTls));
+
     QTest::ignoreMessage(QtWarningMsg, qPrintable(failedLine()));
     QElapsedTimer clock;
     clock.start();
