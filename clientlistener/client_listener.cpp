@@ -1,6 +1,7 @@
 #include "client_listener.h"
 
 #include "login_throttle.h"
+#include "peer_source.h"
 #include "refused_connection.h"
 #include "sasl_server.h"
 #include "self_signed_certificate.h"
@@ -158,7 +159,7 @@ void ClientListener::accept(qintptr socketDescriptor, const QHostAddress &peer, 
     if (!prelogin_.admits(peer)) {
         qCWarning(lcListener).nospace()
             << "refused a connection from " << peer.toString() << ": " << prelogin_.fromSource(peer)
-            << " from " << PreloginQuota::sourceOf(peer) << " and " << prelogin_.total()
+            << " from " << peerSource(peer) << " and " << prelogin_.total()
             << " in all have not logged in yet";
         refuseConnection(socketDescriptor, !directTls, config_.domain,
                          QStringLiteral("too many connections that have not logged in"));

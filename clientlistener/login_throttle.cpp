@@ -1,5 +1,7 @@
 #include "login_throttle.h"
 
+#include "peer_source.h"
+
 #include <algorithm>
 #include <utility>
 
@@ -11,19 +13,6 @@ constexpr std::chrono::minutes kGlobalWindow{1};
 
 } // namespace
 
-QString addressKey(const QHostAddress &peer)
-{
-    bool isV4 = false;
-    const quint32 v4 = peer.toIPv4Address(&isV4);
-    if (isV4)
-        return QHostAddress(v4).toString();
-    if (peer.protocol() != QAbstractSocket::IPv6Protocol)
-        return peer.toString();
-    Q_IPV6ADDR bytes = peer.toIPv6Address();
-    std::fill(bytes.c + 8, bytes.c + 16, quint8(0));
-    return QHostAddress(bytes).toString() + QStringLiteral("/64");
-}
-
 LoginThrottle::LoginThrottle(Policy policy, Clock clock) : policy_(policy), clock_(std::move(clock))
 {
 }
@@ -31,7 +20,7 @@ LoginThrottle::LoginThrottle(Policy policy, Clock clock) : policy_(policy), cloc
 LoginThrottle::Admission LoginThrottle::admit(const QHostAddress &peer)
 {
     const TimePoint now = clock_();
-    const auto found = addresses_.find(addressKey(peer));
+    const auto found = addresses_.find(peerSource(peer));
     if (found != addresses_.end() && found->lockedUntil > now) {
         const bool first = !std::exchange(found->refusalReported, true);
         return {Verdict::AddressLockedOut,
@@ -58,7 +47,7 @@ LoginThrottle::Milliseconds LoginThrottle::recordFailure(const QHostAddress &pee
     }
     const bool slowEverybody = globalLimitReached(now);
 
-    const QString key = addressKey(peer);
+    const QString key = peerSource(peer);
     if (!addresses_.contains(key) && int(addresses_.size()) >= policy_.maxTrackedAddresses)
         sweep(now);
     if (!addresses_.contains(key) && int(addresses_.size()) >= policy_.maxTrackedAddresses)
@@ -79,7 +68,7 @@ LoginThrottle::Milliseconds LoginThrottle::recordFailure(const QHostAddress &pee
 
 void LoginThrottle::recordSuccess(const QHostAddress &peer)
 {
-    addresses_.remove(addressKey(peer));
+    addresses_.remove(peerSource(peer));
 }
 
 LoginThrottle::Milliseconds LoginThrottle::delayFor(int failuresInWindow) const

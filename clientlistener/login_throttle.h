@@ -81,13 +81,9 @@ private:
 
     Policy policy_;
     Clock clock_;
-    QHash<QString, AddressRecord> addresses_; // keyed by addressKey()
+    QHash<QString, AddressRecord> addresses_; // keyed by peerSource()
     std::deque<TimePoint> globalFailures_;    // within the last minute, at most the limit
     bool globalRefusalReported_ = false;
 };
-
-// The unit an attacker pays for: an IPv4 address, or an IPv6 /64 (one host usually gets a
-// whole /64). IPv4-mapped IPv6 addresses count as IPv4.
-QString addressKey(const QHostAddress &peer);
 
 } // namespace xbnc

@@ -1,6 +1,6 @@
 #include "prelogin_quota.h"
 
-#include <algorithm>
+#include "peer_source.h"
 
 namespace xbnc {
 
@@ -9,22 +9,9 @@ PreloginQuota::PreloginQuota(int maxTotal, int maxPerSource)
 {
 }
 
-QString PreloginQuota::sourceOf(const QHostAddress &peer)
-{
-    bool mapped = false;
-    const quint32 ipv4 = peer.toIPv4Address(&mapped);
-    if (mapped)
-        return QHostAddress(ipv4).toString();
-    if (peer.protocol() != QAbstractSocket::IPv6Protocol)
-        return peer.toString();
-    Q_IPV6ADDR bytes = peer.toIPv6Address();
-    std::fill(bytes.c + 8, bytes.c + 16, quint8(0));
-    return QHostAddress(bytes).toString() + QStringLiteral("/64");
-}
-
 int PreloginQuota::fromSource(const QHostAddress &peer) const
 {
-    return perSource_.value(sourceOf(peer));
+    return perSource_.value(peerSource(peer));
 }
 
 bool PreloginQuota::admits(const QHostAddress &peer) const
@@ -34,7 +21,7 @@ bool PreloginQuota::admits(const QHostAddress &peer) const
 
 void PreloginQuota::add(SessionId session, const QHostAddress &peer)
 {
-    const QString source = sourceOf(peer);
+    const QString source = peerSource(peer);
     sourceOf_.insert(session, source);
     ++perSource_[source];
 }

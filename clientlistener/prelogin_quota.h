@@ -9,8 +9,7 @@
 namespace xbnc {
 
 // Counts the connections that have not finished logging in (not bound yet), in total and per
-// source, so that one host cannot hold every slot the listener has. An IPv4-mapped IPv6 address
-// counts as its IPv4 address; other IPv6 addresses count per /64, the block one host is given.
+// source (peerSource()), so that one host cannot hold every slot the listener has.
 class PreloginQuota
 {
 public:
@@ -24,8 +23,6 @@ public:
 
     int total() const { return int(sourceOf_.size()); }
     int fromSource(const QHostAddress &peer) const;
-    // What the per-source cap counts `peer` as, for logs: "192.0.2.1", "2001:db8::/64".
-    static QString sourceOf(const QHostAddress &peer);
 
 private:
     int maxTotal_;

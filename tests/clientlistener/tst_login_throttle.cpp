@@ -1,4 +1,5 @@
 #include "login_throttle.h"
+#include "peer_source.h"
 
 #include <QTest>
 
@@ -198,7 +199,7 @@ void TestLoginThrottle::ipv6CountsPerSlash64()
              Verdict::AddressLockedOut);
     QCOMPARE(throttle.admit(QHostAddress(QStringLiteral("2001:db8:1:3::1"))).verdict,
              Verdict::Allowed);
-    QCOMPARE(addressKey(QHostAddress(QStringLiteral("2001:db8:1:2:aaaa::1"))),
+    QCOMPARE(peerSource(QHostAddress(QStringLiteral("2001:db8:1:2:aaaa::1"))),
              QStringLiteral("2001:db8:1:2::/64"));
 }
 
