@@ -1,6 +1,7 @@
 #include "test_client.h"
 
 #include "scram_client.h"
+#include "stanza_match.h"
 
 #include <QEventLoop>
 #include <QSslConfiguration>
@@ -209,6 +210,16 @@ bool TestClient::roundTrip(QDeadlineTimer deadline)
     if (index)
         reader_.stanzas().erase(reader_.stanzas().begin() + *index);
     return index.has_value();
+}
+
+bool TestClient::roundTripWithinXbnc(QDeadlineTimer deadline)
+{
+    const QString id = QStringLiteral("barrier-") + name_;
+    send(QStringLiteral("<iq type='get' id='%1' to='%2'><ping xmlns='urn:xmpp:ping'/></iq>")
+             .arg(id, fullJid_)
+             .toUtf8());
+    const std::optional<XmlNode> reply = readUntil(match::iq(id), deadline);
+    return reply && reply->attribute(u"type") == u"result";
 }
 
 bool TestClient::expectNone(const Predicate &unwanted, QDeadlineTimer deadline)

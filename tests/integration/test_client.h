@@ -84,6 +84,10 @@ public:
     std::optional<QList<XmlNode>> ping(QDeadlineTimer deadline = QDeadlineTimer(defaultTimeoutMs));
     // The same round trip, leaving everything else buffered for the test to read.
     bool roundTrip(QDeadlineTimer deadline = QDeadlineTimer(defaultTimeoutMs));
+    // A ping to the session's own JID, which xbnc answers without the server, so it works while
+    // upstream is down: afterwards xbnc has handled everything sent before. Leaves the rest
+    // buffered.
+    bool roundTripWithinXbnc(QDeadlineTimer deadline = QDeadlineTimer(defaultTimeoutMs));
     // ping(), then false (see errorString()) if anything received before the pong matches.
     bool expectNone(const Predicate &unwanted,
                     QDeadlineTimer deadline = QDeadlineTimer(defaultTimeoutMs));

@@ -23,16 +23,6 @@ QByteArray bigMessage(const QString &to, const QString &id)
         .toUtf8();
 }
 
-bool localBarrier(TestClient &client)
-{
-    const QString id = QStringLiteral("barrier-") + client.name();
-    client.send(QStringLiteral("<iq type='get' id='%1' to='%2'><ping xmlns='urn:xmpp:ping'/></iq>")
-                    .arg(id, client.fullJid())
-                    .toUtf8());
-    const auto reply = client.readUntil(match::iq(id));
-    return reply && reply->attribute(u"type") == u"result";
-}
-
 } // namespace
 
 class TestDiskFull : public QObject
@@ -131,7 +121,7 @@ void TestDiskFull::queuedStanzaThatCannotBeStoredGoesOutLater()
                                         QDeadlineTimer(BouncerFixture::timeoutMs), mark) >= 0,
              "xbnc never noticed that Prosody went away");
     phone->send(bigMessage(QStringLiteral("bob@localhost"), QStringLiteral("queued-while-full")));
-    QVERIFY2(localBarrier(*phone), qPrintable(phone->errorString()));
+    QVERIFY2(phone->roundTripWithinXbnc(), qPrintable(phone->errorString()));
     QVERIFY2(fixture_.xbnc().output().mid(mark).contains(
                  QStringLiteral("could not store a queued message; it waits in memory only (lost "
                                 "if xbnc stops first; bounced to its sender if it expires): ") +

@@ -20,18 +20,6 @@ std::function<bool(const XmlNode &)> messageWithId(const QString &id)
     return match::message(id);
 }
 
-// A round trip through xbnc that never leaves it (a ping to the session's own JID), so it works
-// while upstream is down: afterwards xbnc has handled everything the session sent before.
-bool localBarrier(TestClient &client)
-{
-    const QString id = QStringLiteral("barrier-") + client.name();
-    client.send(QStringLiteral("<iq type='get' id='%1' to='%2'><ping xmlns='urn:xmpp:ping'/></iq>")
-                    .arg(id, client.fullJid())
-                    .toUtf8());
-    const auto reply = client.readUntil(match::iq(id));
-    return reply && reply->attribute(u"type") == u"result";
-}
-
 } // namespace
 
 class TestNoLoss : public QObject
@@ -85,7 +73,7 @@ void TestNoLoss::sentWhileUpstreamIsDownArrivesOnceAfterwards()
     QVERIFY2(takeUpstreamDown(), "xbnc never noticed that Prosody went away");
     phone->send("<message to='bob@localhost' type='chat' id='while-down'>"
                 "<body>sent while the server was down</body></message>");
-    QVERIFY2(localBarrier(*phone), qPrintable(phone->errorString()));
+    QVERIFY2(phone->roundTripWithinXbnc(), qPrintable(phone->errorString()));
 
     const qsizetype mark = fixture_.xbnc().outputSize();
     QString error;
@@ -118,7 +106,7 @@ void TestNoLoss::queuedStanzaSurvivesAnXbncRestart()
     QVERIFY2(takeUpstreamDown(), "xbnc never noticed that Prosody went away");
     phone->send("<message to='bob@localhost' type='chat' id='across-restart'>"
                 "<body>kept on disk</body></message>");
-    QVERIFY2(localBarrier(*phone), qPrintable(phone->errorString()));
+    QVERIFY2(phone->roundTripWithinXbnc(), qPrintable(phone->errorString()));
     // xbnc stops with the message still queued, and starts again on the same data.
     QVERIFY2(fixture_.stopXbnc(), qPrintable(fixture_.errorString()));
     QString error;
