@@ -1,6 +1,7 @@
 #include "bouncer_fixture.h"
 
 #include "roster_setup.h"
+#include "sanitizer_report.h"
 #include "wait.h"
 
 #include <QTest>
@@ -148,6 +149,9 @@ void BouncerFixture::finishTest()
     prosodyLogMark_ = prosody_.logText().size();
     // A crash in the middle of a test shows here, not as a puzzling timeout in the next one.
     QVERIFY2(xbnc_.isRunning(), qPrintable(xbnc_.output().right(8000)));
+    // So does a sanitizer report that let xbnc carry on; stop() fails on it again at the end.
+    const QString report = sanitizerReport(xbnc_.output());
+    QVERIFY2(report.isEmpty(), qPrintable(report));
 }
 
 void BouncerFixture::stop()
