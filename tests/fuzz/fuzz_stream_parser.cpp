@@ -1,7 +1,8 @@
 // The bytes a client sends before and after login: XmlStreamParser must turn any of them into
 // stanzas, a stream close or a stream error, whatever the chunking, without a crash, an
 // out-of-bounds access or undefined behaviour, and every stanza it hands on must serialise to XML
-// that parses back (xbnc forwards it upstream and to other sessions).
+// that parses back (xbnc forwards it upstream and to other sessions) unless it is a stream-level
+// element.
 //
 // Input: the first byte picks the chunk size (1–64 bytes, so the incremental path is exercised)
 // and, with its top bit, whether the stream restarts keeping unread bytes after an <auth/>, as a
@@ -27,6 +28,10 @@ namespace {
 
 void requireReparses(const Element &stanza)
 {
+    // Stream-level elements (<stream:error/>…) never leave the stream: Downstream refuses any
+    // top-level element that is not a client stanza, so they need not stand alone.
+    if (stanza.xmlns() == u"http://etherx.jabber.org/streams")
+        return;
     const QByteArray xml = stanza.toXml();
     QString error;
     if (Element::fromXml(xml, u"jabber:client", &error).isNull()) {
