@@ -12,7 +12,8 @@ namespace {
 // nullptr when it is written as is. Values are written in single quotes (the XMPP habit); both
 // quote kinds are escaped so the output stays valid whichever quote a later writer picks.
 // Whitespace characters in values become references because attribute-value normalisation
-// would turn them into spaces. '>' is escaped in text to keep "]]>" out of character data.
+// would turn them into spaces; a carriage return is one in text too, or end-of-line handling
+// would read it back as a line feed. '>' is escaped in text to keep "]]>" out of character data.
 const char *replacement(char c, bool inAttribute)
 {
     switch (c) {
@@ -31,7 +32,7 @@ const char *replacement(char c, bool inAttribute)
     case '\n':
         return inAttribute ? "&#10;" : nullptr;
     case '\r':
-        return inAttribute ? "&#13;" : nullptr;
+        return "&#13;";
     default:
         return nullptr;
     }

@@ -1,6 +1,7 @@
 #include "xbnc_process.h"
 
 #include "prosody_fixture.h"
+#include "sanitizer_report.h"
 
 #include <QEventLoop>
 #include <QFile>
@@ -35,6 +36,10 @@ XbncProcess::XbncProcess() = default;
 XbncProcess::~XbncProcess()
 {
     stop();
+    // Too late for a QVERIFY (the test object may already be gone), but the run must not pass.
+    const QString report = sanitizerReport(output_);
+    if (!report.isEmpty() && !reportDelivered_)
+        qFatal("xbnc printed a sanitizer report that no test checked:\n%s", qPrintable(report));
 }
 
 QString XbncProcess::configPath() const
@@ -106,6 +111,7 @@ bool XbncProcess::start(const Config &config, QString *error)
     port_ = directTlsPort_ = 0;
     exitCode_ = -1;
     crashed_ = false;
+    reportDelivered_ = false;
     process_ = std::make_unique<QProcess>();
     process_->setProcessChannelMode(QProcess::MergedChannels);
     QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
@@ -124,6 +130,7 @@ bool XbncProcess::start(const Config &config, QString *error)
     QRegularExpressionMatch match;
     const auto fail = [&](const QString &what) {
         *error = QStringLiteral("xbnc did not %1; output:\n%2").arg(what, output_);
+        reportDelivered_ = error != &ignored;
         return false;
     };
     if (waitForLog(QRegularExpression(QStringLiteral("listening for clients on \\S+ port (\\d+)")),
@@ -192,32 +199,40 @@ bool XbncProcess::stop(QString *error)
 {
     if (!process_)
         return true;
+    QString problem;
     if (process_->state() != QProcess::NotRunning) {
         process_->terminate();
         if (!process_->waitForFinished(stopTimeoutMs)) {
             process_->kill();
             process_->waitForFinished(stopTimeoutMs);
-            collectOutput();
-            process_.reset();
-            if (error)
-                *error =
-                    QStringLiteral("xbnc ignored SIGTERM for %1 ms and was killed; output:\n%2")
-                        .arg(stopTimeoutMs)
-                        .arg(output_);
-            return false;
+            problem = QStringLiteral("ignored SIGTERM for %1 ms and was killed").arg(stopTimeoutMs);
         }
     }
     collectOutput();
-    crashed_ = process_->exitStatus() == QProcess::CrashExit;
-    exitCode_ = crashed_ ? -1 : process_->exitCode();
+    if (problem.isEmpty()) {
+        crashed_ = process_->exitStatus() == QProcess::CrashExit;
+        exitCode_ = crashed_ ? -1 : process_->exitCode();
+        if (crashed_)
+            problem = QStringLiteral("crashed");
+        else if (exitCode_ != 0)
+            problem = QStringLiteral("exited with code %1").arg(exitCode_);
+    }
     process_.reset();
-    if (crashed_ || exitCode_ != 0) {
-        if (error)
-            *error = QStringLiteral("xbnc %1; output:\n%2")
-                         .arg(crashed_ ? QStringLiteral("crashed")
-                                       : QStringLiteral("exited with code %1").arg(exitCode_),
-                              output_);
+    // Leak reports come at exit and UBSan may carry on: the exit status alone can be clean.
+    const QString report = sanitizerReport(output_);
+    if (!report.isEmpty()) {
+        problem = QStringLiteral("printed a sanitizer report (%1)")
+                      .arg(problem.isEmpty() ? QStringLiteral("exit code 0") : problem);
+        if (error) {
+            *error = QStringLiteral("xbnc %1:\n%2\n--- whole output ---\n%3")
+                         .arg(problem, report, output_);
+            reportDelivered_ = true;
+        }
         return false;
     }
-    return true;
+    if (problem.isEmpty())
+        return true;
+    if (error)
+        *error = QStringLiteral("xbnc %1; output:\n%2").arg(problem, output_);
+    return false;
 }

@@ -13,8 +13,9 @@ class QProcess;
 
 // The build-tree xbnc binary as a direct child process with its own temporary directory (INI
 // config, data_dir). Its output is collected as it comes so tests can wait for log lines and
-// print everything on failure. A crash, a signal or a non-zero exit (sanitizers exit non-zero)
-// makes stop() fail.
+// print everything on failure. A crash, a signal, a non-zero exit or a sanitizer report in the
+// output (see sanitizer_report.h) makes stop(); a report nobody was told of by stop() aborts the
+// test program when the XbncProcess is destroyed, so a sanitized run cannot pass over it.
 class XbncProcess
 {
 public:
@@ -35,7 +36,8 @@ public:
     // Starts xbnc and waits until it listens (both ports when direct TLS is configured) and has
     // printed its certificate fingerprint. Use waitForLog() for "upstream online as …".
     bool start(const Config &config, QString *error);
-    // SIGTERM, then wait. False (with *error) unless xbnc exited normally with code 0.
+    // SIGTERM, then wait. False (with *error) unless xbnc exited normally with code 0 and printed
+    // no sanitizer report.
     bool stop(QString *error = nullptr);
 
     bool isRunning() const;
@@ -72,4 +74,5 @@ private:
     quint16 directTlsPort_ = 0;
     int exitCode_ = -1;
     bool crashed_ = false;
+    bool reportDelivered_ = false; // stop() has handed the sanitizer report to its caller
 };
