@@ -282,7 +282,6 @@ private:
     std::unique_ptr<ClientListener> listener_;
     std::vector<QPointer<Downstream>> bound_;
     QList<Element> received_;
-    LoginThrottle::Policy throttle_; // for the next startListener()
 };
 
 void TestDownstream::init()
@@ -292,8 +291,7 @@ void TestDownstream::init()
     bound_.clear();
     received_.clear();
     // Tests that are not about throttling must not wait for it.
-    throttle_ = LoginThrottle::Policy();
-    throttle_.firstDelay = std::chrono::milliseconds(0);
+    tuned_.loginThrottle.firstDelay = std::chrono::milliseconds(0);
 }
 
 void TestDownstream::cleanup()
@@ -314,7 +312,6 @@ bool TestDownstream::startListener(bool requireTls, qsizetype maxStanzaBytes)
     config.password = kPassword;
     config.requireTls = requireTls;
     config.maxStanzaBytes = maxStanzaBytes;
-    config.loginThrottle = throttle_;
     listener_ = std::make_unique<ClientListener>(config);
     connect(listener_.get(), &ClientListener::sessionBound, this, [this](Downstream *session) {
         bound_.emplace_back(session);
@@ -1010,8 +1007,8 @@ QString failedLine(const QString &mechanism = QStringLiteral("PLAIN"))
 
 void TestDownstream::wrongPasswordAnsweredAfterDelay()
 {
-    throttle_.firstDelay = kShortDelay;
-    throttle_.maxDelay = kShortDelay;
+    tuned_.loginThrottle.firstDelay = kShortDelay;
+    tuned_.loginThrottle.maxDelay = kShortDelay;
     QVERIFY(startListener());
     TestClient client(listener_->certificateFingerprint());
     QVERIFY(client.connectDirectTls(listener_->directTlsPort()));
@@ -1034,8 +1031,8 @@ void TestDownstream::wrongPasswordAnsweredAfterDelay()
 
 void TestDownstream::nextGuessWaitsForTheDelay()
 {
-    throttle_.firstDelay = kShortDelay;
-    throttle_.maxDelay = kShortDelay;
+    tuned_.loginThrottle.firstDelay = kShortDelay;
+    tuned_.loginThrottle.maxDelay = kShortDelay;
     QVERIFY(startListener());
     TestClient client(listener_->certificateFingerprint());
     QVERIFY(client.connectDirectTls(listener_->directTlsPort()));
@@ -1055,7 +1052,7 @@ void TestDownstream::nextGuessWaitsForTheDelay()
 
 void TestDownstream::lockedOutAddressRefused()
 {
-    throttle_.lockoutFailures = 2;
+    tuned_.loginThrottle.lockoutFailures = 2;
     QVERIFY(startListener());
     QTest::ignoreMessage(QtWarningMsg, qPrintable(failedLine()));
     QTest::ignoreMessage(QtWarningMsg, qPrintable(failedLine()));
@@ -1086,8 +1083,8 @@ void TestDownstream::lockedOutAddressRefused()
 
 void TestDownstream::closedDuringDelay()
 {
-    throttle_.firstDelay = kShortDelay;
-    throttle_.maxDelay = 2 * kShortDelay;
+    tuned_.loginThrottle.firstDelay = kShortDelay;
+    tuned_.loginThrottle.maxDelay = 2 * kShortDelay;
     QVERIFY(startListener());
     QTest::ignoreMessage(QtWarningMsg, qPrintable(failedLine()));
     QTest::ignoreMessage(QtWarningMsg, qPrintable(failedLine()));
