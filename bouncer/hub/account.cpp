@@ -42,10 +42,11 @@ Account::Address Account::classify(const Jid &jid) const
 
 // ---------------------------------------------------------------- lifecycle
 
-void Account::upstreamOnline(const Jid &boundJid)
+void Account::upstreamOnline(const Jid &boundJid, std::vector<Element> unacknowledged)
 {
     upstreamJid_ = boundJid;
     upstreamOnline_ = true;
+    upstreamInterrupted_ = false;
     lastSentPresence_.clear();
     sendAggregatePresence();
     // Carbons upstream let sessions see what the user's other, non-xbnc clients send; which
@@ -59,6 +60,8 @@ void Account::upstreamOnline(const Jid &boundJid)
             out_.toUpstream(*join);
     // Before any newer stanza, and after the rejoins: queued groupchat and private messages
     // need the account back in their rooms.
+    resendUnacknowledged(unacknowledged);
+    sendHeldStanzas();
     flushQueue();
     // XEP-0402: rooms bookmarked for autojoin are joined by the account itself.
     request(bookmarks::request(QString()), IqRouter::Purpose::Bookmarks);
@@ -67,6 +70,9 @@ void Account::upstreamOnline(const Jid &boundJid)
 void Account::upstreamOffline()
 {
     upstreamOnline_ = false;
+    upstreamInterrupted_ = false;
+    // Rooms go Away and rejoin: their held joins, leaves and nick changes mean nothing now.
+    std::erase_if(heldStanzas_, [](const Element &held) { return held.name() == u"presence"; });
     for (const IqRouter::Outbound &pending : iqs_.takeAllOutbound())
         if (pending.purpose == IqRouter::Purpose::Relay ||
             pending.purpose == IqRouter::Purpose::DomainDisco)
@@ -248,6 +254,8 @@ std::optional<SessionId> Account::sessionByResource(const QString &resource) con
 
 void Account::roomToUpstream(const Element &stanza)
 {
+    if (upstreamInterrupted_)
+        return heldStanzas_.push_back(stanza);
     out_.toUpstream(stanza);
 }
 

@@ -63,8 +63,18 @@ public:
             std::chrono::milliseconds iqTimeout = std::chrono::seconds(60));
 
     // --- events ---
-    void upstreamOnline(const Jid &boundJid);
+    // Bound afresh (a first login, or after upstreamOffline()). `unacknowledged`: what the
+    // previous connection sent that its server never acknowledged (XEP-0198), oldest first;
+    // what still means something is sent again (account_resume.cpp).
+    void upstreamOnline(const Jid &boundJid, std::vector<Element> unacknowledged = {});
     void upstreamOffline();
+    // The connection is lost but its stream may be resumed (XEP-0198): nothing fails, rooms stay
+    // as they are, what sessions send waits. Followed by upstreamResumed(), or by
+    // upstreamOffline() and later upstreamOnline() when the server refuses to resume.
+    void upstreamInterrupted();
+    // The stream was resumed: the server kept the account's presence and rooms, and resent what
+    // it had not seen acknowledged; what waited is sent now.
+    void upstreamResumed();
     void sessionBound(SessionId session, const QString &resource);
     void sessionClosed(SessionId session);
     void fromSession(SessionId session, Element stanza);
@@ -73,6 +83,7 @@ public:
 
     // --- state, for the wiring and tests ---
     bool isUpstreamOnline() const { return upstreamOnline_; }
+    bool isUpstreamInterrupted() const { return upstreamInterrupted_; }
     // The JID every session is bound to: xbnc's upstream full JID, the one the world sees
     // (docs/ADDRESSING.md). Before upstream is first online, the resource xbnc will ask for.
     Jid boundJid() const;
@@ -167,6 +178,9 @@ private:
     void keepForLater(const Element &stanza);
     void deliverOfflineMessages(SessionId id);
     void sendAggregatePresence();
+    // account_resume.cpp
+    void resendUnacknowledged(const std::vector<Element> &unacknowledged);
+    void sendHeldStanzas();
     // XEP-0115 caps of the account (account_caps.cpp)
     Element aggregatePresence();
     void learnSessionCaps(SessionId id, const Element &presence);
@@ -206,6 +220,11 @@ private:
     Jid upstreamJid_;
     QString upstreamResource_ = QStringLiteral("xbnc");
     bool upstreamOnline_ = false;
+    bool upstreamInterrupted_ = false;
+    // What rooms sent upstream while the stream was interrupted (joins, leaves, groupchat) and
+    // sessions' answers to peers' requests, in order, for the resumed stream; after a refused
+    // resumption the presences are dropped (the rooms rejoin) and the rest is still due.
+    std::vector<Element> heldStanzas_;
     std::map<SessionId, Session> sessions_; // ordered: fan-out in connection order
     IqRouter iqs_;
     MamQueries mam_;

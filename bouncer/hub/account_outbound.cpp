@@ -231,6 +231,8 @@ void Account::relayReplyFromSession(SessionId id, Element &stanza)
         stanza.removeAttribute(u"to");
     else
         stanza.setAttribute(QStringLiteral("to"), pending->requester);
+    if (upstreamInterrupted_)
+        return heldStanzas_.push_back(stanza); // the requester's server still waits for it
     out_.toUpstream(stanza);
 }
 
