@@ -90,7 +90,15 @@ bool Bouncer::start(QString *error)
     upstream_ = new Upstream(config_.upstream, this);
     connect(upstream_, &Upstream::online, this, [this] {
         qCInfo(lcBouncer, "upstream online as %s", qPrintable(upstream_->jid().toString()));
-        account_->upstreamOnline(upstream_->jid());
+        account_->upstreamOnline(upstream_->jid(), upstream_->takeUnacknowledged());
+    });
+    connect(upstream_, &Upstream::interrupted, this, [this](const QString &reason) {
+        qCWarning(lcBouncer, "upstream interrupted: %s; resuming", qPrintable(reason));
+        account_->upstreamInterrupted();
+    });
+    connect(upstream_, &Upstream::resumed, this, [this] {
+        qCInfo(lcBouncer, "upstream resumed");
+        account_->upstreamResumed();
     });
     connect(upstream_, &Upstream::offline, this, [this](const QString &reason) {
         qCWarning(lcBouncer, "upstream offline: %s", qPrintable(reason));

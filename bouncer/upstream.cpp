@@ -8,7 +8,9 @@
 #include <QLoggingCategory>
 #include <QRandomGenerator>
 
+#include <algorithm>
 #include <chrono>
+#include <utility>
 
 namespace xbnc {
 
@@ -20,10 +22,18 @@ using namespace std::chrono_literals;
 
 // A server that accepts TCP but never finishes TLS, SASL or bind must not hold the account
 // offline forever: the attempt is abandoned and retried like any other failure.
+bool fastTimers()
+{
+    return qEnvironmentVariableIntValue("XBNC_TEST_FAST_TIMERS") == 1;
+}
+
 std::chrono::milliseconds loginDeadline()
 {
-    return qEnvironmentVariableIntValue("XBNC_TEST_FAST_TIMERS") == 1 ? 2s : 30s;
+    return fastTimers() ? 2s : 30s;
 }
+
+// Stanzas sent in a burst share one <r/>; the server's <a/> then frees what it received.
+constexpr std::chrono::milliseconds ackRequestDelay = 250ms;
 
 QString describeConnectionError(gloox::ConnectionError error)
 {
@@ -102,8 +112,17 @@ QString describeStreamError(gloox::StreamError error)
 
 Upstream::Upstream(UpstreamConfig config, QObject *parent)
     : QObject(parent), config_(std::move(config)),
-      backoff_(ReconnectBackoff::policyFromEnvironment())
+      backoff_(ReconnectBackoff::policyFromEnvironment()),
+      sm_(std::make_shared<UpstreamSmSession>())
 {
+    ackRequest_.setSingleShot(true);
+    ackRequest_.setInterval(ackRequestDelay);
+    connect(&ackRequest_, &QTimer::timeout, this, [this] {
+        if (phase_ == Phase::Online && client_)
+            client_->requestAck();
+    });
+    resumeWindow_.setSingleShot(true);
+    connect(&resumeWindow_, &QTimer::timeout, this, &Upstream::giveUpResuming);
     retryTimer_.setSingleShot(true);
     connect(&retryTimer_, &QTimer::timeout, this, &Upstream::connectNow);
     stableTimer_.setSingleShot(true);
@@ -154,6 +173,9 @@ void Upstream::stop()
         phase_ = Phase::Stopping;
         loginDeadline_.stop();
         stableTimer_.stop();
+        ackRequest_.stop();
+        resumeWindow_.stop();
+        sm_->id.clear(); // a closed stream is ended server-side: nothing to resume
         qCInfo(lcUpstream) << "closing the stream to" << config_.jid;
         // Sends </stream:stream>; the socket writes it before closing, then reports closed().
         client_->disconnect();
@@ -181,7 +203,7 @@ Jid Upstream::jid() const
 {
     if (!isOnline())
         return {};
-    return Jid(QString::fromStdString(client_->jid().full()));
+    return Jid(QString::fromStdString(client_->boundJid()));
 }
 
 void Upstream::send(const Element &stanza)
@@ -191,6 +213,26 @@ void Upstream::send(const Element &stanza)
                               << "was not sent";
     else if (!client_->sendStanza(stanza))
         qCWarning(lcUpstream) << "an outgoing" << stanza.name() << "was refused, not sent";
+    else if (!ackRequest_.isActive())
+        ackRequest_.start();
+}
+
+std::vector<Element> Upstream::takeUnacknowledged()
+{
+    return std::exchange(unacknowledged_, {});
+}
+
+std::chrono::milliseconds Upstream::resumeWindow() const
+{
+    // Meanwhile the hub holds back what sessions send and rooms look joined to them: the
+    // server's hibernation (Prosody: 10 minutes) would be too long to leave them unaware. A try
+    // a little after the server's own limit still pays: its <failed h=…/> says exactly what it
+    // had received.
+    const std::chrono::milliseconds cap = fastTimers() ? 10s : 120s;
+    const std::chrono::milliseconds grace = fastTimers() ? 5s : 30s;
+    if (sm_->maxSeconds <= 0)
+        return cap;
+    return std::min<std::chrono::milliseconds>(cap, std::chrono::seconds(sm_->maxSeconds) + grace);
 }
 
 std::size_t Upstream::pendingRequests()
@@ -229,8 +271,10 @@ void Upstream::connectNow()
     events.stanzaReceived = [this](const Element &stanza) { Q_EMIT stanzaReceived(stanza); };
     events.connected = [this] { handleConnected(); };
     events.disconnected = [this](gloox::ConnectionError e) { handleDisconnected(int(e)); };
+    events.resumed = [this] { handleResumed(); };
+    events.resumeFailed = [this](bool hKnown) { handleResumeFailed(hKnown); };
     client_ = std::make_unique<UpstreamClient>(jid, config_.password.toStdString(),
-                                               std::move(events), config_.limits);
+                                               std::move(events), config_.limits, sm_);
     // Direct TLS is encrypted before gloox speaks, so gloox must not look for STARTTLS; on a
     // plain connection it must insist on it, so SASL never runs in clear.
     client_->setTls(config_.directTls ? gloox::TLSDisabled : gloox::TLSRequired);
@@ -273,8 +317,13 @@ void Upstream::handleDisconnected(int glooxError)
     stableTimer_.stop();
     if (phase_ == Phase::Stopping || phase_ == Phase::Idle)
         return; // stop() asked for it; handleSocketClosed() finishes
+    ackRequest_.stop();
     if (error == gloox::ConnAuthenticationFailed) {
         phase_ = Phase::Idle;
+        resumeWindow_.stop();
+        interrupted_ = false;
+        sm_->id.clear();
+        handOverUnacknowledged();
         const QString reason = describeAuthError(client_->authError());
         qCWarning(lcUpstream) << "authentication as" << config_.jid << "failed:" << reason
                               << "- not retrying";
@@ -293,7 +342,79 @@ void Upstream::handleDisconnected(int glooxError)
                                                    : QString();
     if (!detail.isEmpty())
         reason += QStringLiteral(" (%1)").arg(detail);
+    if (!sm_->id.empty())
+        return scheduleResume(reason);
+    handOverUnacknowledged();
     scheduleRetry(reason);
+}
+
+void Upstream::handleResumed()
+{
+    loginDeadline_.stop();
+    resumeWindow_.stop();
+    interrupted_ = false;
+    phase_ = Phase::Online;
+    stableTimer_.start();
+    qCInfo(lcUpstream) << "stream resumed as" << QString::fromStdString(client_->boundJid());
+    Q_EMIT resumed();
+}
+
+void Upstream::handleResumeFailed(bool hKnown)
+{
+    resumeWindow_.stop();
+    const std::size_t unacknowledged = sm_->acks.unacknowledged().size();
+    handOverUnacknowledged();
+    qCWarning(lcUpstream).noquote()
+        << "the server would not resume the stream: binding afresh;" << unacknowledged
+        << (hKnown ? "stanzas it did not receive"
+                   : "unacknowledged stanzas (it did not say which it received)")
+        << "will be sent again";
+    if (!interrupted_)
+        return;
+    interrupted_ = false;
+    Q_EMIT offline(QStringLiteral("the server would not resume the stream"));
+}
+
+void Upstream::giveUpResuming()
+{
+    if (!interrupted_)
+        return;
+    interrupted_ = false;
+    sm_->id.clear(); // the next attempt logs in afresh
+    handOverUnacknowledged();
+    const QString reason = QStringLiteral("the stream was not resumed within %1 s")
+                               .arg(resumeWindow_.interval() / 1000);
+    qCWarning(lcUpstream).noquote() << reason << "- the next attempt logs in afresh";
+    if (phase_ == Phase::Connecting && client_) {
+        // It may be resuming right now; its end reports offline() with this reason.
+        abortReason_ = reason;
+        return client_->abortConnection(gloox::ConnIoError);
+    }
+    Q_EMIT offline(reason);
+}
+
+void Upstream::handOverUnacknowledged()
+{
+    for (Element &stanza : sm_->acks.takeUnacknowledged())
+        unacknowledged_.push_back(std::move(stanza));
+}
+
+void Upstream::scheduleResume(const QString &reason)
+{
+    const std::chrono::milliseconds delay =
+        backoff_.delayFor(attempt_++, QRandomGenerator::global()->generateDouble());
+    phase_ = Phase::Waiting;
+    retryTimer_.start(delay);
+    if (interrupted_) {
+        qCWarning(lcUpstream).noquote()
+            << "resuming failed:" << reason << "- retrying in" << delay.count() << "ms";
+        return;
+    }
+    interrupted_ = true;
+    resumeWindow_.start(resumeWindow());
+    qCWarning(lcUpstream).noquote()
+        << "interrupted:" << reason << "- resuming the stream in" << delay.count() << "ms";
+    Q_EMIT interrupted(reason);
 }
 
 void Upstream::handleSocketClosed()

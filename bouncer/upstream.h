@@ -9,16 +9,24 @@
 #include <QTimer>
 
 #include <memory>
+#include <vector>
 
 namespace xbnc {
 
 class SocketConnection;
 class UpstreamClient;
+struct UpstreamSmSession;
 
 // The one connection to the user's real server, as a gloox client driven from the Qt event
 // loop, with TLS done by Qt. It hands every top-level stanza to the hub as an Element and sends
 // the hub's stanzas unchanged; gloox itself never answers the sessions' IQs nor sends presence.
 // Reconnects with exponential backoff and jitter after any loss, except an auth failure.
+//
+// XEP-0198 where the server offers it (UpstreamClient does the protocol): a loss of a resumable
+// stream is reported as interrupted(), and the reconnect resumes it — resumed(), nothing else
+// changed — until the server refuses (offline(), then online() after binding afresh on the same
+// stream) or resumeWindow() passes (offline(), then a fresh login). What the server did not
+// acknowledge is then taken by the hub with takeUnacknowledged() when it comes online.
 class Upstream : public QObject
 {
     Q_OBJECT
@@ -37,10 +45,17 @@ public:
     void send(const Element &stanza);
     // The hub's IQ requests still waiting for an answer upstream (UpstreamLimits bounds them).
     std::size_t pendingRequests();
+    // What a stream that ended without being resumed had sent and its server never acknowledged,
+    // oldest first; a <failed h=…/> told which, else it is all that was unacknowledged.
+    std::vector<Element> takeUnacknowledged();
+    // How long an interrupted stream is given to resume before the hub is told it is offline.
+    std::chrono::milliseconds resumeWindow() const;
 
 Q_SIGNALS:
     void online();                                    // bound; no presence has been sent yet
     void offline(const QString &reason);              // lost; a retry is scheduled
+    void interrupted(const QString &reason);          // lost; resuming is scheduled
+    void resumed();                                   // the interrupted stream goes on
     void authenticationFailed(const QString &reason); // no more retries
     void stanzaReceived(const xbnc::Element &stanza);
     void stopped();
@@ -59,7 +74,12 @@ private:
     void handleConnected();
     void handleDisconnected(int glooxError); // gloox::ConnectionError, kept out of this header
     void handleSocketClosed();
+    void handleResumed();
+    void handleResumeFailed(bool hKnown);
+    void giveUpResuming();
+    void handOverUnacknowledged();
     void scheduleRetry(const QString &reason);
+    void scheduleResume(const QString &reason);
     void finishStop();
 
     UpstreamConfig config_;
@@ -71,7 +91,12 @@ private:
     QTimer retryTimer_;
     QTimer stableTimer_;   // online long enough: the backoff starts over
     QTimer loginDeadline_; // an attempt that hangs (TCP, TLS, SASL) counts as failed
-    QString abortReason_;  // why we ended the attempt ourselves, for offline()
+    QTimer ackRequest_;    // XEP-0198 <r/> shortly after sending
+    QTimer resumeWindow_;  // interrupted for too long: offline for the hub
+    std::shared_ptr<UpstreamSmSession> sm_; // outlives each attempt's client
+    std::vector<Element> unacknowledged_;   // for the hub's next upstreamOnline()
+    bool interrupted_ = false;
+    QString abortReason_; // why we ended the attempt ourselves, for offline()
     Phase phase_ = Phase::Idle;
     int attempt_ = 0;
 };

@@ -4,6 +4,7 @@
 
 #include <gloox/tag.h>
 
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -33,6 +34,26 @@ bool isIqRequest(const gloox::Tag &tag)
 {
     const std::string &type = tag.findAttribute("type");
     return tag.name() == "iq" && (type == "get" || type == "set");
+}
+
+const std::string smNs = "urn:xmpp:sm:3";
+
+bool isSmElement(const gloox::Tag &tag)
+{
+    return tag.xmlns() == smNs || tag.findAttribute("xmlns") == smNs;
+}
+
+bool isStreamFeatures(const gloox::Tag &tag)
+{
+    return tag.name() == "features" && tag.xmlns() == gloox::XMLNS_STREAM;
+}
+
+// XEP-0198 h: an unsigned 32-bit decimal.
+std::optional<quint32> parseH(const std::string &text)
+{
+    bool ok = false;
+    const quint32 h = QByteArray::fromStdString(text).toUInt(&ok);
+    return ok ? std::optional<quint32>(h) : std::nullopt;
 }
 
 // A peer's address is logged at most this long: it is the peer's text.
@@ -74,10 +95,10 @@ Element policyViolation(const std::string &id, const std::string &from, const st
 } // namespace
 
 UpstreamClient::UpstreamClient(const gloox::JID &jid, const std::string &password, Events events,
-                               const UpstreamLimits &limits)
+                               const UpstreamLimits &limits, std::shared_ptr<UpstreamSmSession> sm)
     : gloox::Client(jid, password), events_(std::move(events)), limits_(limits),
       nestingFilter_(limits.maxDepth),
-      hubRequestIds_(limits.requestLifetime, limits.maxPendingRequests)
+      hubRequestIds_(limits.requestLifetime, limits.maxPendingRequests), sm_(std::move(sm))
 {
     // gloox's ids are a per-client hex prefix and an 8-digit counter (ClientBase::getID()); the
     // prefix is what the hub's ids must never start with.
@@ -114,10 +135,18 @@ void UpstreamClient::handleReceivedData(const gloox::ConnectionBase *connection,
 
 void UpstreamClient::handleTag(gloox::Tag *tag)
 {
+    if (tag && countInbound_ && isClientStanza(*tag))
+        sm_->acks.received(); // refused or not, for gloox or the hub: the server counted it
     if (tag && (cutStanza_ || isTooDeep(*tag))) {
         refuseTooDeep(*tag);
         return;
     }
+    if (tag && isSmElement(*tag)) {
+        handleSmElement(*tag);
+        return;
+    }
+    if (tag && authed() && isStreamFeatures(*tag) && resumeInsteadOfBinding(*tag))
+        return;
     if (!tag || !isClientStanza(*tag)) {
         gloox::Client::handleTag(tag); // stream header, features, TLS, SASL, stream errors
         return;
@@ -163,8 +192,7 @@ void UpstreamClient::refuseTooDeep(const gloox::Tag &tag)
                                   << "with" << why << "- not delivered";
     if (isIqRequest(tag)) {
         // RFC 6120 §8.2.3: a request is answered, even one that is refused.
-        const QByteArray xml = policyViolation(id, {}, from, why).toXml(u"jabber:client");
-        send(std::string(xml.constData(), size_t(xml.size())));
+        sendCounted(policyViolation(id, {}, from, why));
         return;
     }
     if (tag.name() == "iq" && hubRequestIds_.take(id, PendingRequestIds::Clock::now())) {
@@ -186,9 +214,6 @@ std::size_t UpstreamClient::pendingHubRequests()
 
 void UpstreamClient::deliverToHub(const gloox::Tag &tag)
 {
-    // gloox never sees this stanza, so count it here to keep a future XEP-0198 'h' right.
-    if (m_smContext >= CtxSMEnabled)
-        ++m_smHandled;
     const std::string xml = tag.xml();
     QString error;
     const Element stanza = Element::fromXml(QByteArrayView(xml.data(), qsizetype(xml.size())),
@@ -217,11 +242,142 @@ bool UpstreamClient::sendStanza(const Element &stanza)
         if (type == u"get" || type == u"set")
             hubRequestIds_.insert(id, PendingRequestIds::Clock::now());
     }
-    const QByteArray xml = stanza.toXml(u"jabber:client");
-    // The hub's bytes as they are: a round trip through gloox::Tag would be one more serializer
-    // between the sessions and the server, and Tag-based send() gains nothing without SM.
-    send(std::string(xml.constData(), size_t(xml.size())));
+    sendCounted(stanza);
     return true;
+}
+
+void UpstreamClient::sendCounted(const Element &stanza)
+{
+    // The hub's bytes as they are: a round trip through gloox::Tag would be one more serializer
+    // between the sessions and the server, and gloox's SM queue is not used (class comment).
+    const QByteArray xml = stanza.toXml(u"jabber:client");
+    send(std::string(xml.constData(), size_t(xml.size())));
+    if (countOutbound_)
+        sm_->acks.sent(stanza);
+}
+
+void UpstreamClient::requestAck()
+{
+    if (!countOutbound_ || ackRequested_ || sm_->acks.unacknowledged().empty())
+        return;
+    ackRequested_ = true;
+    sendSmElement("r");
+}
+
+void UpstreamClient::sendSmElement(const std::string &name, const std::string &h,
+                                   const std::string &previd)
+{
+    gloox::Tag element(name);
+    element.setXmlns(smNs);
+    if (name == "enable")
+        element.addAttribute("resume", "true");
+    if (!previd.empty())
+        element.addAttribute("previd", previd);
+    if (!h.empty())
+        element.addAttribute("h", h);
+    send(element.xml()); // a nonza: never counted
+}
+
+void UpstreamClient::handleSmElement(const gloox::Tag &tag)
+{
+    const std::string &name = tag.name();
+    if (name == "r")
+        return sendSmElement("a", std::to_string(sm_->acks.handled()));
+    if (name == "a") {
+        ackRequested_ = false;
+        const std::optional<quint32> h = parseH(tag.findAttribute("h"));
+        if (!h || !sm_->acks.acknowledged(*h))
+            qCWarning(lcClient) << "the server acknowledged stanzas xbnc never sent: h ="
+                                << qs(tag.findAttribute("h")).left(16) << "of"
+                                << sm_->acks.sentCount();
+        // Sent after the <r/>: one more round trip frees them, one <r/> in flight at a time.
+        requestAck();
+        return;
+    }
+    if (name == "enabled") {
+        countInbound_ = true;
+        const std::string &resume = tag.findAttribute("resume");
+        if (resume == "true" || resume == "1")
+            sm_->id = tag.findAttribute("id");
+        sm_->maxSeconds = QByteArray::fromStdString(tag.findAttribute("max")).toInt();
+        qCInfo(lcClient) << "stream management enabled"
+                         << (sm_->id.empty() ? "without resumption" : "with resumption")
+                         << "for up to" << sm_->maxSeconds << "s";
+        return;
+    }
+    if (name == "resumed")
+        return resumed(tag);
+    if (name == "failed" && resuming_)
+        return resumeRefused(tag);
+    if (name == "failed") {
+        countOutbound_ = false;
+        sm_->acks.restart();
+        qCWarning(lcClient) << "the server refused to enable stream management";
+        return;
+    }
+    qCWarning(lcClient) << "unexpected stream management element" << qs(name).left(32);
+}
+
+bool UpstreamClient::resumeInsteadOfBinding(const gloox::Tag &features)
+{
+    smOffered_ = features.hasChild("sm", "xmlns", smNs);
+    if (sm_->id.empty())
+        return false; // gloox binds; onConnect() enables SM
+    if (!smOffered_) {
+        qCWarning(lcClient) << "the server no longer offers stream management: binding afresh";
+        sm_->id.clear();
+        if (!detached_ && events_.resumeFailed)
+            events_.resumeFailed(false);
+        return false;
+    }
+    featuresAfterAuth_.reset(features.clone());
+    // The prefix's declaration was on the stream header, which the clone has no link to.
+    if (featuresAfterAuth_->xmlns() != gloox::XMLNS_STREAM)
+        featuresAfterAuth_->setXmlns(gloox::XMLNS_STREAM, featuresAfterAuth_->prefix());
+    resuming_ = true;
+    sendSmElement("resume", std::to_string(sm_->acks.handled()), sm_->id);
+    return true;
+}
+
+void UpstreamClient::resumed(const gloox::Tag &tag)
+{
+    if (!resuming_ || tag.findAttribute("previd") != sm_->id) {
+        qCWarning(lcClient) << "the server resumed a stream xbnc did not ask for";
+        return abortConnection(gloox::ConnStreamError);
+    }
+    resuming_ = false;
+    featuresAfterAuth_.reset();
+    const std::optional<quint32> h = parseH(tag.findAttribute("h"));
+    if (!h || !sm_->acks.acknowledged(*h))
+        qCWarning(lcClient) << "resumed with an h xbnc cannot match:"
+                            << qs(tag.findAttribute("h")).left(16) << "- sending every"
+                            << "unacknowledged stanza again";
+    countInbound_ = true;
+    countOutbound_ = true;
+    bound_ = true;
+    qCInfo(lcClient) << "stream resumed; sending again" << sm_->acks.unacknowledged().size()
+                     << "stanzas the server had not acknowledged";
+    for (const Element &stanza : sm_->acks.unacknowledged()) {
+        const QByteArray xml = stanza.toXml(u"jabber:client");
+        send(std::string(xml.constData(), size_t(xml.size()))); // numbered already
+    }
+    if (!detached_ && events_.resumed)
+        events_.resumed();
+}
+
+void UpstreamClient::resumeRefused(const gloox::Tag &tag)
+{
+    resuming_ = false;
+    const std::string &hText = tag.findAttribute("h");
+    const std::optional<quint32> h = parseH(hText);
+    const bool hKnown = h && sm_->acks.acknowledged(*h);
+    sm_->id.clear();
+    if (!detached_ && events_.resumeFailed)
+        events_.resumeFailed(hKnown);
+    // XEP-0198 §5: after <failed/> the client may bind on the same stream, as gloox would have.
+    const std::unique_ptr<gloox::Tag> features = std::move(featuresAfterAuth_);
+    if (features && state() != gloox::StateDisconnected)
+        gloox::Client::handleTag(features.get());
 }
 
 void UpstreamClient::abortConnection(gloox::ConnectionError reason)
@@ -238,7 +394,17 @@ void UpstreamClient::rosterFilled()
 
 void UpstreamClient::onConnect()
 {
+    // gloox bound afresh (a resumption never gets here): a new SM session, if there is one.
     bound_ = true;
+    sm_->boundJid = jid().full();
+    sm_->acks.restart();
+    sm_->id.clear();
+    countInbound_ = false;
+    countOutbound_ = false;
+    if (smOffered_) {
+        sendSmElement("enable");
+        countOutbound_ = true; // XEP-0198 §4: counting starts with <enable/>
+    }
     if (!detached_ && events_.connected)
         events_.connected();
 }
@@ -246,6 +412,9 @@ void UpstreamClient::onConnect()
 void UpstreamClient::onDisconnect(gloox::ConnectionError error)
 {
     bound_ = false;
+    countInbound_ = false;
+    countOutbound_ = false;
+    resuming_ = false;
     hubRequestIds_.clear();
     if (nestingFilter_.insideStanza()) {
         qCWarning(lcClient) << "the stream ended in the middle of a stanza:"

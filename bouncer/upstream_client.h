@@ -2,6 +2,7 @@
 
 #include "element.h"
 #include "pending_request_ids.h"
+#include "stream_acks.h"
 #include "upstream_config.h"
 #include "upstream_nesting_filter.h"
 
@@ -10,6 +11,7 @@
 #include <gloox/loghandler.h>
 
 #include <functional>
+#include <memory>
 #include <string>
 
 namespace xbnc {
@@ -31,7 +33,23 @@ namespace xbnc {
 //
 // One instance per connection attempt: gloox's parser and negotiation state are not reset
 // reliably after a loss, so the Upstream builds a fresh client for each attempt.
-// No XEP-0198 upstream yet: sendStanza() writes bytes past gloox's SM queue.
+//
+// XEP-0198 is done here, not by gloox, on state that outlives the attempt (UpstreamSmSession):
+// gloox's own support restarts its outbound count at 0 on a reconnect while the server's goes
+// on, keeps sending nothing after <failed/> (no bind: the login hangs), and ignores the h of
+// <failed/>. So gloox never sees an SM element nor the features after SASL when there is a
+// session to resume: this class sends <resume/>, resends what <resumed h=…/> leaves unacked, and
+// after <failed/> hands gloox those features so that it binds on the same stream. After a fresh
+// bind it sends <enable resume='true'/> when the server offers SM. Inbound h counts every
+// top-level stanza, the ones gloox handles (bind results) included once SM is enabled.
+struct UpstreamSmSession
+{
+    StreamAcks acks;
+    std::string id;       // the server's resumption id; empty: nothing to resume
+    std::string boundJid; // the full JID the session is bound to, kept by a resumption
+    int maxSeconds = 0;   // how long the server keeps it (<enabled max=…/>), 0 when unsaid
+};
+
 class UpstreamClient : public gloox::Client,
                        private gloox::ConnectionListener,
                        private gloox::LogHandler
@@ -42,10 +60,14 @@ public:
         std::function<void(const Element &stanza)> stanzaReceived;
         std::function<void()> connected; // bound, no presence sent
         std::function<void(gloox::ConnectionError error)> disconnected;
+        std::function<void()> resumed; // the unacknowledged stanzas were sent again
+        // The server would not resume: binding afresh follows on the same stream. `hKnown`:
+        // its <failed/> said how much it had received, so `sm.acks` holds exactly the rest.
+        std::function<void(bool hKnown)> resumeFailed;
     };
 
     UpstreamClient(const gloox::JID &jid, const std::string &password, Events events,
-                   const UpstreamLimits &limits);
+                   const UpstreamLimits &limits, std::shared_ptr<UpstreamSmSession> sm);
     ~UpstreamClient() override;
 
     // Sends one stanza as the hub wrote it. False when the stream is not up (bound), or for an
@@ -55,6 +77,10 @@ public:
     void abortConnection(gloox::ConnectionError reason);
 
     std::size_t pendingHubRequests();
+    // The bound full JID: gloox's after a bind, the session's after a resumption.
+    std::string boundJid() const { return sm_->boundJid; }
+    // XEP-0198 <r/>, when stanzas wait for an acknowledgement and none was asked for since.
+    void requestAck();
 
     // From now on no event reaches the owner, which is going away; the std::functions stay
     // alive because one of them may be running right now.
@@ -78,6 +104,15 @@ private:
     // gloox::LogHandler: gloox's own notes, never its XML trace (SASL data, stanzas).
     void handleLog(gloox::LogLevel level, gloox::LogArea area, const std::string &message) override;
 
+    // XEP-0198 (see the class comment)
+    void handleSmElement(const gloox::Tag &tag);
+    bool resumeInsteadOfBinding(const gloox::Tag &features);
+    void resumed(const gloox::Tag &tag);
+    void resumeRefused(const gloox::Tag &tag);
+    void sendSmElement(const std::string &name, const std::string &h = {},
+                       const std::string &previd = {});
+    void sendCounted(const Element &stanza);
+
     void deliverToHub(const gloox::Tag &tag);
     bool isTooDeep(const gloox::Tag &tag) const;
     void refuseTooDeep(const gloox::Tag &tag);
@@ -91,6 +126,14 @@ private:
     std::string glooxIdPrefix_;
     UpstreamNestingFilter nestingFilter_;
     PendingRequestIds hubRequestIds_;
+    // Shared: the Upstream may be gone while this client finishes a callback (see ~Upstream).
+    std::shared_ptr<UpstreamSmSession> sm_;
+    bool smOffered_ = false;                        // in the features after SASL
+    bool countInbound_ = false;                     // since <enabled/> or <resumed/>
+    bool countOutbound_ = false;                    // since <enable/> or <resumed/>
+    bool resuming_ = false;                         // <resume/> sent, no answer yet
+    bool ackRequested_ = false;                     // <r/> sent, no <a/> yet
+    std::unique_ptr<gloox::Tag> featuresAfterAuth_; // for gloox, if resuming fails
 };
 
 } // namespace xbnc

@@ -41,6 +41,9 @@ public:
     // start() in two steps, for direct clients that must be online before xbnc is.
     bool startProsody(const QStringList &others = {}, Roster roster = Roster::Empty);
     bool startXbnc();
+    // A key of xbnc's config ("section/key") set for every later startXbnc(), e.g. an upstream
+    // port that leads through a TcpRelay.
+    void setXbncConfig(const QString &key, const QString &value) { xbncConfig_[key] = value; }
     const QString &errorString() const { return error_; }
 
     TestClientOptions sessionOptions(const QString &resource) const;
@@ -76,6 +79,7 @@ private:
     std::map<QString, std::unique_ptr<TestClient>> sessions_;
     std::map<QString, std::unique_ptr<TestClient>> direct_;
     QString error_;
+    QMap<QString, QString> xbncConfig_;
     qsizetype xbncLogMark_ = 0;
     qsizetype prosodyLogMark_ = 0;
 };

@@ -155,8 +155,16 @@ bool ProsodyFixture::writeConfig(QString *error)
                  luaString(logLevel_), luaString(logPath()), QString::number(c2sPort_),
                  QString::number(directTlsPort_), luaString(caCertificatePath()), luaString(key))
             .arg(luaString(dir_.path()));
+    QString withSm = config;
+    if (smHibernationSeconds_ > 0) {
+        // Global options go before the first VirtualHost line.
+        withSm.replace(QStringLiteral("modules_disabled"),
+                       QStringLiteral("smacks_hibernation_time = %1\nmodules_disabled")
+                           .arg(smHibernationSeconds_));
+        withSm.replace(QStringLiteral("\"mam\";\n}"), QStringLiteral("\"mam\"; \"smacks\";\n}"));
+    }
     QFile file(configPath());
-    if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate) || file.write(config.toUtf8()) < 0) {
+    if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate) || file.write(withSm.toUtf8()) < 0) {
         *error = QStringLiteral("cannot write ") + configPath();
         return false;
     }

@@ -40,6 +40,13 @@ public:
     // The ports of the first attempt, so that a test can make it clash.
     void setFirstPorts(quint16 c2s, quint16 directTls);
 
+    // XEP-0198 (mod_smacks) with resumption for that long after a connection is lost; call
+    // before start(). Off by default.
+    void enableStreamManagement(int hibernationSeconds)
+    {
+        smHibernationSeconds_ = hibernationSeconds;
+    }
+
     // "debug" makes failures easier to read but slows Prosody down; call before start().
     void setLogLevel(const QString &level) { logLevel_ = level; }
     QString logPath() const;
@@ -78,4 +85,5 @@ private:
     quint16 firstDirectTlsPort_ = 0;
     QString logLevel_ = QStringLiteral("info");
     bool prepared_ = false;
+    int smHibernationSeconds_ = 0;
 };
