@@ -35,6 +35,13 @@ std::chrono::milliseconds loginDeadline()
 // Stanzas sent in a burst share one <r/>; the server's <a/> then frees what it received.
 constexpr std::chrono::milliseconds ackRequestDelay = 250ms;
 
+// An <a/> this late means a link that died without a reset (a NAT that forgot the mapping, a
+// peer that vanished): ending it now lets the stream be resumed while the server still keeps it.
+std::chrono::milliseconds ackTimeout()
+{
+    return fastTimers() ? 5s : 60s;
+}
+
 QString describeConnectionError(gloox::ConnectionError error)
 {
     switch (error) {
@@ -121,6 +128,8 @@ Upstream::Upstream(UpstreamConfig config, QObject *parent)
         if (phase_ == Phase::Online && client_)
             client_->requestAck();
     });
+    ackWatch_.setInterval(ackTimeout() / 4);
+    connect(&ackWatch_, &QTimer::timeout, this, &Upstream::checkAckWaiting);
     resumeWindow_.setSingleShot(true);
     connect(&resumeWindow_, &QTimer::timeout, this, &Upstream::giveUpResuming);
     retryTimer_.setSingleShot(true);
@@ -174,6 +183,7 @@ void Upstream::stop()
         loginDeadline_.stop();
         stableTimer_.stop();
         ackRequest_.stop();
+        ackWatch_.stop();
         resumeWindow_.stop();
         sm_->id.clear(); // a closed stream is ended server-side: nothing to resume
         qCInfo(lcUpstream) << "closing the stream to" << config_.jid;
@@ -306,6 +316,7 @@ void Upstream::handleConnected()
     loginDeadline_.stop();
     phase_ = Phase::Online;
     stableTimer_.start();
+    ackWatch_.start();
     qCInfo(lcUpstream) << "online as" << QString::fromStdString(client_->jid().full());
     Q_EMIT online();
 }
@@ -318,6 +329,7 @@ void Upstream::handleDisconnected(int glooxError)
     if (phase_ == Phase::Stopping || phase_ == Phase::Idle)
         return; // stop() asked for it; handleSocketClosed() finishes
     ackRequest_.stop();
+    ackWatch_.stop();
     if (error == gloox::ConnAuthenticationFailed) {
         phase_ = Phase::Idle;
         resumeWindow_.stop();
@@ -355,6 +367,7 @@ void Upstream::handleResumed()
     interrupted_ = false;
     phase_ = Phase::Online;
     stableTimer_.start();
+    ackWatch_.start();
     qCInfo(lcUpstream) << "stream resumed as" << QString::fromStdString(client_->boundJid());
     Q_EMIT resumed();
 }
@@ -373,6 +386,15 @@ void Upstream::handleResumeFailed(bool hKnown)
         return;
     interrupted_ = false;
     Q_EMIT offline(QStringLiteral("the server would not resume the stream"));
+}
+
+void Upstream::checkAckWaiting()
+{
+    if (phase_ != Phase::Online || !client_ || client_->ackWaitingFor() < ackTimeout())
+        return;
+    abortReason_ = QStringLiteral("no acknowledgement from the server for %1 ms")
+                       .arg(client_->ackWaitingFor().count());
+    client_->abortConnection(gloox::ConnIoError);
 }
 
 void Upstream::giveUpResuming()

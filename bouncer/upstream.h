@@ -77,6 +77,7 @@ private:
     void handleResumed();
     void handleResumeFailed(bool hKnown);
     void giveUpResuming();
+    void checkAckWaiting();
     void handOverUnacknowledged();
     void scheduleRetry(const QString &reason);
     void scheduleResume(const QString &reason);
@@ -92,6 +93,7 @@ private:
     QTimer stableTimer_;   // online long enough: the backoff starts over
     QTimer loginDeadline_; // an attempt that hangs (TCP, TLS, SASL) counts as failed
     QTimer ackRequest_;    // XEP-0198 <r/> shortly after sending
+    QTimer ackWatch_;      // an <r/> unanswered for too long: the link is dead
     QTimer resumeWindow_;  // interrupted for too long: offline for the hub
     std::shared_ptr<UpstreamSmSession> sm_; // outlives each attempt's client
     std::vector<Element> unacknowledged_;   // for the hub's next upstreamOnline()

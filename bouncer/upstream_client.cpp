@@ -261,7 +261,16 @@ void UpstreamClient::requestAck()
     if (!countOutbound_ || ackRequested_ || sm_->acks.unacknowledged().empty())
         return;
     ackRequested_ = true;
+    ackRequestedAt_ = std::chrono::steady_clock::now();
     sendSmElement("r");
+}
+
+std::chrono::milliseconds UpstreamClient::ackWaitingFor() const
+{
+    if (!ackRequested_ || !countOutbound_)
+        return std::chrono::milliseconds(0);
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                 ackRequestedAt_);
 }
 
 void UpstreamClient::sendSmElement(const std::string &name, const std::string &h,

@@ -10,6 +10,7 @@
 #include <gloox/connectionlistener.h>
 #include <gloox/loghandler.h>
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -81,6 +82,9 @@ public:
     std::string boundJid() const { return sm_->boundJid; }
     // XEP-0198 <r/>, when stanzas wait for an acknowledgement and none was asked for since.
     void requestAck();
+    // How long the last <r/> has waited for its <a/>; zero when none waits. A link that died
+    // without a reset shows here long before TCP gives up on it.
+    std::chrono::milliseconds ackWaitingFor() const;
 
     // From now on no event reaches the owner, which is going away; the std::functions stay
     // alive because one of them may be running right now.
@@ -128,11 +132,12 @@ private:
     PendingRequestIds hubRequestIds_;
     // Shared: the Upstream may be gone while this client finishes a callback (see ~Upstream).
     std::shared_ptr<UpstreamSmSession> sm_;
-    bool smOffered_ = false;                        // in the features after SASL
-    bool countInbound_ = false;                     // since <enabled/> or <resumed/>
-    bool countOutbound_ = false;                    // since <enable/> or <resumed/>
-    bool resuming_ = false;                         // <resume/> sent, no answer yet
-    bool ackRequested_ = false;                     // <r/> sent, no <a/> yet
+    bool smOffered_ = false;     // in the features after SASL
+    bool countInbound_ = false;  // since <enabled/> or <resumed/>
+    bool countOutbound_ = false; // since <enable/> or <resumed/>
+    bool resuming_ = false;      // <resume/> sent, no answer yet
+    bool ackRequested_ = false;  // <r/> sent, no <a/> yet
+    std::chrono::steady_clock::time_point ackRequestedAt_;
     std::unique_ptr<gloox::Tag> featuresAfterAuth_; // for gloox, if resuming fails
 };
 

@@ -97,6 +97,7 @@ private Q_SLOTS:
 
     void shortDropIsResumedUnnoticed();
     void refusedResumptionLogsInAgainWithoutLossOrDoubles();
+    void silentLinkIsNoticedAndResumed();
 
 private:
     bool phoneInRoom(TestClient **phone, TestClient **bobClient);
@@ -261,6 +262,35 @@ void TestUpstreamResume::refusedResumptionLogsInAgainWithoutLossOrDoubles()
     bobClient->send(muc::groupchat(room, QStringLiteral("after"), QStringLiteral("after")));
     QVERIFY2(phone->readUntil(muc::groupchatWithBody(room, QStringLiteral("after"))),
              qPrintable(phone->errorString()));
+}
+
+void TestUpstreamResume::silentLinkIsNoticedAndResumed()
+{
+    // No reset, no FIN: only the missing <a/> tells xbnc that the link is gone.
+    TestClient *phone = nullptr;
+    TestClient *bobClient = nullptr;
+    QVERIFY(phoneInRoom(&phone, &bobClient));
+    const qsizetype logMark = fixture_.xbnc().output().size();
+    relay_.setFrozen(true);
+    phone->send(chat(bob, QStringLiteral("s1")));
+    bobClient->send(chat(alice, QStringLiteral("c1")));
+    QVERIFY2(fixture_.xbnc().waitForLog(QStringLiteral("no acknowledgement from the server"),
+                                        QDeadlineTimer(BouncerFixture::timeoutMs), logMark) >= 0,
+             qPrintable(fixture_.xbnc().output().mid(logMark)));
+    relay_.setFrozen(false);
+    QVERIFY2(fixture_.xbnc().waitForLog(QStringLiteral("upstream resumed"),
+                                        QDeadlineTimer(BouncerFixture::timeoutMs), logMark) >= 0,
+             qPrintable(fixture_.xbnc().output().mid(logMark)));
+    const std::optional<QList<XmlNode>> atPhone =
+        receiveThrough(*phone, withBody(QStringLiteral("c1")));
+    QVERIFY2(atPhone, qPrintable(phone->errorString()));
+    QCOMPARE(bodies(*atPhone, QStringLiteral("chat")), QStringList{QStringLiteral("c1")});
+    const std::optional<QList<XmlNode>> atBob =
+        receiveThrough(*bobClient, withBody(QStringLiteral("s1")));
+    QVERIFY2(atBob, qPrintable(bobClient->errorString()));
+    QCOMPARE(bodies(*atBob, QStringLiteral("chat")), QStringList{QStringLiteral("s1")});
+    for (const XmlNode &stanza : *atBob)
+        QVERIFY2(!isAccountPresence(stanza), qPrintable("bob saw " + stanza.toXml()));
 }
 
 QTEST_GUILESS_MAIN(TestUpstreamResume)
