@@ -174,6 +174,8 @@ void Upstream::stop()
     case Phase::Idle:
     case Phase::Waiting:
         retryTimer_.stop();
+        resumeWindow_.stop(); // no offline() after stopped()
+        interrupted_ = false;
         phase_ = Phase::Stopping;
         QMetaObject::invokeMethod(this, &Upstream::finishStop, Qt::QueuedConnection);
         return;
