@@ -188,16 +188,12 @@ std::vector<Element> RoomArchive::answer(const RoomLog &log, const Element &iq,
     };
     // The window [from, to) in the log; an id the log does not hold is an error (XEP-0059
     // §2.6), not an empty page, so that a client knows its place is lost.
-    qsizetype from = 0;
-    qsizetype to = qsizetype(entries.size());
-    for (const auto &[id, bound] : {std::pair{query.after, &from}, std::pair{query.before, &to}}) {
-        if (!id)
-            continue;
-        const std::optional<qsizetype> position = positionOf(*id);
-        if (!position)
-            return {stanza::error(iq, stanza::ErrorType::Cancel, QStringLiteral("item-not-found"))};
-        *bound = bound == &from ? *position + 1 : *position;
-    }
+    const std::optional<qsizetype> after = query.after ? positionOf(*query.after) : std::nullopt;
+    const std::optional<qsizetype> before = query.before ? positionOf(*query.before) : std::nullopt;
+    if ((query.after && !after) || (query.before && !before))
+        return {stanza::error(iq, stanza::ErrorType::Cancel, QStringLiteral("item-not-found"))};
+    const qsizetype from = after ? *after + 1 : 0;
+    const qsizetype to = before ? *before : qsizetype(entries.size());
     std::vector<qsizetype> matching; // log positions that pass the form's filters
     for (qsizetype i = 0; i < qsizetype(entries.size()); ++i)
         if (!entries[i].stanzaId.isEmpty() && matches(entries[i], query))
