@@ -75,7 +75,8 @@ void Account::upstreamOffline()
     std::erase_if(heldStanzas_, [](const Element &held) { return held.name() == u"presence"; });
     for (const IqRouter::Outbound &pending : iqs_.takeAllOutbound())
         if (pending.purpose == IqRouter::Purpose::Relay ||
-            pending.purpose == IqRouter::Purpose::DomainDisco)
+            pending.purpose == IqRouter::Purpose::DomainDisco ||
+            pending.purpose == IqRouter::Purpose::RoomDisco)
             failRelay(pending);
     // The requests from outside died with the connection their answers would have taken.
     iqs_.clearInbound();
@@ -146,6 +147,7 @@ void Account::requestExpired(const IqRouter::Outbound &request)
     switch (request.purpose) {
     case IqRouter::Purpose::Relay:
     case IqRouter::Purpose::DomainDisco:
+    case IqRouter::Purpose::RoomDisco:
         return failRelay(request);
     case IqRouter::Purpose::SelfPing:
         // XEP-0410 §3.2: a room that does not answer is treated as having dropped the account.

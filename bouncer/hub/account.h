@@ -163,6 +163,11 @@ private:
     void replyFromUpstream(Element &stanza);
     void ownReplyFromUpstream(const IqRouter::Outbound &request, const Element &reply);
     void relayedReplyFromUpstream(const IqRouter::Outbound &request, Element &reply);
+    // A room's disco#info, asked by a session: whether the room has MAM (account_inbound.cpp).
+    void roomDiscoAnswered(const QString &roomJid, Element &reply);
+    // A MAM query (or form request) to a room without MAM, answered from the room's log
+    // (account_rooms.cpp); false when the room's archive is not xbnc's to answer from.
+    bool answerFromRoomLog(SessionId id, const Element &iq);
     std::optional<SessionId> answeringSession(const QString &requester) const;
 
     // xbnc's own requests upstream, tracked by purpose.
@@ -235,6 +240,7 @@ private:
     ContactPresences contacts_;
     QByteArray lastSentPresence_;
     std::map<QString, std::unique_ptr<Room>> rooms_; // by bare room JID
+    QHash<QString, Room::Archive> roomArchives_;     // learned from rooms' disco#info
     OutboundQueue queue_;
     OfflineMessages offline_;
     bool allRoomsPersistent_ = false;

@@ -33,6 +33,14 @@ void mergeOwnFeatures(Element &discoResult, const QStringList &features)
     }
 }
 
+bool hasFeature(const Element &query, const QString &feature)
+{
+    for (const Element &c : query.children())
+        if (c.name() == u"feature" && c.attribute(u"var") == feature)
+            return true;
+    return false;
+}
+
 // An answer xbnc gives upstream itself: the server stamps 'from'.
 Element answer(const Element &request)
 {
@@ -182,7 +190,8 @@ void Account::replyFromUpstream(Element &stanza)
         return;
     }
     if (pending->purpose == IqRouter::Purpose::Relay ||
-        pending->purpose == IqRouter::Purpose::DomainDisco)
+        pending->purpose == IqRouter::Purpose::DomainDisco ||
+        pending->purpose == IqRouter::Purpose::RoomDisco)
         return relayedReplyFromUpstream(*pending, stanza);
     ownReplyFromUpstream(*pending, stanza);
 }
@@ -194,7 +203,33 @@ void Account::relayedReplyFromUpstream(const IqRouter::Outbound &request, Elemen
         mam_.finished(request.context, &reply);
     if (request.purpose == IqRouter::Purpose::DomainDisco && reply.attribute(u"type") == u"result")
         mergeOwnFeatures(reply, ownFeatures());
+    if (request.purpose == IqRouter::Purpose::RoomDisco && reply.attribute(u"type") == u"result")
+        roomDiscoAnswered(Jid(request.to).bareString(), reply);
     sendToSession(request.session, reply);
+}
+
+void Account::roomDiscoAnswered(const QString &jid, Element &reply)
+{
+    const Element *query = reply.firstChild(u"query", xmlns::discoInfo);
+    if (!query || query->hasAttribute(u"node"))
+        return;
+    bool conference = false;
+    for (const Element &c : query->children())
+        conference =
+            conference || (c.name() == u"identity" && c.attribute(u"category") == u"conference");
+    if (!conference)
+        return; // a contact, a server, a MUC service: not a room
+    const Room::Archive archive =
+        hasFeature(*query, xmlns::mam) ? Room::Archive::Room : Room::Archive::Log;
+    // Often asked before the first join (clients read a room's features first): kept for the
+    // Room to come. Bounded by the rooms a user looks at; forgotten wholesale past a limit.
+    if (roomArchives_.size() >= 1000)
+        roomArchives_.clear();
+    roomArchives_.insert(jid, archive);
+    if (auto it = rooms_.find(jid); it != rooms_.end())
+        it->second->setArchive(archive);
+    if (archive == Room::Archive::Log)
+        mergeOwnFeatures(reply, {xmlns::mam, xmlns::stanzaId});
 }
 
 void Account::ownReplyFromUpstream(const IqRouter::Outbound &request, const Element &reply)
@@ -220,6 +255,7 @@ void Account::ownReplyFromUpstream(const IqRouter::Outbound &request, const Elem
         return;
     case IqRouter::Purpose::Relay:
     case IqRouter::Purpose::DomainDisco:
+    case IqRouter::Purpose::RoomDisco:
     case IqRouter::Purpose::SessionCaps: // asked of a session: answered from the session side
         return;
     }

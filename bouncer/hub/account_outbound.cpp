@@ -127,6 +127,8 @@ void Account::iqFromSession(SessionId id, Session &session, Element &stanza)
                                        to.resource() == room->nick() && type == u"get" &&
                                        stanza.firstChild(u"ping", xmlns::ping))
         return sendToSession(id, room->answerSelfPing(id, stanza)); // XEP-0410
+    if (address == Address::Room && answerFromRoomLog(id, stanza))
+        return; // XEP-0313 for a room without MAM, even while upstream is away
     if (!upstreamOnline_)
         return replyError(id, stanza, QStringLiteral("remote-server-timeout"));
     const Element *payload = stanza::payload(stanza);
@@ -142,10 +144,18 @@ void Account::iqFromSession(SessionId id, Session &session, Element &stanza)
     const bool domainDisco = to.isDomain() && to.domain() == account_.domain() && payload &&
                              payload->xmlns() == xmlns::discoInfo && type == u"get" &&
                              !payload->hasAttribute(u"node");
+    // A room's features decide whether xbnc answers its MAM queries; a room unknown to xbnc
+    // yet is often asked before its first join.
+    const bool roomDisco = payload && type == u"get" && payload->xmlns() == xmlns::discoInfo &&
+                           !payload->hasAttribute(u"node") && to.isBare() &&
+                           !to.local().isEmpty() &&
+                           (address == Address::Room || address == Address::Other);
     noteConversation(id, to);
     const QString archive = to.isValid() ? to.bareString() : account_.toString();
     IqRouter::Outbound entry;
-    entry.purpose = domainDisco ? IqRouter::Purpose::DomainDisco : IqRouter::Purpose::Relay;
+    entry.purpose = domainDisco ? IqRouter::Purpose::DomainDisco
+                    : roomDisco ? IqRouter::Purpose::RoomDisco
+                                : IqRouter::Purpose::Relay;
     entry.session = id;
     entry.originalId = stanza.attribute(u"id");
     entry.to = stanza.attribute(u"to");

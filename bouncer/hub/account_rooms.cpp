@@ -1,5 +1,7 @@
 #include "account.h"
 
+#include "room_archive.h"
+#include "stanza_error.h"
 #include "xmpp_ns.h"
 
 #include <QRandomGenerator>
@@ -15,6 +17,31 @@ Room *Account::existingRoom(const Jid &jid) const
         return nullptr;
     auto it = rooms_.find(jid.bareString());
     return it == rooms_.end() ? nullptr : it->second.get();
+}
+
+bool Account::answerFromRoomLog(SessionId id, const Element &iq)
+{
+    const Jid to(iq.attribute(u"to"));
+    Room *room = to.isBare() ? existingRoom(to) : nullptr;
+    if (!room || room->archive() != Room::Archive::Log || !room->isAccountIn())
+        return false;
+    if (RoomArchive::isFormRequest(iq)) {
+        sendToSession(id, RoomArchive::form(iq));
+        return true;
+    }
+    if (!RoomArchive::isQuery(iq))
+        return false;
+    // The log is what the account saw while in the room, and the room shows its archive only
+    // to whom it lets in (Prosody's mod_muc_mam: forbidden for outcasts and non-members):
+    // xbnc shows it to the sessions that joined.
+    if (!room->isJoined(id)) {
+        sendToSession(id, stanza::error(iq, stanza::ErrorType::Auth, QStringLiteral("forbidden")));
+        return true;
+    }
+    for (const Element &stanza :
+         RoomArchive::answer(room->log(), iq, room->jid(), boundJid().toString()))
+        sendToSession(id, stanza);
+    return true;
 }
 
 void Account::roomsTick()
@@ -127,6 +154,7 @@ Room &Account::roomFor(const QString &roomJid)
         room->setPersistent(allRoomsPersistent_);
         room->setTiming(roomTiming_);
         room->setRandom([] { return QRandomGenerator::global()->generateDouble(); });
+        room->setArchive(roomArchives_.value(roomJid, Room::Archive::Unknown));
     }
     return *room;
 }

@@ -107,6 +107,7 @@ std::optional<IqRouter::Inbound> IqRouter::takeInbound(const QString &id, Sessio
 
 std::vector<IqRouter::Inbound> IqRouter::dropSession(SessionId session)
 {
+    // A RoomDisco entry stays: the answer still tells xbnc whether the room has MAM.
     outbound_.removeIf([session](const auto &it) {
         return it.value().session == session &&
                (it.value().purpose == Purpose::Relay || it.value().purpose == Purpose::DomainDisco);

@@ -26,6 +26,8 @@ public:
     {
         Relay,           // a session's request; the reply goes back to it
         DomainDisco,     // a session's disco#info of the domain; xbnc merges its own features
+        RoomDisco,       // a session's disco#info of a bare JID that may be a room: xbnc learns
+                         // whether it has MAM and adds its own archive's features if not
         Carbons,         // xbnc enabling carbons upstream
         Bookmarks,       // xbnc fetching XEP-0402 bookmarks
         LegacyBookmarks, // xbnc fetching XEP-0048 bookmarks (no XEP-0402 on the server)
@@ -36,7 +38,7 @@ public:
     struct Outbound
     {
         Purpose purpose = Purpose::Relay;
-        SessionId session = 0; // the asking session, for Relay and DomainDisco
+        SessionId session = 0; // the asking session, for Relay, DomainDisco and RoomDisco
         QString originalId;    // the session's own id
         QString to;            // where the request went; empty: the account's server
         QString context;       // what the purpose needs to act on the reply

@@ -1,6 +1,7 @@
 #include "room.h"
 
 #include "jid.h"
+#include "room_archive.h"
 #include "room_status.h"
 #include "stanza_error.h"
 #include "xmpp_ns.h"
@@ -68,6 +69,14 @@ ErrorInfo errorOf(const Element &stanza)
 Room::Room(QString jid, Output &output, std::function<QDateTime()> now, int logCapacity)
     : jid_(std::move(jid)), out_(output), now_(std::move(now)), log_(logCapacity)
 {
+}
+
+void Room::setArchive(Archive archive)
+{
+    if (archive == Archive::Log && archive_ != Archive::Log)
+        log_.identifyAll(
+            [this](const Element &message) { return RoomArchive::withOwnStanzaId(message, jid_); });
+    archive_ = archive;
 }
 
 void Room::setPhase(Phase phase)
@@ -176,13 +185,18 @@ void Room::groupchatFromUpstream(const Element &message)
         fanOut(message);
         return;
     }
-    if (message.firstChild(u"body")) {
-        if (log_.append(message, now_()))
-            out_.roomMessageLogged(*this, log_.entries().back());
-        else if (phase_ != Phase::Joining)
-            return; // the room's history repeating what sessions already have
-    }
-    fanOut(message);
+    if (!message.firstChild(u"body"))
+        return fanOut(message);
+    // Without a room archive xbnc is the archive: its stanza-id goes into the log, the live
+    // copy and every later replay or MAM result alike.
+    const Element stamped =
+        archive_ == Archive::Log ? RoomArchive::withOwnStanzaId(message, jid_) : Element();
+    const Element &logged = stamped.isNull() ? message : stamped;
+    if (log_.append(logged, now_()))
+        out_.roomMessageLogged(*this, log_.entries().back());
+    else if (phase_ != Phase::Joining)
+        return; // the room's history repeating what sessions already have
+    fanOut(logged);
 }
 
 void Room::fanOut(const Element &stanza)

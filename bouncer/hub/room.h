@@ -41,6 +41,15 @@ public:
         Leaving,   // the last session's leave is on its way upstream
     };
 
+    // Who keeps the room's messages for XEP-0313 (docs/ROOMS.md "Room archive"), as the
+    // room's disco#info tells: until it is known, queries go to the room.
+    enum class Archive
+    {
+        Unknown,
+        Room, // the room has MAM: queries go to it, its stanza-ids pass unchanged
+        Log,  // the room has none: xbnc stamps its own stanza-ids and answers from the RoomLog
+    };
+
     struct Timing
     {
         // XEP-0410 §3.2 suggests a self-ping after about 15 minutes of silence from the room.
@@ -80,6 +89,9 @@ public:
     // Uniform in [0, 1): spreads the retries of many rooms (ReconnectBackoff's jitter).
     void setRandom(std::function<double()> random) { random_ = std::move(random); }
     RoomLog &log() { return log_; }
+    Archive archive() const { return archive_; }
+    // Entering Log gives the messages already logged without a stanza-id one of xbnc's.
+    void setArchive(Archive archive);
     const RoomLog &log() const { return log_; }
     // The account is in the room upstream, or will be again by itself (persisted).
     bool isAccountIn() const { return phase_ != Phase::Out; }
@@ -182,6 +194,7 @@ private:
     std::optional<Element> self_;
     std::optional<Element> subject_;
     RoomLog log_;
+    Archive archive_ = Archive::Unknown;
     std::set<SessionId> joined_;
     std::map<SessionId, QString> requestedNicks_;
     std::optional<SessionId> leaver_;        // Leaving: whose explicit leave went upstream

@@ -157,6 +157,18 @@ void RoomLog::restore(std::vector<Entry> entries)
     trim();
 }
 
+void RoomLog::identifyAll(const std::function<Element(const Element &)> &stamp)
+{
+    for (Entry &entry : entries_) {
+        if (!entry.stanzaId.isEmpty())
+            continue;
+        entry.message = stamp(entry.message);
+        entry.stanzaId = stanzaIdOf(entry.message);
+        if (!entry.stanzaId.isEmpty())
+            ids_.insert(entry.stanzaId);
+    }
+}
+
 void RoomLog::trim()
 {
     while (int(entries_.size()) > capacity_) {

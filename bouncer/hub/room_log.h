@@ -7,6 +7,7 @@
 #include <QString>
 
 #include <deque>
+#include <functional>
 #include <optional>
 #include <vector>
 
@@ -58,6 +59,8 @@ public:
     std::optional<QDateTime> newestRoomStamp() const { return roomClock_; }
     const std::deque<Entry> &entries() const { return entries_; }
     void restore(std::vector<Entry> entries);
+    // Entries without a stanza-id get one: `stamp` returns the message with the id added.
+    void identifyAll(const std::function<Element(const Element &)> &stamp);
 
 private:
     void trim();

@@ -16,4 +16,6 @@ inline const QString roster = QStringLiteral("jabber:iq:roster");
 inline const QString blocking = QStringLiteral("urn:xmpp:blocking");
 inline const QString delay = QStringLiteral("urn:xmpp:delay");
 inline const QString pubsub = QStringLiteral("http://jabber.org/protocol/pubsub");
+inline const QString mam = QStringLiteral("urn:xmpp:mam:2");
+inline const QString stanzaId = QStringLiteral("urn:xmpp:sid:0");
 } // namespace xbnc::xmlns

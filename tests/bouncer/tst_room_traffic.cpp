@@ -305,13 +305,16 @@ private Q_SLOTS:
     {
         QTest::addColumn<QString>("request"); // %1: id
         QTest::addColumn<QString>("reply");   // %1: id
+        // A room with MAM: its answer passes unchanged (tst_account_room_archive has the
+        // features xbnc adds for a room without).
         QTest::newRow("disco#info of the room")
             << "<iq type='get' id='%1' to='room@conference.example.org'><query "
                "xmlns='http://jabber.org/protocol/disco#info'/></iq>"
             << "<iq type='result' id='%1' from='room@conference.example.org' "
                "to='alice@example.org/xbnc'><query "
                "xmlns='http://jabber.org/protocol/disco#info'><identity category='conference' "
-               "type='text'/><feature var='muc_persistent'/></query></iq>";
+               "type='text'/><feature var='muc_persistent'/><feature var='urn:xmpp:mam:2'/>"
+               "</query></iq>";
         QTest::newRow("vCard of an occupant")
             << "<iq type='get' id='%1' to='room@conference.example.org/bob'><vCard "
                "xmlns='vcard-temp'/></iq>"

@@ -1,0 +1,296 @@
+#include "account_harness.h"
+
+#include <QTest>
+
+using namespace xbnc;
+using namespace xbnc::test;
+
+// Room MAM for every room (issue #9 item 6): a room without MAM gets xbnc's stanza-ids and its
+// queries answered from the room log; a room with MAM is left to answer them itself.
+
+namespace {
+
+// RoomScript::jid, spelt out: another file's static is not initialised yet here.
+const QString room = QStringLiteral("room@conference.example.org");
+const QString self = QStringLiteral("alice@example.org/xbnc");
+
+QString roomDiscoResult(const QString &id, bool mam)
+{
+    return QStringLiteral("<iq type='result' id='%1' from='%2' to='%3'><query "
+                          "xmlns='http://jabber.org/protocol/disco#info'><identity "
+                          "category='conference' type='text' name='Tea'/><feature "
+                          "var='http://jabber.org/protocol/muc'/>%4<feature "
+                          "var='urn:xmpp:sid:0'/></query></iq>")
+        .arg(id, room, self, mam ? QStringLiteral("<feature var='urn:xmpp:mam:2'/>") : QString());
+}
+
+// The session asks the room's disco#info and the room answers (with MAM or not); returns the
+// answer as the session got it.
+Element discoverRoom(AccountHarness &h, SessionId session, bool mam)
+{
+    h.fromSession(session, QStringLiteral("<iq type='get' id='d1' to='%1'><query "
+                                          "xmlns='http://jabber.org/protocol/disco#info'/></iq>")
+                               .arg(room));
+    const AccountHarness::Sent asked = h.take();
+    if (asked.target != AccountHarness::Sent::Upstream || asked.stanza.attribute(u"to") != room)
+        return {};
+    h.fromUpstream(roomDiscoResult(asked.stanza.attribute(u"id"), mam));
+    const AccountHarness::Sent answered = h.take();
+    return answered.target == AccountHarness::Sent::Session ? answered.stanza : Element();
+}
+
+RoomScript roomWithoutHistory()
+{
+    RoomScript script = standardRoom();
+    script.history.clear();
+    return script;
+}
+
+QString groupchat(const QString &id, const QString &body, const QString &extra = {})
+{
+    return QStringLiteral("<message from='%1/bob' to='%2' type='groupchat' id='%3'><body>%4"
+                          "</body>%5</message>")
+        .arg(room, self, id, body, extra);
+}
+
+QString mamQuery(const QString &id, const QString &set = {})
+{
+    return QStringLiteral("<iq type='set' id='%1' to='%2'><query xmlns='urn:xmpp:mam:2' "
+                          "queryid='f27'>%3</query></iq>")
+        .arg(id, room, set);
+}
+
+// The stanza-id by the room on a message, empty when none.
+QString roomStanzaId(const Element &message)
+{
+    for (const Element &c : message.children())
+        if (c.name() == u"stanza-id" && c.attribute(u"by") == room)
+            return c.attribute(u"id");
+    return {};
+}
+
+QStringList features(const Element &discoResult)
+{
+    QStringList vars;
+    if (const Element *query = discoResult.firstChild(u"query"))
+        for (const Element &c : query->children())
+            if (c.name() == u"feature")
+                vars << c.attribute(u"var");
+    return vars;
+}
+
+} // namespace
+
+class TestAccountRoomArchive : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void discoOfARoomWithoutMamGetsXbncsArchive()
+    {
+        AccountHarness h;
+        h.online();
+        h.bind(1, "phone");
+        const Element answer = discoverRoom(h, 1, false);
+        QCOMPARE(answer.attribute(u"id"), QStringLiteral("d1"));
+        QCOMPARE(features(answer), (QStringList{"http://jabber.org/protocol/muc", "urn:xmpp:sid:0",
+                                                "urn:xmpp:mam:2"}));
+        EXPECT(h.expectNothing());
+    }
+
+    void discoOfARoomWithMamIsUnchanged()
+    {
+        AccountHarness h;
+        h.online();
+        h.bind(1, "phone");
+        const Element answer = discoverRoom(h, 1, true);
+        QCOMPARE(canonical(answer), canonical(roomDiscoResult("d1", true)));
+    }
+
+    void discoOfAContactIsUnchanged()
+    {
+        AccountHarness h;
+        h.online();
+        h.bind(1, "phone");
+        h.fromSession(1, "<iq type='get' id='d2' to='bob@example.org'><query "
+                         "xmlns='http://jabber.org/protocol/disco#info'/></iq>");
+        const QString id = h.take().stanza.attribute(u"id");
+        const QString reply = QStringLiteral(
+            "<iq type='result' id='%1' from='bob@example.org' to='%2'><query "
+            "xmlns='http://jabber.org/protocol/disco#info'><identity category='account' "
+            "type='registered'/><feature var='urn:xmpp:mam:1'/></query></iq>");
+        h.fromUpstream(reply.arg(id, self));
+        EXPECT(h.expectToSession(1, reply.arg("d2", self)));
+    }
+
+    void roomWithoutMamIsAnsweredFromTheLog()
+    {
+        AccountHarness h;
+        h.online();
+        h.bind(1, "phone");
+        discoverRoom(h, 1, false);
+        EXPECT(joinFirst(h, 1, roomWithoutHistory()));
+
+        // A stanza-id "by the room" from a room without an archive is made up: replaced.
+        h.fromUpstream(groupchat("l1", "one",
+                                 QStringLiteral("<stanza-id xmlns='urn:xmpp:sid:0' by='%1' "
+                                                "id='forged'/>")
+                                     .arg(room)));
+        h.fromUpstream(groupchat("l2", "two"));
+        QStringList live;
+        for (int i = 0; i < 2; ++i) {
+            const AccountHarness::Sent sent = h.take();
+            QCOMPARE(sent.session, SessionId(1));
+            live << roomStanzaId(sent.stanza);
+        }
+        QVERIFY(!live[0].isEmpty() && live[0] != QStringLiteral("forged"));
+        QVERIFY(!live[1].isEmpty() && live[1] != live[0]);
+        EXPECT(h.expectNothing());
+
+        h.fromSession(1, mamQuery("q1", "<set xmlns='http://jabber.org/protocol/rsm'><max>10</max>"
+                                        "<before/></set>"));
+        for (int i = 0; i < 2; ++i) {
+            const AccountHarness::Sent result = h.take();
+            QCOMPARE(result.session, SessionId(1));
+            QCOMPARE(result.stanza.attribute(u"to"), self);
+            QCOMPARE(result.stanza.attribute(u"from"), room);
+            const Element *r = result.stanza.firstChild(u"result", u"urn:xmpp:mam:2");
+            QVERIFY(r);
+            QCOMPARE(r->attribute(u"queryid"), QStringLiteral("f27"));
+            QCOMPARE(r->attribute(u"id"), live[i]); // the id the live copy carried
+            const Element *inner = r->firstChild(u"forwarded")->firstChild(u"message");
+            QCOMPARE(inner->attribute(u"from"), room + "/bob");
+            QCOMPARE(roomStanzaId(*inner), live[i]);
+        }
+        EXPECT(h.expectToSession(
+            1, QStringLiteral("<iq type='result' id='q1' from='%1' to='%2'><fin "
+                              "xmlns='urn:xmpp:mam:2' complete='true'><set "
+                              "xmlns='http://jabber.org/protocol/rsm'><first index='0'>%3</first>"
+                              "<last>%4</last><count>2</count></set></fin></iq>")
+                   .arg(room, self, live[0], live[1])));
+        EXPECT(h.expectNothing()); // nothing upstream
+    }
+
+    void theJoinsHistoryCarriesXbncsIds()
+    {
+        AccountHarness h;
+        h.online();
+        h.bind(1, "phone");
+        h.bind(2, "laptop");
+        discoverRoom(h, 1, false);
+        EXPECT(joinFirst(h, 1, roomWithoutHistory()));
+        h.fromUpstream(groupchat("l1", "one"));
+        const QString id = roomStanzaId(h.take().stanza);
+        QVERIFY(!id.isEmpty());
+        h.fromSession(2, joinPresence("alice", "<history maxstanzas='1'/>"));
+        AccountHarness::Sent history;
+        for (AccountHarness::Sent s = h.take(); s.target == AccountHarness::Sent::Session;
+             s = h.take())
+            if (s.stanza.firstChild(u"body"))
+                history = s;
+        QCOMPARE(roomStanzaId(history.stanza), id);
+    }
+
+    void aSessionThatDidNotJoinIsRefused()
+    {
+        AccountHarness h;
+        h.online();
+        h.bind(1, "phone");
+        h.bind(2, "laptop");
+        discoverRoom(h, 1, false);
+        EXPECT(joinFirst(h, 1, roomWithoutHistory()));
+        h.fromUpstream(groupchat("l1", "one"));
+        h.clear();
+        h.fromSession(2, mamQuery("q2"));
+        EXPECT(h.expectToSession(
+            2, QStringLiteral("<iq type='error' id='q2' from='%1' to='%2'><error type='auth'>"
+                              "<forbidden xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error>"
+                              "</iq>")
+                   .arg(room, self)));
+        EXPECT(h.expectNothing());
+    }
+
+    void theFormIsAnsweredLocally()
+    {
+        AccountHarness h;
+        h.online();
+        h.bind(1, "phone");
+        discoverRoom(h, 1, false);
+        EXPECT(joinFirst(h, 1, roomWithoutHistory()));
+        h.fromSession(1, QStringLiteral("<iq type='get' id='f1' to='%1'><query "
+                                        "xmlns='urn:xmpp:mam:2'/></iq>")
+                             .arg(room));
+        const AccountHarness::Sent form = h.take();
+        QCOMPARE(form.target, AccountHarness::Sent::Session);
+        QCOMPARE(form.stanza.attribute(u"type"), QStringLiteral("result"));
+        QVERIFY(form.stanza.firstChild(u"query")->firstChild(u"x", u"jabber:x:data"));
+        EXPECT(h.expectNothing());
+    }
+
+    void answeredWhileUpstreamIsAway()
+    {
+        AccountHarness h;
+        h.online();
+        h.bind(1, "phone");
+        discoverRoom(h, 1, false);
+        EXPECT(joinFirst(h, 1, roomWithoutHistory()));
+        h.fromUpstream(groupchat("l1", "one"));
+        h.account.upstreamOffline();
+        h.clear();
+        h.fromSession(1, mamQuery("q3"));
+        const AccountHarness::Sent result = h.take();
+        QVERIFY(result.stanza.firstChild(u"result", u"urn:xmpp:mam:2"));
+        QCOMPARE(h.take().stanza.attribute(u"type"), QStringLiteral("result"));
+        EXPECT(h.expectNothing());
+    }
+
+    void roomWithMamIsAskedItself_data()
+    {
+        QTest::addColumn<bool>("discovered"); // false: nobody asked the room's features
+        QTest::newRow("the room said it has MAM") << true;
+        QTest::newRow("not known yet") << false;
+    }
+    void roomWithMamIsAskedItself()
+    {
+        QFETCH(bool, discovered);
+        AccountHarness h;
+        h.online();
+        h.bind(1, "phone");
+        if (discovered)
+            discoverRoom(h, 1, true);
+        EXPECT(joinFirst(h, 1)); // the standard room's history keeps the room's s1 and s2
+        const QString live = groupchat(
+            "l1", "one",
+            QStringLiteral("<stanza-id xmlns='urn:xmpp:sid:0' by='%1' id='s3'/>").arg(room));
+        h.fromUpstream(live);
+        EXPECT(h.expectRelayed(1, live));
+        h.fromSession(1, mamQuery("q4"));
+        const AccountHarness::Sent relayed = h.take();
+        QCOMPARE(relayed.target, AccountHarness::Sent::Upstream);
+        QCOMPARE(relayed.stanza.attribute(u"to"), room);
+        QVERIFY(relayed.stanza.attribute(u"id") != QStringLiteral("q4"));
+        EXPECT(h.expectNothing());
+    }
+
+    void learningLateGivesTheLoggedMessagesIds()
+    {
+        AccountHarness h;
+        h.online();
+        h.bind(1, "phone");
+        EXPECT(joinFirst(h, 1, roomWithoutHistory()));
+        h.fromUpstream(groupchat("l1", "one"));
+        EXPECT(h.expectRelayed(1, groupchat("l1", "one"))); // unknown yet: as the room sent it
+        discoverRoom(h, 1, false);
+        h.fromSession(1, mamQuery("q5"));
+        const AccountHarness::Sent result = h.take();
+        const Element *r = result.stanza.firstChild(u"result", u"urn:xmpp:mam:2");
+        QVERIFY(r);
+        QVERIFY(!r->attribute(u"id").isEmpty());
+        QCOMPARE(roomStanzaId(*r->firstChild(u"forwarded")->firstChild(u"message")),
+                 r->attribute(u"id"));
+        QCOMPARE(h.take().stanza.attribute(u"type"), QStringLiteral("result"));
+        EXPECT(h.expectNothing());
+    }
+};
+
+QTEST_GUILESS_MAIN(TestAccountRoomArchive)
+#include "tst_account_room_archive.moc"
