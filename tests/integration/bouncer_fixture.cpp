@@ -48,7 +48,9 @@ bool BouncerFixture::startProsody(const QStringList &others, Roster roster)
 bool BouncerFixture::startXbnc()
 {
     QString error;
-    if (!xbnc_.start(xbnc_.configFor(prosody_, accountUser(), password(accountUser())), &error))
+    XbncProcess::Config config = xbnc_.configFor(prosody_, accountUser(), password(accountUser()));
+    config.insert(extraConfig_);
+    if (!xbnc_.start(config, &error))
         return fail(error);
     xbncLogMark_ = 0; // a new process, a new output
     return waitUntilUpstreamOnline();

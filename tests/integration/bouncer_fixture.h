@@ -42,6 +42,8 @@ public:
     bool startProsody(const QStringList &others = {}, Roster roster = Roster::Empty);
     bool startXbnc();
     const QString &errorString() const { return error_; }
+    // Config keys ("section/key") set on top of XbncProcess::configFor at every startXbnc().
+    void setXbncConfig(const QString &key, const QString &value) { extraConfig_[key] = value; }
 
     TestClientOptions sessionOptions(const QString &resource) const;
     // A session of alice through xbnc that has sent its initial presence and whose ping
@@ -76,6 +78,7 @@ private:
     std::map<QString, std::unique_ptr<TestClient>> sessions_;
     std::map<QString, std::unique_ptr<TestClient>> direct_;
     QString error_;
+    QMap<QString, QString> extraConfig_;
     qsizetype xbncLogMark_ = 0;
     qsizetype prosodyLogMark_ = 0;
 };
