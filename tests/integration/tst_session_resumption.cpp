@@ -138,6 +138,7 @@ private slots:
     void resumeWhileOldConnectionIsOpen();
     void hibernationOverflowEndsOnlyThatSession();
     void unknownPrevidFails();
+    void cleanCloseEndsTheSessionAtOnce();
     // Restarts xbnc with a short resume timeout: last.
     void expiredSessionFailsAndItsMessagesWait();
 
@@ -443,6 +444,28 @@ void TestSessionResumption::unknownPrevidFails()
     // The client then binds as usual.
     QVERIFY2(again->bind(), qPrintable(again->errorString()));
     QVERIFY2(again->roundTrip(), qPrintable(again->errorString()));
+}
+
+void TestSessionResumption::cleanCloseEndsTheSessionAtOnce()
+{
+    SmConnection phone(fixture_.session(QStringLiteral("phone")));
+    QVERIFY2(phone.client, qPrintable(fixture_.errorString()));
+    const std::optional<XmlNode> enabled = enable(phone);
+    QVERIFY2(enabled && isSm(*enabled, u"enabled"), qPrintable(phone.client->errorString()));
+    // </stream:stream>: the client is done with the session; no hibernation.
+    phone.client->disconnectFromServer();
+    QVERIFY2(phone.client->expectClosed(), qPrintable(phone.client->errorString()));
+    QVERIFY2(waitForLog(QStringLiteral("closed its stream")),
+             qPrintable(fixture_.xbnc().output().mid(logMark_)));
+    TestClient *again = reconnect(QStringLiteral("phone-again"));
+    QVERIFY(again);
+    again->send("<resume xmlns='urn:xmpp:sm:3' previd='" + enabled->attribute(u"id").toUtf8() +
+                "' h='0'/>");
+    const std::optional<XmlNode> failed = again->readStanza(QDeadlineTimer(10000));
+    QVERIFY2(failed && isSm(*failed, u"failed"), qPrintable(again->errorString()));
+    QVERIFY(failed->child(u"item-not-found", mucns::stanzas));
+    QVERIFY2(!fixture_.xbnc().output().mid(logMark_).contains(u"hibernates"),
+             qPrintable(fixture_.xbnc().output().mid(logMark_)));
 }
 
 void TestSessionResumption::expiredSessionFailsAndItsMessagesWait()
