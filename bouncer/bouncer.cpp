@@ -85,6 +85,7 @@ bool Bouncer::start(QString *error)
     qCInfo(lcBouncer, "certificate SHA-256 fingerprint: %s",
            qPrintable(listener_->certificateFingerprint()));
     connect(listener_, &ClientListener::sessionBound, this, &Bouncer::onSessionBound);
+    connect(listener_, &ClientListener::sessionResumed, this, &Bouncer::onSessionResumed);
     listener_->setBoundResource([this] { return account_->boundJid().resource(); });
 
     upstream_ = new Upstream(config_.upstream, this);
@@ -148,16 +149,51 @@ QString Bouncer::certificateFingerprint() const
 void Bouncer::onSessionBound(Downstream *session)
 {
     const SessionId id = session->id();
+    replaceOlderSession(session->resource());
     sessions_.insert(id, session);
     qCInfo(lcBouncer, "session %llu bound as resource %s", id, qPrintable(session->resource()));
+    follow(session);
+    account_->sessionBound(id, session->resource());
+}
+
+// The hub keeps the session; from now on its stanzas come from and go to the new connection.
+void Bouncer::onSessionResumed(Downstream *session)
+{
+    const SessionId id = session->id();
+    sessions_.insert(id, session);
+    qCInfo(lcBouncer, "session %llu resumed as resource %s", id, qPrintable(session->resource()));
+    follow(session);
+}
+
+void Bouncer::follow(Downstream *session)
+{
+    const SessionId id = session->id();
     connect(session, &Downstream::stanzaReceived, this,
             [this, id](const Element &stanza) { account_->fromSession(id, stanza); });
-    connect(session, &Downstream::closed, this, [this, id] {
+    connect(session, &Downstream::closed, this, [this, id, session] {
         qCInfo(lcBouncer, "session %llu closed", id);
         sessions_.remove(id);
-        account_->sessionClosed(id);
+        account_->sessionClosed(id, session->takeUndelivered());
     });
-    account_->sessionBound(id, session->resource());
+}
+
+// RFC 6120 §7.7.2.2, as the hub applies it, done here first: the older session of the same
+// resource (often one hibernating after a lost connection) ends now, and what its client never
+// acknowledged goes to the hub with it instead of being lost.
+void Bouncer::replaceOlderSession(const QString &resource)
+{
+    for (auto it = sessions_.begin(); it != sessions_.end(); ++it) {
+        const QPointer<Downstream> older = it.value();
+        if (!older || older->resource() != resource)
+            continue;
+        const SessionId id = it.key();
+        sessions_.erase(it);
+        qCInfo(lcBouncer, "resource %s rebound; ending the older session %llu",
+               qPrintable(resource), id);
+        older->closeWithError(Downstream::StreamError::Conflict);
+        account_->sessionClosed(id, older->takeUndelivered());
+        return;
+    }
 }
 
 void Bouncer::toUpstream(const Element &stanza)

@@ -52,6 +52,9 @@ private:
     void offlineMessagesDone(quint64 throughSeq) override;
     void restoreWaitingStanzas();
     void onSessionBound(Downstream *session);
+    void onSessionResumed(Downstream *session);
+    void follow(Downstream *session);
+    void replaceOlderSession(const QString &resource);
     void flushRoomLog();
 
     Config config_;

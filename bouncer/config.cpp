@@ -292,6 +292,27 @@ const QHash<QString, Setter> &setters()
          [](Config &c, const QString &v) {
              return countInto(c.offlineMessages, v, 1, 1000000, QStringLiteral("messages"));
          }},
+        // XEP-0198 hibernation of sessions whose connection is lost.
+        {QStringLiteral("sessions/resume_timeout"),
+         [](Config &c, const QString &v) {
+             return secondsInto(c.listener.resumeTimeout, v, 1, 7 * 24 * 3600);
+         }},
+        {QStringLiteral("sessions/max_hibernation_stanzas"),
+         [](Config &c, const QString &v) {
+             int count = 0;
+             QString problem = countInto(count, v, 1, 1000000, QStringLiteral("stanzas"));
+             c.listener.hibernationLimits.maxStanzas = count;
+             return problem;
+         }},
+        {QStringLiteral("sessions/max_hibernation_bytes"),
+         [](Config &c, const QString &v) -> QString {
+             bool ok = false;
+             const qlonglong size = v.toLongLong(&ok);
+             if (!ok || size < 64 * 1024 || size > 1024 * 1024 * 1024)
+                 return QStringLiteral("must be a byte count from 65536 to 1073741824");
+             c.listener.hibernationLimits.maxBytes = size;
+             return {};
+         }},
         {QStringLiteral("storage/data_dir"),
          [](Config &c, const QString &v) {
              c.dataDir = v;
@@ -339,7 +360,7 @@ std::variant<Config, ConfigError> parseConfig(const QByteArray &text)
             static const QStringList sections = {
                 QStringLiteral("upstream"), QStringLiteral("listener"), QStringLiteral("presence"),
                 QStringLiteral("rooms"),    QStringLiteral("queue"),    QStringLiteral("offline"),
-                QStringLiteral("storage")};
+                QStringLiteral("sessions"), QStringLiteral("storage")};
             if (!sections.contains(section))
                 return ConfigError{
                     QStringLiteral("line %1: unknown section [%2]").arg(lineNumber).arg(section)};

@@ -3,6 +3,7 @@
 #include "login_throttle.h"
 #include "peer_source.h"
 #include "refused_connection.h"
+#include "resumable_sessions.h"
 #include "sasl_server.h"
 #include "self_signed_certificate.h"
 #include "tcp_acceptor.h"
@@ -43,6 +44,7 @@ ClientListener::ClientListener(ListenerConfig config, QObject *parent)
       credentials_(std::make_shared<const SaslCredentials>(config_.username, config_.password)),
       prelogin_(config_.maxPreloginConnections, config_.maxPreloginPerAddress),
       loginThrottle_(std::make_shared<LoginThrottle>(config_.loginThrottle)),
+      resumable_(std::make_shared<ResumableSessions>()),
       starttlsAcceptor_(new TcpAcceptor({config_.acceptRetryFirst, config_.acceptRetryMax}, this)),
       directTlsAcceptor_(new TcpAcceptor({config_.acceptRetryFirst, config_.acceptRetryMax}, this))
 {
@@ -180,6 +182,9 @@ void ClientListener::accept(qintptr socketDescriptor, const QHostAddress &peer, 
     settings.credentials = credentials_;
     settings.loginThrottle = loginThrottle_;
     settings.boundResource = boundResource_;
+    settings.resumableSessions = resumable_;
+    settings.resumeTimeout = config_.resumeTimeout;
+    settings.hibernationLimits = config_.hibernationLimits;
     auto *session = new Downstream(socketDescriptor, std::move(settings), directTls, this);
     const SessionId id = session->id();
     prelogin_.add(id, peer);
@@ -187,6 +192,11 @@ void ClientListener::accept(qintptr socketDescriptor, const QHostAddress &peer, 
     connect(session, &Downstream::bound, this, [this, session] {
         prelogin_.remove(session->id());
         Q_EMIT sessionBound(session);
+    });
+    // A resumed session has the earlier session's id from then on: the quota knows the first.
+    connect(session, &Downstream::resumed, this, [this, session, id] {
+        prelogin_.remove(id);
+        Q_EMIT sessionResumed(session);
     });
 }
 

@@ -14,6 +14,7 @@
 namespace xbnc {
 
 class LoginThrottle;
+class ResumableSessions;
 class SaslCredentials;
 class TcpAcceptor;
 
@@ -40,6 +41,9 @@ public:
 
 Q_SIGNALS:
     void sessionBound(xbnc::Downstream *session); // still owned by the listener
+    // A new connection resumed a session (XEP-0198): `session` now carries the id and resource
+    // of the earlier one, which goes away without emitting closed().
+    void sessionResumed(xbnc::Downstream *session);
 
 private:
     std::optional<QSslConfiguration> loadTlsConfiguration(QString *error) const;
@@ -48,6 +52,7 @@ private:
     ListenerConfig config_;
     std::shared_ptr<const SaslCredentials> credentials_; // shared with live sessions
     std::shared_ptr<LoginThrottle> loginThrottle_;       // shared with live sessions
+    std::shared_ptr<ResumableSessions> resumable_;       // shared with live sessions
     std::function<QString()> boundResource_;
     QSslConfiguration tls_;
     PreloginQuota prelogin_;

@@ -4,6 +4,7 @@
 #include "log_excerpt.h"
 #include "login_throttle.h"
 #include "resource_binding.h"
+#include "resumable_sessions.h"
 #include "sasl_exchange.h"
 #include "sasl_server.h"
 #include "stanza_error.h"
@@ -95,10 +96,12 @@ Downstream::Downstream(qintptr socketDescriptor, DownstreamSettings settings, bo
       socket_(new QSslSocket(this)), closeTimer_(new QTimer(this)),
       negotiationTimer_(new QTimer(this)),
       idlePing_(new IdlePing(settings_.idleTimeoutMs, settings_.pingTimeoutMs, this)),
+      ackTimer_(new QTimer(this)), hibernationTimer_(new QTimer(this)),
       parser_(std::make_unique<XmlStreamParser>(XmlStreamParser::Limits{
           qMin(settings_.maxPreloginStanzaBytes, settings_.maxStanzaBytes), settings_.maxDepth})),
       sasl_(std::make_unique<SaslExchange>(*settings_.credentials, settings_.domain)),
-      directTls_(directTls)
+      directTls_(directTls), sm_(settings_.hibernationLimits),
+      resumeTimeout_(settings_.resumeTimeout)
 {
     closeTimer_->setSingleShot(true);
     connect(closeTimer_, &QTimer::timeout, socket_, &QSslSocket::abort);
@@ -107,8 +110,17 @@ Downstream::Downstream(qintptr socketDescriptor, DownstreamSettings settings, bo
             [this] { failStream(u"connection-timeout", u"negotiation took too long"); });
     negotiationTimer_->start(settings_.negotiationTimeoutMs);
     connect(idlePing_, &IdlePing::pingDue, this, &Downstream::sendPing);
-    connect(idlePing_, &IdlePing::timedOut, this,
-            [this] { failStream(u"connection-timeout", u"no answer to a ping"); });
+    connect(idlePing_, &IdlePing::timedOut, this, [this] {
+        if (sm_.isResumable())
+            hibernate("no answer to a ping");
+        else
+            failStream(u"connection-timeout", u"no answer to a ping");
+    });
+    ackTimer_->setSingleShot(true);
+    connect(ackTimer_, &QTimer::timeout, this, &Downstream::requestAck);
+    hibernationTimer_->setSingleShot(true);
+    connect(hibernationTimer_, &QTimer::timeout, this,
+            [this] { endHibernation("its resume timeout ran out"); });
 
     connect(socket_, &QSslSocket::readyRead, this, &Downstream::readSocket);
     connect(socket_, &QSslSocket::encrypted, this, &Downstream::onEncrypted);
@@ -169,17 +181,33 @@ bool Downstream::isEncrypted() const
     return encrypted_;
 }
 
+bool Downstream::isHibernating() const
+{
+    return phase_ == Phase::Hibernating;
+}
+
+void Downstream::setResumeTimeout(std::chrono::seconds timeout)
+{
+    resumeTimeout_ = timeout;
+}
+
 void Downstream::send(const Element &stanza)
 {
-    if (phase_ != Phase::Bound)
+    if (phase_ == Phase::Closed || (phase_ != Phase::Bound && !sm_.isEnabled()))
         return;
     QByteArray bytes;
     stanza.appendXml(bytes, ns::client);
-    write(bytes);
+    sendSerialized(bytes);
 }
 
 void Downstream::sendSerialized(const QByteArray &bytes)
 {
+    // With stream management a stanza is kept until acknowledged, also while the session
+    // hibernates or is closing: what the client never got goes back to the hub at the end.
+    if (sm_.isEnabled() && phase_ != Phase::Closed) {
+        countSent(bytes);
+        return;
+    }
     if (phase_ == Phase::Bound)
         write(bytes);
 }
@@ -191,6 +219,8 @@ void Downstream::closeWithError(StreamError condition, const QString &text)
 
 void Downstream::closeStream()
 {
+    if (phase_ == Phase::Hibernating)
+        return endHibernation("it was closed");
     if (phase_ == Phase::Closing || phase_ == Phase::Closed)
         return;
     if (!headerSent_)
@@ -205,6 +235,8 @@ void Downstream::closeStream()
 
 void Downstream::failStream(QStringView condition, QStringView text, QStringView detail)
 {
+    if (phase_ == Phase::Hibernating)
+        return endHibernation("it was closed");
     if (phase_ == Phase::Closing || phase_ == Phase::Closed)
         return;
     if (phase_ == Phase::AwaitingTls) {
@@ -230,12 +262,17 @@ void Downstream::failStream(QStringView condition, QStringView text, QStringView
 
 void Downstream::write(const QByteArray &bytes)
 {
-    if (phase_ == Phase::Closed || phase_ == Phase::Closing)
+    if (phase_ == Phase::Closed || phase_ == Phase::Closing || phase_ == Phase::Hibernating)
         return;
     socket_->write(bytes);
     // Over TLS, what the client does not read piles up encrypted, below the QSslSocket.
     const qint64 queued = socket_->bytesToWrite() + socket_->encryptedBytesToWrite();
-    if (queued > settings_.maxQueuedBytes) {
+    if (queued > settings_.maxQueuedBytes && phase_ == Phase::Bound && sm_.isResumable()) {
+        // Every stanza in those bytes is kept unacknowledged: a resume sends them again.
+        qCWarning(lcDownstream) << "session" << id_ << "does not read; connection cut with"
+                                << queued << "bytes queued";
+        hibernate("it did not read");
+    } else if (queued > settings_.maxQueuedBytes) {
         // The stream error would sit behind megabytes the client is not reading: cut it off.
         // The stanzas in those bytes are lost to this session.
         qCWarning(lcDownstream) << "session" << id_ << "does not read; closed with" << queued
@@ -332,6 +369,7 @@ void Downstream::sendFeatures()
             offer.mechanisms = SaslServer::mechanisms(encrypted_);
     } else {
         offer.offerBind = true;
+        offer.offerStreamManagement = true;
     }
     QByteArray bytes;
     streamFeatures(offer).appendXml(bytes, ns::client);
@@ -341,7 +379,11 @@ void Downstream::sendFeatures()
 void Downstream::handleElement(Element element)
 {
     if (phase_ == Phase::Bound) {
-        if (isPingAnswer(element)) {
+        if (sm_.isEnabled() && isClientStanza(element))
+            sm_.stanzaReceived(); // counted once read, whatever becomes of it (XEP-0198 §4)
+        if (element.xmlns() == ns::sm) {
+            handleStreamManagement(element);
+        } else if (isPingAnswer(element)) {
             return; // its bytes already told idlePing_ the client is there
         } else if (isSessionRequest(element)) {
             send(stanza::iqResult(element));
@@ -372,6 +414,8 @@ void Downstream::handleElement(Element element)
     }
     if (isBindRequest(element)) {
         handleBind(element);
+    } else if (element.xmlns() == ns::sm) {
+        handleStreamManagement(element);
     } else if (isSessionRequest(element)) {
         QByteArray bytes;
         stanza::iqResult(element).appendXml(bytes, ns::client);
@@ -499,13 +543,18 @@ void Downstream::handleBind(const Element &iq)
         return;
     resource_ = *outcome.resource;
     boundResource_ = assigned.isEmpty() ? resource_ : assigned;
+    enterBound();
+    qCInfo(lcDownstream) << "session" << id_ << "bound" << resource_;
+    Q_EMIT bound();
+}
+
+void Downstream::enterBound()
+{
     phase_ = Phase::Bound;
     // The small pre-login limit has done its job: a logged-in client may send big stanzas.
     parser_->setMaxStanzaBytes(settings_.maxStanzaBytes);
     negotiationTimer_->stop();
     idlePing_->start();
-    qCInfo(lcDownstream) << "session" << id_ << "bound" << resource_;
-    Q_EMIT bound();
 }
 
 void Downstream::onEncrypted()
@@ -531,14 +580,30 @@ void Downstream::onSocketError(QAbstractSocket::SocketError error)
 
 void Downstream::onDisconnected()
 {
+    if (phase_ == Phase::Closed || phase_ == Phase::Hibernating)
+        return;
+    // Lost without the client closing its stream: the session waits for a resume.
+    if (phase_ == Phase::Bound && sm_.isResumable())
+        return hibernate("its connection was lost");
+    finish();
+}
+
+void Downstream::finish()
+{
     if (phase_ == Phase::Closed)
         return;
     phase_ = Phase::Closed;
     closeTimer_->stop();
     negotiationTimer_->stop();
     idlePing_->stop();
+    ackTimer_->stop();
+    hibernationTimer_->stop();
+    if (sm_.isResumable() && settings_.resumableSessions &&
+        settings_.resumableSessions->find(sm_.state().resumeId) == this)
+        settings_.resumableSessions->remove(sm_.state().resumeId);
     qCInfo(lcDownstream) << "session" << id_ << "disconnected";
-    Q_EMIT closed();
+    if (!handedOver_)
+        Q_EMIT closed();
     deleteLater();
 }
 

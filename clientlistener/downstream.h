@@ -4,12 +4,15 @@
 #include "element.h"
 #include "jid.h"
 #include "session_id.h"
+#include "stream_management.h"
 
 #include <QAbstractSocket>
 #include <QHostAddress>
 #include <QObject>
 
+#include <chrono>
 #include <memory>
+#include <vector>
 
 class QSslSocket;
 class QTimer;
@@ -45,6 +48,15 @@ public:
     QString resource() const;
     Jid jid() const; // the JID the session is bound to
     bool isEncrypted() const;
+    // XEP-0198: the connection is lost but the session lives on, queueing what it is sent,
+    // until a client resumes it or its resume timeout runs out.
+    bool isHibernating() const;
+    // How long this session hibernates when its connection is lost (the listener's
+    // resume_timeout unless changed, e.g. once the session enabled push).
+    void setResumeTimeout(std::chrono::seconds timeout);
+    // After closed(): the stanzas this session was sent that the client never acknowledged
+    // (XEP-0198), oldest first, for the hub to keep. Empty without stream management.
+    std::vector<Element> takeUndelivered();
 
     // Send one stanza (message/presence/iq in jabber:client) to the client.
     void send(const Element &stanza);
@@ -59,7 +71,10 @@ Q_SIGNALS:
     void bound();                                     // resource bound: the session is usable
     void stanzaReceived(const xbnc::Element &stanza); // only after bind; legacy <session/> is
                                                       // answered here and never emitted
-    void closed();                                    // the connection is gone
+    void closed(); // the session is gone for good (never while it hibernates)
+    // This connection resumed an earlier session (XEP-0198): it has taken over that session's
+    // id() and resource; the earlier Downstream goes away without closed().
+    void resumed();
 
     // --- private to the implementation below this line ---
 
@@ -70,6 +85,7 @@ private:
         Negotiating,
         AwaitingTls,
         Bound,
+        Hibernating, // no connection; a resume may bring a new one
         Closing,
         Closed
     };
@@ -97,6 +113,22 @@ private:
     void onEncrypted();
     void onSocketError(QAbstractSocket::SocketError error);
     void onDisconnected();
+    void finish();
+    void enterBound();
+    // XEP-0198 (downstream_stream_management.cpp)
+    void handleStreamManagement(const Element &element);
+    void enableStreamManagement(const Element &enable);
+    void handleAck(const Element &ack);
+    void handleResume(const Element &resume);
+    bool canBeResumed() const;
+    void takeOver(Downstream &earlier);
+    void handedOver();
+    void writeSmFailed(QStringView condition, bool withH = false);
+    void countSent(const QByteArray &bytes);
+    void requestAckIfDue();
+    void requestAck();
+    void hibernate(const char *why);
+    void endHibernation(const char *why);
 
     DownstreamSettings settings_;
     SessionId id_;
@@ -104,6 +136,8 @@ private:
     QTimer *closeTimer_;       // child: aborts a close the client does not complete
     QTimer *negotiationTimer_; // child: drops clients that never bind
     IdlePing *idlePing_;       // child: finds bound clients that are gone without a FIN
+    QTimer *ackTimer_;         // child: asks for an <a/> when stanzas stay unacknowledged
+    QTimer *hibernationTimer_; // child: ends a hibernating session
     std::unique_ptr<XmlStreamParser> parser_;
     std::unique_ptr<SaslExchange> sasl_;
     Phase phase_ = Phase::Negotiating;
@@ -118,6 +152,10 @@ private:
     QHostAddress peer_;
     // A failed login's answer is waiting for its delay: no more elements are read until then.
     bool saslDelayed_ = false;
+    StreamManagement sm_;
+    std::chrono::seconds resumeTimeout_;
+    bool ackRequested_ = false; // an <r/> is out and its <a/> not yet in
+    bool handedOver_ = false;   // a resumed connection took this session over
 };
 
 } // namespace xbnc

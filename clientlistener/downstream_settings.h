@@ -1,14 +1,18 @@
 #pragma once
 
+#include "stream_management.h"
+
 #include <QSslConfiguration>
 #include <QString>
 
+#include <chrono>
 #include <functional>
 #include <memory>
 
 namespace xbnc {
 
 class LoginThrottle;
+class ResumableSessions;
 class SaslCredentials;
 
 // What one Downstream needs from its listener, copied at accept time so that a certificate
@@ -34,6 +38,11 @@ struct DownstreamSettings
     // The resource every session is bound to: xbnc's upstream one, so that the JID a client
     // believes it has is the JID the world sees. Unset: the resource the client asked for.
     std::function<QString()> boundResource;
+    // XEP-0198: the listener's resumable sessions (null: no resumption), how long a session
+    // whose connection is lost waits for a resume, and what it keeps meanwhile.
+    std::shared_ptr<ResumableSessions> resumableSessions;
+    std::chrono::seconds resumeTimeout{3600};
+    StreamManagement::Limits hibernationLimits;
 };
 
 } // namespace xbnc

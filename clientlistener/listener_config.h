@@ -1,6 +1,7 @@
 #pragma once
 
 #include "login_throttle.h"
+#include "stream_management.h"
 
 #include <QHostAddress>
 #include <QString>
@@ -38,6 +39,10 @@ struct ListenerConfig
     std::chrono::milliseconds acceptRetryFirst{100};
     std::chrono::milliseconds acceptRetryMax{1000};
     LoginThrottle::Policy loginThrottle; // failed logins: delays, lockout, global bound
+    // XEP-0198 ([sessions]): how long a session whose connection is lost waits for a resume,
+    // and the stanzas and bytes it keeps for the client meanwhile.
+    std::chrono::seconds resumeTimeout{3600};
+    StreamManagement::Limits hibernationLimits;
 };
 
 } // namespace xbnc

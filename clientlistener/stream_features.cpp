@@ -31,6 +31,8 @@ Element streamFeatures(const FeatureOffer &offer)
             features.addChild(Element(QStringLiteral("session"), ns::session.toString()));
         session.addChild(Element(QStringLiteral("optional"), ns::session.toString()));
     }
+    if (offer.offerStreamManagement)
+        features.addChild(Element(QStringLiteral("sm"), ns::sm.toString()));
     return features;
 }
 

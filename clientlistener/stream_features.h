@@ -13,6 +13,7 @@ struct FeatureOffer
     bool tlsRequired = false;
     QStringList mechanisms; // empty: no SASL offered at this stage
     bool offerBind = false;
+    bool offerStreamManagement = false; // XEP-0198 <sm/>: enable after bind, or resume instead
 };
 
 Element streamFeatures(const FeatureOffer &offer);

@@ -98,11 +98,12 @@ void Account::sessionBound(SessionId id, const QString &resource)
     sessions_[id] = Session{resource};
 }
 
-void Account::sessionClosed(SessionId id)
+void Account::sessionClosed(SessionId id, std::vector<Element> undelivered)
 {
     auto it = sessions_.find(id);
     if (it == sessions_.end())
         return;
+    keepUndelivered(it->second, std::move(undelivered));
     const bool hadPresence = it->second.initialPresenceSent;
     sessions_.erase(it);
     ownCaps_.sessionGone(id);

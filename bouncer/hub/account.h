@@ -76,7 +76,9 @@ public:
     // it had not seen acknowledged; what waited is sent now.
     void upstreamResumed();
     void sessionBound(SessionId session, const QString &resource);
-    void sessionClosed(SessionId session);
+    // The session is gone for good. undelivered: stanzas it was sent that its client never
+    // acknowledged (XEP-0198), oldest first; what is worth keeping is kept for a later session.
+    void sessionClosed(SessionId session, std::vector<Element> undelivered = {});
     void fromSession(SessionId session, Element stanza);
     void fromUpstream(Element stanza);
     void expireIqs(); // called from a timer
@@ -181,6 +183,7 @@ private:
     void bounceToSender(const QString &resource, const Element &stanza, const QString &why);
     bool anySessionAvailable() const;
     void keepForLater(const Element &stanza);
+    void keepUndelivered(const Session &session, std::vector<Element> undelivered);
     void deliverOfflineMessages(SessionId id);
     void sendAggregatePresence();
     // account_resume.cpp

@@ -126,6 +126,25 @@ void Account::keepForLater(const Element &stanza)
     out_.offlineMessagesDone(dropped.back().seq);
 }
 
+void Account::keepUndelivered(const Session &session, std::vector<Element> undelivered)
+{
+    // A session that ends with stanzas its client never acknowledged (its connection was lost
+    // and it was not resumed in time): the messages a user would miss wait for the next session
+    // that sends initial presence. Requests among them are answered by failInbound when the
+    // session's IqRouter entries go; presence and groupchat are state the rooms and contacts
+    // replay anyway.
+    int kept = 0;
+    for (Element &stanza : undelivered) {
+        if (stanza.name() != u"message" || !OfflineMessages::worthKeeping(stanza, account_))
+            continue;
+        keepForLater(stanza);
+        ++kept;
+    }
+    if (kept > 0)
+        qCInfo(lcAccount) << "kept" << kept << "messages resource" << session.resource
+                          << "never acknowledged, for the next session";
+}
+
 void Account::deliverOfflineMessages(SessionId id)
 {
     auto session = sessions_.find(id);

@@ -45,6 +45,9 @@ private Q_SLOTS:
         QCOMPARE(c.queue.maxStanzas, 1000);
         QCOMPARE(c.queue.maxAge, std::chrono::seconds(24 * 3600));
         QCOMPARE(c.offlineMessages, 1000);
+        QCOMPARE(c.listener.resumeTimeout, std::chrono::seconds(3600));
+        QCOMPARE(c.listener.hibernationLimits.maxStanzas, 10000);
+        QCOMPARE(c.listener.hibernationLimits.maxBytes, 8 * 1024 * 1024);
     }
 
     void everyKey()
@@ -84,6 +87,10 @@ private Q_SLOTS:
                                 "max_age = 600\n"
                                 "[offline]\n"
                                 "max_messages = 30\n"
+                                "[sessions]\n"
+                                "resume_timeout = 120\n"
+                                "max_hibernation_stanzas = 500\n"
+                                "max_hibernation_bytes = 100000\n"
                                 "[storage]\n"
                                 "data_dir = /tmp/xbnc-test\n";
         const auto parsed = parseConfig(text);
@@ -119,6 +126,9 @@ private Q_SLOTS:
         QCOMPARE(c.queue.maxStanzas, 20);
         QCOMPARE(c.queue.maxAge, std::chrono::seconds(600));
         QCOMPARE(c.offlineMessages, 30);
+        QCOMPARE(c.listener.resumeTimeout, std::chrono::seconds(120));
+        QCOMPARE(c.listener.hibernationLimits.maxStanzas, 500);
+        QCOMPARE(c.listener.hibernationLimits.maxBytes, 100000);
         QCOMPARE(c.keptRooms, QStringList({QStringLiteral("a@conference.example.org"),
                                            QStringLiteral("b@conference.example.org")}));
     }
@@ -170,6 +180,15 @@ private Q_SLOTS:
         QTest::newRow("send queue too small")
             << minimal + "[listener]\nmax_send_queue=1000\n"
             << "[listener] max_send_queue: must be a byte count from 65536 to 1073741824";
+        QTest::newRow("resume timeout zero")
+            << minimal + "[sessions]\nresume_timeout=0\n"
+            << "[sessions] resume_timeout: must be a number of seconds from 1 to 604800";
+        QTest::newRow("no hibernation stanzas")
+            << minimal + "[sessions]\nmax_hibernation_stanzas=0\n"
+            << "[sessions] max_hibernation_stanzas: must be a number of stanzas from 1 to 1000000";
+        QTest::newRow("hibernation bytes too small")
+            << minimal + "[sessions]\nmax_hibernation_bytes=100\n"
+            << "[sessions] max_hibernation_bytes: must be a byte count from 65536 to 1073741824";
         QTest::newRow("cert without key") << minimal + "[listener]\ncert=/etc/hostname\n"
                                           << "[listener] cert: cert and key go together";
         QTest::newRow("missing ca file") << minimal + "ca_file=/nonexistent/ca.pem\n"

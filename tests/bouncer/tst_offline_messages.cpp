@@ -229,6 +229,32 @@ private Q_SLOTS:
                                                          "2026-12-01T12:00:00Z")));
     }
 
+    // XEP-0198: a session that ends (not resumed in time) with stanzas its client never
+    // acknowledged hands them back; the messages worth keeping wait for the next session.
+    void undeliveredOfAnEndedSessionWaitForTheNext()
+    {
+        PersistenceHarness h;
+        h.online();
+        h.bind(1, QStringLiteral("phone"));
+        h.clear();
+        const QString kept = chat("u1", "missed");
+        std::vector<Element> undelivered;
+        undelivered.push_back(Element::fromXml(kept.toUtf8()));
+        undelivered.push_back(Element::fromXml(
+            "<message from='bob@example.org/pc' to='alice@example.org/xbnc' type='chat'>"
+            "<composing xmlns='http://jabber.org/protocol/chatstates'/></message>"));
+        undelivered.push_back(Element::fromXml(
+            "<message from='room@conference.example.org/bob' to='alice@example.org/xbnc' "
+            "type='groupchat' id='g1'><body>the room keeps its own log</body></message>"));
+        undelivered.push_back(
+            Element::fromXml("<presence from='bob@example.org/pc' to='alice@example.org/xbnc'/>"));
+        h.account.sessionClosed(1, std::move(undelivered));
+        QCOMPARE(h.account.offlineMessages().size(), 1);
+        const QList<Element> laptop = presenceAndCollect(h, 2, QStringLiteral("laptop"));
+        QCOMPARE(laptop.size(), 1);
+        QCOMPARE(canonical(laptop[0]), canonical(delayed(kept, "2026-12-01T12:00:00Z")));
+    }
+
     void restoredAndNumberedOnward()
     {
         PersistenceHarness h;

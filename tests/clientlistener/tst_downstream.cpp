@@ -167,7 +167,8 @@ const QString kMechanismsPlain = QStringLiteral(
     "<mechanism>SCRAM-SHA-1</mechanism></mechanisms>");
 const QString kBindFeatures =
     QStringLiteral("<bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/><session "
-                   "xmlns='urn:ietf:params:xml:ns:xmpp-session'><optional/></session>");
+                   "xmlns='urn:ietf:params:xml:ns:xmpp-session'><optional/></session>"
+                   "<sm xmlns='urn:xmpp:sm:3'/>");
 const QString kSuccess = QStringLiteral("<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
 
 // n distinct attributes with the shortest names there are (" a=''", …, " aB=''", …): 37,000 of
@@ -745,8 +746,27 @@ void TestDownstream::afterAuthentication_data()
                           "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>")
         << false;
     QTest::newRow("unknown top-level element after bind")
-        << true << QByteArray("<enable xmlns='urn:xmpp:sm:3'/>")
+        << true << QByteArray("<enable xmlns='urn:example:not-offered'/>")
         << streamError(QStringLiteral("unsupported-stanza-type"), kUnsupportedText) << true;
+    // XEP-0198: enable after bind, resume instead of bind; the rest is unexpected.
+    QTest::newRow("sm enable without resumption")
+        << true << QByteArray("<enable xmlns='urn:xmpp:sm:3'/>")
+        << QStringLiteral("<enabled xmlns='urn:xmpp:sm:3'/>") << false;
+    QTest::newRow("sm enable before bind")
+        << false << QByteArray("<enable xmlns='urn:xmpp:sm:3' resume='true'/>")
+        << QStringLiteral("<failed xmlns='urn:xmpp:sm:3'><unexpected-request "
+                          "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></failed>")
+        << false;
+    QTest::newRow("sm resume of an unknown session")
+        << false << QByteArray("<resume xmlns='urn:xmpp:sm:3' previd='nope' h='0'/>")
+        << QStringLiteral("<failed xmlns='urn:xmpp:sm:3'><item-not-found "
+                          "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></failed>")
+        << false;
+    QTest::newRow("sm ack request without enable")
+        << true << QByteArray("<r xmlns='urn:xmpp:sm:3'/>")
+        << QStringLiteral("<failed xmlns='urn:xmpp:sm:3'><unexpected-request "
+                          "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></failed>")
+        << false;
     QTest::newRow("auth again after bind")
         << true << plainAuth(kUser, kPassword)
         << streamError(QStringLiteral("unsupported-stanza-type"), kUnsupportedText) << true;

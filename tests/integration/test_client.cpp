@@ -75,6 +75,13 @@ void TestClient::disconnectFromServer()
     }
 }
 
+void TestClient::abortConnection()
+{
+    if (socket_)
+        socket_->abort();
+    closedSeen_ = true;
+}
+
 void TestClient::readAvailable()
 {
     if (!socket_)

@@ -75,6 +75,9 @@ public:
     void send(const QByteArray &xml);
     // Closes the stream politely and the socket.
     void disconnectFromServer();
+    // Drops the TCP connection at once, as a phone losing its network does: no
+    // </stream:stream>, and whatever is unread or unsent is lost.
+    void abortConnection();
 
     std::optional<XmlNode> readStanza(QDeadlineTimer deadline = QDeadlineTimer(defaultTimeoutMs));
     std::optional<XmlNode> readUntil(const Predicate &predicate,

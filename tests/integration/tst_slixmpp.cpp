@@ -44,6 +44,7 @@ void TestSlixmpp::scenario_data()
     QTest::newRow("roster_retrieval") << QStringLiteral("roster_retrieval.py");
     QTest::newRow("scram_sha256_login") << QStringLiteral("scram_sha256_login.py");
     QTest::newRow("bound_jid_answers") << QStringLiteral("bound_jid_answers.py");
+    QTest::newRow("phone_resumes_after_drop") << QStringLiteral("phone_resumes_after_drop.py");
 }
 
 void TestSlixmpp::scenario()

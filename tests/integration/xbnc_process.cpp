@@ -27,7 +27,8 @@ QString binaryPath()
 
 // The INI sections in the order xbnc's documentation shows them.
 const QStringList sectionOrder = {QStringLiteral("upstream"), QStringLiteral("listener"),
-                                  QStringLiteral("presence"), QStringLiteral("storage")};
+                                  QStringLiteral("presence"), QStringLiteral("sessions"),
+                                  QStringLiteral("storage")};
 
 } // namespace
 

@@ -1,0 +1,226 @@
+// XEP-0198 on a client connection: <enable/>, acks both ways, hibernation when the connection
+// is lost, and <resume/>, where a new connection takes an earlier session over.
+#include "downstream.h"
+
+#include "idle_ping.h"
+#include "resumable_sessions.h"
+#include "stream_namespaces.h"
+#include "xml_stream_parser.h"
+
+#include <QLoggingCategory>
+#include <QSslSocket>
+#include <QTimer>
+
+Q_DECLARE_LOGGING_CATEGORY(lcDownstream)
+
+namespace xbnc {
+
+namespace {
+
+// xbnc asks for an <a/> once this many stanzas are unacknowledged, or this long after the first.
+constexpr qsizetype kAckRequestAfterStanzas = 10;
+constexpr int kAckRequestDelayMs = 2000;
+
+QByteArray number(quint32 n)
+{
+    return QByteArray::number(n);
+}
+
+} // namespace
+
+void Downstream::handleStreamManagement(const Element &element)
+{
+    const QString name = element.name();
+    if (name == u"enable" && phase_ == Phase::Bound)
+        return enableStreamManagement(element);
+    if (name == u"resume" && phase_ == Phase::Negotiating)
+        return handleResume(element);
+    if (name == u"r" && sm_.isEnabled()) {
+        write("<a xmlns='urn:xmpp:sm:3' h='" + number(sm_.handled()) + "'/>");
+        return;
+    }
+    if (name == u"a" && sm_.isEnabled())
+        return handleAck(element);
+    // <enable/> before binding or twice, <resume/> once bound, acks without enable.
+    writeSmFailed(u"unexpected-request");
+}
+
+void Downstream::enableStreamManagement(const Element &enable)
+{
+    if (sm_.isEnabled())
+        return writeSmFailed(u"unexpected-request");
+    const QString resume = enable.attribute(u"resume");
+    const bool resumable =
+        (resume == u"true" || resume == u"1") && settings_.resumableSessions != nullptr;
+    sm_.enable(resumable ? settings_.resumableSessions->add(this) : QString());
+    QByteArray reply = "<enabled xmlns='urn:xmpp:sm:3'";
+    if (resumable)
+        reply += " id='" + sm_.state().resumeId.toLatin1() + "' resume='true' max='" +
+                 QByteArray::number(qint64(resumeTimeout_.count())) + "'";
+    write(reply + "/>");
+    qCInfo(lcDownstream) << "session" << id_ << "enabled stream management"
+                         << (resumable ? "with resumption" : "without resumption");
+}
+
+void Downstream::handleAck(const Element &ack)
+{
+    bool valid = false;
+    const quint32 h = ack.attribute(u"h").toUInt(&valid);
+    if (!valid)
+        return failStream(u"undefined-condition", u"an <a/> needs a number h");
+    if (sm_.acknowledge(h) == StreamManagement::Ack::TooHigh)
+        return failStream(u"undefined-condition", u"acknowledged more stanzas than were sent");
+    ackRequested_ = false;
+    if (sm_.unackedCount() > 0)
+        requestAckIfDue();
+}
+
+void Downstream::writeSmFailed(QStringView condition, bool withH)
+{
+    QByteArray failed = "<failed xmlns='urn:xmpp:sm:3'";
+    if (withH)
+        failed += " h='" + number(sm_.handled()) + "'";
+    failed +=
+        "><" + condition.toLatin1() + " xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></failed>";
+    write(failed);
+}
+
+void Downstream::countSent(const QByteArray &bytes)
+{
+    const bool within = sm_.stanzaSent(bytes);
+    if (phase_ == Phase::Bound)
+        write(bytes);
+    if (within)
+        return requestAckIfDue();
+    const qsizetype kept = sm_.unackedCount();
+    if (phase_ == Phase::Bound) {
+        qCWarning(lcDownstream) << "session" << id_ << "left" << kept
+                                << "stanzas unacknowledged, more than it may; closing it, they "
+                                   "go back to the hub";
+        failStream(u"resource-constraint", u"too many unacknowledged stanzas");
+    } else if (phase_ == Phase::Hibernating) {
+        qCWarning(lcDownstream) << "session" << id_ << "hibernated with" << kept
+                                << "stanzas kept, more than it may; ending it, they go back to "
+                                   "the hub";
+        endHibernation("its queue is full");
+    }
+}
+
+void Downstream::requestAckIfDue()
+{
+    if (phase_ != Phase::Bound || ackRequested_)
+        return;
+    if (sm_.unackedCount() >= kAckRequestAfterStanzas)
+        requestAck();
+    else if (!ackTimer_->isActive())
+        ackTimer_->start(kAckRequestDelayMs);
+}
+
+void Downstream::requestAck()
+{
+    ackTimer_->stop();
+    if (phase_ != Phase::Bound || ackRequested_ || sm_.unackedCount() == 0)
+        return;
+    ackRequested_ = true;
+    write(QByteArrayLiteral("<r xmlns='urn:xmpp:sm:3'/>"));
+}
+
+void Downstream::hibernate(const char *why)
+{
+    phase_ = Phase::Hibernating;
+    ackRequested_ = false;
+    closeTimer_->stop();
+    negotiationTimer_->stop();
+    idlePing_->stop();
+    ackTimer_->stop();
+    hibernationTimer_->start(std::chrono::duration_cast<std::chrono::milliseconds>(resumeTimeout_));
+    qCInfo(lcDownstream).nospace()
+        << "session " << id_ << " hibernates: " << why << "; " << sm_.unackedCount()
+        << " stanzas kept unacknowledged; resumable for " << resumeTimeout_.count() << " s";
+    // Queued: this may run inside a write the hub made, which must not see the socket go.
+    QMetaObject::invokeMethod(socket_, &QSslSocket::abort, Qt::QueuedConnection);
+}
+
+void Downstream::endHibernation(const char *why)
+{
+    if (phase_ == Phase::Closed)
+        return;
+    qCInfo(lcDownstream).nospace() << "session " << id_ << " ends: " << why << "; "
+                                   << sm_.unackedCount() << " stanzas go back to the hub";
+    phase_ = Phase::Closing;
+    hibernationTimer_->stop();
+    // Queued, like closed() after a disconnect: the hub may be iterating over its sessions.
+    QMetaObject::invokeMethod(this, &Downstream::finish, Qt::QueuedConnection);
+}
+
+bool Downstream::canBeResumed() const
+{
+    return sm_.isResumable() && (phase_ == Phase::Bound || phase_ == Phase::Hibernating);
+}
+
+void Downstream::handleResume(const Element &resume)
+{
+    const QString previd = resume.attribute(u"previd");
+    Downstream *earlier =
+        settings_.resumableSessions ? settings_.resumableSessions->find(previd) : nullptr;
+    bool valid = false;
+    const quint32 h = resume.attribute(u"h").toUInt(&valid);
+    if (!earlier || !earlier->canBeResumed() || !valid) {
+        qCInfo(lcDownstream) << "session" << id_ << "asked to resume an unknown session";
+        return writeSmFailed(u"item-not-found");
+    }
+    if (earlier->sm_.acknowledge(h) == StreamManagement::Ack::TooHigh)
+        return failStream(u"undefined-condition", u"acknowledged more stanzas than were sent");
+    takeOver(*earlier);
+    enterBound();
+    qCInfo(lcDownstream) << "session" << id_ << "resumed as resource" << resource_ << "with"
+                         << sm_.unackedCount() << "stanzas to send again";
+    write("<resumed xmlns='urn:xmpp:sm:3' h='" + number(sm_.handled()) + "' previd='" +
+          previd.toLatin1() + "'/>");
+    // Everything unacknowledged, in order: what the lost connection may not have delivered,
+    // then what came while hibernating. The <r/> after it marks the end of the catch-up.
+    for (const QByteArray &stanza : sm_.state().unacked)
+        write(stanza);
+    // Even with nothing to catch up on: the client waits for this to end its catch-up.
+    ackRequested_ = true;
+    write(QByteArrayLiteral("<r xmlns='urn:xmpp:sm:3'/>"));
+    Q_EMIT resumed();
+}
+
+void Downstream::takeOver(Downstream &earlier)
+{
+    id_ = earlier.id_;
+    resource_ = earlier.resource_;
+    boundResource_ = earlier.boundResource_;
+    resumeTimeout_ = earlier.resumeTimeout_;
+    sm_ = std::move(earlier.sm_);
+    earlier.sm_ = StreamManagement(settings_.hibernationLimits);
+    settings_.resumableSessions->replace(sm_.state().resumeId, this);
+    earlier.handedOver();
+}
+
+void Downstream::handedOver()
+{
+    handedOver_ = true;
+    if (phase_ == Phase::Bound) {
+        // The client noticed the drop before xbnc did; the old connection is of no more use.
+        failStream(u"conflict", u"the session was resumed on another connection");
+        return;
+    }
+    phase_ = Phase::Closing;
+    hibernationTimer_->stop();
+    QMetaObject::invokeMethod(this, &Downstream::finish, Qt::QueuedConnection);
+}
+
+std::vector<Element> Downstream::takeUndelivered()
+{
+    std::vector<Element> undelivered;
+    for (const QByteArray &bytes : sm_.takeUnacked()) {
+        Element stanza = Element::fromXml(bytes);
+        if (!stanza.name().isEmpty())
+            undelivered.push_back(std::move(stanza));
+    }
+    return undelivered;
+}
+
+} // namespace xbnc
