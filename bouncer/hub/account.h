@@ -2,6 +2,7 @@
 
 #include "bookmarks.h"
 #include "contact_presences.h"
+#include "device_cursors.h"
 #include "element.h"
 #include "iq_router.h"
 #include "jid.h"
@@ -57,6 +58,13 @@ public:
         virtual void queuedStanzasDone(quint64 /*throughSeq*/) {}
         virtual void offlineMessageStored(const OfflineMessages::Entry &) {}
         virtual void offlineMessagesDone(quint64 /*throughSeq*/) {}
+        // Per-device catch-up: a device's place in the log of OfflineMessages, a device not
+        // seen for too long, and the highest entry any device has had (where new ones start).
+        virtual void deviceCursorChanged(const QString & /*device*/, const DeviceCursors::Device &)
+        {
+        }
+        virtual void deviceForgotten(const QString & /*device*/) {}
+        virtual void deliveredThroughChanged(quint64 /*seq*/) {}
     };
 
     Account(Jid accountJid, Output &output, PresenceAggregate::Idle idle = {},
@@ -66,7 +74,9 @@ public:
     void upstreamOnline(const Jid &boundJid);
     void upstreamOffline();
     void sessionBound(SessionId session, const QString &resource);
-    void sessionClosed(SessionId session);
+    // `undelivered`: what the session was sent and did not acknowledge (XEP-0198), in order;
+    // its device gets those messages again in its next session.
+    void sessionClosed(SessionId session, std::vector<Element> undelivered = {});
     void fromSession(SessionId session, Element stanza);
     void fromUpstream(Element stanza);
     void expireIqs(); // called from a timer
@@ -100,14 +110,21 @@ public:
     void setRoomTiming(const Room::Timing &timing);
     // --- nothing lost while one side is away (account_offline.cpp) ---
     void setQueueLimits(OutboundQueue::Limits limits) { queue_.setLimits(limits); }
-    void setOfflineCapacity(int messages) { offline_.setCapacity(messages); }
+    void setOfflineLimits(OfflineMessages::Limits limits) { offline_.setLimits(limits); }
+    // A device with no session for this long is forgotten: its cursor is removed.
+    void setForgetDeviceAfter(std::chrono::seconds idle) { forgetDeviceAfter_ = idle; }
     // What was queued or stored when xbnc stopped.
     void restoreQueue(std::vector<OutboundQueue::Entry> entries);
     void restoreOfflineMessages(std::vector<OfflineMessages::Entry> entries, quint64 lastSeq);
+    void restoreDeviceCursors(std::map<QString, DeviceCursors::Device> devices,
+                              quint64 deliveredThrough);
     // Bounces queued stanzas older than the limit; called from a timer.
     void expireQueue();
+    // Removes logged messages older than the limit and forgets idle devices; called from a timer.
+    void expireOfflineMessages();
     const OutboundQueue &outboundQueue() const { return queue_; }
     const OfflineMessages &offlineMessages() const { return offline_; }
+    const DeviceCursors &deviceCursors() const { return cursors_; }
 
     // The clock for history, the queue and offline storage (tests set it).
     void setNow(std::function<QDateTime()> now) { now_ = std::move(now); }
@@ -120,6 +137,8 @@ private:
         bool carbons = false;
         bool rosterRequested = false;
         bool blocklistRequested = false;
+        // Logged messages it got live before its initial presence: its catch-up skips them.
+        std::vector<quint64> receivedEarly;
     };
 
     // What an address is to this account; the routing functions switch on it.
@@ -164,8 +183,13 @@ private:
     void flushQueue();
     void bounceToSender(const QString &resource, const Element &stanza, const QString &why);
     bool anySessionAvailable() const;
-    void keepForLater(const Element &stanza);
-    void deliverOfflineMessages(SessionId id);
+    quint64 keepForLater(const Element &stanza, const QString &device = {});
+    void logAndDeliver(const Element &stanza, const std::set<SessionId> *onlyTo = nullptr);
+    void markDelivered(quint64 seq, const std::set<SessionId> *onlyTo);
+    void advanceDevice(const QString &device, quint64 seq);
+    void offlineEntriesGone(const std::vector<OfflineMessages::Entry> &gone, const char *why);
+    void catchUp(SessionId id, Session &session);
+    void keepUndelivered(const Session &session, std::vector<Element> undelivered);
     void sendAggregatePresence();
     // XEP-0115 caps of the account (account_caps.cpp)
     Element aggregatePresence();
@@ -218,6 +242,8 @@ private:
     std::map<QString, std::unique_ptr<Room>> rooms_; // by bare room JID
     OutboundQueue queue_;
     OfflineMessages offline_;
+    DeviceCursors cursors_;
+    std::chrono::seconds forgetDeviceAfter_ = std::chrono::hours(24 * 90);
     bool allRoomsPersistent_ = false;
     int roomLogSize_ = 1000;
     Room::Timing roomTiming_;
