@@ -24,13 +24,15 @@ Bouncer::Bouncer(Config config, QObject *parent) : QObject(parent), config_(std:
     account_->setRoomLogSize(config_.roomLogSize);
     account_->setUpstreamResource(config_.upstream.resource);
     account_->setQueueLimits(config_.queue);
-    account_->setOfflineCapacity(config_.offlineMessages);
+    account_->setOfflineLimits({config_.offlineMessages, config_.offlineMaxAge});
+    account_->setForgetDeviceAfter(config_.forgetDeviceAfter);
     for (const QString &room : std::as_const(config_.keptRooms))
         account_->setRoomPersistent(room, true);
     iqExpiry_.setInterval(fastTimers() ? 200 : 5000);
     connect(&iqExpiry_, &QTimer::timeout, this, [this] {
         account_->expireIqs();
         account_->expireQueue();
+        account_->expireOfflineMessages();
     });
     // Rooms drop occupants silently (a restart, a lost s2s link): a self-ping after a silence
     // finds out; joins have deadlines and failed rejoins are retried. One clock drives them all.
@@ -262,14 +264,16 @@ void Bouncer::restoreWaitingStanzas()
         qCInfo(lcBouncer, "%zu stanzas wait for upstream since before the restart", queued.size());
     account_->restoreQueue(std::move(queued));
     std::vector<OfflineMessages::Entry> stored = store_.offlineMessages();
+    std::map<QString, DeviceCursors::Device> devices = store_.deviceCursors();
     if (!stored.empty())
-        qCInfo(lcBouncer, "%zu messages wait for the next client since before the restart",
-               stored.size());
+        qCInfo(lcBouncer, "catch-up log restored: %zu messages, %zu devices", stored.size(),
+               devices.size());
     account_->restoreOfflineMessages(std::move(stored), store_.lastOfflineSeq());
+    account_->restoreDeviceCursors(std::move(devices), store_.deliveredThrough());
 }
 
-// Written at once, each in its own statement: these are rare (only while one side is away), and
-// each is a stanza the user would otherwise lose in a crash.
+// Written at once, each in its own statement: queued stanzas are rare (only while upstream is
+// away), logged ones are 1:1 messages, and each is one the user would otherwise lose in a crash.
 void Bouncer::stanzaQueued(const OutboundQueue::Entry &entry)
 {
     if (!store_.appendQueued(entry))
@@ -299,6 +303,28 @@ void Bouncer::offlineMessagesDone(quint64 throughSeq)
 {
     if (!store_.removeOfflineMessages(throughSeq))
         qCWarning(lcBouncer, "could not remove delivered offline messages from the store: %s",
+                  qPrintable(store_.lastError()));
+}
+
+void Bouncer::deviceCursorChanged(const QString &device, const DeviceCursors::Device &state)
+{
+    // Failing costs at most a second copy of what the device already had, after a restart.
+    if (!store_.saveDeviceCursor(device, state))
+        qCWarning(lcBouncer, "could not store where device %s is in the catch-up log: %s",
+                  qPrintable(device), qPrintable(store_.lastError()));
+}
+
+void Bouncer::deviceForgotten(const QString &device)
+{
+    if (!store_.removeDeviceCursor(device))
+        qCWarning(lcBouncer, "could not remove forgotten device %s from the store: %s",
+                  qPrintable(device), qPrintable(store_.lastError()));
+}
+
+void Bouncer::deliveredThroughChanged(quint64 seq)
+{
+    if (!store_.setDeliveredThrough(seq))
+        qCWarning(lcBouncer, "could not store how far devices have had the catch-up log: %s",
                   qPrintable(store_.lastError()));
 }
 

@@ -50,6 +50,9 @@ private:
     void queuedStanzasDone(quint64 throughSeq) override;
     void offlineMessageStored(const OfflineMessages::Entry &entry) override;
     void offlineMessagesDone(quint64 throughSeq) override;
+    void deviceCursorChanged(const QString &device, const DeviceCursors::Device &state) override;
+    void deviceForgotten(const QString &device) override;
+    void deliveredThroughChanged(quint64 seq) override;
     void restoreWaitingStanzas();
     void onSessionBound(Downstream *session);
     void onSessionResumed(Downstream *session);

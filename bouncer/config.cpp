@@ -313,6 +313,22 @@ const QHash<QString, Setter> &setters()
              c.listener.hibernationLimits.maxBytes = size;
              return {};
          }},
+        {QStringLiteral("offline/max_age"),
+         [](Config &c, const QString &v) {
+             int seconds = 0;
+             QString problem =
+                 countInto(seconds, v, 60, 10 * 365 * 24 * 3600, QStringLiteral("seconds"));
+             c.offlineMaxAge = std::chrono::seconds(seconds);
+             return problem;
+         }},
+        {QStringLiteral("offline/forget_device_after"),
+         [](Config &c, const QString &v) {
+             int seconds = 0;
+             QString problem =
+                 countInto(seconds, v, 60, 10 * 365 * 24 * 3600, QStringLiteral("seconds"));
+             c.forgetDeviceAfter = std::chrono::seconds(seconds);
+             return problem;
+         }},
         {QStringLiteral("storage/data_dir"),
          [](Config &c, const QString &v) {
              c.dataDir = v;

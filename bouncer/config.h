@@ -8,6 +8,8 @@
 #include <QString>
 #include <QStringList>
 
+#include <chrono>
+
 #include <variant>
 
 namespace xbnc {
@@ -22,7 +24,9 @@ struct Config
     QStringList keptRooms;        // the same for these rooms only
     int roomLogSize = 1000;       // messages kept per room for history replay
     OutboundQueue::Limits queue;  // what sessions send while upstream is down
-    int offlineMessages = 1000;   // kept while no session is available
+    int offlineMessages = 1000;   // the catch-up log of 1:1 messages, for every device
+    std::chrono::seconds offlineMaxAge = std::chrono::hours(24 * 30);
+    std::chrono::seconds forgetDeviceAfter = std::chrono::hours(24 * 90);
 };
 
 // One line naming the key and what is wrong with it, e.g. "[upstream] port: not a port number".

@@ -61,6 +61,9 @@ const char *const migrations[] = {
     " received TEXT NOT NULL, xml BLOB NOT NULL)",
     // Rooms that removed the account (kick, ban, destroy): no autojoin back after a restart.
     "CREATE TABLE room_removals (jid TEXT PRIMARY KEY, removal TEXT NOT NULL)",
+    // Per-device catch-up: each device's place in offline_messages (the resource it binds).
+    "CREATE TABLE device_cursors (device TEXT PRIMARY KEY, cursor INTEGER NOT NULL,"
+    " seen TEXT NOT NULL)",
 };
 
 // Qt binds a null QString as SQL NULL; the columns are NOT NULL and an empty value is meant.
@@ -95,6 +98,36 @@ bool hasSqliteHeader(const QString &file)
     const QByteArray start = database.read(magic.size());
     return start.isEmpty() || start == magic;
 }
+
+// An offline message kept for one device only is stored inside this element, which names the
+// device: such entries are rare, and the table keeps its shape.
+const QString deviceWrapper = QStringLiteral("for-device");
+const QString deviceWrapperNs = QStringLiteral("https://xbnc.invalid/catch-up");
+
+QByteArray offlineXml(const OfflineMessages::Entry &entry)
+{
+    if (entry.device.isEmpty())
+        return entry.stanza.toXml();
+    Element wrapper(deviceWrapper, deviceWrapperNs);
+    wrapper.setAttribute(QStringLiteral("device"), entry.device);
+    wrapper.addChild(entry.stanza);
+    return wrapper.toXml();
+}
+
+// The stanza and the device it is kept for (empty: every device).
+std::pair<Element, QString> fromOfflineXml(const QByteArray &xml)
+{
+    Element stored = Element::fromXml(xml);
+    if (stored.name() != deviceWrapper || stored.xmlns() != deviceWrapperNs)
+        return {std::move(stored), QString()};
+    const QString device = stored.attribute(u"device");
+    for (Element &child : stored.children())
+        if (!child.isText())
+            return {std::move(child), device};
+    return {Element(), device};
+}
+
+const QString deliveredThroughKey = QStringLiteral("catch_up/delivered_through");
 
 } // namespace
 
@@ -461,7 +494,7 @@ bool Store::appendOfflineMessage(const OfflineMessages::Entry &entry)
         QStringLiteral("INSERT INTO offline_messages (seq, received, xml) VALUES (?, ?, ?)"));
     query.addBindValue(qint64(entry.seq));
     query.addBindValue(entry.received.toUTC().toString(Qt::ISODateWithMs));
-    query.addBindValue(entry.stanza.toXml());
+    query.addBindValue(offlineXml(entry));
     return exec(query);
 }
 
@@ -480,12 +513,12 @@ std::vector<OfflineMessages::Entry> Store::offlineMessages() const
     if (!query.exec(QStringLiteral("SELECT seq, received, xml FROM offline_messages ORDER BY seq")))
         return result;
     while (query.next()) {
-        Element stanza = Element::fromXml(query.value(2).toByteArray());
+        auto [stanza, device] = fromOfflineXml(query.value(2).toByteArray());
         if (stanza.isNull())
             continue;
         result.push_back(OfflineMessages::Entry{
             quint64(query.value(0).toLongLong()), std::move(stanza),
-            QDateTime::fromString(query.value(1).toString(), Qt::ISODateWithMs)});
+            QDateTime::fromString(query.value(1).toString(), Qt::ISODateWithMs), device});
     }
     return result;
 }
@@ -498,6 +531,50 @@ quint64 Store::lastOfflineSeq() const
         query.next())
         return quint64(query.value(0).toLongLong());
     return 0;
+}
+
+bool Store::saveDeviceCursor(const QString &device, const DeviceCursors::Device &state)
+{
+    QSqlQuery query(db_);
+    query.prepare(
+        QStringLiteral("INSERT INTO device_cursors (device, cursor, seen) VALUES (?, ?, ?)"
+                       " ON CONFLICT(device) DO UPDATE SET cursor = excluded.cursor,"
+                       " seen = excluded.seen"));
+    query.addBindValue(text(device));
+    query.addBindValue(qint64(state.cursor));
+    query.addBindValue(state.seen.toUTC().toString(Qt::ISODateWithMs));
+    return exec(query);
+}
+
+bool Store::removeDeviceCursor(const QString &device)
+{
+    QSqlQuery query(db_);
+    query.prepare(QStringLiteral("DELETE FROM device_cursors WHERE device = ?"));
+    query.addBindValue(text(device));
+    return exec(query);
+}
+
+std::map<QString, DeviceCursors::Device> Store::deviceCursors() const
+{
+    std::map<QString, DeviceCursors::Device> result;
+    QSqlQuery query(db_);
+    if (!query.exec(QStringLiteral("SELECT device, cursor, seen FROM device_cursors")))
+        return result;
+    while (query.next())
+        result[query.value(0).toString()] = DeviceCursors::Device{
+            quint64(query.value(1).toLongLong()),
+            QDateTime::fromString(query.value(2).toString(), Qt::ISODateWithMs)};
+    return result;
+}
+
+bool Store::setDeliveredThrough(quint64 seq)
+{
+    return setValue(deliveredThroughKey, QString::number(seq));
+}
+
+quint64 Store::deliveredThrough() const
+{
+    return value(deliveredThroughKey, QStringLiteral("0")).toULongLong();
 }
 
 } // namespace xbnc

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "device_cursors.h"
 #include "offline_messages.h"
 #include "outbound_queue.h"
 #include "room_log.h"
@@ -9,6 +10,7 @@
 #include <QString>
 
 #include <chrono>
+#include <map>
 #include <utility>
 #include <vector>
 
@@ -79,6 +81,13 @@ public:
     std::vector<OfflineMessages::Entry> offlineMessages() const;
     // The highest number ever stored, even when those messages are gone since.
     quint64 lastOfflineSeq() const;
+    // Each device's place in the offline messages (DeviceCursors), and the highest number any
+    // device has had.
+    bool saveDeviceCursor(const QString &device, const DeviceCursors::Device &state);
+    bool removeDeviceCursor(const QString &device);
+    std::map<QString, DeviceCursors::Device> deviceCursors() const;
+    bool setDeliveredThrough(quint64 seq);
+    quint64 deliveredThrough() const;
 
 private:
     enum class Opening

@@ -95,7 +95,9 @@ void Account::sessionBound(SessionId id, const QString &resource)
         sessionClosed(*older);
         out_.sessionReplaced(*older);
     }
-    sessions_[id] = Session{resource};
+    sessions_[id].resource = resource;
+    cursors_.touch(resource, now_());
+    out_.deviceCursorChanged(resource, *cursors_.find(resource));
 }
 
 void Account::sessionClosed(SessionId id, std::vector<Element> undelivered)
@@ -103,8 +105,10 @@ void Account::sessionClosed(SessionId id, std::vector<Element> undelivered)
     auto it = sessions_.find(id);
     if (it == sessions_.end())
         return;
-    keepUndelivered(it->second, std::move(undelivered));
     const bool hadPresence = it->second.initialPresenceSent;
+    keepUndelivered(it->second, std::move(undelivered));
+    cursors_.touch(it->second.resource, now_()); // last seen: for forget_device_after
+    out_.deviceCursorChanged(it->second.resource, *cursors_.find(it->second.resource));
     sessions_.erase(it);
     ownCaps_.sessionGone(id);
     // RFC 6120 §8.2.3: whoever asked this session something gets an answer, not silence.

@@ -2,6 +2,7 @@
 
 #include "bookmarks.h"
 #include "contact_presences.h"
+#include "device_cursors.h"
 #include "element.h"
 #include "iq_router.h"
 #include "jid.h"
@@ -57,6 +58,13 @@ public:
         virtual void queuedStanzasDone(quint64 /*throughSeq*/) {}
         virtual void offlineMessageStored(const OfflineMessages::Entry &) {}
         virtual void offlineMessagesDone(quint64 /*throughSeq*/) {}
+        // Per-device catch-up: a device's place in the log of OfflineMessages, a device not
+        // seen for too long, and the highest entry any device has had (where new ones start).
+        virtual void deviceCursorChanged(const QString & /*device*/, const DeviceCursors::Device &)
+        {
+        }
+        virtual void deviceForgotten(const QString & /*device*/) {}
+        virtual void deliveredThroughChanged(quint64 /*seq*/) {}
     };
 
     Account(Jid accountJid, Output &output, PresenceAggregate::Idle idle = {},
@@ -76,8 +84,8 @@ public:
     // it had not seen acknowledged; what waited is sent now.
     void upstreamResumed();
     void sessionBound(SessionId session, const QString &resource);
-    // The session is gone for good. undelivered: stanzas it was sent that its client never
-    // acknowledged (XEP-0198), oldest first; what is worth keeping is kept for a later session.
+    // `undelivered`: what the session was sent and did not acknowledge (XEP-0198), in order;
+    // its device gets those messages again in its next session.
     void sessionClosed(SessionId session, std::vector<Element> undelivered = {});
     void fromSession(SessionId session, Element stanza);
     void fromUpstream(Element stanza);
@@ -113,14 +121,21 @@ public:
     void setRoomTiming(const Room::Timing &timing);
     // --- nothing lost while one side is away (account_offline.cpp) ---
     void setQueueLimits(OutboundQueue::Limits limits) { queue_.setLimits(limits); }
-    void setOfflineCapacity(int messages) { offline_.setCapacity(messages); }
+    void setOfflineLimits(OfflineMessages::Limits limits) { offline_.setLimits(limits); }
+    // A device with no session for this long is forgotten: its cursor is removed.
+    void setForgetDeviceAfter(std::chrono::seconds idle) { forgetDeviceAfter_ = idle; }
     // What was queued or stored when xbnc stopped.
     void restoreQueue(std::vector<OutboundQueue::Entry> entries);
     void restoreOfflineMessages(std::vector<OfflineMessages::Entry> entries, quint64 lastSeq);
+    void restoreDeviceCursors(std::map<QString, DeviceCursors::Device> devices,
+                              quint64 deliveredThrough);
     // Bounces queued stanzas older than the limit; called from a timer.
     void expireQueue();
+    // Removes logged messages older than the limit and forgets idle devices; called from a timer.
+    void expireOfflineMessages();
     const OutboundQueue &outboundQueue() const { return queue_; }
     const OfflineMessages &offlineMessages() const { return offline_; }
+    const DeviceCursors &deviceCursors() const { return cursors_; }
 
     // The clock for history, the queue and offline storage (tests set it).
     void setNow(std::function<QDateTime()> now) { now_ = std::move(now); }
@@ -133,6 +148,8 @@ private:
         bool carbons = false;
         bool rosterRequested = false;
         bool blocklistRequested = false;
+        // Logged messages it got live before its initial presence: its catch-up skips them.
+        std::vector<quint64> receivedEarly;
     };
 
     // What an address is to this account; the routing functions switch on it.
@@ -182,9 +199,13 @@ private:
     void flushQueue();
     void bounceToSender(const QString &resource, const Element &stanza, const QString &why);
     bool anySessionAvailable() const;
-    void keepForLater(const Element &stanza);
+    quint64 keepForLater(const Element &stanza, const QString &device = {});
+    void logAndDeliver(const Element &stanza, const std::set<SessionId> *onlyTo = nullptr);
+    void markDelivered(quint64 seq, const std::set<SessionId> *onlyTo);
+    void advanceDevice(const QString &device, quint64 seq);
+    void offlineEntriesGone(const std::vector<OfflineMessages::Entry> &gone, const char *why);
+    void catchUp(SessionId id, Session &session);
     void keepUndelivered(const Session &session, std::vector<Element> undelivered);
-    void deliverOfflineMessages(SessionId id);
     void sendAggregatePresence();
     // account_resume.cpp
     void resendUnacknowledged(const std::vector<Element> &unacknowledged);
@@ -246,6 +267,8 @@ private:
     QHash<QString, Room::Archive> roomArchives_;     // learned from rooms' disco#info
     OutboundQueue queue_;
     OfflineMessages offline_;
+    DeviceCursors cursors_;
+    std::chrono::seconds forgetDeviceAfter_ = std::chrono::hours(24 * 90);
     bool allRoomsPersistent_ = false;
     int roomLogSize_ = 1000;
     Room::Timing roomTiming_;

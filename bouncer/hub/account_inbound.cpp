@@ -72,8 +72,11 @@ void Account::messageFromUpstream(Element &stanza)
             return room->groupchatFromUpstream(stanza);
         // Private messages and the room's errors belong to the sessions in the room; with none
         // there, every session gets them rather than nobody.
-        if ((!from.isBare() || type == u"error") && !room->joinedSessions().empty())
+        if ((!from.isBare() || type == u"error") && !room->joinedSessions().empty()) {
+            if (OfflineMessages::worthKeeping(stanza, account_))
+                return logAndDeliver(stanza, &room->joinedSessions());
             return roomToSessions(room->joinedSessions(), stanza);
+        }
     }
     if (const std::optional<SessionId> asker = mam_.route(stanza))
         return sendToSession(*asker, stanza); // XEP-0313: only the session that asked (if
@@ -84,8 +87,8 @@ void Account::messageFromUpstream(Element &stanza)
             applyBookmarks(*items, BookmarkSource::Notification); // every session gets it too
     const bool carbon = fromOwnAccount && (stanza.firstChild(u"received", xmlns::carbons) ||
                                            stanza.firstChild(u"sent", xmlns::carbons));
-    if (!anySessionAvailable() && OfflineMessages::worthKeeping(stanza, account_))
-        return keepForLater(stanza);
+    if (OfflineMessages::worthKeeping(stanza, account_))
+        return logAndDeliver(stanza); // not a carbon: every session
     sendToSessions(
         stanza, [carbon](SessionId, const Session &session) { return !carbon || session.carbons; });
 }

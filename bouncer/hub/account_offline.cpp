@@ -7,8 +7,9 @@
 #include <algorithm>
 
 // Nothing is lost while one side is away: what sessions send while upstream is down waits in the
-// OutboundQueue (or comes back to them as an error), and what arrives while no session is
-// available waits in OfflineMessages for the first one that sends initial presence.
+// OutboundQueue (or comes back to them as an error), and the 1:1 messages worth keeping are
+// logged in OfflineMessages, from which each device catches up on what it missed when it sends
+// initial presence (its place kept in DeviceCursors).
 
 Q_DECLARE_LOGGING_CATEGORY(lcAccount)
 
@@ -43,6 +44,12 @@ void Account::restoreQueue(std::vector<OutboundQueue::Entry> entries)
 void Account::restoreOfflineMessages(std::vector<OfflineMessages::Entry> entries, quint64 lastSeq)
 {
     offline_.restore(std::move(entries), lastSeq);
+}
+
+void Account::restoreDeviceCursors(std::map<QString, DeviceCursors::Device> devices,
+                                   quint64 deliveredThrough)
+{
+    cursors_.restore(std::move(devices), deliveredThrough);
 }
 
 void Account::queueForUpstream(const Session &session, const Element &stanza)
@@ -112,54 +119,145 @@ bool Account::anySessionAvailable() const
                        [](const auto &entry) { return entry.second.initialPresenceSent; });
 }
 
-void Account::keepForLater(const Element &stanza)
+quint64 Account::keepForLater(const Element &stanza, const QString &device)
 {
     std::vector<OfflineMessages::Entry> dropped;
-    out_.offlineMessageStored(offline_.append(stanza, now_(), &dropped));
-    if (dropped.empty())
-        return;
-    for (const OfflineMessages::Entry &entry : dropped)
-        qCWarning(lcAccount).nospace()
-            << "offline storage full (" << offline_.capacity() << "): dropped the oldest, a "
-            << entry.stanza.name() << " from " << entry.stanza.attribute(u"from") << " received "
-            << entry.received.toString(Qt::ISODate);
-    out_.offlineMessagesDone(dropped.back().seq);
+    const OfflineMessages::Entry &entry = offline_.append(stanza, now_(), device, &dropped);
+    out_.offlineMessageStored(entry);
+    const quint64 seq = entry.seq;
+    offlineEntriesGone(dropped, "full");
+    return seq;
 }
 
-void Account::keepUndelivered(const Session &session, std::vector<Element> undelivered)
+void Account::offlineEntriesGone(const std::vector<OfflineMessages::Entry> &gone, const char *why)
 {
-    // A session that ends with stanzas its client never acknowledged (its connection was lost
-    // and it was not resumed in time): the messages a user would miss wait for the next session
-    // that sends initial presence. Requests among them are answered by failInbound when the
-    // session's IqRouter entries go; presence and groupchat are state the rooms and contacts
-    // replay anyway.
-    int kept = 0;
-    for (Element &stanza : undelivered) {
-        if (stanza.name() != u"message" || !OfflineMessages::worthKeeping(stanza, account_))
-            continue;
-        keepForLater(stanza);
-        ++kept;
+    if (gone.empty())
+        return;
+    out_.offlineMessagesDone(gone.back().seq);
+    // The log rolls over all the time; only what some device has not had yet is a loss.
+    QStringList missedBy;
+    const quint64 newest = gone.back().seq;
+    for (const auto &[device, cursor] : cursors_.devices())
+        if (cursor.cursor < newest)
+            missedBy.append(device);
+    int neverDelivered = 0;
+    for (const OfflineMessages::Entry &entry : gone)
+        neverDelivered += entry.seq > cursors_.deliveredThrough() ? 1 : 0;
+    if (missedBy.isEmpty() && neverDelivered == 0)
+        return;
+    qCWarning(lcAccount).nospace().noquote()
+        << "catch-up log " << why << " (" << offline_.limits().maxMessages << " messages, "
+        << offline_.limits().maxAge.count() << " s): removed " << gone.size()
+        << " messages, the oldest from " << gone.front().stanza.attribute(u"from") << " received "
+        << gone.front().received.toString(Qt::ISODate) << "; " << neverDelivered
+        << " of them no device had"
+        << (missedBy.isEmpty()
+                ? QString()
+                : QStringLiteral("; devices that missed some: ") + missedBy.join(u", "));
+}
+
+void Account::logAndDeliver(const Element &stanza, const std::set<SessionId> *onlyTo)
+{
+    // Logged whatever happens next: a device that is away now catches up on it later.
+    const bool anyAvailable = anySessionAvailable();
+    const quint64 seq = keepForLater(stanza);
+    if (!anyAvailable)
+        return; // RFC 6121 §8.5.2.1.1: nobody to deliver to; the first device gets it
+    sendToSessions(stanza, [onlyTo](SessionId id, const Session &) {
+        return !onlyTo || onlyTo->count(id) > 0;
+    });
+    markDelivered(seq, onlyTo);
+}
+
+void Account::markDelivered(quint64 seq, const std::set<SessionId> *onlyTo)
+{
+    for (auto &[id, session] : sessions_) {
+        const bool recipient = !onlyTo || onlyTo->count(id) > 0;
+        if (session.initialPresenceSent) {
+            // Routed to it or not (a private message from a room it is not in), it is past this
+            // entry: its catch-up covered everything before, and it saw everything since.
+            advanceDevice(session.resource, seq);
+        } else if (recipient) {
+            // It has not caught up yet, so its cursor cannot move past what it has not had.
+            session.receivedEarly.push_back(seq);
+            if (int(session.receivedEarly.size()) > offline_.limits().maxMessages)
+                session.receivedEarly.erase(session.receivedEarly.begin());
+            if (cursors_.noteDelivered(seq))
+                out_.deliveredThroughChanged(seq);
+        }
     }
-    if (kept > 0)
-        qCInfo(lcAccount) << "kept" << kept << "messages resource" << session.resource
-                          << "never acknowledged, for the next session";
 }
 
-void Account::deliverOfflineMessages(SessionId id)
+void Account::advanceDevice(const QString &device, quint64 seq)
 {
-    auto session = sessions_.find(id);
-    if (offline_.isEmpty() || session == sessions_.end())
-        return;
-    std::vector<OfflineMessages::Entry> stored = offline_.takeForDelivery(account_.domain());
+    const quint64 mark = cursors_.deliveredThrough();
+    if (cursors_.advance(device, seq, now_()))
+        out_.deviceCursorChanged(device, *cursors_.find(device));
+    if (cursors_.deliveredThrough() != mark)
+        out_.deliveredThroughChanged(cursors_.deliveredThrough());
+}
+
+void Account::catchUp(SessionId id, Session &session)
+{
+    const quint64 cursor = cursors_.cursorOf(session.resource);
+    const std::vector<OfflineMessages::Entry> missed =
+        offline_.after(cursor, session.resource, account_.domain());
     const QString sessionAddress = boundJid().toString();
-    for (OfflineMessages::Entry &entry : stored) {
+    int replayed = 0;
+    for (OfflineMessages::Entry entry : missed) {
+        if (std::find(session.receivedEarly.begin(), session.receivedEarly.end(), entry.seq) !=
+            session.receivedEarly.end())
+            continue;
+        ++replayed;
         // Sent to xbnc's resource, perhaps before a restart under another one: the session is
         // who it was meant for.
         if (!Jid(entry.stanza.attribute(u"to")).isBare())
             entry.stanza.setAttribute(QStringLiteral("to"), sessionAddress);
         out_.toSession(id, entry.stanza);
     }
-    out_.offlineMessagesDone(stored.back().seq);
+    session.receivedEarly.clear();
+    if (replayed > 0)
+        qCInfo(lcAccount).noquote()
+            << "device" << session.resource << "caught up on" << replayed << "messages";
+    advanceDevice(session.resource, offline_.lastSeq());
+}
+
+void Account::keepUndelivered(const Session &session, std::vector<Element> undelivered)
+{
+    // They are the end of what the session was sent. Those still in the log are found by number
+    // and the device's cursor goes back before the first; the others are kept for it alone.
+    const QString &device = session.resource;
+    std::optional<quint64> first;
+    std::vector<Element> unlogged;
+    for (Element &stanza : undelivered) {
+        if (const auto seq = offline_.find(stanza, device, offline_.lastSeq())) {
+            first = std::min(first.value_or(*seq), *seq);
+            continue;
+        }
+        if (stanza.name() == u"message" && OfflineMessages::worthKeeping(stanza, account_))
+            unlogged.push_back(std::move(stanza));
+    }
+    if (first && cursors_.rewind(device, *first))
+        out_.deviceCursorChanged(device, *cursors_.find(device));
+    if (!unlogged.empty())
+        qCWarning(lcAccount) << "session of" << device << "ended with" << unlogged.size()
+                             << "unacknowledged messages no longer in the catch-up log; kept "
+                                "for its next session";
+    for (const Element &stanza : unlogged)
+        keepForLater(stanza, device);
+}
+
+void Account::expireOfflineMessages()
+{
+    offlineEntriesGone(offline_.takeExpired(now_()), "expiry");
+    const auto connected = [this](const QString &device) {
+        return sessionByResource(device).has_value();
+    };
+    for (const QString &device : cursors_.forgetIdle(now_(), forgetDeviceAfter_, connected)) {
+        qCInfo(lcAccount) << "forgetting device" << device << "(no session for"
+                          << forgetDeviceAfter_.count() << "s)";
+        out_.deviceForgotten(device);
+    }
 }
 
 } // namespace xbnc

@@ -107,7 +107,7 @@ void Account::broadcastPresenceFromSession(SessionId id, Session &session, Eleme
         }
         for (const Element &request : contacts_.pendingRequests())
             sendToSession(id, request);
-        deliverOfflineMessages(id);
+        catchUp(id, session);
     }
     // Every session is the one resource the world sees: what they see of their presence is
     // the server's reflection of the aggregate.

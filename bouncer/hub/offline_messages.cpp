@@ -16,6 +16,21 @@ bool isEncrypted(const Element &message)
            message.firstChild(u"openpgp", u"urn:xmpp:openpgp:0");
 }
 
+bool isFor(const OfflineMessages::Entry &entry, const QString &device)
+{
+    return entry.device.isEmpty() || entry.device == device;
+}
+
+// A logged stanza as a session may have been sent it: 'to' rewritten to the session's address,
+// a delay added on replay (or by a client-state queue).
+Element comparable(const Element &message)
+{
+    Element copy = message;
+    copy.removeAttribute(u"to");
+    copy.removeChildren(u"delay", delayNs);
+    return copy;
+}
+
 } // namespace
 
 bool OfflineMessages::worthKeeping(const Element &message, const Jid &account)
@@ -36,10 +51,11 @@ bool OfflineMessages::worthKeeping(const Element &message, const Jid &account)
 }
 
 const OfflineMessages::Entry &OfflineMessages::append(Element stanza, const QDateTime &received,
+                                                      const QString &device,
                                                       std::vector<Entry> *dropped)
 {
-    entries_.push_back(Entry{++lastSeq_, std::move(stanza), received.toUTC()});
-    while (int(entries_.size()) > std::max(capacity_, 1)) {
+    entries_.push_back(Entry{++lastSeq_, std::move(stanza), received.toUTC(), device});
+    while (int(entries_.size()) > std::max(limits_.maxMessages, 1)) {
         if (dropped)
             dropped->push_back(std::move(entries_.front()));
         entries_.pop_front();
@@ -47,23 +63,55 @@ const OfflineMessages::Entry &OfflineMessages::append(Element stanza, const QDat
     return entries_.back();
 }
 
-std::vector<OfflineMessages::Entry> OfflineMessages::takeForDelivery(const QString &domain)
+std::vector<OfflineMessages::Entry> OfflineMessages::takeExpired(const QDateTime &now)
 {
-    std::vector<Entry> all;
-    all.reserve(entries_.size());
-    for (Entry &entry : entries_) {
+    std::vector<Entry> expired;
+    const QDateTime oldest = now.addSecs(-limits_.maxAge.count());
+    while (!entries_.empty() && entries_.front().received < oldest) {
+        expired.push_back(std::move(entries_.front()));
+        entries_.pop_front();
+    }
+    return expired;
+}
+
+std::vector<OfflineMessages::Entry> OfflineMessages::after(quint64 cursor, const QString &device,
+                                                           const QString &domain) const
+{
+    std::vector<Entry> missed;
+    for (const Entry &entry : entries_) {
+        if (entry.seq <= cursor || !isFor(entry, device))
+            continue;
+        missed.push_back(entry);
+        Element &stanza = missed.back().stanza;
         // An earlier delay (the sender's server, a room) is the truer time; a second would only
         // confuse clients that read the first one they find.
-        if (!entry.stanza.firstChild(u"delay", delayNs)) {
+        if (!stanza.firstChild(u"delay", delayNs)) {
             Element delay(QStringLiteral("delay"), delayNs);
             delay.setAttribute(QStringLiteral("from"), domain);
             delay.setAttribute(QStringLiteral("stamp"), entry.received.toString(Qt::ISODateWithMs));
-            entry.stanza.addChild(std::move(delay));
+            stanza.addChild(std::move(delay));
         }
-        all.push_back(std::move(entry));
     }
-    entries_.clear();
-    return all;
+    return missed;
+}
+
+std::optional<quint64> OfflineMessages::find(const Element &sent, const QString &device,
+                                             quint64 through) const
+{
+    if (sent.name() != u"message")
+        return std::nullopt;
+    const Element wanted = comparable(sent);
+    for (auto it = entries_.rbegin(); it != entries_.rend(); ++it) {
+        if (it->seq > through || !isFor(*it, device))
+            continue;
+        // Cheap checks first: this runs for each unacknowledged stanza of a session that ended.
+        if (it->stanza.attribute(u"id") != sent.attribute(u"id") ||
+            it->stanza.attribute(u"from") != sent.attribute(u"from"))
+            continue;
+        if (comparable(it->stanza) == wanted)
+            return it->seq;
+    }
+    return std::nullopt;
 }
 
 void OfflineMessages::restore(std::vector<Entry> entries, quint64 lastSeq)

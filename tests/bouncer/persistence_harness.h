@@ -4,6 +4,7 @@
 
 #include <QDateTime>
 
+#include <map>
 #include <vector>
 
 namespace xbnc::test {
@@ -31,6 +32,21 @@ public:
         stored.push_back(entry);
     }
     void offlineMessagesDone(quint64 throughSeq) override { offlineDoneThrough = throughSeq; }
+
+    std::map<QString, DeviceCursors::Device> devices; // as last stored
+    std::vector<QString> forgotten;
+    quint64 deliveredThrough = 0;
+
+    void deviceCursorChanged(const QString &device, const DeviceCursors::Device &state) override
+    {
+        devices[device] = state;
+    }
+    void deviceForgotten(const QString &device) override
+    {
+        devices.erase(device);
+        forgotten.push_back(device);
+    }
+    void deliveredThroughChanged(quint64 seq) override { deliveredThrough = seq; }
 };
 
 } // namespace xbnc::test

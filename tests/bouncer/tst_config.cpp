@@ -48,6 +48,8 @@ private Q_SLOTS:
         QCOMPARE(c.listener.resumeTimeout, std::chrono::seconds(3600));
         QCOMPARE(c.listener.hibernationLimits.maxStanzas, 10000);
         QCOMPARE(c.listener.hibernationLimits.maxBytes, 8 * 1024 * 1024);
+        QCOMPARE(c.offlineMaxAge, std::chrono::seconds(30 * 24 * 3600));
+        QCOMPARE(c.forgetDeviceAfter, std::chrono::seconds(90 * 24 * 3600));
     }
 
     void everyKey()
@@ -87,6 +89,8 @@ private Q_SLOTS:
                                 "max_age = 600\n"
                                 "[offline]\n"
                                 "max_messages = 30\n"
+                                "max_age = 7200\n"
+                                "forget_device_after = 86400\n"
                                 "[sessions]\n"
                                 "resume_timeout = 120\n"
                                 "max_hibernation_stanzas = 500\n"
@@ -129,6 +133,8 @@ private Q_SLOTS:
         QCOMPARE(c.listener.resumeTimeout, std::chrono::seconds(120));
         QCOMPARE(c.listener.hibernationLimits.maxStanzas, 500);
         QCOMPARE(c.listener.hibernationLimits.maxBytes, 100000);
+        QCOMPARE(c.offlineMaxAge, std::chrono::seconds(7200));
+        QCOMPARE(c.forgetDeviceAfter, std::chrono::seconds(86400));
         QCOMPARE(c.keptRooms, QStringList({QStringLiteral("a@conference.example.org"),
                                            QStringLiteral("b@conference.example.org")}));
     }
@@ -210,6 +216,12 @@ private Q_SLOTS:
         QTest::newRow("bad offline size")
             << minimal + "[offline]\nmax_messages=-5\n"
             << "[offline] max_messages: must be a number of messages from 1 to 1000000";
+        QTest::newRow("bad offline age")
+            << minimal + "[offline]\nmax_age=30d\n"
+            << "[offline] max_age: must be a number of seconds from 60 to 315360000";
+        QTest::newRow("device forgotten too soon")
+            << minimal + "[offline]\nforget_device_after=10\n"
+            << "[offline] forget_device_after: must be a number of seconds from 60 to 315360000";
         QTest::newRow("bad show") << minimal + "[presence]\nidle_show=busy\n"
                                   << "[presence] idle_show: must be empty, away, xa, dnd or chat";
     }

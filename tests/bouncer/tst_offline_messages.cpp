@@ -1,6 +1,6 @@
-// Messages that arrive while no session is available are kept, as a server's offline storage
-// would keep them, and delivered with a XEP-0203 delay to the first session that sends initial
-// presence.
+// The 1:1 messages worth keeping are logged, and each device (the resource its client binds)
+// catches up on what it missed when it sends initial presence, with a XEP-0203 delay, exactly
+// once. A device never seen before gets what no device had: a server's offline storage.
 #include "persistence_harness.h"
 
 #include <QTest>
@@ -39,6 +39,23 @@ QList<Element> presenceAndCollect(AccountHarness &h, SessionId id, const QString
             messages.append(sent.stanza);
     h.clear();
     return messages;
+}
+
+// The ids of the messages in `messages`, in order.
+QStringList ids(const QList<Element> &messages)
+{
+    QStringList result;
+    for (const Element &m : messages)
+        result.append(m.attribute(u"id"));
+    return result;
+}
+
+// Both devices online with initial presence: the phone as session 1, the laptop as 2.
+void phoneAndLaptop(PersistenceHarness &h)
+{
+    h.online();
+    presenceAndCollect(h, 1, QStringLiteral("phone"));
+    presenceAndCollect(h, 2, QStringLiteral("laptop"));
 }
 
 } // namespace
@@ -152,7 +169,8 @@ private Q_SLOTS:
                  canonical(delayed(chat("m1", "one"), "2026-12-01T12:00:00Z")));
         QCOMPARE(canonical(phone[1]),
                  canonical(delayed(chat("m2", "two"), "2026-12-01T12:01:30Z")));
-        QCOMPARE(h.offlineDoneThrough, 2u);
+        // Kept in the log for the devices that have not had them; a new one had nothing to get.
+        QCOMPARE(h.offlineDoneThrough, 0u);
         QVERIFY(presenceAndCollect(h, 2, QStringLiteral("laptop")).isEmpty());
     }
 
@@ -185,7 +203,7 @@ private Q_SLOTS:
     void fullStorageDropsTheOldest()
     {
         PersistenceHarness h;
-        h.account.setOfflineCapacity(2);
+        h.account.setOfflineLimits({2, std::chrono::hours(1)});
         h.online();
         for (const char *id : {"m1", "m2", "m3"})
             h.fromUpstream(chat(id, id));
@@ -260,7 +278,7 @@ private Q_SLOTS:
         PersistenceHarness h;
         h.account.restoreOfflineMessages(
             {OfflineMessages::Entry{41, Element::fromXml(chat("m1", "one").toUtf8()),
-                                    h.now.addSecs(-3600)}},
+                                    h.now.addSecs(-3600), QString()}},
             41);
         h.online();
         h.fromUpstream(chat("m2", "two"));
@@ -269,11 +287,197 @@ private Q_SLOTS:
         QCOMPARE(phone.size(), 2);
         QCOMPARE(canonical(phone[0]),
                  canonical(delayed(chat("m1", "one"), "2026-12-01T11:00:00Z")));
-        QCOMPARE(h.offlineDoneThrough, 42u);
-        // Delivered and removed, the numbers still only grow (future per-device cursors).
+        QCOMPARE(h.devices[QStringLiteral("phone")].cursor, 42u);
+        // The numbers only grow.
         h.account.sessionClosed(1);
         h.fromUpstream(chat("m3", "three"));
         QCOMPARE(h.stored.back().seq, 43u);
+    }
+
+    void aDeviceAwayGetsExactlyWhatItMissedOnce()
+    {
+        PersistenceHarness h;
+        phoneAndLaptop(h);
+        h.fromUpstream(chat("m0", "both had this"));
+        h.account.sessionClosed(1);
+        h.clear();
+        h.now = h.now.addSecs(60);
+        for (const char *id : {"m1", "m2", "m3"}) {
+            h.fromUpstream(chat(id, id));
+            EXPECT(h.expectToSession(2, chat(id, id))); // the laptop, live
+        }
+        EXPECT(h.expectNothing());
+        h.now = h.now.addSecs(600);
+
+        const QList<Element> phone = presenceAndCollect(h, 3, QStringLiteral("phone"));
+        QCOMPARE(ids(phone), QStringList({"m1", "m2", "m3"}));
+        for (int i = 0; i < 3; ++i)
+            QCOMPARE(canonical(phone[i]), canonical(delayed(chat(QStringLiteral("m%1").arg(i + 1),
+                                                                 QStringLiteral("m%1").arg(i + 1)),
+                                                            "2026-12-01T12:01:00Z")));
+        QCOMPARE(h.devices[QStringLiteral("phone")].cursor, 4u);
+        // Once: neither the phone's next session nor the laptop's gets them again.
+        h.account.sessionClosed(3);
+        QVERIFY(presenceAndCollect(h, 4, QStringLiteral("phone")).isEmpty());
+        h.account.sessionClosed(2);
+        QVERIFY(presenceAndCollect(h, 5, QStringLiteral("laptop")).isEmpty());
+    }
+
+    void whatASessionGotBeforeItsPresenceIsNotRepeated()
+    {
+        PersistenceHarness h;
+        phoneAndLaptop(h);
+        h.account.sessionClosed(1);
+        h.fromUpstream(chat("m1", "missed"));
+        // Connected, no presence yet: it gets messages while the laptop is there (as before).
+        h.bind(3, QStringLiteral("phone"), false);
+        h.clear();
+        h.fromUpstream(chat("m2", "live"));
+        EXPECT(h.expectToSession(2, chat("m2", "live")));
+        EXPECT(h.expectToSession(3, chat("m2", "live")));
+        EXPECT(h.expectNothing());
+        h.fromSession(3, QStringLiteral("<presence/>"));
+        EXPECT(h.expectToSession(3, delayed(chat("m1", "missed"), "2026-12-01T12:00:00Z")));
+        EXPECT(h.expectNothing()); // the laptop's presence already stands for the account
+    }
+
+    void aNewDeviceGetsOnlyWhatNoDeviceHad()
+    {
+        PersistenceHarness h;
+        phoneAndLaptop(h);
+        h.account.sessionClosed(1);
+        h.fromUpstream(chat("m1", "the laptop had this"));
+        h.account.sessionClosed(2);
+        h.fromUpstream(chat("m2", "nobody had this"));
+        QCOMPARE(ids(presenceAndCollect(h, 3, QStringLiteral("tablet"))), QStringList({"m2"}));
+        // A known device still gets all it missed.
+        QCOMPARE(ids(presenceAndCollect(h, 4, QStringLiteral("phone"))), QStringList({"m1", "m2"}));
+        QCOMPARE(h.deliveredThrough, 2u);
+    }
+
+    void unacknowledgedMessagesComeBackToThatDeviceOnly()
+    {
+        PersistenceHarness h;
+        phoneAndLaptop(h);
+        for (const char *id : {"m1", "m2", "m3"})
+            h.fromUpstream(chat(id, id));
+        QCOMPARE(h.devices[QStringLiteral("phone")].cursor, 3u);
+        // Stream management says the phone never acknowledged m2 and m3 (and a presence).
+        h.account.sessionClosed(
+            1,
+            {Element::fromXml(chat("m2", "m2").toUtf8()),
+             Element::fromXml("<presence from='bob@example.org/pc' to='alice@example.org/xbnc'/>"),
+             Element::fromXml(chat("m3", "m3").toUtf8())});
+        QCOMPARE(h.devices[QStringLiteral("phone")].cursor, 1u);
+        const QList<Element> phone = presenceAndCollect(h, 3, QStringLiteral("phone"));
+        QCOMPARE(ids(phone), QStringList({"m2", "m3"}));
+        QCOMPARE(canonical(phone[0]), canonical(delayed(chat("m2", "m2"), "2026-12-01T12:00:00Z")));
+        h.account.sessionClosed(2);
+        QVERIFY(presenceAndCollect(h, 4, QStringLiteral("laptop")).isEmpty());
+        h.account.sessionClosed(3);
+        QVERIFY(presenceAndCollect(h, 5, QStringLiteral("phone")).isEmpty());
+    }
+
+    void unacknowledgedMessagesNotInTheLogAreKeptForThatDevice()
+    {
+        PersistenceHarness h;
+        phoneAndLaptop(h);
+        // Replayed with a delay and to the session's own address, as the session had it.
+        const QString sent = QStringLiteral(
+            "<message from='bob@example.org/pc' to='alice@example.org/xbnc' type='chat' id='x1'>"
+            "<body>only here</body><delay xmlns='urn:xmpp:delay' from='example.org' "
+            "stamp='2026-12-01T11:00:00Z'/></message>");
+        h.account.sessionClosed(1, {Element::fromXml(sent.toUtf8())});
+        QCOMPARE(h.stored.size(), 1u);
+        QCOMPARE(h.stored.back().device, QStringLiteral("phone"));
+        QVERIFY(presenceAndCollect(h, 3, QStringLiteral("tablet")).isEmpty());
+        h.account.sessionClosed(2);
+        QVERIFY(presenceAndCollect(h, 4, QStringLiteral("laptop")).isEmpty());
+        const QList<Element> phone = presenceAndCollect(h, 5, QStringLiteral("phone"));
+        QCOMPARE(phone.size(), 1);
+        QCOMPARE(canonical(phone[0]), canonical(relayedTo(sent, QStringLiteral("phone"))));
+    }
+
+    void theServersStanzaIdIsReplayedUntouched()
+    {
+        PersistenceHarness h;
+        h.online();
+        const QString withId = QStringLiteral(
+            "<message from='bob@example.org/pc' to='alice@example.org' type='chat' id='m1'>"
+            "<body>hi</body><stanza-id xmlns='urn:xmpp:sid:0' by='alice@example.org' "
+            "id='archive-7'/></message>");
+        h.fromUpstream(withId);
+        const QList<Element> phone = presenceAndCollect(h, 1, QStringLiteral("phone"));
+        QCOMPARE(phone.size(), 1);
+        QCOMPARE(canonical(phone[0]), canonical(delayed(withId, "2026-12-01T12:00:00Z")));
+    }
+
+    void privateMessagesFromARoomAreCaughtUp()
+    {
+        PersistenceHarness h;
+        phoneAndLaptop(h);
+        EXPECT(joinFirst(h, 2)); // the laptop is in the room, the phone is not
+        h.account.sessionClosed(1);
+        h.clear();
+        const QString pm = QStringLiteral(
+            "<message from='room@conference.example.org/bob' to='alice@example.org/xbnc' "
+            "type='chat' id='pm1'><body>psst</body></message>");
+        h.fromUpstream(pm);
+        EXPECT(h.expectRelayed(2, pm));
+        EXPECT(h.expectNothing());
+        const QList<Element> phone = presenceAndCollect(h, 3, QStringLiteral("phone"));
+        QCOMPARE(phone.size(), 1);
+        QCOMPARE(canonical(phone[0]), canonical(delayed(relayedTo(pm, QStringLiteral("phone")),
+                                                        "2026-12-01T12:00:00Z")));
+    }
+
+    void oldMessagesExpire()
+    {
+        PersistenceHarness h;
+        h.account.setOfflineLimits({1000, std::chrono::hours(1)});
+        h.online();
+        h.fromUpstream(chat("m1", "old"));
+        h.now = h.now.addSecs(3000);
+        h.fromUpstream(chat("m2", "recent"));
+        h.now = h.now.addSecs(1000);
+        h.account.expireOfflineMessages();
+        QCOMPARE(h.offlineDoneThrough, 1u);
+        QCOMPARE(h.account.offlineMessages().size(), 1);
+        QCOMPARE(ids(presenceAndCollect(h, 1, QStringLiteral("phone"))), QStringList({"m2"}));
+    }
+
+    void idleDevicesAreForgotten()
+    {
+        PersistenceHarness h;
+        h.account.setForgetDeviceAfter(std::chrono::hours(24));
+        phoneAndLaptop(h);
+        h.account.sessionClosed(1);
+        h.now = h.now.addDays(2);
+        h.fromUpstream(chat("m1", "while the phone was long gone"));
+        h.account.expireOfflineMessages();
+        // The laptop, connected all along, is not forgotten although it bound two days ago.
+        QCOMPARE(h.forgotten, std::vector<QString>{QStringLiteral("phone")});
+        QVERIFY(!h.account.deviceCursors().find(QStringLiteral("phone")));
+        QVERIFY(h.account.deviceCursors().find(QStringLiteral("laptop")));
+        // Back, the phone is a new device: what the laptop had is not replayed.
+        QVERIFY(presenceAndCollect(h, 3, QStringLiteral("phone")).isEmpty());
+    }
+
+    void cursorsSurviveARestart()
+    {
+        PersistenceHarness h;
+        std::vector<OfflineMessages::Entry> log;
+        for (int seq = 5; seq <= 7; ++seq)
+            log.push_back(OfflineMessages::Entry{
+                quint64(seq), Element::fromXml(chat(QStringLiteral("m%1").arg(seq), "x").toUtf8()),
+                h.now.addSecs(-60), QString()});
+        h.account.restoreOfflineMessages(std::move(log), 7);
+        h.account.restoreDeviceCursors(
+            {{QStringLiteral("phone"), {5, h.now}}, {QStringLiteral("laptop"), {7, h.now}}}, 7);
+        h.online();
+        QCOMPARE(ids(presenceAndCollect(h, 1, QStringLiteral("phone"))), QStringList({"m6", "m7"}));
+        QVERIFY(presenceAndCollect(h, 2, QStringLiteral("laptop")).isEmpty());
+        QVERIFY(presenceAndCollect(h, 3, QStringLiteral("tablet")).isEmpty());
     }
 };
 

@@ -58,7 +58,7 @@ private Q_SLOTS:
             Store store;
             QString error;
             QVERIFY2(store.open(dataDir, &error), qPrintable(error));
-            QCOMPARE(store.schemaVersion(), 8);
+            QCOMPARE(store.schemaVersion(), 9);
             QVERIFY(store.setValue(QStringLiteral("k"), QStringLiteral("v1")));
             QVERIFY(store.setValue(QStringLiteral("k"), QStringLiteral("v2")));
         }
@@ -234,7 +234,7 @@ private Q_SLOTS:
             Store store;
             QString error;
             QVERIFY2(store.open(dir.path(), &error), qPrintable(error));
-            QCOMPARE(store.schemaVersion(), 8);
+            QCOMPARE(store.schemaVersion(), 9);
             // what the version-1 database held is still there
             QCOMPARE(store.value(QStringLiteral("upstream.last_activity")),
                      QStringLiteral("2026-11-01T08:00:00.000Z"));
@@ -270,7 +270,7 @@ private Q_SLOTS:
         Store store;
         QString error;
         QVERIFY2(store.open(dir.path(), &error), qPrintable(error));
-        QCOMPARE(store.schemaVersion(), 8);
+        QCOMPARE(store.schemaVersion(), 9);
         QCOMPARE(store.rooms().size(), size_t(1));
         QVERIFY(store.rooms()[0].persistent);
         QCOMPARE(store.roomMessages(room).size(), size_t(1));
@@ -335,9 +335,9 @@ private Q_SLOTS:
                 1,
                 Element::fromXml("<message from='bob@example.org/pc' type='chat' id='m1'>"
                                  "<body>one</body></message>"),
-                t0}));
+                t0, QString()}));
             QVERIFY(store.appendOfflineMessage(
-                OfflineMessages::Entry{2, Element::fromXml(omemo), t0.addSecs(60)}));
+                OfflineMessages::Entry{2, Element::fromXml(omemo), t0.addSecs(60), QString()}));
         }
         {
             Store store;
@@ -357,6 +357,41 @@ private Q_SLOTS:
         QVERIFY2(store.open(dir.path(), &error), qPrintable(error));
         QVERIFY(store.offlineMessages().empty());
         QCOMPARE(store.lastOfflineSeq(), 2u);
+    }
+
+    void deviceCursorsAndEntriesForOneDeviceSurviveReopening()
+    {
+        QTemporaryDir dir;
+        const QDateTime t0 = QDateTime(QDate(2026, 12, 1), QTime(8, 30), Qt::UTC);
+        const QByteArray unacked = "<message from='bob@example.org/pc' type='chat' id='u1'>"
+                                   "<body>not acknowledged</body></message>";
+        {
+            Store store;
+            QString error;
+            QVERIFY2(store.open(dir.path(), &error), qPrintable(error));
+            QCOMPARE(store.deliveredThrough(), 0u);
+            QVERIFY(store.saveDeviceCursor(QStringLiteral("phone"), {3, t0}));
+            QVERIFY(store.saveDeviceCursor(QStringLiteral("laptop"), {5, t0}));
+            QVERIFY(store.saveDeviceCursor(QStringLiteral("phone"), {4, t0.addSecs(60)}));
+            QVERIFY(store.saveDeviceCursor(QStringLiteral("tablet"), {1, t0}));
+            QVERIFY(store.removeDeviceCursor(QStringLiteral("tablet")));
+            QVERIFY(store.setDeliveredThrough(5));
+            QVERIFY(store.appendOfflineMessage(
+                OfflineMessages::Entry{6, Element::fromXml(unacked), t0, QStringLiteral("phone")}));
+        }
+        Store store;
+        QString error;
+        QVERIFY2(store.open(dir.path(), &error), qPrintable(error));
+        const std::map<QString, DeviceCursors::Device> devices = store.deviceCursors();
+        QCOMPARE(devices.size(), size_t(2));
+        QCOMPARE(devices.at(QStringLiteral("phone")).cursor, 4u);
+        QCOMPARE(devices.at(QStringLiteral("phone")).seen, t0.addSecs(60));
+        QCOMPARE(devices.at(QStringLiteral("laptop")).cursor, 5u);
+        QCOMPARE(store.deliveredThrough(), 5u);
+        const std::vector<OfflineMessages::Entry> stored = store.offlineMessages();
+        QCOMPARE(stored.size(), size_t(1));
+        QCOMPARE(stored[0].device, QStringLiteral("phone"));
+        QCOMPARE(stored[0].stanza.toXml(), unacked);
     }
 
     void roomRemovalsSurviveReopening()
@@ -393,7 +428,7 @@ private Q_SLOTS:
             QVERIFY(store.appendQueued(OutboundQueue::Entry{1, QStringLiteral("phone"),
                                                             bigMessage(QStringLiteral("q1")), t0}));
             QVERIFY(store.appendOfflineMessage(
-                OfflineMessages::Entry{1, bigMessage(QStringLiteral("o1")), t0}));
+                OfflineMessages::Entry{1, bigMessage(QStringLiteral("o1")), t0, QString()}));
             QVERIFY(store.appendRoomMessage(
                 room, RoomLog::Entry{bigMessage(QStringLiteral("r1")), t0, QStringLiteral("r1")},
                 100));
@@ -403,7 +438,7 @@ private Q_SLOTS:
                 2, QStringLiteral("phone"), bigMessage(QStringLiteral("q2")), t0}));
             QVERIFY2(store.lastError().contains(u"full"), qPrintable(store.lastError()));
             QVERIFY(!store.appendOfflineMessage(
-                OfflineMessages::Entry{2, bigMessage(QStringLiteral("o2")), t0}));
+                OfflineMessages::Entry{2, bigMessage(QStringLiteral("o2")), t0, QString()}));
             QVERIFY2(store.lastError().contains(u"full"), qPrintable(store.lastError()));
             std::vector<std::pair<QString, RoomLog::Entry>> batch;
             for (const char *id : {"r2", "r3", "r4"})
@@ -444,7 +479,7 @@ private Q_SLOTS:
         Store store;
         QString error;
         QVERIFY2(store.open(dir.path(), &error), qPrintable(error));
-        QCOMPARE(store.schemaVersion(), 8);
+        QCOMPARE(store.schemaVersion(), 9);
         QVERIFY(store.setValue(QStringLiteral("k"), QStringLiteral("v")));
 
         const QStringList aside =
@@ -470,7 +505,7 @@ private Q_SLOTS:
         Store store;
         QString error;
         QVERIFY2(store.open(dir.path(), &error), qPrintable(error));
-        QCOMPARE(store.schemaVersion(), 8);
+        QCOMPARE(store.schemaVersion(), 9);
         const QStringList aside =
             QDir(dir.path()).entryList({QStringLiteral("xbnc.sqlite.corrupt-*")}, QDir::Files);
         QCOMPARE(aside.size(), 1);
