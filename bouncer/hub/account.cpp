@@ -97,6 +97,10 @@ void Account::sessionClosed(SessionId id)
     if (it == sessions_.end())
         return;
     const bool hadPresence = it->second.initialPresenceSent;
+    // What an inactive session held was presence and chat states: the next session gets the
+    // current presences replayed (ContactPresences, the rooms).
+    if (it->second.held)
+        --inactiveSessions_;
     sessions_.erase(it);
     ownCaps_.sessionGone(id);
     // RFC 6120 §8.2.3: whoever asked this session something gets an answer, not silence.
@@ -193,12 +197,17 @@ void Account::sendAggregatePresence()
 
 void Account::sendToSession(SessionId id, const Element &stanza)
 {
-    if (!sessions_.count(id))
+    const auto it = sessions_.find(id);
+    if (it == sessions_.end())
         return;
-    if (stanza.hasAttribute(u"to"))
-        return out_.toSession(id, stanza);
-    Element addressed = stanza;
-    addressed.setAttribute(QStringLiteral("to"), boundJid().toString());
+    Element readdressed;
+    if (!stanza.hasAttribute(u"to")) {
+        readdressed = stanza;
+        readdressed.setAttribute(QStringLiteral("to"), boundJid().toString());
+    }
+    const Element &addressed = readdressed.isNull() ? stanza : readdressed;
+    if (it->second.held)
+        return sendToInactive(id, it->second, addressed);
     out_.toSession(id, addressed);
 }
 

@@ -95,7 +95,7 @@ void Account::bounceToSender(const QString &resource, const Element &stanza, con
     const Element error = stanza::error(original, stanza::ErrorType::Wait,
                                         QStringLiteral("remote-server-timeout"), why);
     if (const auto sender = sessionByResource(resource)) {
-        out_.toSession(*sender, error);
+        sendToSession(*sender, error);
         return;
     }
     // The sender is gone (or xbnc restarted since): the user still has to learn of it, on
@@ -138,7 +138,7 @@ void Account::deliverOfflineMessages(SessionId id)
         // who it was meant for.
         if (!Jid(entry.stanza.attribute(u"to")).isBare())
             entry.stanza.setAttribute(QStringLiteral("to"), sessionAddress);
-        out_.toSession(id, entry.stanza);
+        sendToSession(id, entry.stanza);
     }
     out_.offlineMessagesDone(stored.back().seq);
 }
