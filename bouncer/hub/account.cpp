@@ -97,10 +97,16 @@ void Account::sessionClosed(SessionId id)
     if (it == sessions_.end())
         return;
     const bool hadPresence = it->second.initialPresenceSent;
-    // What an inactive session held was presence and chat states: the next session gets the
-    // current presences replayed (ContactPresences, the rooms).
-    if (it->second.held)
+    // What an inactive session held never carries a body; the next session gets the current
+    // presences replayed (ContactPresences, the rooms), but chat states, receipts and markers
+    // are gone with it.
+    if (it->second.held) {
         --inactiveSessions_;
+        if (!it->second.held->isEmpty())
+            qCWarning(lcAccount) << "session" << id << "closed while inactive;"
+                                 << it->second.held->size()
+                                 << "held stanzas (presence, chat states, receipts) undelivered";
+    }
     sessions_.erase(it);
     ownCaps_.sessionGone(id);
     // RFC 6120 §8.2.3: whoever asked this session something gets an answer, not silence.
