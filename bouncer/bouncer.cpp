@@ -25,6 +25,7 @@ Bouncer::Bouncer(Config config, QObject *parent) : QObject(parent), config_(std:
     account_->setUpstreamResource(config_.upstream.resource);
     account_->setQueueLimits(config_.queue);
     account_->setOfflineCapacity(config_.offlineMessages);
+    account_->setCsiMaxHeld(config_.csiMaxHeld);
     for (const QString &room : std::as_const(config_.keptRooms))
         account_->setRoomPersistent(room, true);
     iqExpiry_.setInterval(fastTimers() ? 200 : 5000);
@@ -144,6 +145,9 @@ void Bouncer::onSessionBound(Downstream *session)
     qCInfo(lcBouncer, "session %llu bound as resource %s", id, qPrintable(session->resource()));
     connect(session, &Downstream::stanzaReceived, this,
             [this, id](const Element &stanza) { account_->fromSession(id, stanza); });
+    connect(session, &Downstream::clientStateIndicated, this,
+            [this, id](bool active) { account_->sessionActive(id, active); });
+    connect(session, &Downstream::heardFrom, this, [this, id] { account_->sessionHeardFrom(id); });
     connect(session, &Downstream::closed, this, [this, id] {
         qCInfo(lcBouncer, "session %llu closed", id);
         sessions_.remove(id);

@@ -292,6 +292,10 @@ const QHash<QString, Setter> &setters()
          [](Config &c, const QString &v) {
              return countInto(c.offlineMessages, v, 1, 1000000, QStringLiteral("messages"));
          }},
+        {QStringLiteral("sessions/csi_max_held"),
+         [](Config &c, const QString &v) {
+             return countInto(c.csiMaxHeld, v, 0, 100000, QStringLiteral("stanzas"));
+         }},
         {QStringLiteral("storage/data_dir"),
          [](Config &c, const QString &v) {
              c.dataDir = v;
@@ -339,7 +343,7 @@ std::variant<Config, ConfigError> parseConfig(const QByteArray &text)
             static const QStringList sections = {
                 QStringLiteral("upstream"), QStringLiteral("listener"), QStringLiteral("presence"),
                 QStringLiteral("rooms"),    QStringLiteral("queue"),    QStringLiteral("offline"),
-                QStringLiteral("storage")};
+                QStringLiteral("sessions"), QStringLiteral("storage")};
             if (!sections.contains(section))
                 return ConfigError{
                     QStringLiteral("line %1: unknown section [%2]").arg(lineNumber).arg(section)};

@@ -23,6 +23,7 @@ struct Config
     int roomLogSize = 1000;       // messages kept per room for history replay
     OutboundQueue::Limits queue;  // what sessions send while upstream is down
     int offlineMessages = 1000;   // kept while no session is available
+    int csiMaxHeld = 256;         // held per inactive session (XEP-0352) before all is sent
 };
 
 // One line naming the key and what is wrong with it, e.g. "[upstream] port: not a port number".

@@ -60,6 +60,10 @@ Q_SIGNALS:
     void stanzaReceived(const xbnc::Element &stanza); // only after bind; legacy <session/> is
                                                       // answered here and never emitted
     void closed();                                    // the connection is gone
+    // XEP-0352 <active/> or <inactive/> from a bound client.
+    void clientStateIndicated(bool active);
+    // Bytes arrived from a bound client, before they are parsed (a <r/>, a whitespace ping).
+    void heardFrom();
 
     // --- private to the implementation below this line ---
 

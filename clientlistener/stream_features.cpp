@@ -31,6 +31,8 @@ Element streamFeatures(const FeatureOffer &offer)
             features.addChild(Element(QStringLiteral("session"), ns::session.toString()));
         session.addChild(Element(QStringLiteral("optional"), ns::session.toString()));
     }
+    if (offer.offerCsi)
+        features.addChild(Element(QStringLiteral("csi"), ns::csi.toString()));
     return features;
 }
 

@@ -13,6 +13,7 @@ struct FeatureOffer
     bool tlsRequired = false;
     QStringList mechanisms; // empty: no SASL offered at this stage
     bool offerBind = false;
+    bool offerCsi = false; // XEP-0352, after authentication
 };
 
 Element streamFeatures(const FeatureOffer &offer);

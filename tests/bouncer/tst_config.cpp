@@ -45,6 +45,7 @@ private Q_SLOTS:
         QCOMPARE(c.queue.maxStanzas, 1000);
         QCOMPARE(c.queue.maxAge, std::chrono::seconds(24 * 3600));
         QCOMPARE(c.offlineMessages, 1000);
+        QCOMPARE(c.csiMaxHeld, 256);
     }
 
     void everyKey()
@@ -84,6 +85,8 @@ private Q_SLOTS:
                                 "max_age = 600\n"
                                 "[offline]\n"
                                 "max_messages = 30\n"
+                                "[sessions]\n"
+                                "csi_max_held = 40\n"
                                 "[storage]\n"
                                 "data_dir = /tmp/xbnc-test\n";
         const auto parsed = parseConfig(text);
@@ -119,6 +122,7 @@ private Q_SLOTS:
         QCOMPARE(c.queue.maxStanzas, 20);
         QCOMPARE(c.queue.maxAge, std::chrono::seconds(600));
         QCOMPARE(c.offlineMessages, 30);
+        QCOMPARE(c.csiMaxHeld, 40);
         QCOMPARE(c.keptRooms, QStringList({QStringLiteral("a@conference.example.org"),
                                            QStringLiteral("b@conference.example.org")}));
     }
@@ -191,6 +195,12 @@ private Q_SLOTS:
         QTest::newRow("bad offline size")
             << minimal + "[offline]\nmax_messages=-5\n"
             << "[offline] max_messages: must be a number of messages from 1 to 1000000";
+        QTest::newRow("negative csi bound")
+            << minimal + "[sessions]\ncsi_max_held=-1\n"
+            << "[sessions] csi_max_held: must be a number of stanzas from 0 to 100000";
+        QTest::newRow("csi bound not a number")
+            << minimal + "[sessions]\ncsi_max_held=lots\n"
+            << "[sessions] csi_max_held: must be a number of stanzas from 0 to 100000";
         QTest::newRow("bad show") << minimal + "[presence]\nidle_show=busy\n"
                                   << "[presence] idle_show: must be empty, away, xa, dnd or chat";
     }
