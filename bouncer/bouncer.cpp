@@ -26,6 +26,7 @@ Bouncer::Bouncer(Config config, QObject *parent) : QObject(parent), config_(std:
     account_->setQueueLimits(config_.queue);
     account_->setOfflineLimits({config_.offlineMessages, config_.offlineMaxAge});
     account_->setForgetDeviceAfter(config_.forgetDeviceAfter);
+    account_->setCsiMaxHeld(config_.csiMaxHeld);
     for (const QString &room : std::as_const(config_.keptRooms))
         account_->setRoomPersistent(room, true);
     iqExpiry_.setInterval(fastTimers() ? 200 : 5000);
@@ -172,6 +173,9 @@ void Bouncer::follow(Downstream *session)
     const SessionId id = session->id();
     connect(session, &Downstream::stanzaReceived, this,
             [this, id](const Element &stanza) { account_->fromSession(id, stanza); });
+    connect(session, &Downstream::clientStateIndicated, this,
+            [this, id](bool active) { account_->sessionActive(id, active); });
+    connect(session, &Downstream::heardFrom, this, [this, id] { account_->sessionHeardFrom(id); });
     connect(session, &Downstream::closed, this, [this, id, session] {
         qCInfo(lcBouncer, "session %llu closed", id);
         sessions_.remove(id);

@@ -329,6 +329,10 @@ const QHash<QString, Setter> &setters()
              c.forgetDeviceAfter = std::chrono::seconds(seconds);
              return problem;
          }},
+        {QStringLiteral("sessions/csi_max_held"),
+         [](Config &c, const QString &v) {
+             return countInto(c.csiMaxHeld, v, 0, 100000, QStringLiteral("stanzas"));
+         }},
         {QStringLiteral("storage/data_dir"),
          [](Config &c, const QString &v) {
              c.dataDir = v;

@@ -70,6 +70,12 @@ bool isClientStanza(const Element &element)
             element.name() == u"iq");
 }
 
+bool isClientStateIndication(const Element &element)
+{
+    return element.xmlns() == ns::csi &&
+           (element.name() == u"active" || element.name() == u"inactive");
+}
+
 bool isPingAnswer(const Element &element)
 {
     const QString type = element.attribute(u"type");
@@ -296,8 +302,11 @@ void Downstream::sendPing()
 
 void Downstream::readSocket()
 {
-    if (socket_->bytesAvailable() > 0)
+    if (socket_->bytesAvailable() > 0) {
         idlePing_->heardFrom();
+        if (phase_ == Phase::Bound)
+            Q_EMIT heardFrom();
+    }
     const QPointer<Downstream> self(this);
     while (self && (phase_ == Phase::Negotiating || phase_ == Phase::Bound) && !saslDelayed_ &&
            socket_->bytesAvailable() > 0) {
@@ -370,6 +379,7 @@ void Downstream::sendFeatures()
     } else {
         offer.offerBind = true;
         offer.offerStreamManagement = true;
+        offer.offerCsi = true;
     }
     QByteArray bytes;
     streamFeatures(offer).appendXml(bytes, ns::client);
@@ -390,6 +400,8 @@ void Downstream::handleElement(Element element)
         } else if (isBindRequest(element)) {
             // One resource per stream (RFC 6120 §7.1); the hub never sees bind requests.
             send(stanza::error(element, stanza::ErrorType::Cancel, QStringLiteral("not-allowed")));
+        } else if (isClientStateIndication(element)) {
+            Q_EMIT clientStateIndicated(element.name() == u"active");
         } else if (isClientStanza(element)) {
             // RFC 6120 §8.1.2.1: the server stamps the sender's full JID.
             element.setAttribute(QStringLiteral("from"), jid().toString());

@@ -75,6 +75,10 @@ Q_SIGNALS:
     // This connection resumed an earlier session (XEP-0198): it has taken over that session's
     // id() and resource; the earlier Downstream goes away without closed().
     void resumed();
+    // XEP-0352 <active/> or <inactive/> from a bound client.
+    void clientStateIndicated(bool active);
+    // Bytes arrived from a bound client, before they are parsed (a <r/>, a whitespace ping).
+    void heardFrom();
 
     // --- private to the implementation below this line ---
 

@@ -33,6 +33,8 @@ Element streamFeatures(const FeatureOffer &offer)
     }
     if (offer.offerStreamManagement)
         features.addChild(Element(QStringLiteral("sm"), ns::sm.toString()));
+    if (offer.offerCsi)
+        features.addChild(Element(QStringLiteral("csi"), ns::csi.toString()));
     return features;
 }
 

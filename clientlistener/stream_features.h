@@ -14,6 +14,7 @@ struct FeatureOffer
     QStringList mechanisms; // empty: no SASL offered at this stage
     bool offerBind = false;
     bool offerStreamManagement = false; // XEP-0198 <sm/>: enable after bind, or resume instead
+    bool offerCsi = false; // XEP-0352, after authentication
 };
 
 Element streamFeatures(const FeatureOffer &offer);

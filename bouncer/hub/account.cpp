@@ -109,6 +109,16 @@ void Account::sessionClosed(SessionId id, std::vector<Element> undelivered)
     keepUndelivered(it->second, std::move(undelivered));
     cursors_.touch(it->second.resource, now_()); // last seen: for forget_device_after
     out_.deviceCursorChanged(it->second.resource, *cursors_.find(it->second.resource));
+    // What an inactive session held never carries a body; the next session gets the current
+    // presences replayed (ContactPresences, the rooms), but chat states, receipts and markers
+    // are gone with it.
+    if (it->second.held) {
+        --inactiveSessions_;
+        if (!it->second.held->isEmpty())
+            qCWarning(lcAccount) << "session" << id << "closed while inactive;"
+                                 << it->second.held->size()
+                                 << "held stanzas (presence, chat states, receipts) undelivered";
+    }
     sessions_.erase(it);
     ownCaps_.sessionGone(id);
     // RFC 6120 §8.2.3: whoever asked this session something gets an answer, not silence.
@@ -206,12 +216,17 @@ void Account::sendAggregatePresence()
 
 void Account::sendToSession(SessionId id, const Element &stanza)
 {
-    if (!sessions_.count(id))
+    const auto it = sessions_.find(id);
+    if (it == sessions_.end())
         return;
-    if (stanza.hasAttribute(u"to"))
-        return out_.toSession(id, stanza);
-    Element addressed = stanza;
-    addressed.setAttribute(QStringLiteral("to"), boundJid().toString());
+    Element readdressed;
+    if (!stanza.hasAttribute(u"to")) {
+        readdressed = stanza;
+        readdressed.setAttribute(QStringLiteral("to"), boundJid().toString());
+    }
+    const Element &addressed = readdressed.isNull() ? stanza : readdressed;
+    if (it->second.held)
+        return sendToInactive(id, it->second, addressed);
     out_.toSession(id, addressed);
 }
 

@@ -4,6 +4,7 @@
 #include "contact_presences.h"
 #include "device_cursors.h"
 #include "element.h"
+#include "inactive_queue.h"
 #include "iq_router.h"
 #include "jid.h"
 #include "mam_queries.h"
@@ -90,6 +91,14 @@ public:
     void fromSession(SessionId session, Element stanza);
     void fromUpstream(Element stanza);
     void expireIqs(); // called from a timer
+    // XEP-0352 (account_csi.cpp): an inactive session gets only what matters at once; the rest
+    // waits in its InactiveQueue until something that matters comes, the client says
+    // <active/>, or the client sends anything at all (sessionHeardFrom: called for every read,
+    // so it costs a counter check while no session is inactive).
+    void sessionActive(SessionId session, bool active);
+    void sessionHeardFrom(SessionId session);
+    // Stanzas held per inactive session before everything is delivered anyway; 0 holds none.
+    void setCsiMaxHeld(int stanzas) { csiMaxHeld_ = stanzas; }
 
     // --- state, for the wiring and tests ---
     bool isUpstreamOnline() const { return upstreamOnline_; }
@@ -150,6 +159,7 @@ private:
         bool blocklistRequested = false;
         // Logged messages it got live before its initial presence: its catch-up skips them.
         std::vector<quint64> receivedEarly;
+        std::unique_ptr<InactiveQueue> held; // set while the client says it is inactive
     };
 
     // What an address is to this account; the routing functions switch on it.
@@ -237,6 +247,9 @@ private:
     void roomMembershipChanged(const Room &room) override;
     void roomMessageLogged(const Room &room, const RoomLog::Entry &entry) override;
     void sendToSession(SessionId id, const Element &stanza);
+    // account_csi.cpp: the way out to a session that said it is inactive.
+    void sendToInactive(SessionId id, Session &session, const Element &stanza);
+    void releaseHeld(SessionId id, Session &session);
     // To every session `wanted(id, session)` accepts, in connection order.
     template <typename Wanted> void sendToSessions(const Element &stanza, Wanted wanted);
     void broadcastToSessions(const Element &stanza, bool onlyWithPresence);
@@ -272,6 +285,8 @@ private:
     bool allRoomsPersistent_ = false;
     int roomLogSize_ = 1000;
     Room::Timing roomTiming_;
+    int inactiveSessions_ = 0;
+    int csiMaxHeld_ = 256;
     std::function<QDateTime()> now_ = [] { return QDateTime::currentDateTimeUtc(); };
 };
 
@@ -279,17 +294,24 @@ template <typename Wanted> inline void Account::sendToSessions(const Element &st
 {
     // The hot path of every fanned-out stanza. Every session is bound to the same JID, so all
     // recipients get the same stanza and the edge serialises it once.
+    // An inactive session (XEP-0352) costs the others one pointer test.
     std::vector<SessionId> recipients;
+    std::vector<SessionId> inactive;
     for (const auto &[id, session] : sessions_)
         if (wanted(id, session))
-            recipients.push_back(id);
-    if (recipients.empty())
+            (session.held ? inactive : recipients).push_back(id);
+    if (recipients.empty() && inactive.empty())
         return;
-    if (stanza.hasAttribute(u"to"))
-        return out_.toSessions(recipients, stanza);
-    Element addressed = stanza;
-    addressed.setAttribute(QStringLiteral("to"), boundJid().toString());
-    out_.toSessions(recipients, addressed);
+    Element readdressed;
+    if (!stanza.hasAttribute(u"to")) {
+        readdressed = stanza;
+        readdressed.setAttribute(QStringLiteral("to"), boundJid().toString());
+    }
+    const Element &addressed = readdressed.isNull() ? stanza : readdressed;
+    if (!recipients.empty())
+        out_.toSessions(recipients, addressed);
+    for (SessionId id : inactive)
+        sendToInactive(id, sessions_.at(id), addressed);
 }
 
 } // namespace xbnc

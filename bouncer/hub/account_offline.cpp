@@ -102,7 +102,7 @@ void Account::bounceToSender(const QString &resource, const Element &stanza, con
     const Element error = stanza::error(original, stanza::ErrorType::Wait,
                                         QStringLiteral("remote-server-timeout"), why);
     if (const auto sender = sessionByResource(resource)) {
-        out_.toSession(*sender, error);
+        sendToSession(*sender, error);
         return;
     }
     // The sender is gone (or xbnc restarted since): the user still has to learn of it, on
@@ -213,7 +213,7 @@ void Account::catchUp(SessionId id, Session &session)
         // who it was meant for.
         if (!Jid(entry.stanza.attribute(u"to")).isBare())
             entry.stanza.setAttribute(QStringLiteral("to"), sessionAddress);
-        out_.toSession(id, entry.stanza);
+        sendToSession(id, entry.stanza);
     }
     session.receivedEarly.clear();
     if (replayed > 0)

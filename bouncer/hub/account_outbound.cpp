@@ -28,6 +28,9 @@ void Account::fromSession(SessionId id, Element stanza)
     auto it = sessions_.find(id);
     if (it == sessions_.end())
         return;
+    // XEP-0352 §5 leaves it to the server; like Prosody, a client that speaks is awake.
+    if (it->second.held && !it->second.held->isEmpty())
+        releaseHeld(id, it->second);
     // The server stamps 'from'; a client's own value is never trusted.
     stanza.removeAttribute(u"from");
     const QString &kind = stanza.name();

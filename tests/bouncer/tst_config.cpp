@@ -50,6 +50,7 @@ private Q_SLOTS:
         QCOMPARE(c.listener.hibernationLimits.maxBytes, 8 * 1024 * 1024);
         QCOMPARE(c.offlineMaxAge, std::chrono::seconds(30 * 24 * 3600));
         QCOMPARE(c.forgetDeviceAfter, std::chrono::seconds(90 * 24 * 3600));
+        QCOMPARE(c.csiMaxHeld, 256);
     }
 
     void everyKey()
@@ -95,6 +96,7 @@ private Q_SLOTS:
                                 "resume_timeout = 120\n"
                                 "max_hibernation_stanzas = 500\n"
                                 "max_hibernation_bytes = 100000\n"
+                                "csi_max_held = 40\n"
                                 "[storage]\n"
                                 "data_dir = /tmp/xbnc-test\n";
         const auto parsed = parseConfig(text);
@@ -135,6 +137,7 @@ private Q_SLOTS:
         QCOMPARE(c.listener.hibernationLimits.maxBytes, 100000);
         QCOMPARE(c.offlineMaxAge, std::chrono::seconds(7200));
         QCOMPARE(c.forgetDeviceAfter, std::chrono::seconds(86400));
+        QCOMPARE(c.csiMaxHeld, 40);
         QCOMPARE(c.keptRooms, QStringList({QStringLiteral("a@conference.example.org"),
                                            QStringLiteral("b@conference.example.org")}));
     }
@@ -222,6 +225,12 @@ private Q_SLOTS:
         QTest::newRow("device forgotten too soon")
             << minimal + "[offline]\nforget_device_after=10\n"
             << "[offline] forget_device_after: must be a number of seconds from 60 to 315360000";
+        QTest::newRow("negative csi bound")
+            << minimal + "[sessions]\ncsi_max_held=-1\n"
+            << "[sessions] csi_max_held: must be a number of stanzas from 0 to 100000";
+        QTest::newRow("csi bound not a number")
+            << minimal + "[sessions]\ncsi_max_held=lots\n"
+            << "[sessions] csi_max_held: must be a number of stanzas from 0 to 100000";
         QTest::newRow("bad show") << minimal + "[presence]\nidle_show=busy\n"
                                   << "[presence] idle_show: must be empty, away, xa, dnd or chat";
     }

@@ -168,7 +168,8 @@ const QString kMechanismsPlain = QStringLiteral(
 const QString kBindFeatures =
     QStringLiteral("<bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/><session "
                    "xmlns='urn:ietf:params:xml:ns:xmpp-session'><optional/></session>"
-                   "<sm xmlns='urn:xmpp:sm:3'/>");
+                   "<sm xmlns='urn:xmpp:sm:3'/>"
+                   "<csi xmlns='urn:xmpp:csi:0'/>");
 const QString kSuccess = QStringLiteral("<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
 
 // n distinct attributes with the shortest names there are (" a=''", …, " aB=''", …): 37,000 of
@@ -270,6 +271,7 @@ private Q_SLOTS:
     void nextGuessWaitsForTheDelay();
     void lockedOutAddressRefused();
     void closedDuringDelay();
+    void clientStateIndication();
 
 private:
     bool startListener(bool requireTls = true, qsizetype maxStanzaBytes = 256 * 1024);
@@ -767,6 +769,9 @@ void TestDownstream::afterAuthentication_data()
         << QStringLiteral("<failed xmlns='urn:xmpp:sm:3'><unexpected-request "
                           "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></failed>")
         << false;
+    QTest::newRow("client state before bind")
+        << false << QByteArray("<inactive xmlns='urn:xmpp:csi:0'/>")
+        << streamError(QStringLiteral("not-authorized")) << true;
     QTest::newRow("auth again after bind")
         << true << plainAuth(kUser, kPassword)
         << streamError(QStringLiteral("unsupported-stanza-type"), kUnsupportedText) << true;
@@ -1132,6 +1137,33 @@ void TestDownstream::closedDuringDelay()
     QCOMPARE(next.next(), saslFailure(QStringLiteral("not-authorized")));
     QVERIFY2(clock.elapsed() >= 2 * kShortDelay.count(),
              qPrintable(QString::number(clock.elapsed())));
+}
+
+// XEP-0352: <active/> and <inactive/> are signalled to the hub, never a stream error; every read
+// from a bound client is signalled too, so that what the hub held for it can go out.
+void TestDownstream::clientStateIndication()
+{
+    QVERIFY(startListener());
+    TestClient client(listener_->certificateFingerprint());
+    logIn(client, QStringLiteral("phone"));
+    QCOMPARE(bound_.size(), 1u);
+    QSignalSpy states(bound_.front().data(), &Downstream::clientStateIndicated);
+    QSignalSpy heard(bound_.front().data(), &Downstream::heardFrom);
+    client.send("<inactive xmlns='urn:xmpp:csi:0'/>");
+    QTRY_COMPARE_WITH_TIMEOUT(states.size(), 1, kTimeoutMs);
+    QCOMPARE(states.at(0).at(0).toBool(), false);
+    QVERIFY(!heard.isEmpty());
+    const qsizetype reads = heard.size();
+    client.send(" "); // a whitespace ping is a read like any other
+    QTRY_VERIFY_WITH_TIMEOUT(heard.size() > reads, kTimeoutMs);
+    client.send("<active xmlns='urn:xmpp:csi:0'/>");
+    QTRY_COMPARE_WITH_TIMEOUT(states.size(), 2, kTimeoutMs);
+    QCOMPARE(states.at(1).at(0).toBool(), true);
+    // Neither reached the hub as a stanza, and the stream is still open.
+    client.send("<message to='bob@example.org' id='m1'/>");
+    QTRY_COMPARE_WITH_TIMEOUT(received_.size(), 1, kTimeoutMs);
+    QCOMPARE(received_.at(0).attribute(u"id"), QStringLiteral("m1"));
+    QVERIFY(bound_.front()->isBound());
 }
 
 QTEST_GUILESS_MAIN(TestDownstream)
