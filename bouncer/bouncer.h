@@ -50,7 +50,9 @@ private:
     void queuedStanzasDone(quint64 throughSeq) override;
     void offlineMessageStored(const OfflineMessages::Entry &entry) override;
     void offlineMessagesDone(quint64 throughSeq) override;
+    void rosterCacheChanged(const Element &saved) override;
     void restoreWaitingStanzas();
+    void restoreRosterCache();
     void onSessionBound(Downstream *session);
     void flushRoomLog();
 

@@ -180,6 +180,7 @@ void ClientListener::accept(qintptr socketDescriptor, const QHostAddress &peer, 
     settings.credentials = credentials_;
     settings.loginThrottle = loginThrottle_;
     settings.boundResource = boundResource_;
+    settings.serverCaps = serverCaps_;
     auto *session = new Downstream(socketDescriptor, std::move(settings), directTls, this);
     const SessionId id = session->id();
     prelogin_.add(id, peer);

@@ -332,6 +332,10 @@ void Downstream::sendFeatures()
             offer.mechanisms = SaslServer::mechanisms(encrypted_);
     } else {
         offer.offerBind = true;
+        // The hub answers roster requests with versions (RosterCache), cached or not yet.
+        offer.offerRosterVersioning = true;
+        if (settings_.serverCaps)
+            offer.serverCaps = settings_.serverCaps();
     }
     QByteArray bytes;
     streamFeatures(offer).appendXml(bytes, ns::client);

@@ -1,10 +1,13 @@
 #pragma once
 
+#include "element.h"
+
 #include <QSslConfiguration>
 #include <QString>
 
 #include <functional>
 #include <memory>
+#include <optional>
 
 namespace xbnc {
 
@@ -34,6 +37,9 @@ struct DownstreamSettings
     // The resource every session is bound to: xbnc's upstream one, so that the JID a client
     // believes it has is the JID the world sees. Unset: the resource the client asked for.
     std::function<QString()> boundResource;
+    // The server's XEP-0115 <c/> for the features after authentication, asked for when they
+    // are sent (the hub learns it after start). Unset or none: no <c/>.
+    std::function<std::optional<Element>()> serverCaps;
 };
 
 } // namespace xbnc

@@ -31,6 +31,10 @@ Element streamFeatures(const FeatureOffer &offer)
             features.addChild(Element(QStringLiteral("session"), ns::session.toString()));
         session.addChild(Element(QStringLiteral("optional"), ns::session.toString()));
     }
+    if (offer.offerRosterVersioning)
+        features.addChild(Element(QStringLiteral("ver"), ns::rosterVersioning.toString()));
+    if (offer.serverCaps)
+        features.addChild(*offer.serverCaps);
     return features;
 }
 

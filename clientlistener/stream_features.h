@@ -4,6 +4,8 @@
 
 #include <QStringList>
 
+#include <optional>
+
 namespace xbnc {
 
 // The <stream:features/> a client sees at each restart of the stream (RFC 6120 §4.3.2).
@@ -13,6 +15,9 @@ struct FeatureOffer
     bool tlsRequired = false;
     QStringList mechanisms; // empty: no SASL offered at this stage
     bool offerBind = false;
+    // What phones read from the features after authentication.
+    bool offerRosterVersioning = false; // XEP-0237
+    std::optional<Element> serverCaps;  // XEP-0115 §6.3 <c/>
 };
 
 Element streamFeatures(const FeatureOffer &offer);

@@ -13,5 +13,6 @@ inline constexpr QStringView tls = u"urn:ietf:params:xml:ns:xmpp-tls";
 inline constexpr QStringView sasl = u"urn:ietf:params:xml:ns:xmpp-sasl";
 inline constexpr QStringView bind = u"urn:ietf:params:xml:ns:xmpp-bind";
 inline constexpr QStringView session = u"urn:ietf:params:xml:ns:xmpp-session";
+inline constexpr QStringView rosterVersioning = u"urn:xmpp:features:rosterver";
 
 } // namespace xbnc::ns

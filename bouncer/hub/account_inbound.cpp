@@ -15,24 +15,6 @@ namespace xbnc {
 
 namespace {
 
-void mergeOwnFeatures(Element &discoResult, const QStringList &features)
-{
-    Element *query = discoResult.firstChild(u"query", xmlns::discoInfo);
-    if (!query)
-        return;
-    QSet<QString> present;
-    for (const Element &c : query->children())
-        if (c.name() == u"feature")
-            present.insert(c.attribute(u"var"));
-    for (const QString &feature : features) {
-        if (present.contains(feature))
-            continue;
-        Element f(QStringLiteral("feature"), xmlns::discoInfo);
-        f.setAttribute(QStringLiteral("var"), feature);
-        query->addChild(std::move(f));
-    }
-}
-
 // An answer xbnc gives upstream itself: the server stamps 'from'.
 Element answer(const Element &request)
 {
@@ -115,6 +97,7 @@ bool Account::serverPush(const Element &stanza)
         (from != Address::Server && from != Address::AccountBare))
         return false;
     bool Session::*wanted = nullptr;
+    Element delivered = stanza;
     if (payload->xmlns() == xmlns::roster) {
         wanted = &Session::rosterRequested;
         // A request another client answered is no longer one to show new sessions.
@@ -124,6 +107,7 @@ bool Account::serverPush(const Element &stanza)
                 item.attribute(u"approved") == u"true")
                 contacts_.settleSubscriptionRequest(Jid(item.attribute(u"jid")).bareString());
         }
+        delivered = rosterPushed(stanza); // with the cache's version
     } else if (payload->xmlns() == xmlns::blocking &&
                (payload->name() == u"block" || payload->name() == u"unblock")) {
         wanted = &Session::blocklistRequested; // XEP-0191 §3.3
@@ -133,7 +117,8 @@ bool Account::serverPush(const Element &stanza)
     // RFC 6121 §2.1.6: the server wants one acknowledgement, which xbnc gives; every session
     // that fetched the list gets the push.
     out_.toUpstream(answer(stanza));
-    sendToSessions(stanza, [wanted](SessionId, const Session &session) { return session.*wanted; });
+    sendToSessions(delivered,
+                   [wanted](SessionId, const Session &session) { return session.*wanted; });
     return true;
 }
 
@@ -193,7 +178,10 @@ void Account::relayedReplyFromUpstream(const IqRouter::Outbound &request, Elemen
     if (!request.context.isEmpty())
         mam_.finished(request.context, &reply);
     if (request.purpose == IqRouter::Purpose::DomainDisco && reply.attribute(u"type") == u"result")
-        mergeOwnFeatures(reply, ownFeatures());
+        if (Element *query = reply.firstChild(u"query", xmlns::discoInfo)) {
+            ServerCaps::addFeatures(*query, ownFeatures());
+            serverCaps_.learn(*query); // what the session is shown is what <c/> names
+        }
     sendToSession(request.session, reply);
 }
 
@@ -218,6 +206,12 @@ void Account::ownReplyFromUpstream(const IqRouter::Outbound &request, const Elem
             qCWarning(lcAccount) << "the server refused carbons: sessions will not see what the "
                                     "account's other clients send";
         return;
+    case IqRouter::Purpose::Roster:
+        return rosterFetched(reply);
+    case IqRouter::Purpose::RosterRelay:
+        return rosterRelayAnswered(request, reply);
+    case IqRouter::Purpose::ServerInfo:
+        return serverInfoFetched(reply);
     case IqRouter::Purpose::Relay:
     case IqRouter::Purpose::DomainDisco:
     case IqRouter::Purpose::SessionCaps: // asked of a session: answered from the session side

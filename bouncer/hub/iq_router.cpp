@@ -108,8 +108,9 @@ std::optional<IqRouter::Inbound> IqRouter::takeInbound(const QString &id, Sessio
 std::vector<IqRouter::Inbound> IqRouter::dropSession(SessionId session)
 {
     outbound_.removeIf([session](const auto &it) {
-        return it.value().session == session &&
-               (it.value().purpose == Purpose::Relay || it.value().purpose == Purpose::DomainDisco);
+        return it.value().session == session && (it.value().purpose == Purpose::Relay ||
+                                                 it.value().purpose == Purpose::DomainDisco ||
+                                                 it.value().purpose == Purpose::RosterRelay);
     });
     return takeWhere(inbound_,
                      [session](const Inbound &entry) { return entry.session == session; });
