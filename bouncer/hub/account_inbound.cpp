@@ -177,11 +177,12 @@ void Account::relayedReplyFromUpstream(const IqRouter::Outbound &request, Elemen
     reply.setAttribute(QStringLiteral("id"), request.originalId);
     if (!request.context.isEmpty())
         mam_.finished(request.context, &reply);
-    if (request.purpose == IqRouter::Purpose::DomainDisco && reply.attribute(u"type") == u"result")
-        if (Element *query = reply.firstChild(u"query", xmlns::discoInfo)) {
-            ServerCaps::addFeatures(*query, ownFeatures());
-            serverCaps_.learn(*query); // what the session is shown is what <c/> names
-        }
+    Element *query = reply.firstChild(u"query", xmlns::discoInfo);
+    if (request.purpose == IqRouter::Purpose::DomainDisco && query &&
+        reply.attribute(u"type") == u"result") {
+        ServerCaps::addFeatures(*query, ownFeatures());
+        serverCaps_.learn(*query); // what the session is shown is what <c/> names
+    }
     sendToSession(request.session, reply);
 }
 

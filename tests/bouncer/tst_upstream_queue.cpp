@@ -224,9 +224,10 @@ private Q_SLOTS:
             else if (laptopThere)
                 EXPECT(h.expectToSession(2, bounced(id, expiredText)));
         }
-        if (byReconnect)
+        if (byReconnect) {
             EXPECT(h.expectUpstream(bookmarksRequest));
-        EXPECT(h.expectServerInfoAndRoster());
+            EXPECT(h.expectServerInfoAndRoster());
+        }
         EXPECT(h.expectNothing());
         QCOMPARE(h.queueDoneThrough, byReconnect ? 2u : 1u);
         if (phoneStays || laptopThere)

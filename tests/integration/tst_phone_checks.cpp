@@ -364,7 +364,7 @@ void TestPhoneChecks::everyCheckThatPassesDirectlyPassesThroughXbnc()
                              .arg(passXbnc)
                              .arg(passDirect);
     QVERIFY2(regressions.isEmpty(),
-             qPrintable(u"fail only through xbnc: " + regressions.join(", ")));
+             qPrintable(QStringLiteral("fail only through xbnc: ") + regressions.join(", ")));
     // xbnc's own part, whatever Prosody offers: roster versioning and a correct server caps hash.
     QVERIFY(throughXbnc.value(QStringLiteral("stream: roster versioning <ver/>")));
     QVERIFY(throughXbnc.value(QStringLiteral("stream: server caps <c/>")));
