@@ -75,6 +75,7 @@ bool Bouncer::start(QString *error)
         account_->restoreRoomRemoval(room, removal);
     }
     restoreWaitingStanzas();
+    restoreRosterCache();
 
     listener_ = new ClientListener(config_.listener, this);
     if (!listener_->listen(error))
@@ -90,6 +91,7 @@ bool Bouncer::start(QString *error)
     connect(listener_, &ClientListener::sessionBound, this, &Bouncer::onSessionBound);
     connect(listener_, &ClientListener::sessionResumed, this, &Bouncer::onSessionResumed);
     listener_->setBoundResource([this] { return account_->boundJid().resource(); });
+    listener_->setServerCaps([this] { return account_->serverCapsElement(); });
 
     upstream_ = new Upstream(config_.upstream, this);
     connect(upstream_, &Upstream::online, this, [this] {
@@ -259,6 +261,23 @@ void Bouncer::roomMessageLogged(const QString &roomJid, const RoomLog::Entry &en
         flushRoomLog();
     else if (!logFlush_.isActive())
         logFlush_.start();
+}
+
+// The roster cache is one small document rewritten whole: rosters change rarely, and a phone
+// reconnecting after a restart then still gets an empty result for its roster version.
+void Bouncer::rosterCacheChanged(const Element &saved)
+{
+    if (!store_.setValue(QStringLiteral("roster_cache"), QString::fromUtf8(saved.toXml())))
+        qCWarning(lcBouncer, "could not keep the roster cache: %s", qPrintable(store_.lastError()));
+}
+
+void Bouncer::restoreRosterCache()
+{
+    const QString saved = store_.value(QStringLiteral("roster_cache"));
+    if (saved.isEmpty())
+        return;
+    if (!account_->restoreRosterCache(Element::fromXml(saved.toUtf8())))
+        qCWarning(lcBouncer, "the stored roster cache is unreadable; it is fetched again");
 }
 
 void Bouncer::restoreWaitingStanzas()

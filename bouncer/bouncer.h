@@ -53,7 +53,9 @@ private:
     void deviceCursorChanged(const QString &device, const DeviceCursors::Device &state) override;
     void deviceForgotten(const QString &device) override;
     void deliveredThroughChanged(quint64 seq) override;
+    void rosterCacheChanged(const Element &saved) override;
     void restoreWaitingStanzas();
+    void restoreRosterCache();
     void onSessionBound(Downstream *session);
     void onSessionResumed(Downstream *session);
     void follow(Downstream *session);

@@ -185,6 +185,7 @@ void ClientListener::accept(qintptr socketDescriptor, const QHostAddress &peer, 
     settings.resumableSessions = resumable_;
     settings.resumeTimeout = config_.resumeTimeout;
     settings.hibernationLimits = config_.hibernationLimits;
+    settings.serverCaps = serverCaps_;
     auto *session = new Downstream(socketDescriptor, std::move(settings), directTls, this);
     const SessionId id = session->id();
     prelogin_.add(id, peer);

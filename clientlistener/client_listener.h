@@ -38,6 +38,11 @@ public:
     {
         boundResource_ = std::move(resource);
     }
+    // The server's caps for the stream features (DownstreamSettings::serverCaps).
+    void setServerCaps(std::function<std::optional<Element>()> caps)
+    {
+        serverCaps_ = std::move(caps);
+    }
 
 Q_SIGNALS:
     void sessionBound(xbnc::Downstream *session); // still owned by the listener
@@ -54,6 +59,7 @@ private:
     std::shared_ptr<LoginThrottle> loginThrottle_;       // shared with live sessions
     std::shared_ptr<ResumableSessions> resumable_;       // shared with live sessions
     std::function<QString()> boundResource_;
+    std::function<std::optional<Element>()> serverCaps_;
     QSslConfiguration tls_;
     PreloginQuota prelogin_;
     TcpAcceptor *starttlsAcceptor_;  // child

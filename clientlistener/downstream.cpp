@@ -380,6 +380,10 @@ void Downstream::sendFeatures()
         offer.offerBind = true;
         offer.offerStreamManagement = true;
         offer.offerCsi = true;
+        // The hub answers roster requests with versions (RosterCache), cached or not yet.
+        offer.offerRosterVersioning = true;
+        if (settings_.serverCaps)
+            offer.serverCaps = settings_.serverCaps();
     }
     QByteArray bytes;
     streamFeatures(offer).appendXml(bytes, ns::client);

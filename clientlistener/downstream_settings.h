@@ -1,5 +1,6 @@
 #pragma once
 
+#include "element.h"
 #include "stream_management.h"
 
 #include <QSslConfiguration>
@@ -8,6 +9,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 
 namespace xbnc {
 
@@ -43,6 +45,9 @@ struct DownstreamSettings
     std::shared_ptr<ResumableSessions> resumableSessions;
     std::chrono::seconds resumeTimeout{3600};
     StreamManagement::Limits hibernationLimits;
+    // The server's XEP-0115 <c/> for the features after authentication, asked for when they
+    // are sent (the hub learns it after start). Unset or none: no <c/>.
+    std::function<std::optional<Element>()> serverCaps;
 };
 
 } // namespace xbnc

@@ -35,6 +35,10 @@ Element streamFeatures(const FeatureOffer &offer)
         features.addChild(Element(QStringLiteral("sm"), ns::sm.toString()));
     if (offer.offerCsi)
         features.addChild(Element(QStringLiteral("csi"), ns::csi.toString()));
+    if (offer.offerRosterVersioning)
+        features.addChild(Element(QStringLiteral("ver"), ns::rosterVersioning.toString()));
+    if (offer.serverCaps)
+        features.addChild(*offer.serverCaps);
     return features;
 }
 

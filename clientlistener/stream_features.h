@@ -4,6 +4,8 @@
 
 #include <QStringList>
 
+#include <optional>
+
 namespace xbnc {
 
 // The <stream:features/> a client sees at each restart of the stream (RFC 6120 §4.3.2).
@@ -15,6 +17,9 @@ struct FeatureOffer
     bool offerBind = false;
     bool offerStreamManagement = false; // XEP-0198 <sm/>: enable after bind, or resume instead
     bool offerCsi = false; // XEP-0352, after authentication
+    // What phones read from the features after authentication.
+    bool offerRosterVersioning = false; // XEP-0237
+    std::optional<Element> serverCaps;  // XEP-0115 §6.3 <c/>
 };
 
 Element streamFeatures(const FeatureOffer &offer);

@@ -18,7 +18,8 @@ Account::Account(Jid accountJid, Output &output, PresenceAggregate::Idle idle,
 
 QStringList Account::ownFeatures()
 {
-    return {xmlns::carbons, xmlns::ping};
+    // XEP-0160: xbnc keeps what arrives while no session is available (OfflineMessages).
+    return {xmlns::carbons, xmlns::ping, QStringLiteral("msgoffline")};
 }
 
 Jid Account::boundJid() const
@@ -65,6 +66,17 @@ void Account::upstreamOnline(const Jid &boundJid, std::vector<Element> unacknowl
     flushQueue();
     // XEP-0402: rooms bookmarked for autojoin are joined by the account itself.
     request(bookmarks::request(QString()), IqRouter::Purpose::Bookmarks);
+    // What phones check at login: the server's caps in the stream features, which need the
+    // domain's disco#info, and the roster, answered from the cache (docs/ARCHITECTURE.md).
+    Element serverInfo(QStringLiteral("iq"), xmlns::client);
+    serverInfo.setAttribute(QStringLiteral("type"), QStringLiteral("get"));
+    serverInfo.setAttribute(QStringLiteral("to"), account_.domain());
+    serverInfo.addChild(Element(QStringLiteral("query"), xmlns::discoInfo));
+    request(std::move(serverInfo), IqRouter::Purpose::ServerInfo);
+    Element roster(QStringLiteral("iq"), xmlns::client);
+    roster.setAttribute(QStringLiteral("type"), QStringLiteral("get"));
+    roster.addChild(Element(QStringLiteral("query"), xmlns::roster));
+    request(std::move(roster), IqRouter::Purpose::Roster);
 }
 
 void Account::upstreamOffline()
@@ -76,7 +88,8 @@ void Account::upstreamOffline()
     for (const IqRouter::Outbound &pending : iqs_.takeAllOutbound())
         if (pending.purpose == IqRouter::Purpose::Relay ||
             pending.purpose == IqRouter::Purpose::DomainDisco ||
-            pending.purpose == IqRouter::Purpose::RoomDisco)
+            pending.purpose == IqRouter::Purpose::RoomDisco ||
+            pending.purpose == IqRouter::Purpose::RosterRelay)
             failRelay(pending);
     // The requests from outside died with the connection their answers would have taken.
     iqs_.clearInbound();
@@ -163,6 +176,7 @@ void Account::requestExpired(const IqRouter::Outbound &request)
     case IqRouter::Purpose::Relay:
     case IqRouter::Purpose::DomainDisco:
     case IqRouter::Purpose::RoomDisco:
+    case IqRouter::Purpose::RosterRelay:
         return failRelay(request);
     case IqRouter::Purpose::SelfPing:
         // XEP-0410 §3.2: a room that does not answer is treated as having dropped the account.
@@ -172,6 +186,8 @@ void Account::requestExpired(const IqRouter::Outbound &request)
     case IqRouter::Purpose::Carbons:
     case IqRouter::Purpose::Bookmarks:
     case IqRouter::Purpose::LegacyBookmarks:
+    case IqRouter::Purpose::Roster:
+    case IqRouter::Purpose::ServerInfo:
         qCWarning(lcAccount) << "the server did not answer xbnc's request in time; purpose"
                              << int(request.purpose);
         return;

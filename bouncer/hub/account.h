@@ -13,6 +13,8 @@
 #include "own_caps.h"
 #include "presence_aggregate.h"
 #include "room.h"
+#include "roster_cache.h"
+#include "server_caps.h"
 #include "session_id.h"
 
 #include <QHash>
@@ -66,6 +68,8 @@ public:
         }
         virtual void deviceForgotten(const QString & /*device*/) {}
         virtual void deliveredThroughChanged(quint64 /*seq*/) {}
+        // The roster cache changed (RosterCache::toElement), to keep it across restarts.
+        virtual void rosterCacheChanged(const Element & /*saved*/) {}
     };
 
     Account(Jid accountJid, Output &output, PresenceAggregate::Idle idle = {},
@@ -112,6 +116,13 @@ public:
 
     // Features xbnc itself provides, merged into the domain's disco#info.
     static QStringList ownFeatures();
+
+    // --- what phones check (account_roster.cpp, account_caps.cpp) ---
+    // The roster cache kept when xbnc stopped (RosterCache::toElement); false if unreadable.
+    bool restoreRosterCache(const Element &saved);
+    const RosterCache &rosterCache() const { return roster_; }
+    // The server's <c/> for the stream features, once the domain's disco#info is known.
+    std::optional<Element> serverCapsElement() const { return serverCaps_.element(); }
 
     // --- rooms ---
     const Room *room(const QString &roomJid) const;
@@ -198,6 +209,17 @@ private:
     // (account_rooms.cpp); false when the room's archive is not xbnc's to answer from.
     bool answerFromRoomLog(SessionId id, const Element &iq);
     std::optional<SessionId> answeringSession(const QString &requester) const;
+    // The roster and the server's caps, answered from what xbnc knows (account_roster.cpp,
+    // account_caps.cpp).
+    bool answerRoster(SessionId id, Session &session, const Element &stanza);
+    void relayRosterRequest(SessionId id, Element &stanza);
+    void rosterFetched(const Element &reply);
+    void rosterRelayAnswered(const IqRouter::Outbound &request, const Element &reply);
+    Element rosterPushed(const Element &push);
+    void sendRosterAnswer(SessionId id, const Element &request, const RosterCache::Answer &answer);
+    void saveRosterCache();
+    bool answerServerCaps(SessionId id, const Element &stanza);
+    void serverInfoFetched(const Element &reply);
 
     // xbnc's own requests upstream, tracked by purpose.
     void request(Element iq, IqRouter::Purpose purpose, const QString &context = {});
@@ -274,6 +296,8 @@ private:
     QHash<QString, SessionId> conversations_;
     PresenceAggregate presence_;
     OwnCaps ownCaps_;
+    ServerCaps serverCaps_;
+    RosterCache roster_;
     ContactPresences contacts_;
     QByteArray lastSentPresence_;
     std::map<QString, std::unique_ptr<Room>> rooms_; // by bare room JID

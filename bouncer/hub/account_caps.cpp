@@ -3,6 +3,10 @@
 #include "stanza_error.h"
 #include "xmpp_ns.h"
 
+#include <QLoggingCategory>
+
+Q_DECLARE_LOGGING_CATEGORY(lcAccount)
+
 // The account's XEP-0115 caps upstream (OwnCaps): learning the sessions' features by asking them
 // disco#info, showing the result in the aggregate presence, and answering node#ver requests.
 
@@ -56,6 +60,42 @@ bool Account::answerOwnCaps(const Element &request)
         return false;
     reply->removeAttribute(u"from"); // the server stamps it
     out_.toUpstream(*reply);
+    return true;
+}
+
+// ---------------------------------------------------------------- the server's caps
+
+void Account::serverInfoFetched(const Element &reply)
+{
+    const Element *query = reply.firstChild(u"query", xmlns::discoInfo);
+    if (reply.attribute(u"type") != u"result" || !query) {
+        qCWarning(lcAccount) << "the server did not answer xbnc's disco#info: sessions are shown "
+                                "no server caps";
+        return;
+    }
+    Element merged = *query;
+    ServerCaps::addFeatures(merged, ownFeatures());
+    if (!serverCaps_.learn(merged))
+        qCWarning(lcAccount) << "the server's disco#info names no caps (XEP-0115 §5.4): "
+                                "sessions are shown no server caps";
+}
+
+bool Account::answerServerCaps(SessionId id, const Element &stanza)
+{
+    const Element *query = stanza.firstChild(u"query", xmlns::discoInfo);
+    if (!query || stanza.attribute(u"type") != u"get" ||
+        !ServerCaps::isOwnNode(query->attribute(u"node")) ||
+        classify(Jid(stanza.attribute(u"to"))) != Address::Server)
+        return false;
+    // The node#ver a session read in the stream features: the same info as the domain's answer.
+    std::optional<Element> info = serverCaps_.discoInfo(query->attribute(u"node"));
+    if (!info) {
+        replyError(id, stanza, QStringLiteral("item-not-found"));
+        return true;
+    }
+    Element reply = stanza::iqResult(stanza);
+    reply.addChild(std::move(*info));
+    sendToSession(id, reply);
     return true;
 }
 

@@ -15,24 +15,6 @@ namespace xbnc {
 
 namespace {
 
-void mergeOwnFeatures(Element &discoResult, const QStringList &features)
-{
-    Element *query = discoResult.firstChild(u"query", xmlns::discoInfo);
-    if (!query)
-        return;
-    QSet<QString> present;
-    for (const Element &c : query->children())
-        if (c.name() == u"feature")
-            present.insert(c.attribute(u"var"));
-    for (const QString &feature : features) {
-        if (present.contains(feature))
-            continue;
-        Element f(QStringLiteral("feature"), xmlns::discoInfo);
-        f.setAttribute(QStringLiteral("var"), feature);
-        query->addChild(std::move(f));
-    }
-}
-
 bool hasFeature(const Element &query, const QString &feature)
 {
     for (const Element &c : query.children())
@@ -126,6 +108,7 @@ bool Account::serverPush(const Element &stanza)
         (from != Address::Server && from != Address::AccountBare))
         return false;
     bool Session::*wanted = nullptr;
+    Element delivered = stanza;
     if (payload->xmlns() == xmlns::roster) {
         wanted = &Session::rosterRequested;
         // A request another client answered is no longer one to show new sessions.
@@ -135,6 +118,7 @@ bool Account::serverPush(const Element &stanza)
                 item.attribute(u"approved") == u"true")
                 contacts_.settleSubscriptionRequest(Jid(item.attribute(u"jid")).bareString());
         }
+        delivered = rosterPushed(stanza); // with the cache's version
     } else if (payload->xmlns() == xmlns::blocking &&
                (payload->name() == u"block" || payload->name() == u"unblock")) {
         wanted = &Session::blocklistRequested; // XEP-0191 §3.3
@@ -144,7 +128,8 @@ bool Account::serverPush(const Element &stanza)
     // RFC 6121 §2.1.6: the server wants one acknowledgement, which xbnc gives; every session
     // that fetched the list gets the push.
     out_.toUpstream(answer(stanza));
-    sendToSessions(stanza, [wanted](SessionId, const Session &session) { return session.*wanted; });
+    sendToSessions(delivered,
+                   [wanted](SessionId, const Session &session) { return session.*wanted; });
     return true;
 }
 
@@ -204,8 +189,12 @@ void Account::relayedReplyFromUpstream(const IqRouter::Outbound &request, Elemen
     reply.setAttribute(QStringLiteral("id"), request.originalId);
     if (!request.context.isEmpty())
         mam_.finished(request.context, &reply);
-    if (request.purpose == IqRouter::Purpose::DomainDisco && reply.attribute(u"type") == u"result")
-        mergeOwnFeatures(reply, ownFeatures());
+    Element *query = reply.firstChild(u"query", xmlns::discoInfo);
+    if (request.purpose == IqRouter::Purpose::DomainDisco && query &&
+        reply.attribute(u"type") == u"result") {
+        ServerCaps::addFeatures(*query, ownFeatures());
+        serverCaps_.learn(*query); // what the session is shown is what <c/> names
+    }
     if (request.purpose == IqRouter::Purpose::RoomDisco && reply.attribute(u"type") == u"result")
         roomDiscoAnswered(Jid(request.to).bareString(), reply);
     sendToSession(request.session, reply);
@@ -213,7 +202,7 @@ void Account::relayedReplyFromUpstream(const IqRouter::Outbound &request, Elemen
 
 void Account::roomDiscoAnswered(const QString &jid, Element &reply)
 {
-    const Element *query = reply.firstChild(u"query", xmlns::discoInfo);
+    Element *query = reply.firstChild(u"query", xmlns::discoInfo);
     if (!query || query->hasAttribute(u"node"))
         return;
     bool conference = false;
@@ -232,7 +221,7 @@ void Account::roomDiscoAnswered(const QString &jid, Element &reply)
     if (auto it = rooms_.find(jid); it != rooms_.end())
         it->second->setArchive(archive);
     if (archive == Room::Archive::Log)
-        mergeOwnFeatures(reply, {xmlns::mam, xmlns::stanzaId});
+        ServerCaps::addFeatures(*query, {xmlns::mam, xmlns::stanzaId});
 }
 
 void Account::ownReplyFromUpstream(const IqRouter::Outbound &request, const Element &reply)
@@ -256,6 +245,12 @@ void Account::ownReplyFromUpstream(const IqRouter::Outbound &request, const Elem
             qCWarning(lcAccount) << "the server refused carbons: sessions will not see what the "
                                     "account's other clients send";
         return;
+    case IqRouter::Purpose::Roster:
+        return rosterFetched(reply);
+    case IqRouter::Purpose::RosterRelay:
+        return rosterRelayAnswered(request, reply);
+    case IqRouter::Purpose::ServerInfo:
+        return serverInfoFetched(reply);
     case IqRouter::Purpose::Relay:
     case IqRouter::Purpose::DomainDisco:
     case IqRouter::Purpose::RoomDisco:

@@ -122,7 +122,8 @@ void Account::iqFromSession(SessionId id, Session &session, Element &stanza)
     const QString type = stanza.attribute(u"type");
     if (!isRequest(type))
         return relayReplyFromSession(id, stanza);
-    if (answerLocalIq(id, session, stanza))
+    if (answerLocalIq(id, session, stanza) || answerRoster(id, session, stanza) ||
+        answerServerCaps(id, stanza))
         return;
     const Jid to(stanza.attribute(u"to"));
     const Address address = classify(to);

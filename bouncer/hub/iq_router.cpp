@@ -109,8 +109,9 @@ std::vector<IqRouter::Inbound> IqRouter::dropSession(SessionId session)
 {
     // A RoomDisco entry stays: the answer still tells xbnc whether the room has MAM.
     outbound_.removeIf([session](const auto &it) {
-        return it.value().session == session &&
-               (it.value().purpose == Purpose::Relay || it.value().purpose == Purpose::DomainDisco);
+        return it.value().session == session && (it.value().purpose == Purpose::Relay ||
+                                                 it.value().purpose == Purpose::DomainDisco ||
+                                                 it.value().purpose == Purpose::RosterRelay);
     });
     return takeWhere(inbound_,
                      [session](const Inbound &entry) { return entry.session == session; });

@@ -33,12 +33,15 @@ public:
         LegacyBookmarks, // xbnc fetching XEP-0048 bookmarks (no XEP-0402 on the server)
         SelfPing,        // XEP-0410 self-ping of the room in `context`
         SessionCaps,     // xbnc asking a session disco#info for the caps ver in `context`
+        Roster,          // xbnc fetching the roster for its RosterCache
+        RosterRelay,     // a session's roster get before the cache is filled; fills it
+        ServerInfo,      // xbnc fetching the domain's disco#info for the server's caps
     };
 
     struct Outbound
     {
         Purpose purpose = Purpose::Relay;
-        SessionId session = 0; // the asking session, for Relay, DomainDisco and RoomDisco
+        SessionId session = 0; // the asking session, for Relay, DomainDisco, RoomDisco and RosterRelay
         QString originalId;    // the session's own id
         QString to;            // where the request went; empty: the account's server
         QString context;       // what the purpose needs to act on the reply

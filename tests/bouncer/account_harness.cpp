@@ -109,6 +109,17 @@ void AccountHarness::online()
     sent.clear();
 }
 
+QString AccountHarness::expectServerInfoAndRoster()
+{
+    const QString info = expectUpstream(
+        QStringLiteral("<iq type='get' id='xbnc-serverinfo' to='example.org'><query "
+                       "xmlns='http://jabber.org/protocol/disco#info'/></iq>"));
+    if (!info.isEmpty())
+        return info;
+    return expectUpstream(
+        QStringLiteral("<iq type='get' id='xbnc-roster'><query xmlns='jabber:iq:roster'/></iq>"));
+}
+
 AccountHarness::Sent AccountHarness::take()
 {
     if (sent.empty())
@@ -219,6 +230,12 @@ QString AccountHarness::ownRequestName(const Element &iq)
         query && query->firstChild(u"storage", u"storage:bookmarks") &&
         iq.attribute(u"type") == u"get")
         return QStringLiteral("xbnc-bookmarks-legacy");
+    // Sessions' own requests of these two are named alike; ownIds_ keeps the latest.
+    if (iq.firstChild(u"query", u"jabber:iq:roster") && iq.attribute(u"type") == u"get")
+        return QStringLiteral("xbnc-roster");
+    if (const Element *query = iq.firstChild(u"query", u"http://jabber.org/protocol/disco#info");
+        query && !query->hasAttribute(u"node") && iq.attribute(u"to") == u"example.org")
+        return QStringLiteral("xbnc-serverinfo");
     return {};
 }
 

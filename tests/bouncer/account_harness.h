@@ -58,6 +58,9 @@ public:
     QString expectToSession(SessionId session, const QString &xml);
     QString expectClose(SessionId session);
     QString expectNothing();
+    // What xbnc asks the server last when it comes online: the domain's disco#info (for the
+    // server's caps) and the roster (for its cache).
+    QString expectServerInfoAndRoster();
     // Several outputs in a row, each to that session; the stanzas are written as the server sent
     // them to xbnc (to='alice@example.org/xbnc'), and that address becomes the session's JID.
     QString expectRelayed(SessionId session, const QStringList &fromServer);

@@ -29,6 +29,7 @@ private Q_SLOTS:
         EXPECT(h.expectUpstream("<iq type='get' id='xbnc-bookmarks'><pubsub "
                                 "xmlns='http://jabber.org/protocol/pubsub'><items "
                                 "node='urn:xmpp:bookmarks:1'/></pubsub></iq>"));
+        EXPECT(h.expectServerInfoAndRoster());
         EXPECT(h.expectNothing());
     }
 

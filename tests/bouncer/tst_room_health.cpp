@@ -196,6 +196,7 @@ private Q_SLOTS:
                                 "xmlns='http://jabber.org/protocol/muc'><history "
                                 "since='2027-01-15T08:00:00.000Z'/></x></presence>"));
         h.take(); // bookmarks
+        EXPECT(h.expectServerInfoAndRoster());
         EXPECT(h.expectNothing());
         // The room answers: bob is still there, carol left meanwhile, dave came; the history
         // since then repeats message 1 and adds 2; the subject is the same.

@@ -116,6 +116,7 @@ private Q_SLOTS:
         for (const QString &stanza : queued)
             EXPECT(h.expectUpstream(stanza));
         EXPECT(h.expectUpstream(bookmarksRequest));
+        EXPECT(h.expectServerInfoAndRoster());
         EXPECT(h.expectNothing());
         QCOMPARE(h.account.outboundQueue().size(), 0);
         if (!queued.isEmpty())
@@ -132,6 +133,7 @@ private Q_SLOTS:
         EXPECT(expectReconnectPrefix(h));
         EXPECT(h.expectUpstream(message("old")));
         EXPECT(h.expectUpstream(bookmarksRequest));
+        EXPECT(h.expectServerInfoAndRoster());
         EXPECT(h.expectUpstream(message("new")));
         EXPECT(h.expectNothing());
     }
@@ -175,6 +177,7 @@ private Q_SLOTS:
         EXPECT(h.expectUpstream(message("m1")));
         EXPECT(h.expectUpstream(message("m2")));
         EXPECT(h.expectUpstream(bookmarksRequest));
+        EXPECT(h.expectServerInfoAndRoster());
         EXPECT(h.expectNothing());
     }
 
@@ -221,8 +224,10 @@ private Q_SLOTS:
             else if (laptopThere)
                 EXPECT(h.expectToSession(2, bounced(id, expiredText)));
         }
-        if (byReconnect)
+        if (byReconnect) {
             EXPECT(h.expectUpstream(bookmarksRequest));
+            EXPECT(h.expectServerInfoAndRoster());
+        }
         EXPECT(h.expectNothing());
         QCOMPARE(h.queueDoneThrough, byReconnect ? 2u : 1u);
         if (phoneStays || laptopThere)
@@ -269,6 +274,7 @@ private Q_SLOTS:
         EXPECT(after.expectUpstream("<presence to='carol@example.org' type='subscribe'/>"));
         EXPECT(after.expectUpstream(message("m3")));
         EXPECT(after.expectUpstream(bookmarksRequest));
+        EXPECT(after.expectServerInfoAndRoster());
         EXPECT(after.expectNothing());
         QCOMPARE(after.queueDoneThrough, 3u);
         QCOMPARE(after.account.outboundQueue().size(), 0);

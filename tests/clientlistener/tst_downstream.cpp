@@ -169,7 +169,8 @@ const QString kBindFeatures =
     QStringLiteral("<bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/><session "
                    "xmlns='urn:ietf:params:xml:ns:xmpp-session'><optional/></session>"
                    "<sm xmlns='urn:xmpp:sm:3'/>"
-                   "<csi xmlns='urn:xmpp:csi:0'/>");
+                   "<csi xmlns='urn:xmpp:csi:0'/>"
+                   "<ver xmlns='urn:xmpp:features:rosterver'/>");
 const QString kSuccess = QStringLiteral("<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
 
 // n distinct attributes with the shortest names there are (" a=''", …, " aB=''", …): 37,000 of
@@ -240,6 +241,7 @@ private Q_SLOTS:
     void cleanup();
     void startTlsScramBindAndStanzas_data();
     void startTlsScramBindAndStanzas();
+    void serverCapsInTheFeaturesAfterAuthentication();
     void featuresBeforeTls_data();
     void featuresBeforeTls();
     void authBeforeTlsRefused_data();
@@ -340,6 +342,27 @@ void TestDownstream::startTls(TestClient &client)
     client.send(streamHeader());
     QCOMPARE(client.next(), openEvent());
     QCOMPARE(client.next(), features(kMechanismsTls));
+}
+
+void TestDownstream::serverCapsInTheFeaturesAfterAuthentication()
+{
+    QVERIFY(startListener());
+    // The hub learns the server's caps after start: asked for when the features are sent.
+    std::optional<Element> caps;
+    listener_->setServerCaps([&caps] { return caps; });
+    caps = Element::fromXml("<c xmlns='http://jabber.org/protocol/caps' hash='sha-1' "
+                            "node='https://xbnc.invalid/server' ver='abc='/>");
+    TestClient client(listener_->certificateFingerprint());
+    startTls(client);
+    client.send(plainAuth(kUser, kPassword));
+    QCOMPARE(client.next(), kSuccess);
+    client.send(streamHeader());
+    QCOMPARE(client.next(), openEvent());
+    QCOMPARE(client.next(),
+             features(kBindFeatures + QStringLiteral("<c xmlns='http://jabber.org/protocol/caps' "
+                                                     "hash='sha-1' "
+                                                     "node='https://xbnc.invalid/server' "
+                                                     "ver='abc='/>")));
 }
 
 void TestDownstream::logIn(TestClient &client, const QString &resource)
