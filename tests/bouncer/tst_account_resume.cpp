@@ -192,6 +192,7 @@ void TestAccountResume::refusedResumptionSendsUnacknowledgedAgain()
         EXPECT(h.expectUpstream(stanza));
     EXPECT(h.expectUpstream(message(QStringLiteral("queued"))));
     EXPECT(h.expectUpstream(bookmarksRequest));
+    EXPECT(h.expectServerInfoAndRoster());
     EXPECT(h.expectNothing());
 }
 

@@ -163,6 +163,8 @@ bool ProsodyFixture::writeConfig(QString *error)
                            .arg(smHibernationSeconds_));
         withSm.replace(QStringLiteral("\"mam\";\n}"), QStringLiteral("\"mam\"; \"smacks\";\n}"));
     }
+    if (csi_)
+        withSm.replace(QStringLiteral("\"mam\";"), QStringLiteral("\"mam\"; \"csi_simple\";"));
     QFile file(configPath());
     if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate) || file.write(withSm.toUtf8()) < 0) {
         *error = QStringLiteral("cannot write ") + configPath();

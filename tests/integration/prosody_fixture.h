@@ -46,6 +46,8 @@ public:
     {
         smHibernationSeconds_ = hibernationSeconds;
     }
+    // XEP-0352 (mod_csi_simple), as a phone's server has it; call before start(). Off by default.
+    void enableClientStateIndication() { csi_ = true; }
 
     // "debug" makes failures easier to read but slows Prosody down; call before start().
     void setLogLevel(const QString &level) { logLevel_ = level; }
@@ -85,5 +87,6 @@ private:
     quint16 firstDirectTlsPort_ = 0;
     QString logLevel_ = QStringLiteral("info");
     bool prepared_ = false;
+    bool csi_ = false;
     int smHibernationSeconds_ = 0;
 };
