@@ -27,7 +27,7 @@ struct Config
     int offlineMessages = 1000;   // the catch-up log of 1:1 messages, for every device
     std::chrono::seconds offlineMaxAge = std::chrono::hours(24 * 30);
     std::chrono::seconds forgetDeviceAfter = std::chrono::hours(24 * 90);
-    int csiMaxHeld = 256;         // held per inactive session (XEP-0352) before all is sent
+    int csiMaxHeld = 256; // held per inactive session (XEP-0352) before all is sent
 };
 
 // One line naming the key and what is wrong with it, e.g. "[upstream] port: not a port number".

@@ -16,7 +16,7 @@ struct FeatureOffer
     QStringList mechanisms; // empty: no SASL offered at this stage
     bool offerBind = false;
     bool offerStreamManagement = false; // XEP-0198 <sm/>: enable after bind, or resume instead
-    bool offerCsi = false; // XEP-0352, after authentication
+    bool offerCsi = false;              // XEP-0352, after authentication
     // What phones read from the features after authentication.
     bool offerRosterVersioning = false; // XEP-0237
     std::optional<Element> serverCaps;  // XEP-0115 §6.3 <c/>

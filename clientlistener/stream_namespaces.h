@@ -13,7 +13,7 @@ inline constexpr QStringView tls = u"urn:ietf:params:xml:ns:xmpp-tls";
 inline constexpr QStringView sasl = u"urn:ietf:params:xml:ns:xmpp-sasl";
 inline constexpr QStringView bind = u"urn:ietf:params:xml:ns:xmpp-bind";
 inline constexpr QStringView session = u"urn:ietf:params:xml:ns:xmpp-session";
-inline constexpr QStringView sm = u"urn:xmpp:sm:3"; // XEP-0198
+inline constexpr QStringView sm = u"urn:xmpp:sm:3";   // XEP-0198
 inline constexpr QStringView csi = u"urn:xmpp:csi:0"; // XEP-0352 client state indication
 inline constexpr QStringView rosterVersioning = u"urn:xmpp:features:rosterver";
 

@@ -41,10 +41,11 @@ public:
     struct Outbound
     {
         Purpose purpose = Purpose::Relay;
-        SessionId session = 0; // the asking session, for Relay, DomainDisco, RoomDisco and RosterRelay
-        QString originalId;    // the session's own id
-        QString to;            // where the request went; empty: the account's server
-        QString context;       // what the purpose needs to act on the reply
+        SessionId session =
+            0;              // the asking session, for Relay, DomainDisco, RoomDisco and RosterRelay
+        QString originalId; // the session's own id
+        QString to;         // where the request went; empty: the account's server
+        QString context;    // what the purpose needs to act on the reply
         QDeadlineTimer deadline;
     };
     struct Inbound

@@ -111,9 +111,9 @@ void AccountHarness::online()
 
 QString AccountHarness::expectServerInfoAndRoster()
 {
-    const QString info = expectUpstream(
-        QStringLiteral("<iq type='get' id='xbnc-serverinfo' to='example.org'><query "
-                       "xmlns='http://jabber.org/protocol/disco#info'/></iq>"));
+    const QString info =
+        expectUpstream(QStringLiteral("<iq type='get' id='xbnc-serverinfo' to='example.org'><query "
+                                      "xmlns='http://jabber.org/protocol/disco#info'/></iq>"));
     if (!info.isEmpty())
         return info;
     return expectUpstream(
