@@ -315,19 +315,11 @@ const QHash<QString, Setter> &setters()
          }},
         {QStringLiteral("offline/max_age"),
          [](Config &c, const QString &v) {
-             int seconds = 0;
-             QString problem =
-                 countInto(seconds, v, 60, 10 * 365 * 24 * 3600, QStringLiteral("seconds"));
-             c.offlineMaxAge = std::chrono::seconds(seconds);
-             return problem;
+             return secondsInto(c.offlineMaxAge, v, 60, 10 * 365 * 24 * 3600);
          }},
         {QStringLiteral("offline/forget_device_after"),
          [](Config &c, const QString &v) {
-             int seconds = 0;
-             QString problem =
-                 countInto(seconds, v, 60, 10 * 365 * 24 * 3600, QStringLiteral("seconds"));
-             c.forgetDeviceAfter = std::chrono::seconds(seconds);
-             return problem;
+             return secondsInto(c.forgetDeviceAfter, v, 60, 10 * 365 * 24 * 3600);
          }},
         {QStringLiteral("sessions/csi_max_held"),
          [](Config &c, const QString &v) {
