@@ -47,6 +47,9 @@ Bouncer::Bouncer(Config config, QObject *parent) : QObject(parent), config_(std:
     logFlush_.setSingleShot(true);
     logFlush_.setInterval(250);
     connect(&logFlush_, &QTimer::timeout, this, &Bouncer::flushRoomLog);
+    // What a crash costs a resuming client: at most this much of its session's progress.
+    sessionSave_.setInterval(fastTimers() ? 100 : 1000);
+    connect(&sessionSave_, &QTimer::timeout, this, &Bouncer::saveSessions);
 }
 
 Bouncer::~Bouncer()
@@ -118,7 +121,9 @@ bool Bouncer::start(QString *error)
     });
     connect(upstream_, &Upstream::stanzaReceived, this,
             [this](const Element &stanza) { account_->fromUpstream(stanza); });
-    connect(upstream_, &Upstream::stopped, this, &Bouncer::stopped);
+    connect(upstream_, &Upstream::stopped, this, &Bouncer::finishStopping);
+    restoreSessions();
+    sessionSave_.start();
     iqExpiry_.start();
     roomPing_.start();
     upstream_->start();
@@ -132,13 +137,26 @@ void Bouncer::stop()
     stopping_ = true;
     qCInfo(lcBouncer, "shutting down");
     flushRoomLog();
-    for (const QPointer<Downstream> &session : std::as_const(sessions_))
-        if (session)
+    // A session its client may resume is kept for after the restart: its connection goes as
+    // if the network dropped, and the client resumes once xbnc is back (saved when upstream
+    // has closed, with whatever still arrived).
+    for (const QPointer<Downstream> &session : std::as_const(sessions_)) {
+        if (session && session->canBeResumed())
+            session->suspend();
+        else if (session)
             session->closeWithError(Downstream::StreamError::SystemShutdown);
+    }
     if (upstream_ && upstream_->isOnline())
         upstream_->stop();
     else
-        QMetaObject::invokeMethod(this, &Bouncer::stopped, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(this, &Bouncer::finishStopping, Qt::QueuedConnection);
+}
+
+void Bouncer::finishStopping()
+{
+    sessionSave_.stop();
+    saveSessions();
+    Q_EMIT stopped();
 }
 
 bool Bouncer::reloadCertificates(QString *error)
@@ -278,6 +296,39 @@ void Bouncer::restoreRosterCache()
         return;
     if (!account_->restoreRosterCache(Element::fromXml(saved.toUtf8())))
         qCWarning(lcBouncer, "the stored roster cache is unreadable; it is fetched again");
+}
+
+void Bouncer::saveSessions()
+{
+    if (!listener_ || !store_.isOpen())
+        return;
+    std::vector<SessionSaver::Live> live;
+    for (Downstream *session : listener_->resumableSessions())
+        live.push_back({session->saved(), account_->saveSession(session->id())});
+    if (!sessionSaver_.save(live))
+        qCWarning(lcBouncer,
+                  "could not save the resumable sessions; a client resuming after a restart may "
+                  "miss what they got since the last save: %s",
+                  qPrintable(store_.lastError()));
+}
+
+// Sessions saved when xbnc stopped (or last saved before a crash) hibernate again, each under
+// its resume id, with its place in the hub as it was: rooms, presence, what CSI held.
+void Bouncer::restoreSessions()
+{
+    for (const StoredSession &stored : sessionSaver_.load()) {
+        Downstream *session = listener_->restoreSession(stored.session);
+        const SessionId id = session->id();
+        sessions_.insert(id, session);
+        follow(session);
+        if (!account_->restoreSession(id, stored.hub)) {
+            qCWarning(lcBouncer,
+                      "the hub's state of saved session %s is unreadable; it resumes "
+                      "without its rooms and presence",
+                      qPrintable(stored.session.resource));
+            account_->sessionBound(id, stored.session.resource);
+        }
+    }
 }
 
 void Bouncer::restoreWaitingStanzas()

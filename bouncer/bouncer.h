@@ -4,6 +4,7 @@
 #include "config.h"
 #include "data_dir.h"
 #include "downstream.h"
+#include "session_saver.h"
 #include "store.h"
 
 #include <QHash>
@@ -56,6 +57,9 @@ private:
     void rosterCacheChanged(const Element &saved) override;
     void restoreWaitingStanzas();
     void restoreRosterCache();
+    void restoreSessions();
+    void saveSessions();
+    void finishStopping();
     void onSessionBound(Downstream *session);
     void onSessionResumed(Downstream *session);
     void follow(Downstream *session);
@@ -65,6 +69,7 @@ private:
     Config config_;
     DataDir dataDir_; // locked before the store opens and released after it closes
     Store store_;
+    SessionSaver sessionSaver_{store_};
     ClientListener *listener_ = nullptr; // children
     Upstream *upstream_ = nullptr;
     std::unique_ptr<Account> account_;
@@ -74,6 +79,7 @@ private:
     // Logged room messages wait here briefly and go to SQLite in one transaction.
     std::vector<std::pair<QString, RoomLog::Entry>> pendingLog_;
     QTimer logFlush_;
+    QTimer sessionSave_; // resumable sessions to the store, for a restart (or a crash)
     bool stopping_ = false;
 };
 

@@ -304,6 +304,11 @@ const QHash<QString, Setter> &setters()
              c.listener.hibernationLimits.maxStanzas = count;
              return problem;
          }},
+        {QStringLiteral("sessions/max_hibernating_sessions"),
+         [](Config &c, const QString &v) {
+             return countInto(c.listener.maxHibernatingSessions, v, 1, 1000,
+                              QStringLiteral("sessions"));
+         }},
         {QStringLiteral("sessions/max_hibernation_bytes"),
          [](Config &c, const QString &v) -> QString {
              bool ok = false;

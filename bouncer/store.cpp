@@ -64,6 +64,14 @@ const char *const migrations[] = {
     // Per-device catch-up: each device's place in offline_messages (the resource it binds).
     "CREATE TABLE device_cursors (device TEXT PRIMARY KEY, cursor INTEGER NOT NULL,"
     " seen TEXT NOT NULL)",
+    // Resumable sessions (XEP-0198) kept across a restart: counters, the hub's state, and the
+    // stanzas not yet acknowledged, numbered by StreamManagement::State::serial.
+    "CREATE TABLE saved_sessions (resume_id TEXT PRIMARY KEY, resource TEXT NOT NULL,"
+    " bound_resource TEXT NOT NULL, resume_timeout INTEGER NOT NULL,"
+    " hibernating_since TEXT NOT NULL, handled INTEGER NOT NULL, sent INTEGER NOT NULL,"
+    " acked INTEGER NOT NULL, serial INTEGER NOT NULL, hub BLOB NOT NULL)",
+    "CREATE TABLE saved_session_stanzas (resume_id TEXT NOT NULL, serial INTEGER NOT NULL,"
+    " xml BLOB NOT NULL, PRIMARY KEY (resume_id, serial)) WITHOUT ROWID",
 };
 
 // Qt binds a null QString as SQL NULL; the columns are NOT NULL and an empty value is meant.

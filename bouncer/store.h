@@ -4,6 +4,7 @@
 #include "offline_messages.h"
 #include "outbound_queue.h"
 #include "room_log.h"
+#include "saved_session.h"
 
 #include <QDateTime>
 #include <QSqlDatabase>
@@ -25,6 +26,35 @@ struct StoredRoom
     QString nick;
     QString password;
     bool persistent = false;
+};
+
+// A resumable session as saved for a restart (store_sessions.cpp): the listener's side and
+// the hub's (Account::saveSession).
+struct StoredSession
+{
+    SavedSession session; // session.sm.resumeId names it
+    Element hub;
+};
+
+// What changed in the saved sessions since they were last written, written in one transaction.
+struct SessionWrites
+{
+    struct Row
+    {
+        const SavedSession *session; // its counters; its unacknowledged stanzas go in `stanzas`
+        QByteArray hub;
+    };
+    struct Stanza
+    {
+        QString resumeId;
+        quint64 serial; // StreamManagement::State::serial numbering
+        QByteArray xml;
+    };
+    std::vector<Row> rows;        // inserted or replaced
+    std::vector<QString> rewrite; // sessions whose stanzas are all in `stanzas` (first write)
+    std::vector<Stanza> stanzas;  // appended
+    std::vector<std::pair<QString, quint64>> ackedThrough; // stanzas up to it are removed
+    std::vector<QString> ended;                            // removed with their stanzas
 };
 
 // The one SQLite database in data_dir. Schema changes are numbered migrations applied at open,
@@ -88,6 +118,10 @@ public:
     std::map<QString, DeviceCursors::Device> deviceCursors() const;
     bool setDeliveredThrough(quint64 seq);
     quint64 deliveredThrough() const;
+
+    // Resumable sessions kept across a restart (store_sessions.cpp).
+    bool writeSessions(const SessionWrites &writes);
+    std::vector<StoredSession> savedSessions() const;
 
 private:
     enum class Opening

@@ -167,6 +167,27 @@ void ClientListener::accept(qintptr socketDescriptor, const QHostAddress &peer, 
                          QStringLiteral("too many connections that have not logged in"));
         return;
     }
+    auto *session = new Downstream(socketDescriptor, sessionSettings(), directTls, this);
+    prelogin_.add(session->id(), peer);
+    follow(session, session->id());
+}
+
+void ClientListener::follow(Downstream *session, SessionId firstId)
+{
+    connect(session, &Downstream::closed, this, [this, firstId] { prelogin_.remove(firstId); });
+    connect(session, &Downstream::bound, this, [this, session] {
+        prelogin_.remove(session->id());
+        Q_EMIT sessionBound(session);
+    });
+    // A resumed session has the earlier session's id from then on: the quota knows the first.
+    connect(session, &Downstream::resumed, this, [this, session, firstId] {
+        prelogin_.remove(firstId);
+        Q_EMIT sessionResumed(session);
+    });
+}
+
+DownstreamSettings ClientListener::sessionSettings() const
+{
     DownstreamSettings settings;
     settings.username = config_.username;
     settings.domain = config_.domain;
@@ -185,20 +206,24 @@ void ClientListener::accept(qintptr socketDescriptor, const QHostAddress &peer, 
     settings.resumableSessions = resumable_;
     settings.resumeTimeout = config_.resumeTimeout;
     settings.hibernationLimits = config_.hibernationLimits;
+    settings.maxHibernatingSessions = config_.maxHibernatingSessions;
     settings.serverCaps = serverCaps_;
-    auto *session = new Downstream(socketDescriptor, std::move(settings), directTls, this);
-    const SessionId id = session->id();
-    prelogin_.add(id, peer);
-    connect(session, &Downstream::closed, this, [this, id] { prelogin_.remove(id); });
-    connect(session, &Downstream::bound, this, [this, session] {
-        prelogin_.remove(session->id());
-        Q_EMIT sessionBound(session);
-    });
-    // A resumed session has the earlier session's id from then on: the quota knows the first.
-    connect(session, &Downstream::resumed, this, [this, session, id] {
-        prelogin_.remove(id);
-        Q_EMIT sessionResumed(session);
-    });
+    return settings;
+}
+
+std::vector<Downstream *> ClientListener::resumableSessions() const
+{
+    std::vector<Downstream *> sessions = resumable_->all();
+    std::erase_if(sessions, [](const Downstream *session) { return !session->canBeResumed(); });
+    return sessions;
+}
+
+Downstream *ClientListener::restoreSession(const SavedSession &saved)
+{
+    // Never counted as a connection that has not logged in: it has no connection at all.
+    auto *session = new Downstream(saved, sessionSettings(), this);
+    follow(session, session->id());
+    return session;
 }
 
 } // namespace xbnc

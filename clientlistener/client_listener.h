@@ -44,6 +44,12 @@ public:
         serverCaps_ = std::move(caps);
     }
 
+    // The sessions a client may resume (XEP-0198), to save them before xbnc stops.
+    std::vector<Downstream *> resumableSessions() const;
+    // A session saved before a restart, hibernating under its resume id until its client
+    // resumes it or its resume timeout runs out (what waited for xbnc counts).
+    Downstream *restoreSession(const SavedSession &saved);
+
 Q_SIGNALS:
     void sessionBound(xbnc::Downstream *session); // still owned by the listener
     // A new connection resumed a session (XEP-0198): `session` now carries the id and resource
@@ -53,6 +59,8 @@ Q_SIGNALS:
 private:
     std::optional<QSslConfiguration> loadTlsConfiguration(QString *error) const;
     void accept(qintptr socketDescriptor, const QHostAddress &peer, bool directTls);
+    DownstreamSettings sessionSettings() const;
+    void follow(Downstream *session, SessionId firstId);
 
     ListenerConfig config_;
     std::shared_ptr<const SaslCredentials> credentials_; // shared with live sessions

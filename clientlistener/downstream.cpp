@@ -96,8 +96,7 @@ QString loggable(const QString &text)
 
 } // namespace
 
-Downstream::Downstream(qintptr socketDescriptor, DownstreamSettings settings, bool directTls,
-                       QObject *parent)
+Downstream::Downstream(DownstreamSettings settings, bool directTls, QObject *parent)
     : QObject(parent), settings_(std::move(settings)), id_(nextSessionId()),
       socket_(new QSslSocket(this)), closeTimer_(new QTimer(this)),
       negotiationTimer_(new QTimer(this)),
@@ -114,7 +113,6 @@ Downstream::Downstream(qintptr socketDescriptor, DownstreamSettings settings, bo
     negotiationTimer_->setSingleShot(true);
     connect(negotiationTimer_, &QTimer::timeout, this,
             [this] { failStream(u"connection-timeout", u"negotiation took too long"); });
-    negotiationTimer_->start(settings_.negotiationTimeoutMs);
     connect(idlePing_, &IdlePing::pingDue, this, &Downstream::sendPing);
     connect(idlePing_, &IdlePing::timedOut, this, [this] {
         if (sm_.isResumable())
@@ -135,7 +133,13 @@ Downstream::Downstream(qintptr socketDescriptor, DownstreamSettings settings, bo
     // where it may be iterating over its sessions.
     connect(socket_, &QSslSocket::disconnected, this, &Downstream::onDisconnected,
             Qt::QueuedConnection);
+}
 
+Downstream::Downstream(qintptr socketDescriptor, DownstreamSettings settings, bool directTls,
+                       QObject *parent)
+    : Downstream(std::move(settings), directTls, parent)
+{
+    negotiationTimer_->start(settings_.negotiationTimeoutMs);
     socket_->setSslConfiguration(settings_.tls);
     if (!socket_->setSocketDescriptor(socketDescriptor)) {
         qCWarning(lcDownstream) << "session" << id_
@@ -158,6 +162,30 @@ Downstream::Downstream(qintptr socketDescriptor, DownstreamSettings settings, bo
         phase_ = Phase::AwaitingTls;
         socket_->startServerEncryption();
     }
+}
+
+Downstream::Downstream(const SavedSession &saved, DownstreamSettings settings, QObject *parent)
+    : Downstream(std::move(settings), false, parent)
+{
+    resource_ = saved.resource;
+    boundResource_ = saved.boundResource;
+    resumeTimeout_ = saved.resumeTimeout;
+    sm_ = StreamManagement(settings_.hibernationLimits, saved.sm);
+    restoredSent_ = saved.sm.sent;
+    authenticated_ = true;
+    phase_ = Phase::Hibernating;
+    // The time xbnc was down counts: a client that stayed away longer finds its session gone.
+    hibernatingSince_ = saved.hibernatingSince.value_or(QDateTime::currentDateTimeUtc());
+    const qint64 waited = hibernatingSince_.msecsTo(QDateTime::currentDateTimeUtc());
+    const auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(resumeTimeout_);
+    startHibernationTimer(
+        std::max(std::chrono::milliseconds(0),
+                 timeout - std::chrono::milliseconds(std::max<qint64>(0, waited))));
+    if (settings_.resumableSessions)
+        settings_.resumableSessions->replace(sm_.state().resumeId, this);
+    qCInfo(lcDownstream).nospace()
+        << "session " << id_ << " restored as resource " << resource_ << ", hibernating with "
+        << sm_.unackedCount() << " stanzas kept unacknowledged";
 }
 
 Downstream::~Downstream() = default;
@@ -185,6 +213,18 @@ Jid Downstream::jid() const
 bool Downstream::isEncrypted() const
 {
     return encrypted_;
+}
+
+SavedSession Downstream::saved() const
+{
+    SavedSession saved;
+    saved.resource = resource_;
+    saved.boundResource = boundResource_;
+    saved.resumeTimeout = resumeTimeout_;
+    if (phase_ == Phase::Hibernating)
+        saved.hibernatingSince = hibernatingSince_;
+    saved.sm = sm_.state();
+    return saved;
 }
 
 bool Downstream::isHibernating() const

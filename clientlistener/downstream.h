@@ -3,6 +3,7 @@
 #include "downstream_settings.h"
 #include "element.h"
 #include "jid.h"
+#include "saved_session.h"
 #include "session_id.h"
 #include "stream_management.h"
 
@@ -54,6 +55,14 @@ public:
     // How long this session hibernates when its connection is lost (the listener's
     // resume_timeout unless changed, e.g. once the session enabled push).
     void setResumeTimeout(std::chrono::seconds timeout);
+    // XEP-0198 resumption is on and the session is bound or hibernating: a client may resume it.
+    bool canBeResumed() const;
+    const StreamManagement &streamManagement() const { return sm_; }
+    // What a restarted xbnc needs to restore this session (ClientListener::restoreSession).
+    SavedSession saved() const;
+    // xbnc is stopping and keeps this resumable session for its client: the connection is closed
+    // as if the network dropped (no stream end), so that the client resumes once xbnc is back.
+    void suspend();
     // After closed(): the stanzas this session was sent that the client never acknowledged
     // (XEP-0198), oldest first, for the hub to keep. Empty without stream management.
     std::vector<Element> takeUndelivered();
@@ -97,6 +106,10 @@ private:
     // Takes over an accepted socket; directTls starts the handshake at once (XEP-0368).
     Downstream(qintptr socketDescriptor, DownstreamSettings settings, bool directTls,
                QObject *parent);
+    // A session saved before xbnc restarted, hibernating until its client resumes it.
+    Downstream(const SavedSession &saved, DownstreamSettings settings, QObject *parent);
+    // What both constructors share: the timers, the parser, no socket yet.
+    Downstream(DownstreamSettings settings, bool directTls, QObject *parent);
 
     void readSocket();
     void drainParser();
@@ -124,7 +137,6 @@ private:
     void enableStreamManagement(const Element &enable);
     void handleAck(const Element &ack);
     void handleResume(const Element &resume);
-    bool canBeResumed() const;
     void takeOver(Downstream &earlier);
     void handedOver();
     void writeSmFailed(QStringView condition, bool withH = false);
@@ -132,6 +144,8 @@ private:
     void requestAckIfDue();
     void requestAck();
     void hibernate(const char *why);
+    void startHibernationTimer(std::chrono::milliseconds remaining);
+    void endHibernationsBeyondLimit();
     void endHibernation(const char *why);
 
     DownstreamSettings settings_;
@@ -160,6 +174,10 @@ private:
     std::chrono::seconds resumeTimeout_;
     bool ackRequested_ = false; // an <r/> is out and its <a/> not yet in
     bool handedOver_ = false;   // a resumed connection took this session over
+    QDateTime hibernatingSince_;
+    // Restored after a restart: `sent` as saved, which may lag behind a crash
+    // (StreamManagement::acknowledgeAfterRestore).
+    std::optional<quint32> restoredSent_;
 };
 
 } // namespace xbnc

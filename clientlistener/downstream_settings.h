@@ -45,6 +45,7 @@ struct DownstreamSettings
     std::shared_ptr<ResumableSessions> resumableSessions;
     std::chrono::seconds resumeTimeout{3600};
     StreamManagement::Limits hibernationLimits;
+    int maxHibernatingSessions = 16;
     // The server's XEP-0115 <c/> for the features after authentication, asked for when they
     // are sent (the hub learns it after start). Unset or none: no <c/>.
     std::function<std::optional<Element>()> serverCaps;

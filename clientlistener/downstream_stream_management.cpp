@@ -11,6 +11,9 @@
 #include <QSslSocket>
 #include <QTimer>
 
+#include <algorithm>
+#include <limits>
+
 Q_DECLARE_LOGGING_CATEGORY(lcDownstream)
 
 namespace xbnc {
@@ -133,12 +136,58 @@ void Downstream::hibernate(const char *why)
     negotiationTimer_->stop();
     idlePing_->stop();
     ackTimer_->stop();
-    hibernationTimer_->start(std::chrono::duration_cast<std::chrono::milliseconds>(resumeTimeout_));
+    hibernatingSince_ = QDateTime::currentDateTimeUtc();
+    startHibernationTimer(std::chrono::duration_cast<std::chrono::milliseconds>(resumeTimeout_));
     qCInfo(lcDownstream).nospace()
         << "session " << id_ << " hibernates: " << why << "; " << sm_.unackedCount()
         << " stanzas kept unacknowledged; resumable for " << resumeTimeout_.count() << " s";
+    endHibernationsBeyondLimit();
     // Queued: this may run inside a write the hub made, which must not see the socket go.
     QMetaObject::invokeMethod(socket_, &QSslSocket::abort, Qt::QueuedConnection);
+}
+
+void Downstream::startHibernationTimer(std::chrono::milliseconds remaining)
+{
+    // QTimer counts in int milliseconds: a resume timeout of weeks would overflow it.
+    constexpr std::chrono::milliseconds longest(std::numeric_limits<int>::max());
+    hibernationTimer_->start(std::min(remaining, longest));
+}
+
+// Every device that drops off leaves a session behind for an hour, with up to 8 MiB queued: a
+// client that logs in under a new resource each time would pile them up without this bound.
+void Downstream::endHibernationsBeyondLimit()
+{
+    if (!settings_.resumableSessions)
+        return;
+    std::vector<Downstream *> hibernating = settings_.resumableSessions->all();
+    std::erase_if(hibernating, [](const Downstream *s) { return s->phase_ != Phase::Hibernating; });
+    std::sort(hibernating.begin(), hibernating.end(), [](const Downstream *a, const Downstream *b) {
+        return a->hibernatingSince_ < b->hibernatingSince_;
+    });
+    const qsizetype beyond = qsizetype(hibernating.size()) - settings_.maxHibernatingSessions;
+    for (qsizetype i = 0; i < beyond; ++i) {
+        qCWarning(lcDownstream) << "session" << hibernating[i]->id_ << "of resource"
+                                << hibernating[i]->resource_
+                                << "ends: more sessions hibernate than max_hibernating_sessions";
+        hibernating[i]->endHibernation("it hibernated longest of too many");
+    }
+}
+
+void Downstream::suspend()
+{
+    if (phase_ != Phase::Bound || !sm_.isResumable())
+        return;
+    phase_ = Phase::Hibernating;
+    ackRequested_ = false;
+    closeTimer_->stop();
+    idlePing_->stop();
+    ackTimer_->stop();
+    hibernatingSince_ = QDateTime::currentDateTimeUtc();
+    qCInfo(lcDownstream) << "session" << id_ << "suspended for a restart with" << sm_.unackedCount()
+                         << "stanzas kept unacknowledged";
+    // What is written still goes out (it stays unacknowledged all the same); no stream end, so
+    // that the client takes it for a lost connection and resumes.
+    socket_->disconnectFromHost();
 }
 
 void Downstream::endHibernation(const char *why)
@@ -169,7 +218,10 @@ void Downstream::handleResume(const Element &resume)
         qCInfo(lcDownstream) << "session" << id_ << "asked to resume an unknown session";
         return writeSmFailed(u"item-not-found");
     }
-    if (earlier->sm_.acknowledge(h) == StreamManagement::Ack::TooHigh)
+    const StreamManagement::Ack ack =
+        earlier->restoredSent_ ? earlier->sm_.acknowledgeAfterRestore(h, *earlier->restoredSent_)
+                               : earlier->sm_.acknowledge(h);
+    if (ack == StreamManagement::Ack::TooHigh)
         return failStream(u"undefined-condition", u"acknowledged more stanzas than were sent");
     takeOver(*earlier);
     enterBound();

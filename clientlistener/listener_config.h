@@ -43,6 +43,8 @@ struct ListenerConfig
     // and the stanzas and bytes it keeps for the client meanwhile.
     std::chrono::seconds resumeTimeout{3600};
     StreamManagement::Limits hibernationLimits;
+    // Sessions hibernating at once; beyond it the one hibernating longest ends.
+    int maxHibernatingSessions = 16;
 };
 
 } // namespace xbnc

@@ -29,6 +29,15 @@ void ResumableSessions::replace(const QString &resumeId, Downstream *session)
     sessions_.insert(resumeId, session);
 }
 
+std::vector<Downstream *> ResumableSessions::all() const
+{
+    std::vector<Downstream *> sessions;
+    for (const QPointer<Downstream> &session : sessions_)
+        if (session)
+            sessions.push_back(session.data());
+    return sessions;
+}
+
 void ResumableSessions::remove(const QString &resumeId)
 {
     sessions_.remove(resumeId);

@@ -4,6 +4,8 @@
 #include <QPointer>
 #include <QString>
 
+#include <vector>
+
 namespace xbnc {
 
 class Downstream;
@@ -22,6 +24,7 @@ public:
     void replace(const QString &resumeId, Downstream *session);
     void remove(const QString &resumeId);
     qsizetype size() const { return sessions_.size(); }
+    std::vector<Downstream *> all() const;
 
 private:
     QHash<QString, QPointer<Downstream>> sessions_;

@@ -22,6 +22,7 @@ void StreamManagement::enable(QString resumeId)
 bool StreamManagement::stanzaSent(const QByteArray &bytes)
 {
     ++state_.sent; // unsigned: wraps at 2^32 as XEP-0198 §4 asks
+    ++state_.serial;
     state_.unacked.push_back(bytes);
     state_.unackedBytes += bytes.size();
     return !isOverLimits();
@@ -44,6 +45,18 @@ StreamManagement::Ack StreamManagement::acknowledge(quint32 h)
         state_.unacked.pop_front();
     }
     state_.acked = h;
+    return Ack::Accepted;
+}
+
+StreamManagement::Ack StreamManagement::acknowledgeAfterRestore(quint32 h, quint32 savedSent)
+{
+    if (h - state_.acked <= savedSent - state_.acked)
+        return acknowledge(h); // within what was saved: an acknowledgement like any other
+    acknowledge(savedSent);
+    const quint32 missed = h - savedSent;
+    state_.sent += missed;
+    state_.acked = h;
+    state_.serial += missed;
     return Ack::Accepted;
 }
 

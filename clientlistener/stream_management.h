@@ -30,6 +30,9 @@ public:
         quint32 acked = 0;              // the client's latest h
         std::deque<QByteArray> unacked; // the last (sent - acked) stanzas, oldest first
         qint64 unackedBytes = 0;
+        // Stanzas sent since enable without the wrap: unacked[i] is number serial - size + i + 1,
+        // which names it in storage (saved sessions only write what they have not written).
+        quint64 serial = 0;
     };
 
     enum class Ack
@@ -59,6 +62,11 @@ public:
     // h counts every stanza the client handled since enable, wrapping at 2^32.
     Ack acknowledge(quint32 h);
     qsizetype unackedCount() const { return qsizetype(state_.unacked.size()); }
+    // The first acknowledgement after a restart, where `savedSent` was `sent` when the state was
+    // saved. After a crash the client may have had more than the save knew of: it has every
+    // saved stanza then, and the numbering moves on by what the save missed, so that stanzas
+    // sent since the restart stay unacknowledged.
+    Ack acknowledgeAfterRestore(quint32 h, quint32 savedSent);
     // Empties the kept stanzas (the session ends for good: they go elsewhere).
     std::deque<QByteArray> takeUnacked();
 

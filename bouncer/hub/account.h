@@ -104,6 +104,14 @@ public:
     // Stanzas held per inactive session before everything is delivered anyway; 0 holds none.
     void setCsiMaxHeld(int stanzas) { csiMaxHeld_ = stanzas; }
 
+    // --- across a restart (account_saved_session.cpp) ---
+    // A resumable session's state in the hub (presence, carbons, rooms, what CSI holds), for
+    // a restarted xbnc to restore under the session's new id. Null for an unknown session.
+    Element saveSession(SessionId session) const;
+    // Restores a saved session as bound and available as it was, in the rooms it was in that
+    // the account is still in; false (nothing restored) when `saved` is unreadable.
+    bool restoreSession(SessionId session, const Element &saved);
+
     // --- state, for the wiring and tests ---
     bool isUpstreamOnline() const { return upstreamOnline_; }
     bool isUpstreamInterrupted() const { return upstreamInterrupted_; }

@@ -113,20 +113,27 @@ bool InactiveQueue::hold(const Element &stanza, const QDateTime &now)
     return true;
 }
 
-std::vector<Element> InactiveQueue::takeAll(const QString &domain)
+std::vector<Element> InactiveQueue::stamped(const QString &domain) const
 {
     std::vector<Element> all;
     all.reserve(held_.size());
-    for (auto &[seq, held] : held_) {
+    for (const auto &[seq, held] : held_) {
+        Element stanza = held.stanza;
         // An earlier delay (a room's history, the sender's server) is the truer time.
-        if (!held.stanza.firstChild(u"delay", xmlns::delay)) {
+        if (!stanza.firstChild(u"delay", xmlns::delay)) {
             Element delay(QStringLiteral("delay"), xmlns::delay);
             delay.setAttribute(QStringLiteral("from"), domain);
             delay.setAttribute(QStringLiteral("stamp"), held.received.toString(Qt::ISODateWithMs));
-            held.stanza.addChild(std::move(delay));
+            stanza.addChild(std::move(delay));
         }
-        all.push_back(std::move(held.stanza));
+        all.push_back(std::move(stanza));
     }
+    return all;
+}
+
+std::vector<Element> InactiveQueue::takeAll(const QString &domain)
+{
+    std::vector<Element> all = stamped(domain);
     held_.clear();
     latestPresenceOf_.clear();
     return all;

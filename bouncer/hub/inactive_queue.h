@@ -34,6 +34,9 @@ public:
     // each with a XEP-0203 <delay/> from `domain` stamped when it arrived, unless it already
     // carries one. The queue is left empty.
     std::vector<Element> takeAll(const QString &domain);
+    // The same without emptying the queue (to save it across a restart: held again, the
+    // stanzas keep their delay).
+    std::vector<Element> stamped(const QString &domain) const;
 
     bool isEmpty() const { return held_.empty(); }
     int size() const { return int(held_.size()); }

@@ -112,6 +112,11 @@ public:
     // XEP-0410 self-ping to the account's occupant JID: the answer (result or error).
     Element answerSelfPing(SessionId session, const Element &iq) const;
     void sessionClosed(SessionId session);
+    // A session that was in the room when xbnc stopped, restored with the nick it asked for:
+    // it shares the account's rejoin as any joined session does.
+    void restoreSession(SessionId session, const QString &requestedNick);
+    // The nick `session` asked for when it joined (the account's nick if it asked for none).
+    QString requestedNick(SessionId session) const;
 
     // --- from upstream (room.cpp) ---
     void presenceFromUpstream(const Element &presence);

@@ -89,6 +89,18 @@ void Room::sessionClosed(SessionId session)
         lastPresenter_.reset();
 }
 
+void Room::restoreSession(SessionId session, const QString &requestedNick)
+{
+    joined_.insert(session);
+    requestedNicks_[session] = requestedNick.isEmpty() ? nick_ : requestedNick;
+}
+
+QString Room::requestedNick(SessionId session) const
+{
+    const auto requested = requestedNicks_.find(session);
+    return requested == requestedNicks_.end() ? nick_ : requested->second;
+}
+
 void Room::selfUnavailable(const Element &presence, const QSet<int> &codes)
 {
     if (codes.contains(303)) {

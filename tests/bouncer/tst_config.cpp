@@ -48,6 +48,7 @@ private Q_SLOTS:
         QCOMPARE(c.listener.resumeTimeout, std::chrono::seconds(3600));
         QCOMPARE(c.listener.hibernationLimits.maxStanzas, 10000);
         QCOMPARE(c.listener.hibernationLimits.maxBytes, 8 * 1024 * 1024);
+        QCOMPARE(c.listener.maxHibernatingSessions, 16);
         QCOMPARE(c.offlineMaxAge, std::chrono::seconds(30 * 24 * 3600));
         QCOMPARE(c.forgetDeviceAfter, std::chrono::seconds(90 * 24 * 3600));
         QCOMPARE(c.csiMaxHeld, 256);
@@ -96,6 +97,7 @@ private Q_SLOTS:
                                 "resume_timeout = 120\n"
                                 "max_hibernation_stanzas = 500\n"
                                 "max_hibernation_bytes = 100000\n"
+                                "max_hibernating_sessions = 4\n"
                                 "csi_max_held = 40\n"
                                 "[storage]\n"
                                 "data_dir = /tmp/xbnc-test\n";
@@ -135,6 +137,7 @@ private Q_SLOTS:
         QCOMPARE(c.listener.resumeTimeout, std::chrono::seconds(120));
         QCOMPARE(c.listener.hibernationLimits.maxStanzas, 500);
         QCOMPARE(c.listener.hibernationLimits.maxBytes, 100000);
+        QCOMPARE(c.listener.maxHibernatingSessions, 4);
         QCOMPARE(c.offlineMaxAge, std::chrono::seconds(7200));
         QCOMPARE(c.forgetDeviceAfter, std::chrono::seconds(86400));
         QCOMPARE(c.csiMaxHeld, 40);
@@ -195,6 +198,9 @@ private Q_SLOTS:
         QTest::newRow("no hibernation stanzas")
             << minimal + "[sessions]\nmax_hibernation_stanzas=0\n"
             << "[sessions] max_hibernation_stanzas: must be a number of stanzas from 1 to 1000000";
+        QTest::newRow("no hibernating sessions")
+            << minimal + "[sessions]\nmax_hibernating_sessions=0\n"
+            << "[sessions] max_hibernating_sessions: must be a number of sessions from 1 to 1000";
         QTest::newRow("hibernation bytes too small")
             << minimal + "[sessions]\nmax_hibernation_bytes=100\n"
             << "[sessions] max_hibernation_bytes: must be a byte count from 65536 to 1073741824";

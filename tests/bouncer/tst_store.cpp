@@ -58,7 +58,7 @@ private Q_SLOTS:
             Store store;
             QString error;
             QVERIFY2(store.open(dataDir, &error), qPrintable(error));
-            QCOMPARE(store.schemaVersion(), 9);
+            QCOMPARE(store.schemaVersion(), 11);
             QVERIFY(store.setValue(QStringLiteral("k"), QStringLiteral("v1")));
             QVERIFY(store.setValue(QStringLiteral("k"), QStringLiteral("v2")));
         }
@@ -234,7 +234,7 @@ private Q_SLOTS:
             Store store;
             QString error;
             QVERIFY2(store.open(dir.path(), &error), qPrintable(error));
-            QCOMPARE(store.schemaVersion(), 9);
+            QCOMPARE(store.schemaVersion(), 11);
             // what the version-1 database held is still there
             QCOMPARE(store.value(QStringLiteral("upstream.last_activity")),
                      QStringLiteral("2026-11-01T08:00:00.000Z"));
@@ -270,7 +270,7 @@ private Q_SLOTS:
         Store store;
         QString error;
         QVERIFY2(store.open(dir.path(), &error), qPrintable(error));
-        QCOMPARE(store.schemaVersion(), 9);
+        QCOMPARE(store.schemaVersion(), 11);
         QCOMPARE(store.rooms().size(), size_t(1));
         QVERIFY(store.rooms()[0].persistent);
         QCOMPARE(store.roomMessages(room).size(), size_t(1));
@@ -479,7 +479,7 @@ private Q_SLOTS:
         Store store;
         QString error;
         QVERIFY2(store.open(dir.path(), &error), qPrintable(error));
-        QCOMPARE(store.schemaVersion(), 9);
+        QCOMPARE(store.schemaVersion(), 11);
         QVERIFY(store.setValue(QStringLiteral("k"), QStringLiteral("v")));
 
         const QStringList aside =
@@ -505,7 +505,7 @@ private Q_SLOTS:
         Store store;
         QString error;
         QVERIFY2(store.open(dir.path(), &error), qPrintable(error));
-        QCOMPARE(store.schemaVersion(), 9);
+        QCOMPARE(store.schemaVersion(), 11);
         const QStringList aside =
             QDir(dir.path()).entryList({QStringLiteral("xbnc.sqlite.corrupt-*")}, QDir::Files);
         QCOMPARE(aside.size(), 1);

@@ -35,6 +35,9 @@ private slots:
     void boundsCountStanzasAndBytes();
     void takeUnackedEmptiesInOrder();
     void resumableOnlyWithAnId();
+    void serialNumbersWhatIsKept();
+    void ackAfterRestoreWithinTheSave();
+    void ackAfterRestoreBeyondTheSave();
 };
 
 void TestStreamManagement::countsStanzasReceived()
@@ -175,6 +178,62 @@ void TestStreamManagement::resumableOnlyWithAnId()
     StreamManagement resumable;
     resumable.enable(QStringLiteral("abc"));
     QVERIFY(resumable.isResumable());
+}
+
+void TestStreamManagement::serialNumbersWhatIsKept()
+{
+    StreamManagement::State state;
+    state.enabled = true;
+    state.sent = 0xFFFFFFFFu;
+    state.acked = 0xFFFFFFFFu;
+    state.serial = 0xFFFFFFFFu;
+    StreamManagement sm(StreamManagement::Limits{}, state);
+    sm.stanzaSent(stanza(1));
+    sm.stanzaSent(stanza(2));
+    // h wraps, the serial does not: stanza(2) is number 2^32 + 1 in storage.
+    QCOMPARE(sm.state().sent, 1u);
+    QCOMPARE(sm.state().serial, 0x100000001ull);
+}
+
+// A client resuming after a restart acknowledges at most what was saved: the usual rules.
+void TestStreamManagement::ackAfterRestoreWithinTheSave()
+{
+    StreamManagement::State saved;
+    saved.enabled = true;
+    saved.sent = 3;
+    saved.acked = 1;
+    saved.serial = 3;
+    saved.unacked = {stanza(2), stanza(3)};
+    StreamManagement sm(StreamManagement::Limits{}, saved);
+    sm.stanzaSent(stanza(4)); // arrived after the restart
+    QCOMPARE(sm.acknowledgeAfterRestore(2, 3), StreamManagement::Ack::Accepted);
+    QCOMPARE(unacked(sm), (QList<QByteArray>{stanza(3), stanza(4)}));
+    QCOMPARE(sm.state().acked, 2u);
+    QCOMPARE(sm.state().sent, 4u);
+}
+
+// After a crash the client had stanzas the last save never knew of (h=5 where 3 were saved):
+// every saved one is acknowledged, the numbering moves on by two, and what came after the
+// restart stays unacknowledged.
+void TestStreamManagement::ackAfterRestoreBeyondTheSave()
+{
+    StreamManagement::State saved;
+    saved.enabled = true;
+    saved.sent = 3;
+    saved.acked = 1;
+    saved.serial = 3;
+    saved.unacked = {stanza(2), stanza(3)};
+    StreamManagement sm(StreamManagement::Limits{}, saved);
+    sm.stanzaSent(stanza(10));
+    sm.stanzaSent(stanza(11));
+    QCOMPARE(sm.acknowledgeAfterRestore(5, 3), StreamManagement::Ack::Accepted);
+    QCOMPARE(unacked(sm), (QList<QByteArray>{stanza(10), stanza(11)}));
+    QCOMPARE(sm.state().acked, 5u);
+    QCOMPARE(sm.state().sent, 7u);
+    QCOMPARE(sm.state().serial, 7u);
+    // The client's next acknowledgement counts on from its own h.
+    QCOMPARE(sm.acknowledge(6), StreamManagement::Ack::Accepted);
+    QCOMPARE(unacked(sm), QList<QByteArray>{stanza(11)});
 }
 
 QTEST_APPLESS_MAIN(TestStreamManagement)

@@ -5,107 +5,33 @@
 // direct connection to Prosody, in 1:1 and in a room.
 #include "bouncer_fixture.h"
 #include "muc_helpers.h"
+#include "sm_connection.h"
 #include "stanza_match.h"
 
 #include <QtTest>
 
 namespace {
 
-constexpr char16_t smNs[] = u"urn:xmpp:sm:3";
-const QString bobFull = QStringLiteral("bob@localhost/desk");
 const QString room = QStringLiteral("lounge@conference.localhost");
 const QString aliceInRoom = room + QStringLiteral("/alice");
 // The fixture's bounds, small enough to overflow in a test.
 constexpr int maxHibernationStanzas = 30;
 
-bool isStanza(const XmlNode &n)
-{
-    return n.xmlns == u"jabber:client" &&
-           (n.name == u"message" || n.name == u"presence" || n.name == u"iq");
-}
+using sm::chatFromBob;
+using sm::chatIds;
+using sm::numbered;
+using SmConnection = sm::Connection;
+constexpr auto smNs = sm::ns;
 
 bool isSm(const XmlNode &n, QStringView name)
 {
-    return n.xmlns == smNs && n.name == name;
-}
-
-QByteArray chatFromBob(const QString &id)
-{
-    return "<message to='alice@localhost' type='chat' id='" + id.toUtf8() + "'><body>" +
-           id.toUtf8() + "</body></message>";
-}
-
-// What a test checks for loss and doubling: the ids of bob's chat messages and of the room's
-// groupchat messages, in the order received.
-QStringList chatIds(const QList<XmlNode> &stanzas)
-{
-    QStringList ids;
-    for (const XmlNode &n : stanzas)
-        if (n.name == u"message" && n.attribute(u"type") == u"chat" &&
-            n.attribute(u"from") == bobFull)
-            ids.append(n.attribute(u"id"));
-    return ids;
+    return sm::is(n, name);
 }
 
 QStringList groupchatIds(const QList<XmlNode> &stanzas)
 {
-    QStringList ids;
-    for (const XmlNode &n : stanzas)
-        if (n.name == u"message" && n.attribute(u"type") == u"groupchat" &&
-            n.attribute(u"from") == room + QStringLiteral("/bob") && n.child(u"body"))
-            ids.append(n.attribute(u"id"));
-    return ids;
+    return sm::groupchatIds(stanzas, room);
 }
-
-QStringList numbered(const QString &prefix, int first, int last)
-{
-    QStringList ids;
-    for (int i = first; i <= last; ++i)
-        ids.append(prefix + QString::number(i));
-    return ids;
-}
-
-// One connection of the phone with stream management on. Every stanza the test takes from it
-// counts towards the h the phone reports, as a client counts what it has handled; stanzas still
-// unread when the connection is cut count for nothing, as on a phone that lost them.
-struct SmConnection
-{
-    explicit SmConnection(TestClient *connection, quint32 handledBefore = 0)
-        : client(connection), handledBase(handledBefore)
-    {
-    }
-
-    TestClient *client = nullptr;
-    QList<XmlNode> handled;  // stanzas taken since <enable/> (or since <resumed/>)
-    quint32 handledBase = 0; // stanzas handled on earlier connections of the session
-    QList<XmlNode> nonzas;   // <r/>, <a/>… in the order received
-
-    quint32 h() const { return handledBase + quint32(handled.size()); }
-
-    // The next top-level element: a stanza is counted, a nonza kept aside.
-    std::optional<XmlNode> next(QDeadlineTimer deadline = QDeadlineTimer(10000))
-    {
-        std::optional<XmlNode> n = client->readStanza(deadline);
-        if (n && isStanza(*n))
-            handled.append(*n);
-        else if (n)
-            nonzas.append(*n);
-        return n;
-    }
-
-    // Reads in order until an element matches; false on timeout.
-    bool until(const std::function<bool(const XmlNode &)> &wanted,
-               QDeadlineTimer deadline = QDeadlineTimer(10000))
-    {
-        for (;;) {
-            const std::optional<XmlNode> n = next(deadline);
-            if (!n)
-                return false;
-            if (wanted(*n))
-                return true;
-        }
-    }
-};
 
 // Messages delivered to a new session from the offline store, in order, up to the one with
 // that id; empty on timeout.

@@ -11,6 +11,8 @@ namespace {
 
 // The script has its own 30 s deadline; this one only catches a hung interpreter.
 constexpr int scriptTimeoutMs = 45000;
+// What a script prints to have xbnc restarted (scenario.py's restart_xbnc).
+constexpr QByteArrayView restartRequest = "xbnc-scenario: restart xbnc\n";
 
 } // namespace
 
@@ -45,6 +47,9 @@ void TestSlixmpp::scenario_data()
     QTest::newRow("scram_sha256_login") << QStringLiteral("scram_sha256_login.py");
     QTest::newRow("bound_jid_answers") << QStringLiteral("bound_jid_answers.py");
     QTest::newRow("phone_resumes_after_drop") << QStringLiteral("phone_resumes_after_drop.py");
+    // Restarts xbnc when the script asks (scenario.restart_xbnc): last.
+    QTest::newRow("phone_resumes_after_restart")
+        << QStringLiteral("phone_resumes_after_restart.py");
 }
 
 void TestSlixmpp::scenario()
@@ -68,8 +73,21 @@ void TestSlixmpp::scenario()
                   QStringLiteral("--prosody-port"), QString::number(prosody.c2sPort()),
                   QStringLiteral("--prosody-ca"), prosody.caCertificatePath()});
     QVERIFY2(python.waitForStarted(), qPrintable(python.errorString()));
+    const QDeadlineTimer deadline(scriptTimeoutMs);
+    if (waitUntil(
+            [&] {
+                return python.state() == QProcess::NotRunning || output.contains(restartRequest);
+            },
+            deadline) &&
+        python.state() != QProcess::NotRunning) {
+        // The script asked for an xbnc restart: it gets the new port on its stdin.
+        const bool restarted = fixture_.stopXbnc() && fixture_.startXbnc();
+        python.write(restarted ? QByteArray::number(fixture_.xbnc().port()) + '\n'
+                               : QByteArrayLiteral("failed\n"));
+        QVERIFY2(restarted, qPrintable(fixture_.errorString()));
+    }
     if (python.state() != QProcess::NotRunning &&
-        !waitForSignal(&python, &QProcess::finished, QDeadlineTimer(scriptTimeoutMs))) {
+        !waitForSignal(&python, &QProcess::finished, deadline)) {
         python.kill();
         python.waitForFinished();
         QFAIL(qPrintable(

@@ -118,6 +118,24 @@ class Actor:
         await within(self.client.disconnect(), "%s logs out" % self.name)
 
 
+RESTART_REQUEST = "xbnc-scenario: restart xbnc"
+
+
+async def restart_xbnc(step_timeout=STEP_TIMEOUT * 3):
+    """Asks the test harness to stop xbnc (SIGTERM) and start it again on the same data; returns
+    the port it listens on now (the fingerprint stays: the certificate is in data_dir)."""
+    print(RESTART_REQUEST, flush=True)
+    loop = asyncio.get_event_loop()
+    try:
+        line = await asyncio.wait_for(loop.run_in_executor(None, sys.stdin.readline),
+                                      step_timeout)
+    except asyncio.TimeoutError:
+        raise ScenarioFailure("timed out: the harness restarts xbnc") from None
+    if not line.strip().isdigit():
+        raise ScenarioFailure("the harness could not restart xbnc: %r" % line)
+    return int(line)
+
+
 async def within(awaitable, step):
     try:
         return await asyncio.wait_for(awaitable, STEP_TIMEOUT)
