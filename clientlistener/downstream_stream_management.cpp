@@ -29,6 +29,23 @@ QByteArray number(quint32 n)
     return QByteArray::number(n);
 }
 
+// XEP-0203 on a message or presence that waits for a hibernating session, as Prosody's
+// mod_smacks does: without it a client shows everything it catches up on at the time it
+// resumed. One that already has a delay (history, offline storage) keeps the truer one.
+QByteArray withDelay(const QByteArray &stanza, const QString &domain)
+{
+    const bool message = stanza.startsWith("<message");
+    if ((!message && !stanza.startsWith("<presence")) || stanza.contains("urn:xmpp:delay"))
+        return stanza;
+    const QByteArray delay =
+        "<delay xmlns='urn:xmpp:delay' from='" + domain.toUtf8() + "' stamp='" +
+        QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs).toLatin1() + "'/>";
+    if (stanza.endsWith("/>")) // an empty element: <presence …/>
+        return stanza.chopped(2) + '>' + delay + (message ? "</message>" : "</presence>");
+    const qsizetype end = stanza.lastIndexOf("</");
+    return stanza.left(end) + delay + stanza.mid(end);
+}
+
 } // namespace
 
 void Downstream::handleStreamManagement(const Element &element)
@@ -90,7 +107,8 @@ void Downstream::writeSmFailed(QStringView condition, bool withH)
 
 void Downstream::countSent(const QByteArray &bytes)
 {
-    const bool within = sm_.stanzaSent(bytes);
+    const bool within =
+        sm_.stanzaSent(phase_ == Phase::Hibernating ? withDelay(bytes, settings_.domain) : bytes);
     if (phase_ == Phase::Bound)
         write(bytes);
     if (within)

@@ -253,6 +253,16 @@ void TestSessionResumption::resumeAfterLostConnectionLosesAndDoublesNothing()
     const QList<XmlNode> all = firstConnection + resumedPhone.handled;
     QCOMPARE(chatIds(all), numbered(QStringLiteral("c"), 1, 8));
     QCOMPARE(groupchatIds(all), numbered(QStringLiteral("g"), 1, 8));
+    // What waited while the phone was away says when it came (XEP-0203); what went out on the
+    // lost connection does not.
+    for (const XmlNode &n : resumedPhone.handled) {
+        const QString id = n.attribute(u"id");
+        const XmlNode *delay = n.child(u"delay", u"urn:xmpp:delay");
+        if (numbered(QStringLiteral("c"), 5, 8).contains(id))
+            QVERIFY2(delay && delay->attribute(u"from") == u"localhost", qPrintable(n.toXml()));
+        if (numbered(QStringLiteral("c"), 1, 4).contains(id))
+            QVERIFY2(!delay, qPrintable(n.toXml()));
+    }
     // The first stanza after <resumed/> is the first one the phone had not handled.
     QVERIFY(!resumedPhone.handled.isEmpty());
     again->send("<a xmlns='urn:xmpp:sm:3' h='" + QByteArray::number(resumedPhone.h()) + "'/>");
