@@ -162,6 +162,10 @@ bool ProsodyFixture::writeConfig(QString *error)
                        QStringLiteral("smacks_hibernation_time = %1\nmodules_disabled")
                            .arg(smHibernationSeconds_));
         withSm.replace(QStringLiteral("\"mam\";\n}"), QStringLiteral("\"mam\"; \"smacks\";\n}"));
+        if (smMaxQueueSize_ > 0)
+            withSm.replace(QStringLiteral("modules_disabled"),
+                           QStringLiteral("smacks_max_queue_size = %1\nmodules_disabled")
+                               .arg(smMaxQueueSize_));
     }
     if (csi_)
         withSm.replace(QStringLiteral("\"mam\";"), QStringLiteral("\"mam\"; \"csi_simple\";"));

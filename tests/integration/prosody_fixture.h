@@ -41,10 +41,12 @@ public:
     void setFirstPorts(quint16 c2s, quint16 directTls);
 
     // XEP-0198 (mod_smacks) with resumption for that long after a connection is lost; call
-    // before start(). Off by default.
-    void enableStreamManagement(int hibernationSeconds)
+    // before start(). Off by default. maxQueueSize: the unacknowledged stanzas a session can
+    // have and still resume (0: Prosody's default, 500).
+    void enableStreamManagement(int hibernationSeconds, int maxQueueSize = 0)
     {
         smHibernationSeconds_ = hibernationSeconds;
+        smMaxQueueSize_ = maxQueueSize;
     }
     // XEP-0352 (mod_csi_simple), as a phone's server has it; call before start(). Off by default.
     void enableClientStateIndication() { csi_ = true; }
@@ -89,4 +91,5 @@ private:
     bool prepared_ = false;
     bool csi_ = false;
     int smHibernationSeconds_ = 0;
+    int smMaxQueueSize_ = 0;
 };

@@ -49,13 +49,16 @@ void TcpRelay::accept()
         Pair *p = pair.get();
         QTcpSocket *client = p->client.get();
         QTcpSocket *server = p->server.get();
-        connect(client, &QTcpSocket::readyRead, this,
-                [this, client, server] { forward(client, server, &lostToServer_); });
-        connect(server, &QTcpSocket::readyRead, this,
-                [this, client, server] { forward(server, client, &lostToClient_); });
+        connect(client, &QTcpSocket::readyRead, this, [this, client, server] {
+            forward(client, server, &forwardedToServer_, &lostToServer_);
+        });
+        connect(server, &QTcpSocket::readyRead, this, [this, client, server] {
+            forward(server, client, &forwardedToClient_, &lostToClient_);
+        });
         // Until the server side is connected, the client's bytes wait in its socket.
-        connect(server, &QTcpSocket::connected, this,
-                [this, client, server] { forward(client, server, &lostToServer_); });
+        connect(server, &QTcpSocket::connected, this, [this, client, server] {
+            forward(client, server, &forwardedToServer_, &lostToServer_);
+        });
         connect(client, &QTcpSocket::disconnected, this, [this, p] { close(p); });
         connect(server, &QTcpSocket::disconnected, this, [this, p] { close(p); });
         server->connectToHost(QHostAddress::LocalHost, targetPort_);
@@ -64,15 +67,15 @@ void TcpRelay::accept()
     }
 }
 
-void TcpRelay::forward(QTcpSocket *from, QTcpSocket *to, qint64 *lost)
+void TcpRelay::forward(QTcpSocket *from, QTcpSocket *to, qint64 *forwarded, qint64 *lost)
 {
     if (to->state() != QAbstractSocket::ConnectedState && !frozen_)
         return;
     const QByteArray bytes = from->readAll();
     if (frozen_)
         *lost += bytes.size();
-    else
-        to->write(bytes);
+    else if (const qint64 written = to->write(bytes); written > 0)
+        *forwarded += written;
 }
 
 void TcpRelay::close(Pair *pair)

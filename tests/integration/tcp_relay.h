@@ -31,6 +31,10 @@ public:
     qint64 lostToServer() const { return lostToServer_; }
     qint64 lostToClient() const { return lostToClient_; }
     int connectionsRelayed() const { return relayed_; }
+    // Bytes passed on so far, client to server and back: what the connections cost on the wire,
+    // TLS records included (TCP/IP headers not).
+    qint64 forwardedToServer() const { return forwardedToServer_; }
+    qint64 forwardedToClient() const { return forwardedToClient_; }
 
 private:
     struct Pair
@@ -40,7 +44,7 @@ private:
     };
 
     void accept();
-    void forward(QTcpSocket *from, QTcpSocket *to, qint64 *lost);
+    void forward(QTcpSocket *from, QTcpSocket *to, qint64 *forwarded, qint64 *lost);
     void close(Pair *pair);
 
     QTcpServer server_;
@@ -50,5 +54,7 @@ private:
     bool refusing_ = false;
     qint64 lostToServer_ = 0;
     qint64 lostToClient_ = 0;
+    qint64 forwardedToServer_ = 0;
+    qint64 forwardedToClient_ = 0;
     int relayed_ = 0;
 };

@@ -60,8 +60,10 @@ bool TestClient::isOpen() const
 
 void TestClient::send(const QByteArray &xml)
 {
-    if (socket_)
-        socket_->write(xml);
+    if (!socket_)
+        return;
+    socket_->write(xml);
+    bytesSent_ += xml.size();
 }
 
 void TestClient::disconnectFromServer()
@@ -87,8 +89,12 @@ void TestClient::readAvailable()
     if (!socket_)
         return;
     const QByteArray bytes = socket_->readAll();
-    if (!bytes.isEmpty())
+    if (!bytes.isEmpty()) {
+        const std::size_t before = reader_.stanzas().size();
         reader_.feed(bytes);
+        bytesReceived_ += bytes.size();
+        elementsReceived_ += qint64(reader_.stanzas().size() - before);
+    }
     if (socket_->state() == QAbstractSocket::UnconnectedState || reader_.streamClosed())
         closedSeen_ = true;
 }
@@ -307,6 +313,8 @@ bool TestClient::waitEncrypted(QDeadlineTimer deadline)
         }
         waitForActivity(deadline);
     }
+    // The client waits for the server's flight once in TLS 1.3, twice in TLS 1.2.
+    roundTrips_ += socket_->sessionProtocol() == QSsl::TlsV1_3 ? 1 : 2;
     return true;
 }
 
@@ -324,6 +332,7 @@ bool TestClient::openStream(QDeadlineTimer deadline)
         deadline);
     if (!features)
         return false;
+    ++roundTrips_;
     if (isStreamError(*features))
         return fail(QStringLiteral("stream error: ") + QString::fromUtf8(features->toXml()));
     features_ = *features;
@@ -339,6 +348,7 @@ bool TestClient::startTls(QDeadlineTimer deadline)
         readUntil([](const XmlNode &n) { return n.xmlns == testns::tls; }, deadline);
     if (!answer)
         return false;
+    ++roundTrips_;
     if (answer->name != u"proceed")
         return fail(QStringLiteral("STARTTLS refused: ") + QString::fromUtf8(answer->toXml()));
     socket_->startClientEncryption();
@@ -352,12 +362,15 @@ bool TestClient::connectAndSecure(const TestClientOptions &options, QDeadlineTim
     closedSeen_ = false;
     reader_.reset();
     reader_.stanzas().clear();
+    roundTrips_ = 0;
+    bytesSent_ = bytesReceived_ = elementsReceived_ = 0;
     socket_ = std::make_unique<QSslSocket>();
     configureTls();
     if (options_.directTls) {
         socket_->connectToHostEncrypted(options_.host, options_.port, options_.domain);
         if (!waitEncrypted(deadline))
             return false;
+        ++roundTrips_; // the TCP handshake
         return openStream(deadline);
     }
     socket_->connectToHost(options_.host, options_.port);
@@ -369,6 +382,7 @@ bool TestClient::connectAndSecure(const TestClientOptions &options, QDeadlineTim
                             .arg(socket_->errorString()));
         waitForActivity(deadline);
     }
+    ++roundTrips_; // the TCP handshake
     return openStream(deadline) && startTls(deadline) && openStream(deadline);
 }
 
@@ -400,11 +414,17 @@ bool TestClient::saslExchange(QDeadlineTimer deadline)
         return fail(QStringLiteral("SASL %1 failed: %2")
                         .arg(options_.mechanism, QString::fromUtf8(answer.toXml())));
     };
+    const auto awaitSasl = [&]() {
+        std::optional<XmlNode> answer = readUntil(isSasl, deadline);
+        if (answer)
+            ++roundTrips_;
+        return answer;
+    };
     saslFailure_ = {};
 
     if (options_.mechanism == u"PLAIN") {
         auth('\0' + options_.user.toUtf8() + '\0' + options_.password.toUtf8());
-        const std::optional<XmlNode> answer = readUntil(isSasl, deadline);
+        const std::optional<XmlNode> answer = awaitSasl();
         return answer && finish(*answer);
     }
 
@@ -414,7 +434,7 @@ bool TestClient::saslExchange(QDeadlineTimer deadline)
     ScramClient scram(sha256 ? QCryptographicHash::Sha256 : QCryptographicHash::Sha1,
                       ScramClient::saslName(options_.user), options_.password);
     auth(scram.clientFirst());
-    std::optional<XmlNode> answer = readUntil(isSasl, deadline);
+    std::optional<XmlNode> answer = awaitSasl();
     if (!answer)
         return false;
     if (answer->name != u"challenge")
@@ -424,7 +444,7 @@ bool TestClient::saslExchange(QDeadlineTimer deadline)
         return fail(QStringLiteral("invalid SCRAM server-first: ") +
                     QString::fromUtf8(answer->toXml()));
     send("<response xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>" + final.toBase64() + "</response>");
-    answer = readUntil(isSasl, deadline);
+    answer = awaitSasl();
     if (!answer)
         return false;
     if (answer->name == u"challenge") {
@@ -432,7 +452,7 @@ bool TestClient::saslExchange(QDeadlineTimer deadline)
         if (!scram.verifyServerFinal(QByteArray::fromBase64(answer->text().toLatin1())))
             return fail(QStringLiteral("wrong SCRAM server signature"));
         send("<response xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
-        answer = readUntil(isSasl, deadline);
+        answer = awaitSasl();
         return answer && finish(*answer);
     }
     if (answer->name == u"success" &&
@@ -456,6 +476,7 @@ bool TestClient::bind(QDeadlineTimer deadline)
         [&id](const XmlNode &n) { return n.name == u"iq" && n.attribute(u"id") == id; }, deadline);
     if (!answer)
         return false;
+    ++roundTrips_;
     const XmlNode *bound = answer->child(u"bind", testns::bind);
     const XmlNode *jid = bound ? bound->child(u"jid") : nullptr;
     if (answer->attribute(u"type") != u"result" || !jid)
@@ -473,6 +494,7 @@ bool TestClient::bind(QDeadlineTimer deadline)
             deadline);
         if (!reply || reply->attribute(u"type") != u"result")
             return fail(QStringLiteral("session establishment failed"));
+        ++roundTrips_;
     }
     return true;
 }

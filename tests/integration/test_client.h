@@ -72,6 +72,17 @@ public:
     const QString &name() const { return name_; }
     const QString &errorString() const { return error_; }
 
+    // What this client's connection cost since connectAndSecure() (or login()), for benchmarks.
+    // roundTrips: the times the client had to wait for the server's answer before it could go
+    // on: the TCP handshake, each stream header, STARTTLS, the TLS handshake (1 for TLS 1.3, 2
+    // before), each SASL step, bind, session; not ping() and friends, which a test adds itself.
+    // Bytes are the XML as sent and parsed (TLS records not included); elements are the
+    // top-level elements parsed, stream features and SASL included.
+    int roundTrips() const { return roundTrips_; }
+    qint64 xmlBytesSent() const { return bytesSent_; }
+    qint64 xmlBytesReceived() const { return bytesReceived_; }
+    qint64 elementsReceived() const { return elementsReceived_; }
+
     void send(const QByteArray &xml);
     // Closes the stream politely and the socket.
     void disconnectFromServer();
@@ -133,4 +144,8 @@ private:
     QString error_;
     int nextId_ = 1;
     bool closedSeen_ = false;
+    int roundTrips_ = 0;
+    qint64 bytesSent_ = 0;
+    qint64 bytesReceived_ = 0;
+    qint64 elementsReceived_ = 0;
 };
