@@ -195,8 +195,8 @@ void TestStreamManagement::serialNumbersWhatIsKept()
     QCOMPARE(sm.state().serial, 0x100000001ull);
 }
 
-// A client resuming after a restart acknowledges at most what was saved: the usual rules.
-void TestStreamManagement::ackAfterRestoreWithinTheSave()
+// As saved before a restart: three stanzas sent, the last two unacknowledged.
+StreamManagement savedWithTwoUnacked()
 {
     StreamManagement::State saved;
     saved.enabled = true;
@@ -204,7 +204,13 @@ void TestStreamManagement::ackAfterRestoreWithinTheSave()
     saved.acked = 1;
     saved.serial = 3;
     saved.unacked = {stanza(2), stanza(3)};
-    StreamManagement sm(StreamManagement::Limits{}, saved);
+    return StreamManagement(StreamManagement::Limits{}, saved);
+}
+
+// A client resuming after a restart acknowledges at most what was saved: the usual rules.
+void TestStreamManagement::ackAfterRestoreWithinTheSave()
+{
+    StreamManagement sm = savedWithTwoUnacked();
     sm.stanzaSent(stanza(4)); // arrived after the restart
     QCOMPARE(sm.acknowledgeAfterRestore(2, 3), StreamManagement::Ack::Accepted);
     QCOMPARE(unacked(sm), (QList<QByteArray>{stanza(3), stanza(4)}));
@@ -217,13 +223,7 @@ void TestStreamManagement::ackAfterRestoreWithinTheSave()
 // restart stays unacknowledged.
 void TestStreamManagement::ackAfterRestoreBeyondTheSave()
 {
-    StreamManagement::State saved;
-    saved.enabled = true;
-    saved.sent = 3;
-    saved.acked = 1;
-    saved.serial = 3;
-    saved.unacked = {stanza(2), stanza(3)};
-    StreamManagement sm(StreamManagement::Limits{}, saved);
+    StreamManagement sm = savedWithTwoUnacked();
     sm.stanzaSent(stanza(10));
     sm.stanzaSent(stanza(11));
     QCOMPARE(sm.acknowledgeAfterRestore(5, 3), StreamManagement::Ack::Accepted);

@@ -22,6 +22,11 @@ QStringList groupchatIds(const QList<XmlNode> &stanzas)
     return sm::groupchatIds(stanzas, room);
 }
 
+bool isItemNotFound(const XmlNode &n)
+{
+    return sm::is(n, u"failed") && n.child(u"item-not-found");
+}
+
 bool isAlicePresence(const XmlNode &n)
 {
     return n.name == u"presence" && n.attribute(u"from").startsWith(aliceJid + u'/');
@@ -51,8 +56,10 @@ private:
     std::optional<sm::Connection>
     phoneWithSm(const QString &resource, const QByteArray &presence = "<presence/>",
                 const std::function<bool(TestClient &)> &beforeEnable = {});
-    // A new connection of the phone, authenticated but not bound (ready for <resume/>).
-    TestClient *reconnect(const QString &resource);
+    // A new connection of the phone that sends <resume previd h/> after SASL: the first element
+    // it gets back (<resumed/> or <failed/>), with the connection in *connection.
+    std::optional<XmlNode> resume(const QString &resource, const QString &previd, quint32 h,
+                                  TestClient **connection = nullptr);
     bool restartXbnc(bool crash);
     bool waitForLog(const QString &line);
 
@@ -105,15 +112,23 @@ TestRestartResumption::phoneWithSm(const QString &resource, const QByteArray &pr
     return phone;
 }
 
-TestClient *TestRestartResumption::reconnect(const QString &resource)
+std::optional<XmlNode> TestRestartResumption::resume(const QString &resource, const QString &previd,
+                                                     quint32 h, TestClient **connection)
 {
     auto client = std::make_unique<TestClient>(resource + QStringLiteral("-again"));
     if (!client->connectAndSecure(fixture_.sessionOptions(resource)) || !client->authenticate()) {
         qWarning().noquote() << client->errorString();
-        return nullptr;
+        return std::nullopt;
     }
+    client->send("<resume xmlns='urn:xmpp:sm:3' previd='" + previd.toUtf8() + "' h='" +
+                 QByteArray::number(h) + "'/>");
+    std::optional<XmlNode> answer = client->readStanza(QDeadlineTimer(10000));
+    if (!answer)
+        qWarning().noquote() << client->errorString();
     connections_.push_back(std::move(client));
-    return connections_.back().get();
+    if (connection)
+        *connection = connections_.back().get();
+    return answer;
 }
 
 bool TestRestartResumption::restartXbnc(bool crash)
@@ -188,12 +203,9 @@ void TestRestartResumption::resumeAfterCleanRestart()
     QVERIFY2(presence->child(u"show") && presence->child(u"show")->text() == u"dnd",
              presence->toXml().constData());
 
-    TestClient *again = reconnect(QStringLiteral("phone"));
-    QVERIFY(again);
-    again->send("<resume xmlns='urn:xmpp:sm:3' previd='" + previd_.toUtf8() + "' h='" +
-                QByteArray::number(h) + "'/>");
-    const std::optional<XmlNode> resumed = again->readStanza(QDeadlineTimer(10000));
-    QVERIFY2(resumed, qPrintable(again->errorString()));
+    TestClient *again = nullptr;
+    const std::optional<XmlNode> resumed = resume(QStringLiteral("phone"), previd_, h, &again);
+    QVERIFY(resumed);
     QVERIFY2(sm::is(*resumed, u"resumed"), resumed->toXml().constData());
     QCOMPARE(resumed->attribute(u"h"), QStringLiteral("1")); // the phone's one message
     QCOMPARE(resumed->attribute(u"previd"), previd_);
@@ -241,12 +253,9 @@ void TestRestartResumption::resumeAfterCrash()
     QVERIFY(restartXbnc(true));
     bob->send(sm::chatFromBob(QStringLiteral("c14")));
 
-    TestClient *again = reconnect(QStringLiteral("tablet"));
-    QVERIFY(again);
-    again->send("<resume xmlns='urn:xmpp:sm:3' previd='" + previd_.toUtf8() + "' h='" +
-                QByteArray::number(h) + "'/>");
-    const std::optional<XmlNode> resumed = again->readStanza(QDeadlineTimer(10000));
-    QVERIFY2(resumed, qPrintable(again->errorString()));
+    TestClient *again = nullptr;
+    const std::optional<XmlNode> resumed = resume(QStringLiteral("tablet"), previd_, h, &again);
+    QVERIFY(resumed);
     QVERIFY2(sm::is(*resumed, u"resumed"), resumed->toXml().constData());
     sm::Connection resumedPhone(again, h);
     QVERIFY2(resumedPhone.until(match::message(QStringLiteral("c14"))),
@@ -274,18 +283,12 @@ void TestRestartResumption::tooManyHibernatingSessionsEndTheOldest()
                                        "max_hibernating_sessions")),
              qPrintable(fixture_.xbnc().output()));
 
-    TestClient *firstAgain = reconnect(QStringLiteral("first"));
-    QVERIFY(firstAgain);
-    firstAgain->send("<resume xmlns='urn:xmpp:sm:3' previd='" + firstId.toUtf8() + "' h='0'/>");
-    QVERIFY2(firstAgain->readUntil([](const XmlNode &n) {
-        return sm::is(n, u"failed") && n.child(u"item-not-found");
-    }),
-             qPrintable(firstAgain->errorString()));
-    TestClient *secondAgain = reconnect(QStringLiteral("second"));
-    QVERIFY(secondAgain);
-    secondAgain->send("<resume xmlns='urn:xmpp:sm:3' previd='" + previd_.toUtf8() + "' h='0'/>");
-    const std::optional<XmlNode> resumed = secondAgain->readStanza(QDeadlineTimer(10000));
-    QVERIFY2(resumed && sm::is(*resumed, u"resumed"), qPrintable(secondAgain->errorString()));
+    const std::optional<XmlNode> failed = resume(QStringLiteral("first"), firstId, 0);
+    QVERIFY(failed);
+    QVERIFY2(isItemNotFound(*failed), failed->toXml().constData());
+    const std::optional<XmlNode> resumed = resume(QStringLiteral("second"), previd_, 0);
+    QVERIFY(resumed);
+    QVERIFY2(sm::is(*resumed, u"resumed"), resumed->toXml().constData());
 }
 
 void TestRestartResumption::sessionExpiredAcrossRestartLeavesItsMessagesForCatchUp()
@@ -309,13 +312,9 @@ void TestRestartResumption::sessionExpiredAcrossRestartLeavesItsMessagesForCatch
     QVERIFY(restartXbnc(false));
     QVERIFY2(waitForLog(QStringLiteral("ends: its resume timeout ran out")),
              qPrintable(fixture_.xbnc().output()));
-    TestClient *again = reconnect(QStringLiteral("watch"));
-    QVERIFY(again);
-    again->send("<resume xmlns='urn:xmpp:sm:3' previd='" + previd_.toUtf8() + "' h='0'/>");
-    QVERIFY2(again->readUntil([](const XmlNode &n) {
-        return sm::is(n, u"failed") && n.child(u"item-not-found");
-    }),
-             qPrintable(again->errorString()));
+    const std::optional<XmlNode> failed = resume(QStringLiteral("watch"), previd_, 0);
+    QVERIFY(failed);
+    QVERIFY2(isItemNotFound(*failed), failed->toXml().constData());
 
     TestClient *fresh = fixture_.session(QStringLiteral("watch"));
     QVERIFY2(fresh, qPrintable(fixture_.errorString()));

@@ -118,6 +118,43 @@ class Actor:
         await within(self.client.disconnect(), "%s logs out" % self.name)
 
 
+def send_numbered_chat(actor, to, prefix, number):
+    """A chat message with id prefix-number, the kind expect_exactly() counts."""
+    message = actor.client.make_message(mto=to, mbody="message %d" % number, mtype="chat")
+    message["id"] = "%s-%d" % (prefix, number)
+    message.send()
+
+
+async def expect_exactly(actor, prefix, numbers):
+    """Messages with ids prefix-N for each N, in that order, then nothing more with that prefix
+    up to a ping round trip: nothing lost, nothing doubled."""
+    for number in numbers:
+        message = await actor.expect_message(lambda m: m["id"].startswith(prefix + "-"),
+                                             "message %d" % number)
+        expect(message["id"] == "%s-%d" % (prefix, number),
+               "got %s where message %d was due" % (message["id"], number))
+    await actor.ping_server()
+    while not actor.messages.empty():
+        extra = actor.messages.get_nowait()
+        if extra["id"].startswith(prefix + "-"):
+            raise ScenarioFailure("%s received %s twice" % (actor.name, extra["id"]))
+
+
+class StreamManagement:
+    """slixmpp's XEP-0198 plugin on an actor, with its events as futures a scenario awaits."""
+
+    def __init__(self, actor):
+        loop = asyncio.get_event_loop()
+        actor.client.register_plugin("xep_0198")
+        self.enabled = loop.create_future()
+        self.resumed = loop.create_future()
+        self.dropped = loop.create_future()
+        for event, future in (("sm_enabled", self.enabled), ("session_resumed", self.resumed),
+                              ("disconnected", self.dropped)):
+            actor.client.add_event_handler(
+                event, lambda e, f=future: f.done() or f.set_result(e))
+
+
 RESTART_REQUEST = "xbnc-scenario: restart xbnc"
 
 
