@@ -3,6 +3,7 @@
 #include <QDateTime>
 
 #include <algorithm>
+#include <utility>
 
 namespace xbnc::test {
 
@@ -258,9 +259,10 @@ void AccountHarness::toSession(SessionId session, const Element &stanza)
     sent.push_back(Sent{Sent::Session, session, stanza});
 }
 
-void AccountHarness::sessionReplaced(SessionId session)
+std::vector<Element> AccountHarness::sessionReplaced(SessionId session)
 {
     sent.push_back(Sent{Sent::Close, session, Element()});
+    return std::exchange(unacknowledged[session], {});
 }
 
 QString relayedTo(const QString &fromServer, const QString &)

@@ -7,6 +7,8 @@
 #include <QStringList>
 
 #include <deque>
+#include <map>
+#include <vector>
 
 // The harness's expect…() calls return a problem description, empty when all is well.
 #define EXPECT(expr)                                                                               \
@@ -77,7 +79,10 @@ public:
 
     void toUpstream(const Element &stanza) override;
     void toSession(SessionId session, const Element &stanza) override;
-    void sessionReplaced(SessionId session) override;
+    // Hands back what the test put in unacknowledged[session], as the edge does with what the
+    // replaced session's client never acknowledged (XEP-0198).
+    std::vector<Element> sessionReplaced(SessionId session) override;
+    std::map<SessionId, std::vector<Element>> unacknowledged;
 
     // The rooms' clock (Account::roomsTick); self-ping ids are named xbnc-selfping-ROOM.
     // The harness sets no silence before a self-ping, so every joined room is pinged.

@@ -464,8 +464,8 @@ private Q_SLOTS:
         online(h);
         h.bind(1, "phone");
         h.account.sessionBound(2, "phone");
-        EXPECT(h.expectUpstream(idlePresence())); // phone 1 is gone, phone 2 has no presence yet
         EXPECT(h.expectClose(1));
+        EXPECT(h.expectUpstream(idlePresence())); // phone 1 is gone, phone 2 has no presence yet
         EXPECT(h.expectNothing());
         QCOMPARE(h.account.sessionCount(), 1);
     }
