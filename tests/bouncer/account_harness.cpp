@@ -106,7 +106,7 @@ void AccountHarness::bind(SessionId session, const QString &resource, bool withP
 
 void AccountHarness::online()
 {
-    account.upstreamOnline(Jid(u"alice@example.org/xbnc"));
+    account.upstreamOnline(Jid(boundJid));
     sent.clear();
 }
 

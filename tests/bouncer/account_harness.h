@@ -25,6 +25,15 @@ namespace xbnc::test {
 QString canonical(const Element &element);
 QString canonical(const QString &xml);
 
+// What the tests' Account is bound to upstream (AccountHarness::online), and the requests it
+// makes upstream on every connect, with the names the harness gives their ids.
+inline const QString boundJid = QStringLiteral("alice@example.org/xbnc");
+inline const QString carbonsEnable =
+    QStringLiteral("<iq type='set' id='xbnc-carbons'><enable xmlns='urn:xmpp:carbons:2'/></iq>");
+inline const QString bookmarksRequest = QStringLiteral(
+    "<iq type='get' id='xbnc-bookmarks'><pubsub xmlns='http://jabber.org/protocol/pubsub'><items "
+    "node='urn:xmpp:bookmarks:1'/></pubsub></iq>");
+
 // Feeds an Account stanzas and records what it sends where (QXmpp's TestClient idea).
 class AccountHarness : public Account::Output
 {
