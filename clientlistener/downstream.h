@@ -160,6 +160,9 @@ private:
     std::chrono::seconds resumeTimeout_;
     bool ackRequested_ = false; // an <r/> is out and its <a/> not yet in
     bool handedOver_ = false;   // a resumed connection took this session over
+    // A resume writes everything unacknowledged at once: those bytes are a catch-up, not a
+    // client that does not read, and do not count against maxQueuedBytes until they drain.
+    qint64 catchUpAllowance_ = 0;
 };
 
 } // namespace xbnc
