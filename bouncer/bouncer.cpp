@@ -172,7 +172,6 @@ QString Bouncer::certificateFingerprint() const
 void Bouncer::onSessionBound(Downstream *session)
 {
     const SessionId id = session->id();
-    replaceOlderSession(session->resource());
     sessions_.insert(id, session);
     qCInfo(lcBouncer, "session %llu bound as resource %s", id, qPrintable(session->resource()));
     follow(session);
@@ -203,25 +202,6 @@ void Bouncer::follow(Downstream *session)
     });
 }
 
-// RFC 6120 §7.7.2.2, as the hub applies it, done here first: the older session of the same
-// resource (often one hibernating after a lost connection) ends now, and what its client never
-// acknowledged goes to the hub with it instead of being lost.
-void Bouncer::replaceOlderSession(const QString &resource)
-{
-    for (auto it = sessions_.begin(); it != sessions_.end(); ++it) {
-        const QPointer<Downstream> older = it.value();
-        if (!older || older->resource() != resource)
-            continue;
-        const SessionId id = it.key();
-        sessions_.erase(it);
-        qCInfo(lcBouncer, "resource %s rebound; ending the older session %llu",
-               qPrintable(resource), id);
-        older->closeWithError(Downstream::StreamError::Conflict);
-        account_->sessionClosed(id, older->takeUndelivered());
-        return;
-    }
-}
-
 void Bouncer::toUpstream(const Element &stanza)
 {
     if (upstream_)
@@ -244,10 +224,16 @@ void Bouncer::toSessions(const std::vector<SessionId> &ids, const Element &stanz
             session->sendSerialized(bytes);
 }
 
-void Bouncer::sessionReplaced(SessionId id)
+// The older session's closed() comes later (queued) and finds the hub done with it.
+std::vector<Element> Bouncer::sessionReplaced(SessionId id)
 {
-    if (const QPointer<Downstream> session = sessions_.take(id))
-        session->closeWithError(Downstream::StreamError::Conflict);
+    const QPointer<Downstream> session = sessions_.take(id);
+    if (!session)
+        return {};
+    qCInfo(lcBouncer, "session %llu replaced by a newer one of resource %s", id,
+           qPrintable(session->resource()));
+    session->closeWithError(Downstream::StreamError::Conflict);
+    return session->takeUndelivered();
 }
 
 void Bouncer::roomEntered(const Room &room)

@@ -42,7 +42,7 @@ private:
     void toUpstream(const Element &stanza) override;
     void toSession(SessionId session, const Element &stanza) override;
     void toSessions(const std::vector<SessionId> &sessions, const Element &stanza) override;
-    void sessionReplaced(SessionId session) override;
+    std::vector<Element> sessionReplaced(SessionId session) override;
     void roomEntered(const Room &room) override;
     void roomLeft(const QString &roomJid) override;
     void roomRemovalChanged(const QString &roomJid, const QString &removal) override;
@@ -63,7 +63,6 @@ private:
     void onSessionBound(Downstream *session);
     void onSessionResumed(Downstream *session);
     void follow(Downstream *session);
-    void replaceOlderSession(const QString &resource);
     void flushRoomLog();
 
     Config config_;

@@ -127,6 +127,14 @@ Downstream::Downstream(DownstreamSettings settings, bool directTls, QObject *par
             [this] { endHibernation("its resume timeout ran out"); });
 
     connect(socket_, &QSslSocket::readyRead, this, &Downstream::readSocket);
+    // A resume's catch-up is allowed over maxQueuedBytes until the queue is back under it.
+    const auto drained = [this] {
+        if (catchUpAllowance_ > 0 &&
+            socket_->bytesToWrite() + socket_->encryptedBytesToWrite() <= settings_.maxQueuedBytes)
+            catchUpAllowance_ = 0;
+    };
+    connect(socket_, &QSslSocket::bytesWritten, this, drained);
+    connect(socket_, &QSslSocket::encryptedBytesWritten, this, drained);
     connect(socket_, &QSslSocket::encrypted, this, &Downstream::onEncrypted);
     connect(socket_, &QSslSocket::errorOccurred, this, &Downstream::onSocketError);
     // Queued: closed() must never fire inside a call the hub makes (send, closeWithError),
@@ -313,12 +321,13 @@ void Downstream::write(const QByteArray &bytes)
     socket_->write(bytes);
     // Over TLS, what the client does not read piles up encrypted, below the QSslSocket.
     const qint64 queued = socket_->bytesToWrite() + socket_->encryptedBytesToWrite();
-    if (queued > settings_.maxQueuedBytes && phase_ == Phase::Bound && sm_.isResumable()) {
+    const qint64 limit = settings_.maxQueuedBytes + catchUpAllowance_;
+    if (queued > limit && phase_ == Phase::Bound && sm_.isResumable()) {
         // Every stanza in those bytes is kept unacknowledged: a resume sends them again.
         qCWarning(lcDownstream) << "session" << id_ << "does not read; connection cut with"
                                 << queued << "bytes queued";
         hibernate("it did not read");
-    } else if (queued > settings_.maxQueuedBytes) {
+    } else if (queued > limit) {
         // The stream error would sit behind megabytes the client is not reading: cut it off.
         // The stanzas in those bytes are lost to this session.
         qCWarning(lcDownstream) << "session" << id_ << "does not read; closed with" << queued

@@ -178,6 +178,9 @@ private:
     // Restored after a restart: `sent` as saved, which may lag behind a crash
     // (StreamManagement::acknowledgeAfterRestore).
     std::optional<quint32> restoredSent_;
+    // A resume writes everything unacknowledged at once: those bytes are a catch-up, not a
+    // client that does not read, and do not count against maxQueuedBytes until they drain.
+    qint64 catchUpAllowance_ = 0;
 };
 
 } // namespace xbnc

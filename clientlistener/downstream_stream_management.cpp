@@ -250,6 +250,8 @@ void Downstream::handleResume(const Element &resume)
     // Everything unacknowledged, in order: what the lost connection may not have delivered,
     // then what came while hibernating. The <r/> after it marks the end of the catch-up.
     for (const QByteArray &stanza : sm_.state().unacked)
+        catchUpAllowance_ += stanza.size();
+    for (const QByteArray &stanza : sm_.state().unacked)
         write(stanza);
     // Even with nothing to catch up on: the client waits for this to end its catch-up.
     ackRequested_ = true;

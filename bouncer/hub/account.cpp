@@ -103,10 +103,11 @@ void Account::upstreamOffline()
 void Account::sessionBound(SessionId id, const QString &resource)
 {
     if (const auto older = sessionByResource(resource)) {
-        // RFC 6120 §7.7.2.2: the newer session wins; the older one gets a conflict error.
+        // RFC 6120 §7.7.2.2: the newer session wins; the older one (often one hibernating
+        // after a lost connection) gets a conflict error, and what its client never
+        // acknowledged waits for the device's next session instead of being lost.
         qCInfo(lcAccount) << "resource" << resource << "rebound; closing the older session";
-        sessionClosed(*older);
-        out_.sessionReplaced(*older);
+        sessionClosed(*older, out_.sessionReplaced(*older));
     }
     sessions_[id].resource = resource;
     cursors_.touch(resource, now_());

@@ -46,8 +46,9 @@ public:
                 toSession(session, stanza);
         }
         // A newer session bound the same resource: the edge ends this one (RFC 6120 §7.7.2.2,
-        // a <conflict/> stream error).
-        virtual void sessionReplaced(SessionId session) = 0;
+        // a <conflict/> stream error) and hands back what its client was sent and never
+        // acknowledged (XEP-0198), in order, so that the device gets it in its next session.
+        virtual std::vector<Element> sessionReplaced(SessionId session) = 0;
         // Persistence of rooms (the wiring stores them; tests may ignore them).
         virtual void roomEntered(const Room &) {}
         virtual void roomLeft(const QString & /*roomJid*/) {}

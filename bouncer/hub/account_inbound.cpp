@@ -1,5 +1,6 @@
 #include "account.h"
 
+#include "caps.h"
 #include "stanza_error.h"
 #include "xmpp_ns.h"
 
@@ -14,14 +15,6 @@ Q_DECLARE_LOGGING_CATEGORY(lcAccount)
 namespace xbnc {
 
 namespace {
-
-bool hasFeature(const Element &query, const QString &feature)
-{
-    for (const Element &c : query.children())
-        if (c.name() == u"feature" && c.attribute(u"var") == feature)
-            return true;
-    return false;
-}
 
 // An answer xbnc gives upstream itself: the server stamps 'from'.
 Element answer(const Element &request)
@@ -212,7 +205,7 @@ void Account::roomDiscoAnswered(const QString &jid, Element &reply)
     if (!conference)
         return; // a contact, a server, a MUC service: not a room
     const Room::Archive archive =
-        hasFeature(*query, xmlns::mam) ? Room::Archive::Room : Room::Archive::Log;
+        caps::hasFeature(*query, xmlns::mam) ? Room::Archive::Room : Room::Archive::Log;
     // Often asked before the first join (clients read a room's features first): kept for the
     // Room to come. Bounded by the rooms a user looks at; forgotten wholesale past a limit.
     if (roomArchives_.size() >= 1000)

@@ -136,6 +136,14 @@ std::optional<Caps> fromDiscoInfo(const Element &query)
     return caps;
 }
 
+bool hasFeature(const Element &query, const QString &feature)
+{
+    const std::vector<Element> &children = query.children();
+    return std::any_of(children.begin(), children.end(), [&](const Element &c) {
+        return c.name() == u"feature" && c.attribute(u"var") == feature;
+    });
+}
+
 Element toDiscoInfo(const Caps &caps, const QString &node)
 {
     Element query(QStringLiteral("query"), xmlns::discoInfo);

@@ -39,6 +39,8 @@ QString ver(const Caps &caps);
 // The <query/> of a disco#info result. Empty when the answer is ill-formed by §5.4 (a repeated
 // identity or feature, two forms of one FORM_TYPE): such an answer names no ver.
 std::optional<Caps> fromDiscoInfo(const Element &query);
+// Whether a disco#info <query/> lists that feature (of a server, a room, anyone).
+bool hasFeature(const Element &query, const QString &feature);
 // A disco#info <query node=…/> listing caps.
 Element toDiscoInfo(const Caps &caps, const QString &node);
 // <c xmlns=caps hash='sha-1' node ver/> for a presence.

@@ -2,18 +2,12 @@
 
 #include "xmpp_ns.h"
 
-#include <QSet>
-
 namespace xbnc {
 
 void ServerCaps::addFeatures(Element &query, const QStringList &features)
 {
-    QSet<QString> present;
-    for (const Element &c : query.children())
-        if (c.name() == u"feature")
-            present.insert(c.attribute(u"var"));
     for (const QString &feature : features) {
-        if (present.contains(feature))
+        if (caps::hasFeature(query, feature))
             continue;
         Element f(QStringLiteral("feature"), xmlns::discoInfo);
         f.setAttribute(QStringLiteral("var"), feature);

@@ -34,7 +34,7 @@ public:
         bytes += out_.size() * qint64(sessions.size());
         stanzas += qint64(sessions.size());
     }
-    void sessionReplaced(SessionId) override {}
+    std::vector<Element> sessionReplaced(SessionId) override { return {}; }
 
 private:
     QByteArray out_;

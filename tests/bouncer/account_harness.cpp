@@ -3,6 +3,7 @@
 #include <QDateTime>
 
 #include <algorithm>
+#include <utility>
 
 namespace xbnc::test {
 
@@ -105,7 +106,7 @@ void AccountHarness::bind(SessionId session, const QString &resource, bool withP
 
 void AccountHarness::online()
 {
-    account.upstreamOnline(Jid(u"alice@example.org/xbnc"));
+    account.upstreamOnline(Jid(boundJid));
     sent.clear();
 }
 
@@ -258,9 +259,10 @@ void AccountHarness::toSession(SessionId session, const Element &stanza)
     sent.push_back(Sent{Sent::Session, session, stanza});
 }
 
-void AccountHarness::sessionReplaced(SessionId session)
+std::vector<Element> AccountHarness::sessionReplaced(SessionId session)
 {
     sent.push_back(Sent{Sent::Close, session, Element()});
+    return std::exchange(unacknowledged[session], {});
 }
 
 QString relayedTo(const QString &fromServer, const QString &)

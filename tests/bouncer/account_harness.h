@@ -7,6 +7,8 @@
 #include <QStringList>
 
 #include <deque>
+#include <map>
+#include <vector>
 
 // The harness's expect…() calls return a problem description, empty when all is well.
 #define EXPECT(expr)                                                                               \
@@ -22,6 +24,15 @@ namespace xbnc::test {
 // 2026-01-01T00:00:00.000Z and 2026-01-01T01:00:00+01:00).
 QString canonical(const Element &element);
 QString canonical(const QString &xml);
+
+// What the tests' Account is bound to upstream (AccountHarness::online), and the requests it
+// makes upstream on every connect, with the names the harness gives their ids.
+inline const QString boundJid = QStringLiteral("alice@example.org/xbnc");
+inline const QString carbonsEnable =
+    QStringLiteral("<iq type='set' id='xbnc-carbons'><enable xmlns='urn:xmpp:carbons:2'/></iq>");
+inline const QString bookmarksRequest = QStringLiteral(
+    "<iq type='get' id='xbnc-bookmarks'><pubsub xmlns='http://jabber.org/protocol/pubsub'><items "
+    "node='urn:xmpp:bookmarks:1'/></pubsub></iq>");
 
 // Feeds an Account stanzas and records what it sends where (QXmpp's TestClient idea).
 class AccountHarness : public Account::Output
@@ -77,7 +88,10 @@ public:
 
     void toUpstream(const Element &stanza) override;
     void toSession(SessionId session, const Element &stanza) override;
-    void sessionReplaced(SessionId session) override;
+    // Hands back what the test put in unacknowledged[session], as the edge does with what the
+    // replaced session's client never acknowledged (XEP-0198).
+    std::vector<Element> sessionReplaced(SessionId session) override;
+    std::map<SessionId, std::vector<Element>> unacknowledged;
 
     // The rooms' clock (Account::roomsTick); self-ping ids are named xbnc-selfping-ROOM.
     // The harness sets no silence before a self-ping, so every joined room is pinged.

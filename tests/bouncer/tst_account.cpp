@@ -6,12 +6,10 @@ using namespace xbnc;
 using namespace xbnc::test;
 
 namespace {
-const QString carbonsEnable =
-    QStringLiteral("<iq type='set' id='xbnc-carbons'><enable xmlns='urn:xmpp:carbons:2'/></iq>");
 
 void online(AccountHarness &h)
 {
-    h.account.upstreamOnline(Jid(u"alice@example.org/xbnc"));
+    h.account.upstreamOnline(Jid(boundJid));
     h.clear();
 }
 } // namespace
@@ -23,12 +21,10 @@ private Q_SLOTS:
     void onlineSendsIdlePresenceThenEnablesCarbons()
     {
         AccountHarness h;
-        h.account.upstreamOnline(Jid(u"alice@example.org/xbnc"));
+        h.account.upstreamOnline(Jid(boundJid));
         EXPECT(h.expectUpstream(idlePresence()));
         EXPECT(h.expectUpstream(carbonsEnable));
-        EXPECT(h.expectUpstream("<iq type='get' id='xbnc-bookmarks'><pubsub "
-                                "xmlns='http://jabber.org/protocol/pubsub'><items "
-                                "node='urn:xmpp:bookmarks:1'/></pubsub></iq>"));
+        EXPECT(h.expectUpstream(bookmarksRequest));
         EXPECT(h.expectServerInfoAndRoster());
         EXPECT(h.expectNothing());
     }
@@ -464,8 +460,8 @@ private Q_SLOTS:
         online(h);
         h.bind(1, "phone");
         h.account.sessionBound(2, "phone");
-        EXPECT(h.expectUpstream(idlePresence())); // phone 1 is gone, phone 2 has no presence yet
         EXPECT(h.expectClose(1));
+        EXPECT(h.expectUpstream(idlePresence())); // phone 1 is gone, phone 2 has no presence yet
         EXPECT(h.expectNothing());
         QCOMPARE(h.account.sessionCount(), 1);
     }

@@ -11,13 +11,6 @@ using namespace xbnc::test;
 
 namespace {
 
-const QString carbonsEnable =
-    QStringLiteral("<iq type='set' id='xbnc-carbons'><enable xmlns='urn:xmpp:carbons:2'/></iq>");
-const QString bookmarksRequest = QStringLiteral(
-    "<iq type='get' id='xbnc-bookmarks'><pubsub xmlns='http://jabber.org/protocol/pubsub'><items "
-    "node='urn:xmpp:bookmarks:1'/></pubsub></iq>");
-const QString boundJid = QStringLiteral("alice@example.org/xbnc");
-
 QString message(const QString &id, const QString &to = QStringLiteral("bob@example.org"))
 {
     return QStringLiteral("<message to='%1' type='chat' id='%2'><body>%2</body></message>")

@@ -1,4 +1,5 @@
 #include "account_harness.h"
+#include "mam_query.h"
 
 #include <QTest>
 
@@ -53,11 +54,9 @@ QString groupchat(const QString &id, const QString &body, const QString &extra =
         .arg(room, self, id, body, extra);
 }
 
-QString mamQuery(const QString &id, const QString &set = {})
+QString mamQuery(const QString &id, const QString &rsm = {})
 {
-    return QStringLiteral("<iq type='set' id='%1' to='%2'><query xmlns='urn:xmpp:mam:2' "
-                          "queryid='f27'>%3</query></iq>")
-        .arg(id, room, set);
+    return mam::query(id, room, QStringLiteral("f27"), rsm);
 }
 
 // The stanza-id by the room on a message, empty when none.
@@ -146,8 +145,7 @@ private Q_SLOTS:
         QVERIFY(!live[1].isEmpty() && live[1] != live[0]);
         EXPECT(h.expectNothing());
 
-        h.fromSession(1, mamQuery("q1", "<set xmlns='http://jabber.org/protocol/rsm'><max>10</max>"
-                                        "<before/></set>"));
+        h.fromSession(1, mamQuery("q1", "<max>10</max><before/>"));
         for (int i = 0; i < 2; ++i) {
             const AccountHarness::Sent result = h.take();
             QCOMPARE(result.session, SessionId(1));

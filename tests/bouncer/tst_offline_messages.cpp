@@ -400,6 +400,27 @@ private Q_SLOTS:
         QCOMPARE(canonical(phone[0]), canonical(relayedTo(sent, QStringLiteral("phone"))));
     }
 
+    // RFC 6120 §7.7.2.2: the phone binds its resource again while its older session still
+    // hibernates; the edge ends that one and hands back what its client never acknowledged.
+    void aReplacedSessionsUnacknowledgedMessagesReachTheDevicesNextSession()
+    {
+        PersistenceHarness h;
+        phoneAndLaptop(h);
+        for (const char *id : {"m1", "m2", "m3"})
+            h.fromUpstream(chat(id, id));
+        h.unacknowledged[1] = {Element::fromXml(chat("m2", "m2").toUtf8()),
+                               Element::fromXml(chat("m3", "m3").toUtf8())};
+        const QList<Element> phone = presenceAndCollect(h, 3, QStringLiteral("phone"));
+        QCOMPARE(ids(phone), QStringList({"m2", "m3"}));
+        QCOMPARE(canonical(phone[1]), canonical(delayed(chat("m3", "m3"), "2026-12-01T12:00:00Z")));
+        QCOMPARE(h.account.sessionCount(), 2);
+        // Exactly once: neither the phone's next session nor the laptop's gets them again.
+        h.account.sessionClosed(3);
+        QVERIFY(presenceAndCollect(h, 4, QStringLiteral("phone")).isEmpty());
+        h.account.sessionClosed(2);
+        QVERIFY(presenceAndCollect(h, 5, QStringLiteral("laptop")).isEmpty());
+    }
+
     void theServersStanzaIdIsReplayedUntouched()
     {
         PersistenceHarness h;

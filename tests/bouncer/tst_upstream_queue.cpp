@@ -9,11 +9,6 @@ using namespace xbnc::test;
 
 namespace {
 
-const QString carbonsEnable =
-    QStringLiteral("<iq type='set' id='xbnc-carbons'><enable xmlns='urn:xmpp:carbons:2'/></iq>");
-const QString bookmarksRequest = QStringLiteral(
-    "<iq type='get' id='xbnc-bookmarks'><pubsub xmlns='http://jabber.org/protocol/pubsub'><items "
-    "node='urn:xmpp:bookmarks:1'/></pubsub></iq>");
 const QString fullText =
     QStringLiteral("Not sent: the server is unreachable and xbnc's queue for it is full.");
 const QString expiredText = QStringLiteral(

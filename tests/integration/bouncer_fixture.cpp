@@ -102,15 +102,21 @@ TestClient *BouncerFixture::session(const QString &resource)
     return sessions_[resource].get();
 }
 
-TestClient *BouncerFixture::direct(const QString &user, const QByteArray &initialPresence)
+TestClientOptions BouncerFixture::directOptions(const QString &user, const QString &resource) const
 {
-    auto client = std::make_unique<TestClient>(user);
     TestClientOptions o;
     o.port = prosody_.c2sPort();
     o.caFile = prosody_.caCertificatePath();
     o.user = user;
     o.password = password(user);
-    o.resource = QStringLiteral("desk");
+    o.resource = resource;
+    return o;
+}
+
+TestClient *BouncerFixture::direct(const QString &user, const QByteArray &initialPresence)
+{
+    auto client = std::make_unique<TestClient>(user);
+    TestClientOptions o = directOptions(user);
     o.initialPresence = initialPresence;
     if (!client->login(o)) {
         fail(client->errorString());

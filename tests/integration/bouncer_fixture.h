@@ -47,6 +47,9 @@ public:
     const QString &errorString() const { return error_; }
 
     TestClientOptions sessionOptions(const QString &resource) const;
+    // `user` straight to Prosody, for a client the test keeps itself (direct() keeps one a user).
+    TestClientOptions directOptions(const QString &user,
+                                    const QString &resource = QStringLiteral("desk")) const;
     // A session of alice through xbnc that has sent its initial presence and whose ping
     // round trip proves the account has it (replacing an earlier one of that name); nullptr
     // (see errorString()) when that failed.

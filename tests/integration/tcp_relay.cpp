@@ -6,6 +6,8 @@
 
 namespace {
 
+constexpr qint64 kServerReadBuffer = 64 * 1024;
+
 // close() after SO_LINGER {on, 0} sends a RST instead of a FIN and drops unsent data.
 void reset(QTcpSocket *socket)
 {
@@ -46,6 +48,9 @@ void TcpRelay::accept()
         pair->client.reset(incoming);
         incoming->setParent(nullptr);
         pair->server = std::make_unique<QTcpSocket>();
+        // Bounded, so that a stalled relay leaves the server's bytes in the kernel's buffers
+        // instead of reading them all into this one.
+        pair->server->setReadBufferSize(kServerReadBuffer);
         Pair *p = pair.get();
         QTcpSocket *client = p->client.get();
         QTcpSocket *server = p->server.get();
@@ -53,7 +58,8 @@ void TcpRelay::accept()
             forward(client, server, &forwardedToServer_, &lostToServer_);
         });
         connect(server, &QTcpSocket::readyRead, this, [this, client, server] {
-            forward(server, client, &forwardedToClient_, &lostToClient_);
+            if (!stalled_)
+                forward(server, client, &forwardedToClient_, &lostToClient_);
         });
         // Until the server side is connected, the client's bytes wait in its socket.
         connect(server, &QTcpSocket::connected, this, [this, client, server] {
@@ -65,6 +71,14 @@ void TcpRelay::accept()
         pairs_.push_back(std::move(pair));
         ++relayed_;
     }
+}
+
+void TcpRelay::setStalled(bool stalled)
+{
+    stalled_ = stalled;
+    if (!stalled)
+        for (const std::unique_ptr<Pair> &pair : pairs_)
+            forward(pair->server.get(), pair->client.get(), &forwardedToClient_, &lostToClient_);
 }
 
 void TcpRelay::forward(QTcpSocket *from, QTcpSocket *to, qint64 *forwarded, qint64 *lost)

@@ -13,7 +13,9 @@ class QTcpSocket;
 // does. Bytes are forwarded unchanged (TLS passes through). cut() resets every relayed
 // connection on both sides at once — a RST, no FIN: neither end gets a </stream:stream> or
 // anything still in flight. While frozen, bytes are read and thrown away in both directions, as
-// by a link that went dead without telling; while refusing, new connections are reset at once.
+// by a link that went dead without telling; while stalled, nothing is read from the server, so
+// what it sends piles up in its socket buffers, as behind a client that stopped reading; while
+// refusing, new connections are reset at once.
 class TcpRelay : public QObject
 {
     Q_OBJECT
@@ -26,6 +28,7 @@ public:
 
     void cut();
     void setFrozen(bool frozen) { frozen_ = frozen; }
+    void setStalled(bool stalled);
     void setRefusing(bool refusing) { refusing_ = refusing; }
     // Bytes thrown away while frozen, client to server and back.
     qint64 lostToServer() const { return lostToServer_; }
@@ -51,6 +54,7 @@ private:
     quint16 targetPort_ = 0;
     std::vector<std::unique_ptr<Pair>> pairs_;
     bool frozen_ = false;
+    bool stalled_ = false;
     bool refusing_ = false;
     qint64 lostToServer_ = 0;
     qint64 lostToClient_ = 0;

@@ -105,6 +105,11 @@ bool answeredWithResult(TestClient &client, const QString &id, const QByteArray 
 struct Probe
 {
     TestClient *client = nullptr;
+    // bob, straight to Prosody, and another available resource of the account on the same path
+    // as `client`: what bob sends the account reaches it as well, so that once it has, what
+    // `client` has not received was held back.
+    TestClient *bob = nullptr;
+    TestClient *otherResource = nullptr;
     QString domain;
     QString account;
     DiscoInfo domainInfo;
@@ -156,6 +161,37 @@ bool rosterVersioningWorks(TestClient &client)
                                         query->attribute(u"ver").toUtf8() + "'/></iq>",
                                     &error);
     return again && again->attribute(u"type") == u"result" && !again->child(u"query", rosterNs);
+}
+
+// XEP-0352: while the client is inactive a presence change (not urgent) is held; <active/>
+// brings exactly that presence, with a XEP-0203 <delay/>.
+bool clientStateIndicationWorks(Probe &probe)
+{
+    if (!probe.streamFeature(u"csi", u"urn:xmpp:csi:0"))
+        return false;
+    // Answered before anything is held, so the server has the client inactive from here on.
+    probe.client->send("<inactive xmlns='urn:xmpp:csi:0'/>");
+    if (!probe.client->roundTrip())
+        return false;
+    // To the bare JID: every available resource gets it, with no subscription needed.
+    const QString status = QStringLiteral("held for ") + probe.client->name();
+    probe.bob->send("<presence to='" + probe.account.toUtf8() + "'><status>" + status.toUtf8() +
+                    "</status></presence>");
+    const auto heldPresence = [&status](const XmlNode &n) {
+        const XmlNode *text = n.child(u"status");
+        return n.name == u"presence" && n.attribute(u"from") == u"bob@localhost/desk" && text &&
+               text->text() == status;
+    };
+    if (!probe.otherResource->readUntil(heldPresence))
+        return false;
+    probe.client->poll();
+    for (const XmlNode &early : probe.client->takeBuffered())
+        if (heldPresence(early))
+            return false;
+    probe.client->send("<active xmlns='urn:xmpp:csi:0'/>");
+    const std::optional<XmlNode> released = probe.client->readUntil(heldPresence);
+    return released && released->child(u"delay", u"urn:xmpp:delay") &&
+           probe.client->expectNone(heldPresence);
 }
 
 bool uploadServiceFound(Probe &probe)
@@ -254,20 +290,16 @@ QList<Check> phoneChecks()
                  })
                  .has_value();
          }},
-        {"client state indication works",
-         [](Probe &p) {
-             if (!p.streamFeature(u"csi", u"urn:xmpp:csi:0"))
-                 return false;
-             p.client->send("<inactive xmlns='urn:xmpp:csi:0'/><active xmlns='urn:xmpp:csi:0'/>");
-             return p.client->roundTrip();
-         }},
+        {"client state indication works", clientStateIndicationWorks},
     };
 }
 
-QMap<QString, bool> runChecks(TestClient &client)
+QMap<QString, bool> runChecks(TestClient &client, TestClient &bob, TestClient &otherResource)
 {
     Probe probe;
     probe.client = &client;
+    probe.bob = &bob;
+    probe.otherResource = &otherResource;
     probe.domain = QStringLiteral("localhost");
     probe.account = BouncerFixture::accountUser() + QStringLiteral("@localhost");
     probe.domainInfo = discoInfo(client, QStringLiteral("dinfo"), probe.domain);
@@ -331,12 +363,20 @@ void TestPhoneChecks::cleanupTestCase()
 
 void TestPhoneChecks::everyCheckThatPassesDirectlyPassesThroughXbnc()
 {
+    TestClient *bob = fixture_.direct(QStringLiteral("bob"));
+    QVERIFY2(bob, qPrintable(fixture_.errorString()));
     TestClient *direct = fixture_.direct(BouncerFixture::accountUser());
     QVERIFY2(direct, qPrintable(fixture_.errorString()));
-    const QMap<QString, bool> onProsody = runChecks(*direct);
+    TestClient directLaptop(QStringLiteral("direct-laptop"));
+    QVERIFY2(directLaptop.login(
+                 fixture_.directOptions(BouncerFixture::accountUser(), QStringLiteral("laptop"))),
+             qPrintable(directLaptop.errorString()));
+    const QMap<QString, bool> onProsody = runChecks(*direct, *bob, directLaptop);
     TestClient *phone = fixture_.session(QStringLiteral("phone"));
     QVERIFY2(phone, qPrintable(fixture_.errorString()));
-    const QMap<QString, bool> throughXbnc = runChecks(*phone);
+    TestClient *laptop = fixture_.session(QStringLiteral("laptop"));
+    QVERIFY2(laptop, qPrintable(fixture_.errorString()));
+    const QMap<QString, bool> throughXbnc = runChecks(*phone, *bob, *laptop);
 
     QStringList regressions;
     int passDirect = 0, passXbnc = 0;
@@ -367,6 +407,7 @@ void TestPhoneChecks::everyCheckThatPassesDirectlyPassesThroughXbnc()
     QVERIFY(throughXbnc.value(QStringLiteral("domain: offline storage")));
     QVERIFY(throughXbnc.value(QStringLiteral("account: MAM")));
     QVERIFY(throughXbnc.value(QStringLiteral("account: stanza ids")));
+    QVERIFY(throughXbnc.value(QStringLiteral("client state indication works")));
 }
 
 void TestPhoneChecks::rosterVersionsThroughXbnc()

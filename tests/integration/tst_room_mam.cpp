@@ -3,6 +3,7 @@
 // catching up would, with the stanza-ids the live messages carried; a room with MAM is left to
 // answer itself.
 #include "bouncer_fixture.h"
+#include "mam_query.h"
 #include "muc_helpers.h"
 
 #include <QtTest>
@@ -35,11 +36,7 @@ struct Page
 // IQ answer.
 Page queryRoom(TestClient &client, const QString &room, const QString &id, const QString &set)
 {
-    client.send(QStringLiteral("<iq type='set' id='%1' to='%2'><query xmlns='urn:xmpp:mam:2' "
-                               "queryid='qid-%1'><set xmlns='http://jabber.org/protocol/rsm'>%3"
-                               "</set></query></iq>")
-                    .arg(id, room, set)
-                    .toUtf8());
+    client.send(mam::query(id, room, QStringLiteral("qid-") + id, set).toUtf8());
     Page page;
     for (;;) {
         const std::optional<XmlNode> next = client.readUntil([&](const XmlNode &n) {
@@ -221,10 +218,7 @@ void TestRoomMam::roomWithoutMamIsPagedFromXbncsLog()
     // A place the log does not know is an error, not an empty page.
     const std::optional<XmlNode> unknown = muc::request(
         *phone, QStringLiteral("p6"),
-        QStringLiteral("<iq type='set' id='p6' to='%1'><query xmlns='urn:xmpp:mam:2'><set "
-                       "xmlns='http://jabber.org/protocol/rsm'><after>nope</after></set></query>"
-                       "</iq>")
-            .arg(noMamRoom)
+        mam::query(QStringLiteral("p6"), noMamRoom, {}, QStringLiteral("<after>nope</after>"))
             .toUtf8(),
         &error);
     QVERIFY2(unknown, qPrintable(error));

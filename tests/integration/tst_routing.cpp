@@ -3,6 +3,7 @@
 // and requests from a peer to the session talking to that peer, else to the leading session
 // (§2.1). Real Prosody (mod_mam, muc_mam), sessions through xbnc, bob straight on Prosody.
 // Caps queries for the account's advertised caps are answered by xbnc itself.
+#include "mam_query.h"
 #include "muc_helpers.h"
 #include "prosody_fixture.h"
 #include "stanza_match.h"
@@ -63,20 +64,18 @@ QList<MamResult> mamResults(const QList<XmlNode> &stanzas)
 QByteArray mamQuery(const QByteArray &id, const QByteArray &to, int max,
                     const QByteArray &after = {})
 {
-    return "<iq type='set' id='" + id + "'" + (to.isEmpty() ? QByteArray() : " to='" + to + "'") +
-           "><query xmlns='urn:xmpp:mam:2' queryid='q1'><set "
-           "xmlns='http://jabber.org/protocol/rsm'><max>" +
-           QByteArray::number(max) + "</max>" +
-           (after.isEmpty() ? QByteArray() : "<after>" + after + "</after>") +
-           "</set></query></iq>";
+    const QByteArray rsm = "<max>" + QByteArray::number(max) + "</max>" +
+                           (after.isEmpty() ? QByteArray() : "<after>" + after + "</after>");
+    return mam::query(QString::fromUtf8(id), QString::fromUtf8(to), QStringLiteral("q1"),
+                      QString::fromUtf8(rsm))
+        .toUtf8();
 }
 
 // A MAM query without a queryid (XEP-0313 makes it optional).
 QByteArray plainMamQuery(const QByteArray &id, int max)
 {
-    return "<iq type='set' id='" + id +
-           "'><query xmlns='urn:xmpp:mam:2'><set xmlns='http://jabber.org/protocol/rsm'><max>" +
-           QByteArray::number(max) + "</max></set></query></iq>";
+    return mam::query(QString::fromUtf8(id), {}, {}, QStringLiteral("<max>%1</max>").arg(max))
+        .toUtf8();
 }
 
 // A request for the account, as the session it was routed to sees it.
