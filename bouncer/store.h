@@ -3,6 +3,7 @@
 #include "device_cursors.h"
 #include "offline_messages.h"
 #include "outbound_queue.h"
+#include "room.h"
 #include "room_log.h"
 
 #include <QDateTime>
@@ -25,6 +26,7 @@ struct StoredRoom
     QString nick;
     QString password;
     bool persistent = false;
+    Room::Archive archive = Room::Archive::Unknown; // whether xbnc answers its MAM queries
 };
 
 // The one SQLite database in data_dir. Schema changes are numbered migrations applied at open,

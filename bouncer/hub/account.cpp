@@ -188,6 +188,7 @@ void Account::requestExpired(const IqRouter::Outbound &request)
     case IqRouter::Purpose::LegacyBookmarks:
     case IqRouter::Purpose::Roster:
     case IqRouter::Purpose::ServerInfo:
+    case IqRouter::Purpose::RoomInfo: // a room's archive stays as it was until the next join
         qCWarning(lcAccount) << "the server did not answer xbnc's request in time; purpose"
                              << int(request.purpose);
         return;

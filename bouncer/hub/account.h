@@ -134,7 +134,8 @@ public:
     // A room that removed the account before xbnc restarted: its autojoin bookmark stays off.
     void restoreRoomRemoval(const QString &roomJid, const QString &removal);
     void restoreRoom(const QString &roomJid, const QString &nick, const QString &password,
-                     bool persistent, std::vector<RoomLog::Entry> log);
+                     bool persistent, std::vector<RoomLog::Entry> log,
+                     Room::Archive archive = Room::Archive::Unknown);
     // Called on a timer: the rooms' join deadlines and retries, and XEP-0410 self-pings of
     // rooms that have been silent (docs/ROOMS.md "Health").
     void roomsTick();
@@ -205,6 +206,8 @@ private:
     void relayedReplyFromUpstream(const IqRouter::Outbound &request, Element &reply);
     // A room's disco#info, asked by a session: whether the room has MAM (account_inbound.cpp).
     void roomDiscoAnswered(const QString &roomJid, Element &reply);
+    // xbnc's own disco#info of a room it has joined (purpose RoomInfo).
+    void roomInfoAnswered(const QString &roomJid, const Element &reply);
     // A MAM query (or form request) to a room without MAM, answered from the room's log
     // (account_rooms.cpp); false when the room's archive is not xbnc's to answer from.
     bool answerFromRoomLog(SessionId id, const Element &iq);
@@ -268,6 +271,7 @@ private:
     void roomToSessions(const std::set<SessionId> &sessions, const Element &stanza) override;
     void roomMembershipChanged(const Room &room) override;
     void roomMessageLogged(const Room &room, const RoomLog::Entry &entry) override;
+    void roomJoinCompleted(const Room &room) override;
     void sendToSession(SessionId id, const Element &stanza);
     // account_csi.cpp: the way out to a session that said it is inactive.
     void sendToInactive(SessionId id, Session &session, const Element &stanza);
