@@ -240,6 +240,11 @@ private:
     void advanceDevice(const QString &device, quint64 seq);
     void offlineEntriesGone(const std::vector<OfflineMessages::Entry> &gone, const char *why);
     void catchUp(SessionId id, Session &session);
+    // A session's own 1:1 message: logged as a <sent> carbon, copied live to the other
+    // sessions with carbons; every device with it (or not wanting it) moves past it.
+    void logSent(SessionId sender, const Element &message);
+    // A <sent> carbon from the server (another device of the account wrote).
+    void logSentCarbon(const Element &carbon);
     void keepUndelivered(const Session &session, std::vector<Element> undelivered);
     void sendAggregatePresence();
     // account_resume.cpp
@@ -280,6 +285,8 @@ private:
     template <typename Wanted> void sendToSessions(const Element &stanza, Wanted wanted);
     void broadcastToSessions(const Element &stanza, bool onlyWithPresence);
     void copyAsCarbon(SessionId from, const Element &message, const Room *room = nullptr);
+    // XEP-0280 <sent> carbon of a message a session sends, as the other sessions get it.
+    Element sentCarbon(const Element &message) const;
     void replyError(SessionId id, const Element &request, const QString &condition);
     std::optional<SessionId> sessionByResource(const QString &resource) const;
 

@@ -71,6 +71,11 @@ void Account::messageFromUpstream(Element &stanza)
                                            stanza.firstChild(u"sent", xmlns::carbons));
     if (OfflineMessages::worthKeeping(stanza, account_))
         return logAndDeliver(stanza); // not a carbon: every session
+    if (carbon) {
+        const Element *sent = OfflineMessages::sentCarbonOf(stanza, account_);
+        if (sent && OfflineMessages::worthKeepingSent(*sent))
+            return logSentCarbon(stanza);
+    }
     sendToSessions(
         stanza, [carbon](SessionId, const Session &session) { return !carbon || session.carbons; });
 }
