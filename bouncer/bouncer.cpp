@@ -70,7 +70,7 @@ bool Bouncer::start(QString *error)
     for (const StoredRoom &room : store_.rooms()) {
         qCInfo(lcBouncer, "will rejoin %s as %s", qPrintable(room.jid), qPrintable(room.nick));
         account_->restoreRoom(room.jid, room.nick, room.password, room.persistent,
-                              store_.roomMessages(room.jid));
+                              store_.roomMessages(room.jid), room.archive);
     }
     for (const auto &[room, removal] : store_.roomRemovals()) {
         qCInfo(lcBouncer, "%s removed the account (%s): its autojoin bookmark stays off",
@@ -238,7 +238,8 @@ std::vector<Element> Bouncer::sessionReplaced(SessionId id)
 
 void Bouncer::roomEntered(const Room &room)
 {
-    if (!store_.saveRoom(StoredRoom{room.jid(), room.nick(), room.password(), room.isPersistent()}))
+    if (!store_.saveRoom(StoredRoom{room.jid(), room.nick(), room.password(), room.isPersistent(),
+                                    room.archive()}))
         qCWarning(lcBouncer, "could not store room %s; it is not rejoined after a restart: %s",
                   qPrintable(room.jid()), qPrintable(store_.lastError()));
 }

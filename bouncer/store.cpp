@@ -72,6 +72,8 @@ const char *const migrations[] = {
     " acked INTEGER NOT NULL, serial INTEGER NOT NULL, hub BLOB NOT NULL)",
     "CREATE TABLE saved_session_stanzas (resume_id TEXT NOT NULL, serial INTEGER NOT NULL,"
     " xml BLOB NOT NULL, PRIMARY KEY (resume_id, serial)) WITHOUT ROWID",
+    // Who keeps the room's messages (Room::Archive): '' unknown, 'room' its own MAM, 'log' xbnc.
+    "ALTER TABLE rooms ADD COLUMN archive TEXT NOT NULL DEFAULT ''",
 };
 
 // Qt binds a null QString as SQL NULL; the columns are NOT NULL and an empty value is meant.
@@ -136,6 +138,29 @@ std::pair<Element, QString> fromOfflineXml(const QByteArray &xml)
 }
 
 const QString deliveredThroughKey = QStringLiteral("catch_up/delivered_through");
+
+QString archiveText(Room::Archive archive)
+{
+    switch (archive) {
+    case Room::Archive::Room:
+        return QStringLiteral("room");
+    case Room::Archive::Log:
+        return QStringLiteral("log");
+    case Room::Archive::Unknown:
+        break;
+    }
+    return QStringLiteral("");
+}
+
+// Anything else (a newer xbnc's value) is unknown: the next join asks the room again.
+Room::Archive archiveFromText(const QString &text)
+{
+    if (text == u"room")
+        return Room::Archive::Room;
+    if (text == u"log")
+        return Room::Archive::Log;
+    return Room::Archive::Unknown;
+}
 
 } // namespace
 
@@ -332,26 +357,28 @@ std::vector<StoredRoom> Store::rooms() const
 {
     std::vector<StoredRoom> result;
     QSqlQuery query(db_);
-    if (!query.exec(
-            QStringLiteral("SELECT jid, nick, password, persistent FROM rooms ORDER BY jid")))
+    if (!query.exec(QStringLiteral(
+            "SELECT jid, nick, password, persistent, archive FROM rooms ORDER BY jid")))
         return result;
     while (query.next())
         result.push_back(StoredRoom{query.value(0).toString(), query.value(1).toString(),
-                                    query.value(2).toString(), query.value(3).toBool()});
+                                    query.value(2).toString(), query.value(3).toBool(),
+                                    archiveFromText(query.value(4).toString())});
     return result;
 }
 
 bool Store::saveRoom(const StoredRoom &room)
 {
     QSqlQuery query(db_);
-    query.prepare(QStringLiteral("INSERT INTO rooms (jid, nick, password, persistent) "
-                                 "VALUES (?, ?, ?, ?) ON CONFLICT(jid) DO UPDATE SET "
+    query.prepare(QStringLiteral("INSERT INTO rooms (jid, nick, password, persistent, archive) "
+                                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT(jid) DO UPDATE SET "
                                  "nick = excluded.nick, password = excluded.password, "
-                                 "persistent = excluded.persistent"));
+                                 "persistent = excluded.persistent, archive = excluded.archive"));
     query.addBindValue(text(room.jid));
     query.addBindValue(text(room.nick));
     query.addBindValue(text(room.password));
     query.addBindValue(room.persistent ? 1 : 0);
+    query.addBindValue(archiveText(room.archive));
     return exec(query);
 }
 

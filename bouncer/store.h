@@ -3,6 +3,7 @@
 #include "device_cursors.h"
 #include "offline_messages.h"
 #include "outbound_queue.h"
+#include "room.h"
 #include "room_log.h"
 #include "saved_session.h"
 
@@ -26,6 +27,7 @@ struct StoredRoom
     QString nick;
     QString password;
     bool persistent = false;
+    Room::Archive archive = Room::Archive::Unknown; // whether xbnc answers its MAM queries
 };
 
 // A resumable session as saved for a restart (store_sessions.cpp): the listener's side and

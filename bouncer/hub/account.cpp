@@ -189,6 +189,7 @@ void Account::requestExpired(const IqRouter::Outbound &request)
     case IqRouter::Purpose::LegacyBookmarks:
     case IqRouter::Purpose::Roster:
     case IqRouter::Purpose::ServerInfo:
+    case IqRouter::Purpose::RoomInfo: // a room's archive stays as it was until the next join
         qCWarning(lcAccount) << "the server did not answer xbnc's request in time; purpose"
                              << int(request.purpose);
         return;
@@ -264,6 +265,14 @@ void Account::copyAsCarbon(SessionId fromId, const Element &message, const Room 
     if (message.firstChild(u"private", xmlns::carbons) ||
         message.firstChild(u"no-copy", xmlns::hints))
         return;
+    sendToSessions(sentCarbon(message), [fromId, room](SessionId id, const Session &session) {
+        return id != fromId && session.carbons && (!room || room->isJoined(id));
+    });
+}
+
+Element Account::sentCarbon(const Element &message) const
+{
+    const QString type = message.attribute(u"type");
     Element inner = message;
     inner.setAttribute(QStringLiteral("from"), boundJid().toString());
     Element carbon(QStringLiteral("message"), xmlns::client);
@@ -273,9 +282,7 @@ void Account::copyAsCarbon(SessionId fromId, const Element &message, const Room 
     carbon.addChild(Element(QStringLiteral("sent"), xmlns::carbons))
         .addChild(Element(QStringLiteral("forwarded"), xmlns::forward))
         .addChild(std::move(inner));
-    sendToSessions(carbon, [fromId, room](SessionId id, const Session &session) {
-        return id != fromId && session.carbons && (!room || room->isJoined(id));
-    });
+    return carbon;
 }
 
 void Account::replyError(SessionId id, const Element &request, const QString &condition)

@@ -143,7 +143,8 @@ public:
     // A room that removed the account before xbnc restarted: its autojoin bookmark stays off.
     void restoreRoomRemoval(const QString &roomJid, const QString &removal);
     void restoreRoom(const QString &roomJid, const QString &nick, const QString &password,
-                     bool persistent, std::vector<RoomLog::Entry> log);
+                     bool persistent, std::vector<RoomLog::Entry> log,
+                     Room::Archive archive = Room::Archive::Unknown);
     // Called on a timer: the rooms' join deadlines and retries, and XEP-0410 self-pings of
     // rooms that have been silent (docs/ROOMS.md "Health").
     void roomsTick();
@@ -214,6 +215,8 @@ private:
     void relayedReplyFromUpstream(const IqRouter::Outbound &request, Element &reply);
     // A room's disco#info, asked by a session: whether the room has MAM (account_inbound.cpp).
     void roomDiscoAnswered(const QString &roomJid, Element &reply);
+    // xbnc's own disco#info of a room it has joined (purpose RoomInfo).
+    void roomInfoAnswered(const QString &roomJid, const Element &reply);
     // A MAM query (or form request) to a room without MAM, answered from the room's log
     // (account_rooms.cpp); false when the room's archive is not xbnc's to answer from.
     bool answerFromRoomLog(SessionId id, const Element &iq);
@@ -246,6 +249,11 @@ private:
     void advanceDevice(const QString &device, quint64 seq);
     void offlineEntriesGone(const std::vector<OfflineMessages::Entry> &gone, const char *why);
     void catchUp(SessionId id, Session &session);
+    // A session's own 1:1 message: logged as a <sent> carbon, copied live to the other
+    // sessions with carbons; every device with it (or not wanting it) moves past it.
+    void logSent(SessionId sender, const Element &message);
+    // A <sent> carbon from the server (another device of the account wrote).
+    void logSentCarbon(const Element &carbon);
     void keepUndelivered(const Session &session, std::vector<Element> undelivered);
     void sendAggregatePresence();
     // account_resume.cpp
@@ -277,6 +285,7 @@ private:
     void roomToSessions(const std::set<SessionId> &sessions, const Element &stanza) override;
     void roomMembershipChanged(const Room &room) override;
     void roomMessageLogged(const Room &room, const RoomLog::Entry &entry) override;
+    void roomJoinCompleted(const Room &room) override;
     void sendToSession(SessionId id, const Element &stanza);
     // account_csi.cpp: the way out to a session that said it is inactive.
     void sendToInactive(SessionId id, Session &session, const Element &stanza);
@@ -285,6 +294,8 @@ private:
     template <typename Wanted> void sendToSessions(const Element &stanza, Wanted wanted);
     void broadcastToSessions(const Element &stanza, bool onlyWithPresence);
     void copyAsCarbon(SessionId from, const Element &message, const Room *room = nullptr);
+    // XEP-0280 <sent> carbon of a message a session sends, as the other sessions get it.
+    Element sentCarbon(const Element &message) const;
     void replyError(SessionId id, const Element &request, const QString &condition);
     std::optional<SessionId> sessionByResource(const QString &resource) const;
 

@@ -64,6 +64,11 @@ void Account::messageFromUpstream(Element &stanza)
                                            stanza.firstChild(u"sent", xmlns::carbons));
     if (OfflineMessages::worthKeeping(stanza, account_))
         return logAndDeliver(stanza); // not a carbon: every session
+    if (carbon) {
+        const Element *sent = OfflineMessages::sentCarbonOf(stanza, account_);
+        if (sent && OfflineMessages::worthKeepingSent(*sent))
+            return logSentCarbon(stanza);
+    }
     sendToSessions(
         stanza, [carbon](SessionId, const Session &session) { return !carbon || session.carbons; });
 }
@@ -211,8 +216,11 @@ void Account::roomDiscoAnswered(const QString &jid, Element &reply)
     if (roomArchives_.size() >= 1000)
         roomArchives_.clear();
     roomArchives_.insert(jid, archive);
-    if (auto it = rooms_.find(jid); it != rooms_.end())
+    if (auto it = rooms_.find(jid); it != rooms_.end() && it->second->archive() != archive) {
         it->second->setArchive(archive);
+        if (it->second->isAccountIn())
+            out_.roomEntered(*it->second); // stored with the room, known again after a restart
+    }
     if (archive == Room::Archive::Log)
         ServerCaps::addFeatures(*query, {xmlns::mam, xmlns::stanzaId});
 }
@@ -244,6 +252,8 @@ void Account::ownReplyFromUpstream(const IqRouter::Outbound &request, const Elem
         return rosterRelayAnswered(request, reply);
     case IqRouter::Purpose::ServerInfo:
         return serverInfoFetched(reply);
+    case IqRouter::Purpose::RoomInfo:
+        return roomInfoAnswered(request.context, reply);
     case IqRouter::Purpose::Relay:
     case IqRouter::Purpose::DomainDisco:
     case IqRouter::Purpose::RoomDisco:

@@ -197,6 +197,30 @@ void Account::advanceDevice(const QString &device, quint64 seq)
         out_.deliveredThroughChanged(cursors_.deliveredThrough());
 }
 
+void Account::logSent(SessionId sender, const Element &message)
+{
+    const Element carbon = sentCarbon(message);
+    const quint64 seq = keepForLater(carbon);
+    std::set<SessionId> recipients{sender}; // it has the message: it wrote it
+    for (const auto &[id, session] : sessions_)
+        if (id != sender && session.carbons)
+            recipients.insert(id);
+    sendToSessions(carbon, [sender](SessionId id, const Session &session) {
+        return id != sender && session.carbons;
+    });
+    markDelivered(seq, &recipients);
+}
+
+void Account::logSentCarbon(const Element &carbon)
+{
+    // Only a client that enabled carbons expects to see what the account's other devices send.
+    std::set<SessionId> withCarbons;
+    for (const auto &[id, session] : sessions_)
+        if (session.carbons)
+            withCarbons.insert(id);
+    logAndDeliver(carbon, &withCarbons);
+}
+
 void Account::catchUp(SessionId id, Session &session)
 {
     const quint64 cursor = cursors_.cursorOf(session.resource);
@@ -207,6 +231,9 @@ void Account::catchUp(SessionId id, Session &session)
     for (OfflineMessages::Entry entry : missed) {
         if (std::find(session.receivedEarly.begin(), session.receivedEarly.end(), entry.seq) !=
             session.receivedEarly.end())
+            continue;
+        // What the user wrote elsewhere reaches clients that asked for carbons (XEP-0280).
+        if (!session.carbons && OfflineMessages::sentCarbonOf(entry.stanza, account_))
             continue;
         ++replayed;
         // Sent to xbnc's resource, perhaps before a restart under another one: the session is

@@ -65,7 +65,12 @@ void Account::messageFromSession(SessionId id, Session &session, Element &stanza
         return room->groupchatFromSession(id, stanza); // not-acceptable when not joined
     noteConversation(id, to);
     // A private message in a room is copied only to the sessions in that room.
-    copyAsCarbon(id, stanza, room);
+    // Logged only when it goes out now: a queued message may still bounce, and the log must
+    // not show the other devices a message bob never got.
+    if (!room && upstreamOnline_ && OfflineMessages::worthKeepingSent(stanza))
+        logSent(id, stanza);
+    else
+        copyAsCarbon(id, stanza, room);
     if (!upstreamOnline_)
         return queueForUpstream(session, stanza);
     out_.toUpstream(stanza);

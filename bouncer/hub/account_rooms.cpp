@@ -4,7 +4,10 @@
 #include "stanza_error.h"
 #include "xmpp_ns.h"
 
+#include <QLoggingCategory>
 #include <QRandomGenerator>
+
+Q_DECLARE_LOGGING_CATEGORY(lcAccount)
 
 // The account's side of group chats: which Room a stanza belongs to, bookmarks that make the
 // account join or leave, the rooms' health checks, and rooms restored after a restart.
@@ -42,6 +45,29 @@ bool Account::answerFromRoomLog(SessionId id, const Element &iq)
          RoomArchive::answer(room->log(), iq, room->jid(), boundJid().toString()))
         sendToSession(id, stanza);
     return true;
+}
+
+void Account::roomJoinCompleted(const Room &room)
+{
+    // Whether the room keeps an archive decides where MAM queries go and whose stanza-ids the
+    // sessions see; clients do not always ask (docs/ROOMS.md "Room archive"). Asked on every
+    // join: a room's configuration may have changed while the account was out.
+    Element info(QStringLiteral("iq"), xmlns::client);
+    info.setAttribute(QStringLiteral("type"), QStringLiteral("get"));
+    info.setAttribute(QStringLiteral("to"), room.jid());
+    info.addChild(Element(QStringLiteral("query"), xmlns::discoInfo));
+    request(std::move(info), IqRouter::Purpose::RoomInfo, room.jid());
+}
+
+void Account::roomInfoAnswered(const QString &roomJid, const Element &reply)
+{
+    if (reply.attribute(u"type") != u"result") {
+        qCInfo(lcAccount) << "the room" << roomJid
+                          << "did not say whether it has an archive; asking again on the next join";
+        return;
+    }
+    Element answer = reply; // roomDiscoAnswered adds xbnc's features for a session to see
+    roomDiscoAnswered(roomJid, answer);
 }
 
 void Account::roomsTick()
@@ -171,9 +197,13 @@ void Account::setRoomPersistent(const QString &roomJid, bool persistent)
 }
 
 void Account::restoreRoom(const QString &roomJid, const QString &nick, const QString &password,
-                          bool persistent, std::vector<RoomLog::Entry> log)
+                          bool persistent, std::vector<RoomLog::Entry> log, Room::Archive archive)
 {
     Room &room = roomFor(Jid(roomJid).bareString());
+    if (archive != Room::Archive::Unknown) {
+        roomArchives_.insert(room.jid(), archive);
+        room.setArchive(archive);
+    }
     room.setPersistent(room.isPersistent() || persistent || allRoomsPersistent_);
     room.restore(nick, password, std::move(log));
 }

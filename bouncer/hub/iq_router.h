@@ -36,6 +36,8 @@ public:
         Roster,          // xbnc fetching the roster for its RosterCache
         RosterRelay,     // a session's roster get before the cache is filled; fills it
         ServerInfo,      // xbnc fetching the domain's disco#info for the server's caps
+        RoomInfo,        // xbnc asking the room in `context` its disco#info once joined:
+                         // whether it has MAM, when no session asked (RoomDisco)
     };
 
     struct Outbound

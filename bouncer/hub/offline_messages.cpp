@@ -50,6 +50,28 @@ bool OfflineMessages::worthKeeping(const Element &message, const Jid &account)
            message.firstChild(u"store", xmlns::hints);
 }
 
+bool OfflineMessages::worthKeepingSent(const Element &message)
+{
+    const QString type = message.attribute(u"type");
+    if (!type.isEmpty() && type != u"chat" && type != u"normal")
+        return false;
+    if (message.firstChild(u"private", xmlns::carbons) ||
+        message.firstChild(u"no-copy", xmlns::hints) ||
+        message.firstChild(u"no-store", xmlns::hints))
+        return false;
+    return message.firstChild(u"body", xmlns::client) || isEncrypted(message);
+}
+
+const Element *OfflineMessages::sentCarbonOf(const Element &message, const Jid &account)
+{
+    const Jid from(message.attribute(u"from"));
+    if (from.isValid() && from != account.bare())
+        return nullptr; // anyone else's <sent> is forged (XEP-0280 §11)
+    const Element *sent = message.firstChild(u"sent", xmlns::carbons);
+    const Element *forwarded = sent ? sent->firstChild(u"forwarded", xmlns::forward) : nullptr;
+    return forwarded ? forwarded->firstChild(u"message") : nullptr;
+}
+
 const OfflineMessages::Entry &OfflineMessages::append(Element stanza, const QDateTime &received,
                                                       const QString &device,
                                                       std::vector<Entry> *dropped)

@@ -45,6 +45,14 @@ public:
     // from room occupants. Not carbons, groupchat (the rooms keep their own log), headlines,
     // errors, or chat states alone. XEP-0334 <store/> and <no-store/> hints are followed.
     static bool worthKeeping(const Element &message, const Jid &account);
+    // Whether a message the user sends (from a session, or from another device as the server's
+    // XEP-0280 <sent> carbon tells) belongs in the log, so that the devices that were away see
+    // both sides of the conversation: chat or normal with a body or an encrypted payload, not
+    // marked <private/>, <no-copy/> or <no-store/>.
+    static bool worthKeepingSent(const Element &message);
+    // The message a XEP-0280 <sent> carbon from the account forwards; null when `message` is
+    // not one.
+    static const Element *sentCarbonOf(const Element &message, const Jid &account);
 
     void setLimits(Limits limits) { limits_ = limits; }
     const Limits &limits() const { return limits_; }

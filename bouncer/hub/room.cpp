@@ -177,12 +177,13 @@ void Room::groupchatFromUpstream(const Element &message)
     if (message.firstChild(u"subject") && !message.firstChild(u"body")) {
         const bool same = subject_ && subject_->toXml() == message.toXml();
         const bool endsRejoin = phase_ == Phase::Rejoining;
+        const bool endsJoin = phase_ == Phase::Joining || phase_ == Phase::Rejoining;
         subject_ = message;
-        if (phase_ == Phase::Joining || phase_ == Phase::Rejoining)
+        // The sessions get the subject before the join's end is announced (Output).
+        if (!same || !endsRejoin) // else the subject every join ends with; sessions have it
+            fanOut(message);
+        if (endsJoin)
             completeJoin(); // the subject ends a join (XEP-0045 §7.2.15)
-        if (same && endsRejoin)
-            return; // the subject every join ends with; sessions have it
-        fanOut(message);
         return;
     }
     if (!message.firstChild(u"body"))

@@ -71,6 +71,8 @@ public:
         // For persistence: the account entered or left the room; a message was logged.
         virtual void roomMembershipChanged(const Room &) {}
         virtual void roomMessageLogged(const Room &, const RoomLog::Entry &) {}
+        // The account's join (a first join, or a rejoin) ended: the account is in the room.
+        virtual void roomJoinCompleted(const Room &) {}
     };
 
     Room(QString jid, Output &output, std::function<QDateTime()> now, int logCapacity = 1000);

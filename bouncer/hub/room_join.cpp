@@ -113,8 +113,6 @@ void Room::selfAvailable(const Element &presence, const QSet<int> &codes)
         }
         relisted_.reset();
     }
-    if (was == Phase::Joining && codes.contains(201))
-        completeJoin(); // a new, locked room: no history or subject until configured
     if (was == Phase::Rejoining && !changed)
         return;
     if (was != Phase::Joining)
@@ -131,6 +129,8 @@ void Room::selfAvailable(const Element &presence, const QSet<int> &codes)
     }
     if (!asAnswered.empty())
         out_.roomToSessions(asAnswered, presence);
+    if (codes.contains(201))
+        completeJoin(); // a new, locked room: no history or subject until configured
 }
 
 void Room::errorFromUpstream(const Element &presence)
@@ -153,6 +153,7 @@ void Room::completeJoin()
     setPhase(Phase::Joined);
     retries_ = 0;
     relisted_.reset();
+    out_.roomJoinCompleted(*this);
 }
 
 Element Room::startJoin(Phase phase)

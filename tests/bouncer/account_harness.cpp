@@ -329,6 +329,46 @@ QString joinPresence(const QString &nick, const QString &payload)
         .arg(RoomScript::occupant(nick), payload);
 }
 
+QString roomInfoRequest(const QString &roomJid)
+{
+    return QStringLiteral("<iq type='get' id='xbnc-roominfo-%1' to='%1'><query "
+                          "xmlns='http://jabber.org/protocol/disco#info'/></iq>")
+        .arg(roomJid);
+}
+
+QString AccountHarness::takeRoomInfo(const QString &roomJid)
+{
+    const QString wanted = canonical(roomInfoRequest(roomJid));
+    for (auto it = sent.begin(); it != sent.end(); ++it) {
+        if (it->target != Sent::Upstream)
+            continue;
+        Element named = it->stanza;
+        named.setAttribute(QStringLiteral("id"), QStringLiteral("xbnc-roominfo-") + roomJid);
+        if (canonical(named) != wanted)
+            continue;
+        ownIds_.insert(named.attribute(u"id"), it->stanza.attribute(u"id"));
+        sent.erase(it);
+        return {};
+    }
+    return QStringLiteral("no disco#info of %1 from xbnc among the outputs").arg(roomJid);
+}
+
+QString AccountHarness::expectRoomInfo(const QString &roomJid)
+{
+    if (sent.empty() || sent.front().target != Sent::Upstream)
+        return QStringLiteral("expected xbnc's disco#info of %1 next, got %2")
+            .arg(roomJid, sent.empty() ? QStringLiteral("nothing") : describe(sent.front()));
+    Sent next = sent.front();
+    sent.pop_front();
+    const QString id = next.stanza.attribute(u"id");
+    next.stanza.setAttribute(QStringLiteral("id"), QStringLiteral("xbnc-roominfo-") + roomJid);
+    if (canonical(next.stanza) != canonical(roomInfoRequest(roomJid)))
+        return QStringLiteral("expected xbnc's disco#info of %1 next, got %2")
+            .arg(roomJid, describe(next));
+    ownIds_.insert(next.stanza.attribute(u"id"), id);
+    return {};
+}
+
 QString joinFirst(AccountHarness &h, SessionId session, const RoomScript &script)
 {
     h.fromSession(session, joinPresence(script.nick));
@@ -336,6 +376,10 @@ QString joinFirst(AccountHarness &h, SessionId session, const RoomScript &script
         return QStringLiteral("joining upstream: ") + problem;
     for (const QString &stanza : script.all())
         h.fromUpstream(stanza);
+    // The join ends with the subject, or with the self-presence of a new room (201).
+    if (!script.subject.isEmpty() || script.self.contains(u"'201'"))
+        if (QString problem = h.takeRoomInfo(RoomScript::jid); !problem.isEmpty())
+            return QStringLiteral("xbnc asking the joined room's disco#info: ") + problem;
     if (QString problem = h.expectRelayed(session, script.all()); !problem.isEmpty())
         return QStringLiteral("the room's answer: ") + problem;
     QString problem = h.expectNothing();

@@ -82,6 +82,10 @@ public:
     // One stanza the server sent, fanned out: the next outputs are one copy per session, in any
     // order, each with that session's JID as 'to'.
     QString expectFanOut(const QList<SessionId> &sessions, const QString &fromServer);
+    // xbnc's own disco#info of a room whose join completed, next / anywhere among the outputs
+    // (taken out); its id is named xbnc-roominfo-ROOM for fromUpstream.
+    QString expectRoomInfo(const QString &roomJid);
+    QString takeRoomInfo(const QString &roomJid);
     // The next output, whatever it is (for ids the hub made up).
     Sent take();
     void clear() { sent.clear(); }
@@ -140,6 +144,8 @@ struct RoomScript
 RoomScript standardRoom();
 // The join a session sends: <presence to='room/nick'><x xmlns=muc>payload</x></presence>.
 QString joinPresence(const QString &nick = QStringLiteral("alice"), const QString &payload = {});
+// xbnc's own disco#info of a room whose join completed, with the id tests name it by.
+QString roomInfoRequest(const QString &roomJid);
 // A session, already bound, joins as the first one; the room answers with the script; the
 // output is checked to be exactly that (the join upstream, the script to the session) and
 // cleared.

@@ -78,6 +78,18 @@ QStringList features(const Element &discoResult)
     return vars;
 }
 
+// Records the archive kind each time the account asks the wiring to store the room.
+class ArchiveRecorder : public AccountHarness
+{
+public:
+    QList<Room::Archive> stored;
+    void roomEntered(const Room &r) override
+    {
+        if (r.archive() != Room::Archive::Unknown)
+            stored << r.archive();
+    }
+};
+
 } // namespace
 
 class TestAccountRoomArchive : public QObject
@@ -267,6 +279,88 @@ private Q_SLOTS:
         QCOMPARE(relayed.stanza.attribute(u"to"), room);
         QVERIFY(relayed.stanza.attribute(u"id") != QStringLiteral("q4"));
         EXPECT(h.expectNothing());
+    }
+
+    // Item 1 of the second round: xbnc asks a room it joined whether it has MAM, so that a room
+    // without one gets xbnc's archive although no client asked the room's disco#info.
+    void xbncAsksTheJoinedRoomItself_data()
+    {
+        QTest::addColumn<QString>("answer");   // %1: the id xbnc asked under
+        QTest::addColumn<int>("archiveValue"); // Room::Archive
+        QTest::newRow("no MAM") << roomDiscoResult("%1", false) << int(Room::Archive::Log);
+        QTest::newRow("MAM") << roomDiscoResult("%1", true) << int(Room::Archive::Room);
+        QTest::newRow("error") << QStringLiteral("<iq type='error' id='%1' from='%2'><error "
+                                                 "type='cancel'><service-unavailable "
+                                                 "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/>"
+                                                 "</error></iq>")
+                                      .arg("%1", room)
+                               << int(Room::Archive::Unknown);
+    }
+    void xbncAsksTheJoinedRoomItself()
+    {
+        QFETCH(QString, answer);
+        QFETCH(int, archiveValue);
+        const auto archive = Room::Archive(archiveValue);
+        ArchiveRecorder h;
+        h.online();
+        h.bind(1, "phone");
+        EXPECT(joinFirst(h, 1, roomWithoutHistory())); // ends with xbnc's disco#info to the room
+        h.fromUpstream(answer.arg("xbnc-roominfo-" + room));
+        EXPECT(h.expectNothing()); // xbnc's own question: no session sees the answer
+        QCOMPARE(h.account.room(room)->archive(), archive);
+        // Stored with the room once learned, so a restart knows it.
+        QCOMPARE(h.stored, archive == Room::Archive::Unknown ? QList<Room::Archive>{}
+                                                             : QList<Room::Archive>{archive});
+        h.fromUpstream(groupchat("l1", "one"));
+        const QString id = roomStanzaId(h.take().stanza);
+        QCOMPARE(!id.isEmpty(), archive == Room::Archive::Log);
+        h.fromSession(1, mamQuery("q6"));
+        const AccountHarness::Sent sent = h.take();
+        QCOMPARE(sent.target, archive == Room::Archive::Log ? AccountHarness::Sent::Session
+                                                            : AccountHarness::Sent::Upstream);
+        if (archive == Room::Archive::Log) {
+            QCOMPARE(sent.stanza.firstChild(u"result", u"urn:xmpp:mam:2")->attribute(u"id"), id);
+            QCOMPARE(h.take().stanza.attribute(u"type"), QStringLiteral("result"));
+        }
+        EXPECT(h.expectNothing());
+    }
+
+    void anUnansweredRoomIsAskedAgainOnTheNextJoin()
+    {
+        AccountHarness h;
+        h.online();
+        h.bind(1, "phone");
+        EXPECT(joinFirst(h, 1, roomWithoutHistory()));
+        h.account.upstreamOffline(); // the question dies with the connection
+        h.online();                  // the rejoin goes upstream
+        const RoomScript script = roomWithoutHistory();
+        for (const QString &stanza : script.all())
+            h.fromUpstream(stanza);
+        h.sent.erase(std::remove_if(h.sent.begin(), h.sent.end(),
+                                    [](const AccountHarness::Sent &s) {
+                                        return s.target == AccountHarness::Sent::Session;
+                                    }),
+                     h.sent.end());
+        EXPECT(h.expectRoomInfo(room));
+        EXPECT(h.expectNothing());
+        QCOMPARE(h.account.room(room)->archive(), Room::Archive::Unknown);
+    }
+
+    // After a restart the kind stored with the room applies at once (stanza-ids, MAM answered
+    // from the log), and the rejoin asks the room again in case its configuration changed.
+    void aRestoredRoomKeepsItsArchiveAndIsAskedAgain()
+    {
+        AccountHarness h;
+        h.account.restoreRoom(room, QStringLiteral("alice"), {}, true, {}, Room::Archive::Log);
+        QCOMPARE(h.account.room(room)->archive(), Room::Archive::Log);
+        h.online();
+        const RoomScript script = roomWithoutHistory();
+        for (const QString &stanza : script.all())
+            h.fromUpstream(stanza);
+        EXPECT(h.expectRoomInfo(room));
+        EXPECT(h.expectNothing());
+        h.fromUpstream(roomDiscoResult("xbnc-roominfo-" + room, true));
+        QCOMPARE(h.account.room(room)->archive(), Room::Archive::Room);
     }
 
     void learningLateGivesTheLoggedMessagesIds()

@@ -26,11 +26,24 @@ QString delayed(QString xml, const QString &stamp)
                            .arg(stamp));
 }
 
-// A session binds and sends initial presence; returns the messages it was then given.
-QList<Element> presenceAndCollect(AccountHarness &h, SessionId id, const QString &resource)
+// A carbon as delivered from offline storage: xbnc's delay on the outer message.
+QString carbonDelayed(const QString &xml, const QString &stamp)
+{
+    const qsizetype end = xml.lastIndexOf(QStringLiteral("</message>"));
+    return xml.left(end) +
+           QStringLiteral("<delay xmlns='urn:xmpp:delay' from='example.org' stamp='%1'/>")
+               .arg(stamp) +
+           xml.mid(end);
+}
+
+// A session binds (unless it is bound already) and sends initial presence; returns the
+// messages it was then given.
+QList<Element> presenceAndCollect(AccountHarness &h, SessionId id, const QString &resource,
+                                  bool bind = true)
 {
     h.clear();
-    h.account.sessionBound(id, resource);
+    if (bind)
+        h.account.sessionBound(id, resource);
     h.fromSession(id, QStringLiteral("<presence/>"));
     QList<Element> messages;
     for (const auto &sent : h.sent)
@@ -323,6 +336,92 @@ private Q_SLOTS:
         QVERIFY(presenceAndCollect(h, 4, QStringLiteral("phone")).isEmpty());
         h.account.sessionClosed(2);
         QVERIFY(presenceAndCollect(h, 5, QStringLiteral("laptop")).isEmpty());
+    }
+
+    // What the user wrote while a device was away (from another session, or from a device
+    // connected straight to the server, which the server tells as a <sent> carbon) is caught
+    // up on as <sent> carbons, in order among the answers, by devices that enabled carbons.
+    void whatTheUserWroteIsCaughtUpAsCarbons_data()
+    {
+        QTest::addColumn<bool>("carbons");
+        QTest::newRow("phone with carbons") << true;
+        QTest::newRow("phone without carbons") << false;
+    }
+    void whatTheUserWroteIsCaughtUpAsCarbons()
+    {
+        QFETCH(bool, carbons);
+        PersistenceHarness h;
+        phoneAndLaptop(h);
+        h.account.sessionClosed(1);
+        h.fromUpstream(chat("m1", "question"));
+        const QString fromLaptop = QStringLiteral(
+            "<message to='bob@example.org/pc' type='chat' id='s1'><body>answer</body></message>");
+        h.fromSession(2, fromLaptop);
+        const QString fromDesk = QStringLiteral(
+            "<message from='alice@example.org' to='alice@example.org/xbnc' type='chat'><sent "
+            "xmlns='urn:xmpp:carbons:2'><forwarded xmlns='urn:xmpp:forward:0'><message "
+            "xmlns='jabber:client' from='alice@example.org/desk' to='bob@example.org' "
+            "type='chat' id='s2'><body>more</body><stanza-id xmlns='urn:xmpp:sid:0' "
+            "by='alice@example.org' id='sid-2'/></message></forwarded></sent></message>");
+        h.fromUpstream(fromDesk);
+        h.fromUpstream(chat("m3", "thanks"));
+        h.clear();
+
+        h.account.sessionBound(3, QStringLiteral("phone"));
+        if (carbons) {
+            h.fromSession(3, "<iq type='set' id='c1'><enable xmlns='urn:xmpp:carbons:2'/></iq>");
+            QCOMPARE(h.take().stanza.attribute(u"type"), QStringLiteral("result"));
+        }
+        const QList<Element> phone = presenceAndCollect(h, 3, QStringLiteral("phone"), false);
+        if (!carbons) {
+            QCOMPARE(ids(phone), QStringList({"m1", "m3"}));
+            return;
+        }
+        QCOMPARE(ids(phone), QStringList({"m1", "", "", "m3"}));
+        const QString laptopCarbon = QStringLiteral(
+            "<message from='alice@example.org' to='alice@example.org/xbnc' type='chat'><sent "
+            "xmlns='urn:xmpp:carbons:2'><forwarded xmlns='urn:xmpp:forward:0'><message "
+            "xmlns='jabber:client' from='alice@example.org/xbnc' to='bob@example.org/pc' "
+            "type='chat' id='s1'><body>answer</body></message></forwarded></sent></message>");
+        QCOMPARE(canonical(phone[1]),
+                 canonical(carbonDelayed(laptopCarbon, "2026-12-01T12:00:00Z")));
+        // The server's carbon as it came, stanza-id kept, with the time xbnc had it.
+        QCOMPARE(canonical(phone[2]), canonical(carbonDelayed(fromDesk, "2026-12-01T12:00:00Z")));
+
+        // Exactly once, and never to the device that wrote it.
+        h.account.sessionClosed(3);
+        h.account.sessionClosed(2);
+        for (const auto &[id, device] : {std::pair{4, "phone"}, std::pair{5, "laptop"}}) {
+            h.account.sessionBound(id, QString::fromLatin1(device));
+            h.fromSession(id, "<iq type='set' id='c1'><enable xmlns='urn:xmpp:carbons:2'/></iq>");
+            QVERIFY(presenceAndCollect(h, id, QString::fromLatin1(device), false).isEmpty());
+        }
+    }
+
+    // While the devices are online, a session's message reaches the others with carbons live,
+    // once, and is not replayed to them later.
+    void aSentMessageGoesLiveToCarbonSessionsOnly()
+    {
+        PersistenceHarness h;
+        h.online();
+        h.account.sessionBound(1, QStringLiteral("phone"));
+        h.fromSession(1, "<iq type='set' id='c1'><enable xmlns='urn:xmpp:carbons:2'/></iq>");
+        presenceAndCollect(h, 1, QStringLiteral("phone"), false);
+        presenceAndCollect(h, 2, QStringLiteral("laptop"));
+        presenceAndCollect(h, 3, QStringLiteral("desktop"));
+        h.fromSession(2, "<message to='bob@example.org/pc' type='chat' id='s1'><body>hi</body>"
+                         "</message>");
+        const AccountHarness::Sent carbon = h.take();
+        QCOMPARE(carbon.session, SessionId(1));
+        QVERIFY(carbon.stanza.firstChild(u"sent", u"urn:xmpp:carbons:2"));
+        EXPECT(h.expectUpstream(
+            "<message to='bob@example.org/pc' type='chat' id='s1'><body>hi</body></message>"));
+        EXPECT(h.expectNothing());
+        QCOMPARE(h.stored.size(), size_t(1));
+        h.account.sessionClosed(1);
+        h.account.sessionBound(4, QStringLiteral("phone"));
+        h.fromSession(4, "<iq type='set' id='c2'><enable xmlns='urn:xmpp:carbons:2'/></iq>");
+        QVERIFY(presenceAndCollect(h, 4, QStringLiteral("phone"), false).isEmpty());
     }
 
     void whatASessionGotBeforeItsPresenceIsNotRepeated()

@@ -58,7 +58,7 @@ private Q_SLOTS:
             Store store;
             QString error;
             QVERIFY2(store.open(dataDir, &error), qPrintable(error));
-            QCOMPARE(store.schemaVersion(), 11);
+            QCOMPARE(store.schemaVersion(), 12);
             QVERIFY(store.setValue(QStringLiteral("k"), QStringLiteral("v1")));
             QVERIFY(store.setValue(QStringLiteral("k"), QStringLiteral("v2")));
         }
@@ -90,7 +90,8 @@ private Q_SLOTS:
             QVERIFY2(store.open(dir.path(), &error), qPrintable(error));
             QVERIFY(
                 store.saveRoom(StoredRoom{room, QStringLiteral("al"), QStringLiteral("pw"), true}));
-            QVERIFY(store.saveRoom(StoredRoom{room, QStringLiteral("al2"), {}, false}));
+            QVERIFY(store.saveRoom(
+                StoredRoom{room, QStringLiteral("al2"), {}, false, Room::Archive::Log}));
             QVERIFY(store.saveRoom(StoredRoom{
                 QStringLiteral("gone@conference.example.org"), QStringLiteral("x"), {}, false}));
             for (int i = 1; i <= 200; ++i)
@@ -107,6 +108,7 @@ private Q_SLOTS:
         QCOMPARE(rooms[0].jid, room);
         QCOMPARE(rooms[0].nick, u"al2");
         QVERIFY(!rooms[0].persistent);
+        QCOMPARE(rooms[0].archive, Room::Archive::Log); // learned once, kept over a restart
         const std::vector<RoomLog::Entry> log = store.roomMessages(room);
         QCOMPARE(log.size(), size_t(100));
         QCOMPARE(log.front().stanzaId, u"101");
@@ -234,7 +236,7 @@ private Q_SLOTS:
             Store store;
             QString error;
             QVERIFY2(store.open(dir.path(), &error), qPrintable(error));
-            QCOMPARE(store.schemaVersion(), 11);
+            QCOMPARE(store.schemaVersion(), 12);
             // what the version-1 database held is still there
             QCOMPARE(store.value(QStringLiteral("upstream.last_activity")),
                      QStringLiteral("2026-11-01T08:00:00.000Z"));
@@ -270,7 +272,7 @@ private Q_SLOTS:
         Store store;
         QString error;
         QVERIFY2(store.open(dir.path(), &error), qPrintable(error));
-        QCOMPARE(store.schemaVersion(), 11);
+        QCOMPARE(store.schemaVersion(), 12);
         QCOMPARE(store.rooms().size(), size_t(1));
         QVERIFY(store.rooms()[0].persistent);
         QCOMPARE(store.roomMessages(room).size(), size_t(1));
@@ -479,7 +481,7 @@ private Q_SLOTS:
         Store store;
         QString error;
         QVERIFY2(store.open(dir.path(), &error), qPrintable(error));
-        QCOMPARE(store.schemaVersion(), 11);
+        QCOMPARE(store.schemaVersion(), 12);
         QVERIFY(store.setValue(QStringLiteral("k"), QStringLiteral("v")));
 
         const QStringList aside =
@@ -505,7 +507,7 @@ private Q_SLOTS:
         Store store;
         QString error;
         QVERIFY2(store.open(dir.path(), &error), qPrintable(error));
-        QCOMPARE(store.schemaVersion(), 11);
+        QCOMPARE(store.schemaVersion(), 12);
         const QStringList aside =
             QDir(dir.path()).entryList({QStringLiteral("xbnc.sqlite.corrupt-*")}, QDir::Files);
         QCOMPARE(aside.size(), 1);

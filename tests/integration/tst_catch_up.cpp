@@ -35,6 +35,7 @@ private slots:
 
     void aDeviceGetsWhatItMissedWhileAnotherWasOnline();
     void catchUpSurvivesAnXbncRestart();
+    void aDeviceSeesBothSidesOfWhatItMissed();
 
 private:
     // The device's session ends and xbnc has seen it end.
@@ -203,6 +204,63 @@ void TestCatchUp::catchUpSurvivesAnXbncRestart()
     phone = fixture_.session(QStringLiteral("phone"));
     QVERIFY2(phone, qPrintable(fixture_.errorString()));
     QVERIFY2(phone->expectNone(isMessage), qPrintable(phone->errorString()));
+}
+
+// The phone is away while alice talks with bob from her laptop (through xbnc) and from her desk
+// (straight to Prosody, which tells xbnc with a <sent> carbon): back, with carbons enabled, it
+// gets both sides of the conversation in order, her own messages as <sent> carbons.
+void TestCatchUp::aDeviceSeesBothSidesOfWhatItMissed()
+{
+    TestClient *laptop = fixture_.session(QStringLiteral("laptop"));
+    QVERIFY2(laptop, qPrintable(fixture_.errorString()));
+    TestClient *bob = fixture_.direct(QStringLiteral("bob"));
+    QVERIFY2(bob, qPrintable(fixture_.errorString()));
+    TestClient *desk = fixture_.direct(QStringLiteral("alice"));
+    QVERIFY2(desk, qPrintable(fixture_.errorString()));
+    QVERIFY2(leave(QStringLiteral("phone")), "xbnc did not see the phone go");
+
+    // bob writes to alice's bare JID; the laptop reads it live.
+    const auto bobWrites = [&](const QString &id) {
+        bob->send(QStringLiteral("<message to='alice@localhost' type='chat' id='%1'><body>body "
+                                 "of %1</body></message>")
+                      .arg(id)
+                      .toUtf8());
+        return laptop->readUntil(match::message(id)).has_value();
+    };
+    QVERIFY2(bobWrites(QStringLiteral("b1")), qPrintable(laptop->errorString()));
+    laptop->send("<message to='bob@localhost/desk' type='chat' id='l1'><body>body of l1</body>"
+                 "</message>");
+    QVERIFY2(bob->readUntil(match::message(QStringLiteral("l1"))), qPrintable(bob->errorString()));
+    desk->send("<message to='bob@localhost/desk' type='chat' id='d1'><body>body of d1</body>"
+               "</message>");
+    QVERIFY2(bob->readUntil(match::message(QStringLiteral("d1"))), qPrintable(bob->errorString()));
+    // The laptop reading b2 live means xbnc has had the carbon of d1, which came before.
+    QVERIFY2(bobWrites(QStringLiteral("b2")), qPrintable(laptop->errorString()));
+
+    TestClientOptions options = fixture_.sessionOptions(QStringLiteral("phone"));
+    options.sendInitialPresence = false;
+    TestClient phone(QStringLiteral("phone"));
+    QVERIFY2(phone.login(options), qPrintable(phone.errorString()));
+    phone.send("<iq type='set' id='carbons'><enable xmlns='urn:xmpp:carbons:2'/></iq>");
+    QVERIFY2(phone.readUntil(match::iq(QStringLiteral("carbons"))),
+             qPrintable(phone.errorString()));
+    phone.send("<presence/>");
+    const QStringList expected = {"b1", "sent l1", "sent d1", "b2"};
+    QStringList got;
+    for (int i = 0; i < expected.size(); ++i) {
+        const auto message = phone.readUntil(isMessage);
+        QVERIFY2(message, qPrintable(phone.errorString()));
+        QVERIFY2(message->child(u"delay", u"urn:xmpp:delay"), message->toXml().constData());
+        const XmlNode *sent = message->child(u"sent", u"urn:xmpp:carbons:2");
+        const XmlNode *forwarded = sent ? sent->child(u"forwarded") : nullptr;
+        const XmlNode *inner = forwarded ? forwarded->child(u"message") : nullptr;
+        got << (inner ? QStringLiteral("sent ") + inner->attribute(u"id")
+                      : message->attribute(u"id"));
+    }
+    QCOMPARE(got, expected);
+    QVERIFY2(phone.expectNone(isMessage), qPrintable(phone.errorString()));
+    // The laptop wrote l1 itself and asked for no carbons: nothing comes back to it.
+    QVERIFY2(laptop->expectNone(isMessage), qPrintable(laptop->errorString()));
 }
 
 QTEST_GUILESS_MAIN(TestCatchUp)

@@ -14,6 +14,7 @@ const QString mamNs = QStringLiteral("urn:xmpp:mam:2");
 const QString rsmNs = QStringLiteral("http://jabber.org/protocol/rsm");
 const QString noMamRoom = QStringLiteral("nomam@conference.localhost");
 const QString mamRoom = QStringLiteral("withmam@conference.localhost");
+const QString quietRoom = QStringLiteral("quiet@conference.localhost");
 
 // The stanza-id the room (or xbnc for it) put on a message; empty when none.
 QString stanzaIdBy(const XmlNode &message, const QString &by)
@@ -106,6 +107,7 @@ private Q_SLOTS:
     void cleanupTestCase();
     void roomWithoutMamIsPagedFromXbncsLog();
     void roomWithMamAnswersItself();
+    void roomWithoutMamIsXbncsWithoutAnyDisco();
 
 private:
     // The phone asks the room's features (as phones do before joining) and joins it.
@@ -248,6 +250,43 @@ void TestRoomMam::roomWithMamAnswersItself()
     const Page page = queryRoom(*phone, mamRoom, QStringLiteral("r1"), "<max>10</max><before/>");
     QVERIFY2(page.error.isEmpty(), qPrintable(page.error));
     QCOMPARE(page.bodies, QStringList{"archived"});
+    QCOMPARE(page.ids, QStringList{live});
+    QCOMPARE(page.fin.attribute(u"complete"), QStringLiteral("true"));
+}
+
+// No client asks the room's features: xbnc asks them itself once its join completes, and from
+// then on stamps its own stanza-ids and answers the room's MAM queries.
+void TestRoomMam::roomWithoutMamIsXbncsWithoutAnyDisco()
+{
+    QString error;
+    TestClient *bob = fixture_.direct(QStringLiteral("bob"));
+    QVERIFY2(bob, qPrintable(fixture_.errorString()));
+    QVERIFY2(muc::createRoom(*bob, quietRoom, QStringLiteral("bob"),
+                             {{QStringLiteral("muc#roomconfig_enablearchiving"), "0"}}, &error),
+             qPrintable(error));
+    TestClient *phone = fixture_.session(QStringLiteral("phone"));
+    QVERIFY2(phone, qPrintable(fixture_.errorString()));
+    QVERIFY2(muc::join(*phone, quietRoom + QStringLiteral("/alice"), &error,
+                       "<history maxstanzas='0'/>"),
+             qPrintable(error));
+    // xbnc sent its disco#info to the room when the join ended, before this request reaches the
+    // same MUC service: its answer is in when this one is.
+    QVERIFY2(muc::request(*phone, QStringLiteral("barrier"),
+                          "<iq type='get' id='barrier' to='conference.localhost'><query "
+                          "xmlns='http://jabber.org/protocol/disco#info'/></iq>",
+                          &error),
+             qPrintable(error));
+
+    bob->send(muc::groupchat(quietRoom, QStringLiteral("q1"), QStringLiteral("unarchived")));
+    const std::optional<XmlNode> message =
+        phone->readUntil(muc::groupchatWithBody(quietRoom, QStringLiteral("unarchived")));
+    QVERIFY2(message, qPrintable(phone->errorString()));
+    const QString live = stanzaIdBy(*message, quietRoom);
+    QVERIFY2(!live.isEmpty(), message->toXml().constData());
+
+    const Page page = queryRoom(*phone, quietRoom, QStringLiteral("x1"), "<max>10</max><before/>");
+    QVERIFY2(page.error.isEmpty(), qPrintable(page.error));
+    QCOMPARE(page.bodies, QStringList{"unarchived"});
     QCOMPARE(page.ids, QStringList{live});
     QCOMPARE(page.fin.attribute(u"complete"), QStringLiteral("true"));
 }
