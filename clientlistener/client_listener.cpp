@@ -42,9 +42,9 @@ std::optional<QSslKey> readPrivateKey(const QString &path, QString *error)
 ClientListener::ClientListener(ListenerConfig config, QObject *parent)
     : QObject(parent), config_(std::move(config)),
       credentials_(std::make_shared<const SaslCredentials>(config_.username, config_.password)),
-      prelogin_(config_.maxPreloginConnections, config_.maxPreloginPerAddress),
       loginThrottle_(std::make_shared<LoginThrottle>(config_.loginThrottle)),
       resumable_(std::make_shared<ResumableSessions>()),
+      prelogin_(config_.maxPreloginConnections, config_.maxPreloginPerAddress),
       starttlsAcceptor_(new TcpAcceptor({config_.acceptRetryFirst, config_.acceptRetryMax}, this)),
       directTlsAcceptor_(new TcpAcceptor({config_.acceptRetryFirst, config_.acceptRetryMax}, this))
 {
