@@ -47,6 +47,18 @@ RoomScript roomWithoutHistory()
     return script;
 }
 
+// Upstream online, the phone (1) and any `others` (2, 3…) bound; the phone learns that the room
+// has no MAM and joins it first. Empty when all went as expected.
+QString inRoomWithoutMam(AccountHarness &h, const QStringList &others = {})
+{
+    h.online();
+    h.bind(1, "phone");
+    for (qsizetype i = 0; i < others.size(); ++i)
+        h.bind(SessionId(i + 2), others[i]);
+    discoverRoom(h, 1, false);
+    return joinFirst(h, 1, roomWithoutHistory());
+}
+
 QString groupchat(const QString &id, const QString &body, const QString &extra = {})
 {
     return QStringLiteral("<message from='%1/bob' to='%2' type='groupchat' id='%3'><body>%4"
@@ -136,10 +148,7 @@ private Q_SLOTS:
     void roomWithoutMamIsAnsweredFromTheLog()
     {
         AccountHarness h;
-        h.online();
-        h.bind(1, "phone");
-        discoverRoom(h, 1, false);
-        EXPECT(joinFirst(h, 1, roomWithoutHistory()));
+        EXPECT(inRoomWithoutMam(h));
 
         // A stanza-id "by the room" from a room without an archive is made up: replaced.
         h.fromUpstream(groupchat("l1", "one",
@@ -183,11 +192,7 @@ private Q_SLOTS:
     void theJoinsHistoryCarriesXbncsIds()
     {
         AccountHarness h;
-        h.online();
-        h.bind(1, "phone");
-        h.bind(2, "laptop");
-        discoverRoom(h, 1, false);
-        EXPECT(joinFirst(h, 1, roomWithoutHistory()));
+        EXPECT(inRoomWithoutMam(h, {QStringLiteral("laptop")}));
         h.fromUpstream(groupchat("l1", "one"));
         const QString id = roomStanzaId(h.take().stanza);
         QVERIFY(!id.isEmpty());
@@ -203,11 +208,7 @@ private Q_SLOTS:
     void aSessionThatDidNotJoinIsRefused()
     {
         AccountHarness h;
-        h.online();
-        h.bind(1, "phone");
-        h.bind(2, "laptop");
-        discoverRoom(h, 1, false);
-        EXPECT(joinFirst(h, 1, roomWithoutHistory()));
+        EXPECT(inRoomWithoutMam(h, {QStringLiteral("laptop")}));
         h.fromUpstream(groupchat("l1", "one"));
         h.clear();
         h.fromSession(2, mamQuery("q2"));
@@ -222,10 +223,7 @@ private Q_SLOTS:
     void theFormIsAnsweredLocally()
     {
         AccountHarness h;
-        h.online();
-        h.bind(1, "phone");
-        discoverRoom(h, 1, false);
-        EXPECT(joinFirst(h, 1, roomWithoutHistory()));
+        EXPECT(inRoomWithoutMam(h));
         h.fromSession(1, QStringLiteral("<iq type='get' id='f1' to='%1'><query "
                                         "xmlns='urn:xmpp:mam:2'/></iq>")
                              .arg(room));
@@ -239,10 +237,7 @@ private Q_SLOTS:
     void answeredWhileUpstreamIsAway()
     {
         AccountHarness h;
-        h.online();
-        h.bind(1, "phone");
-        discoverRoom(h, 1, false);
-        EXPECT(joinFirst(h, 1, roomWithoutHistory()));
+        EXPECT(inRoomWithoutMam(h));
         h.fromUpstream(groupchat("l1", "one"));
         h.account.upstreamOffline();
         h.clear();
