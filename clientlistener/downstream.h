@@ -143,6 +143,7 @@ private:
     void countSent(const QByteArray &bytes);
     void requestAckIfDue();
     void requestAck();
+    void leaveConnection();
     void hibernate(const char *why);
     void startHibernationTimer(std::chrono::milliseconds remaining);
     void endHibernationsBeyondLimit();

@@ -146,7 +146,9 @@ void Downstream::requestAck()
     write(QByteArrayLiteral("<r xmlns='urn:xmpp:sm:3'/>"));
 }
 
-void Downstream::hibernate(const char *why)
+// What losing the connection stops, whether the network went (hibernate) or xbnc is stopping
+// (suspend): the session itself lives on.
+void Downstream::leaveConnection()
 {
     phase_ = Phase::Hibernating;
     ackRequested_ = false;
@@ -155,6 +157,11 @@ void Downstream::hibernate(const char *why)
     idlePing_->stop();
     ackTimer_->stop();
     hibernatingSince_ = QDateTime::currentDateTimeUtc();
+}
+
+void Downstream::hibernate(const char *why)
+{
+    leaveConnection();
     startHibernationTimer(std::chrono::duration_cast<std::chrono::milliseconds>(resumeTimeout_));
     qCInfo(lcDownstream).nospace()
         << "session " << id_ << " hibernates: " << why << "; " << sm_.unackedCount()
@@ -195,12 +202,7 @@ void Downstream::suspend()
 {
     if (phase_ != Phase::Bound || !sm_.isResumable())
         return;
-    phase_ = Phase::Hibernating;
-    ackRequested_ = false;
-    closeTimer_->stop();
-    idlePing_->stop();
-    ackTimer_->stop();
-    hibernatingSince_ = QDateTime::currentDateTimeUtc();
+    leaveConnection(); // no resume timer: xbnc stops, and starts it again when it restores
     qCInfo(lcDownstream) << "session" << id_ << "suspended for a restart with" << sm_.unackedCount()
                          << "stanzas kept unacknowledged";
     // What is written still goes out (it stays unacknowledged all the same); no stream end, so

@@ -254,6 +254,7 @@ private:
     void logSent(SessionId sender, const Element &message);
     // A <sent> carbon from the server (another device of the account wrote).
     void logSentCarbon(const Element &carbon);
+    std::set<SessionId> sessionsWithCarbons() const;
     void keepUndelivered(const Session &session, std::vector<Element> undelivered);
     void sendAggregatePresence();
     // account_resume.cpp

@@ -201,10 +201,8 @@ void Account::logSent(SessionId sender, const Element &message)
 {
     const Element carbon = sentCarbon(message);
     const quint64 seq = keepForLater(carbon);
-    std::set<SessionId> recipients{sender}; // it has the message: it wrote it
-    for (const auto &[id, session] : sessions_)
-        if (id != sender && session.carbons)
-            recipients.insert(id);
+    std::set<SessionId> recipients = sessionsWithCarbons();
+    recipients.insert(sender); // it has the message: it wrote it
     sendToSessions(carbon, [sender](SessionId id, const Session &session) {
         return id != sender && session.carbons;
     });
@@ -214,11 +212,17 @@ void Account::logSent(SessionId sender, const Element &message)
 void Account::logSentCarbon(const Element &carbon)
 {
     // Only a client that enabled carbons expects to see what the account's other devices send.
+    const std::set<SessionId> withCarbons = sessionsWithCarbons();
+    logAndDeliver(carbon, &withCarbons);
+}
+
+std::set<SessionId> Account::sessionsWithCarbons() const
+{
     std::set<SessionId> withCarbons;
     for (const auto &[id, session] : sessions_)
         if (session.carbons)
             withCarbons.insert(id);
-    logAndDeliver(carbon, &withCarbons);
+    return withCarbons;
 }
 
 void Account::catchUp(SessionId id, Session &session)
