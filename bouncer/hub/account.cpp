@@ -88,6 +88,7 @@ void Account::upstreamOffline()
     for (const IqRouter::Outbound &pending : iqs_.takeAllOutbound())
         if (pending.purpose == IqRouter::Purpose::Relay ||
             pending.purpose == IqRouter::Purpose::DomainDisco ||
+            pending.purpose == IqRouter::Purpose::AccountDisco ||
             pending.purpose == IqRouter::Purpose::RoomDisco ||
             pending.purpose == IqRouter::Purpose::RosterRelay)
             failRelay(pending);
@@ -110,6 +111,7 @@ void Account::sessionBound(SessionId id, const QString &resource)
         sessionClosed(*older, out_.sessionReplaced(*older));
     }
     sessions_[id].resource = resource;
+    bursts_.deviceBack(resource);
     cursors_.touch(resource, now_());
     out_.deviceCursorChanged(resource, *cursors_.find(resource));
 }
@@ -176,6 +178,7 @@ void Account::requestExpired(const IqRouter::Outbound &request)
     switch (request.purpose) {
     case IqRouter::Purpose::Relay:
     case IqRouter::Purpose::DomainDisco:
+    case IqRouter::Purpose::AccountDisco:
     case IqRouter::Purpose::RoomDisco:
     case IqRouter::Purpose::RosterRelay:
         return failRelay(request);
@@ -190,6 +193,7 @@ void Account::requestExpired(const IqRouter::Outbound &request)
     case IqRouter::Purpose::Roster:
     case IqRouter::Purpose::ServerInfo:
     case IqRouter::Purpose::RoomInfo: // a room's archive stays as it was until the next join
+    case IqRouter::Purpose::Push:     // the app server may be slow; the registration stays
         qCWarning(lcAccount) << "the server did not answer xbnc's request in time; purpose"
                              << int(request.purpose);
         return;

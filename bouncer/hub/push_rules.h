@@ -1,0 +1,45 @@
+#pragma once
+
+#include "element.h"
+#include "jid.h"
+
+#include <QDateTime>
+#include <QString>
+
+#include <chrono>
+#include <map>
+
+namespace xbnc {
+
+namespace push {
+
+// Whether a message arriving for the account is worth waking a phone for: a 1:1 chat or normal
+// message with a body or an encrypted payload (OMEMO, OX), a MUC private message, or, when
+// `roomNick` is the account's nick in the room it came from, a groupchat message from someone
+// else whose body mentions that nick. Never carbons, errors, headlines, chat states alone or
+// a room's subject.
+bool matters(const Element &message, const Jid &account, const QString &roomNick = {});
+
+} // namespace push
+
+// At most one push per burst and device: a device is pushed for the first message that matters
+// after it went away, and again only after `quiet` passed with no message that matters (each
+// one restarts the quiet period). The first notification tells the phone to fetch everything;
+// more of them while the user has not looked only drain its battery. A device that comes back
+// (binds, resumes) starts afresh.
+class PushBursts
+{
+public:
+    explicit PushBursts(std::chrono::seconds quiet = std::chrono::minutes(2)) : quiet_(quiet) {}
+    void setQuiet(std::chrono::seconds quiet) { quiet_ = quiet; }
+
+    // A message that matters came for the device: true if it is the one to push for.
+    bool admit(const QString &device, const QDateTime &now);
+    void deviceBack(const QString &device) { lastMessage_.erase(device); }
+
+private:
+    std::chrono::seconds quiet_;
+    std::map<QString, QDateTime> lastMessage_; // devices pushed since they went away
+};
+
+} // namespace xbnc
