@@ -27,6 +27,7 @@ Bouncer::Bouncer(Config config, QObject *parent) : QObject(parent), config_(std:
     account_->setOfflineLimits({config_.offlineMessages, config_.offlineMaxAge});
     account_->setForgetDeviceAfter(config_.forgetDeviceAfter);
     account_->setCsiMaxHeld(config_.csiMaxHeld);
+    account_->setPushSettings(config_.push);
     for (const QString &room : std::as_const(config_.keptRooms))
         account_->setRoomPersistent(room, true);
     iqExpiry_.setInterval(fastTimers() ? 200 : 5000);
@@ -79,6 +80,7 @@ bool Bouncer::start(QString *error)
     }
     restoreWaitingStanzas();
     restoreRosterCache();
+    account_->restorePushRegistrations(store_.pushRegistrations());
 
     listener_ = new ClientListener(config_.listener, this);
     if (!listener_->listen(error))
@@ -185,6 +187,7 @@ void Bouncer::onSessionResumed(Downstream *session)
     sessions_.insert(id, session);
     qCInfo(lcBouncer, "session %llu resumed as resource %s", id, qPrintable(session->resource()));
     follow(session);
+    account_->sessionResumed(id);
 }
 
 void Bouncer::follow(Downstream *session)
@@ -195,6 +198,9 @@ void Bouncer::follow(Downstream *session)
     connect(session, &Downstream::clientStateIndicated, this,
             [this, id](bool active) { account_->sessionActive(id, active); });
     connect(session, &Downstream::heardFrom, this, [this, id] { account_->sessionHeardFrom(id); });
+    connect(session, &Downstream::hibernated, this, [this, id] {
+        account_->sessionHibernating(id); // its device is away: push (docs/PUSH.md)
+    });
     connect(session, &Downstream::closed, this, [this, id, session] {
         qCInfo(lcBouncer, "session %llu closed", id);
         sessions_.remove(id);
@@ -315,6 +321,7 @@ void Bouncer::restoreSessions()
                       qPrintable(stored.session.resource));
             account_->sessionBound(id, stored.session.resource);
         }
+        account_->sessionHibernating(id);
     }
 }
 
@@ -387,6 +394,16 @@ void Bouncer::deliveredThroughChanged(quint64 seq)
     if (!store_.setDeliveredThrough(seq))
         qCWarning(lcBouncer, "could not store how far devices have had the catch-up log: %s",
                   qPrintable(store_.lastError()));
+}
+
+void Bouncer::pushRegistrationsChanged(const QString &device,
+                                       const std::vector<PushRegistration> &registrations)
+{
+    if (!store_.savePushRegistrations(device, registrations))
+        qCWarning(lcBouncer,
+                  "could not store the push registrations of device %s; they hold until xbnc "
+                  "stops: %s",
+                  qPrintable(device), qPrintable(store_.lastError()));
 }
 
 void Bouncer::flushRoomLog()

@@ -74,6 +74,8 @@ const char *const migrations[] = {
     " xml BLOB NOT NULL, PRIMARY KEY (resume_id, serial)) WITHOUT ROWID",
     // Who keeps the room's messages (Room::Archive): '' unknown, 'room' its own MAM, 'log' xbnc.
     "ALTER TABLE rooms ADD COLUMN archive TEXT NOT NULL DEFAULT ''",
+    // XEP-0357 registrations per device (PushRegistrations::toElement), written whole.
+    "CREATE TABLE push_registrations (device TEXT PRIMARY KEY, xml BLOB NOT NULL)",
 };
 
 // Qt binds a null QString as SQL NULL; the columns are NOT NULL and an empty value is meant.

@@ -180,14 +180,6 @@ public:
     const DeviceCursors &deviceCursors() const { return cursors_; }
 
     // --- XEP-0357 push (account_push.cpp, docs/PUSH.md) ---
-    struct PushSettings
-    {
-        bool includeSender = false;
-        bool includeBody = false;
-        // A device with no session is pushed for this long after it was last connected.
-        std::chrono::seconds deviceTimeout = std::chrono::hours(72);
-        std::chrono::seconds quiet = std::chrono::minutes(2); // PushBursts
-    };
     void setPushSettings(const PushSettings &settings)
     {
         pushSettings_ = settings;

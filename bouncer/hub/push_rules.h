@@ -22,6 +22,16 @@ bool matters(const Element &message, const Jid &account, const QString &roomNick
 
 } // namespace push
 
+// [push] in the config (docs/PUSH.md).
+struct PushSettings
+{
+    bool includeSender = false; // last-message-sender in the summary
+    bool includeBody = false;   // last-message-body in the summary
+    // A device with no session is pushed for this long after it was last connected.
+    std::chrono::seconds deviceTimeout = std::chrono::hours(72);
+    std::chrono::seconds quiet = std::chrono::minutes(2); // PushBursts
+};
+
 // At most one push per burst and device: a device is pushed for the first message that matters
 // after it went away, and again only after `quiet` passed with no message that matters (each
 // one restarts the quiet period). The first notification tells the phone to fetch everything;
