@@ -78,6 +78,10 @@ public:
                                               const std::vector<PushRegistration> &)
         {
         }
+        // The server route (docs/PUSH.md): the device went away, so the edge logs in upstream
+        // as that device for a moment and enables the registration there, for the server's
+        // own push module to publish from the account's domain.
+        virtual void enableServerPush(const QString & /*device*/, const PushRegistration &) {}
     };
 
     Account(Jid accountJid, Output &output, PresenceAggregate::Idle idle = {},
@@ -285,6 +289,13 @@ private:
     // A message for the account: the devices away get a push if it matters.
     void pushFor(const Element &message, const QString &roomNick = {});
     void pushAnswered(const IqRouter::Outbound &request, const Element &reply);
+    // The device's session hibernates or ended / it is connected again: the server route's
+    // registrations are enabled on the server / disabled there.
+    void deviceLeft(const QString &device);
+    void deviceBack(const QString &device);
+    void disableOnServer(const QString &device, const std::vector<PushRegistration> &registrations);
+    // The account's bare JID's disco#info as the server answers it (AccountDisco).
+    void accountInfoAnswered(Element &query);
     // account_resume.cpp
     void resendUnacknowledged(const std::vector<Element> &unacknowledged);
     void sendHeldStanzas();
@@ -362,6 +373,8 @@ private:
     int csiMaxHeld_ = 256;
     PushRegistrations push_;
     PushBursts bursts_;
+    bool serverHasPush_ = false; // urn:xmpp:push:0 on the bare JID, learned from AccountDisco
+    bool rebinding_ = false;     // a newer session of the same device replaces an older one
     PushSettings pushSettings_;
     std::function<QDateTime()> now_ = [] { return QDateTime::currentDateTimeUtc(); };
 };

@@ -202,7 +202,7 @@ void Account::relayedReplyFromUpstream(const IqRouter::Outbound &request, Elemen
     }
     if (request.purpose == IqRouter::Purpose::AccountDisco && query &&
         reply.attribute(u"type") == u"result")
-        ServerCaps::addFeatures(*query, {push::ns}); // answered by xbnc, whatever the server has
+        accountInfoAnswered(*query);
     if (request.purpose == IqRouter::Purpose::RoomDisco && reply.attribute(u"type") == u"result")
         roomDiscoAnswered(Jid(request.to).bareString(), reply);
     sendToSession(request.session, reply);
@@ -266,6 +266,11 @@ void Account::ownReplyFromUpstream(const IqRouter::Outbound &request, const Elem
         return roomInfoAnswered(request.context, reply);
     case IqRouter::Purpose::Push:
         return pushAnswered(request, reply);
+    case IqRouter::Purpose::ServerPushOff:
+        if (failed)
+            qCWarning(lcAccount) << "the server refused to disable push for" << request.context
+                                 << "while it is connected; it may be woken for nothing";
+        return;
     case IqRouter::Purpose::Relay:
     case IqRouter::Purpose::DomainDisco:
     case IqRouter::Purpose::AccountDisco:

@@ -2,10 +2,13 @@
 
 #include "push_notification.h"
 #include "push_rules.h"
+#include "server_caps.h"
 #include "stanza_error.h"
 #include "xmpp_ns.h"
 
 #include <QLoggingCategory>
+
+#include <algorithm>
 
 // XEP-0357 for the devices behind xbnc (docs/PUSH.md): a session's <enable/> and <disable/>
 // are answered here and kept per device; while a device is away (its session hibernating, or
@@ -35,7 +38,7 @@ void Account::restorePushRegistrations(PushRegistrations::Devices devices)
 bool Account::answerPush(SessionId id, Session &session, const Element &stanza)
 {
     const Element *payload = stanza::payload(stanza);
-    if (!payload || payload->xmlns() != push::ns || stanza.attribute(u"type") != u"set")
+    if (!payload || payload->xmlns() != xep0357::ns || stanza.attribute(u"type") != u"set")
         return false;
     const Address address = classify(Jid(stanza.attribute(u"to")));
     if (address != Address::Server && address != Address::AccountBare)
@@ -54,12 +57,17 @@ bool Account::answerPush(SessionId id, Session &session, const Element &stanza)
     }
     const QString &device = session.resource;
     if (enable) {
-        qCInfo(lcAccount) << "push enabled for device" << device << "via" << registration.jid;
+        registration.viaServer =
+            xep0357::viaServer(pushSettings_.route, registration.form, serverHasPush_);
+        qCInfo(lcAccount) << "push enabled for device" << device << "via" << registration.jid
+                          << (registration.viaServer ? "(server route)" : "(direct route)");
         push_.enable(device, std::move(registration));
     } else {
-        const int removed = push_.disable(device, registration.jid, registration.node);
+        const std::vector<PushRegistration> removed =
+            push_.disable(device, registration.jid, registration.node);
         qCInfo(lcAccount) << "push disabled for device" << device << "via" << registration.jid
-                          << "(" << removed << "registrations)";
+                          << "(" << removed.size() << "registrations)";
+        disableOnServer(device, removed); // in case it was left enabled there
     }
     out_.pushRegistrationsChanged(device, push_.of(device));
     sendToSession(id, stanza::iqResult(stanza));
@@ -78,9 +86,9 @@ void Account::pushFor(const Element &message, const QString &roomNick)
 {
     if (push_.devices().empty() || !upstreamOnline_ || upstreamInterrupted_)
         return;
-    if (!push::matters(message, account_, roomNick))
+    if (!xep0357::matters(message, account_, roomNick))
         return;
-    push::Summary summary;
+    xep0357::Summary summary;
     if (pushSettings_.includeSender)
         summary.sender = message.attribute(u"from");
     if (pushSettings_.includeBody)
@@ -88,11 +96,14 @@ void Account::pushFor(const Element &message, const QString &roomNick)
             summary.body = body->text();
     const QDateTime now = now_();
     for (const auto &[device, registrations] : push_.devices()) {
-        if (!deviceAway(device) || !bursts_.admit(device, now))
+        const bool direct = std::any_of(registrations.begin(), registrations.end(),
+                                        [](const PushRegistration &r) { return !r.viaServer; });
+        if (!direct || !deviceAway(device) || !bursts_.admit(device, now))
             continue;
         for (const PushRegistration &registration : registrations)
-            request(push::publish(registration, summary), IqRouter::Purpose::Push,
-                    publishContext(device, registration));
+            if (!registration.viaServer)
+                request(xep0357::publish(registration, summary), IqRouter::Purpose::Push,
+                        publishContext(device, registration));
     }
 }
 
@@ -108,7 +119,7 @@ void Account::pushAnswered(const IqRouter::Outbound &request, const Element &rep
     if (parts.size() != 3)
         return;
     const QString &device = parts[0];
-    if (push_.disable(device, parts[1], parts[2]) == 0)
+    if (push_.disable(device, parts[1], parts[2]).empty())
         return;
     qCWarning(lcAccount) << "the app server" << parts[1] << "refused a push for device" << device
                          << "; that registration is removed";
@@ -117,16 +128,58 @@ void Account::pushAnswered(const IqRouter::Outbound &request, const Element &rep
 
 void Account::sessionHibernating(SessionId id)
 {
-    if (const auto it = sessions_.find(id); it != sessions_.end())
-        it->second.hibernating = true;
+    const auto it = sessions_.find(id);
+    if (it == sessions_.end() || it->second.hibernating)
+        return;
+    it->second.hibernating = true;
+    deviceLeft(it->second.resource);
 }
 
 void Account::sessionResumed(SessionId id)
 {
     if (const auto it = sessions_.find(id); it != sessions_.end()) {
         it->second.hibernating = false;
-        bursts_.deviceBack(it->second.resource);
+        deviceBack(it->second.resource);
     }
+}
+
+void Account::deviceLeft(const QString &device)
+{
+    for (const PushRegistration &registration : push_.of(device))
+        if (registration.viaServer)
+            out_.enableServerPush(device, registration);
+}
+
+void Account::deviceBack(const QString &device)
+{
+    bursts_.deviceBack(device);
+    disableOnServer(device, push_.of(device));
+}
+
+// From xbnc's own session: the server removes the registration whichever session made it.
+void Account::disableOnServer(const QString &device,
+                              const std::vector<PushRegistration> &registrations)
+{
+    for (const PushRegistration &registration : registrations) {
+        if (!registration.viaServer)
+            continue;
+        Element iq(QStringLiteral("iq"), xmlns::client);
+        iq.setAttribute(QStringLiteral("type"), QStringLiteral("set"));
+        Element &disable = iq.addChild(Element(QStringLiteral("disable"), xep0357::ns));
+        disable.setAttribute(QStringLiteral("jid"), registration.jid);
+        if (!registration.node.isEmpty())
+            disable.setAttribute(QStringLiteral("node"), registration.node);
+        request(std::move(iq), IqRouter::Purpose::ServerPushOff, device);
+    }
+}
+
+void Account::accountInfoAnswered(Element &query)
+{
+    serverHasPush_ = false;
+    for (const Element &feature : query.children())
+        if (feature.name() == u"feature" && feature.attribute(u"var") == xep0357::ns)
+            serverHasPush_ = true;
+    ServerCaps::addFeatures(query, {xep0357::ns}); // answered by xbnc, whatever the server has
 }
 
 } // namespace xbnc

@@ -42,6 +42,8 @@ public:
                          // XEP-0357 push, which it provides itself
         Push,            // xbnc publishing a XEP-0357 notification; `context` names the
                          // registration, which an error removes
+        ServerPushOff,   // xbnc disabling on the server a registration of the server route
+                         // while its device is connected
     };
 
     struct Outbound

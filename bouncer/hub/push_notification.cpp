@@ -2,7 +2,7 @@
 
 #include "xmpp_ns.h"
 
-namespace xbnc::push {
+namespace xbnc::xep0357 {
 
 namespace {
 
@@ -48,4 +48,4 @@ Element publish(const PushRegistration &registration, const Summary &summary)
     return iq;
 }
 
-} // namespace xbnc::push
+} // namespace xbnc::xep0357

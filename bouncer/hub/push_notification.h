@@ -5,7 +5,7 @@
 
 #include <QString>
 
-namespace xbnc::push {
+namespace xbnc::xep0357 {
 
 inline const QString ns = QStringLiteral("urn:xmpp:push:0");
 
@@ -22,4 +22,4 @@ struct Summary
 // a count means nothing to the app server, whose notification only wakes the phone to fetch.
 Element publish(const PushRegistration &registration, const Summary &summary);
 
-} // namespace xbnc::push
+} // namespace xbnc::xep0357

@@ -35,17 +35,23 @@ void PushRegistrations::enable(const QString &device, PushRegistration registrat
         list.push_back(std::move(registration));
 }
 
-int PushRegistrations::disable(const QString &device, const QString &jid, const QString &node)
+std::vector<PushRegistration> PushRegistrations::disable(const QString &device, const QString &jid,
+                                                         const QString &node)
 {
+    std::vector<PushRegistration> removed;
     const auto it = devices_.find(device);
     if (it == devices_.end())
-        return 0;
-    const auto removed = std::erase_if(it->second, [&](const PushRegistration &r) {
-        return r.jid == jid && (node.isEmpty() || r.node == node);
-    });
-    if (it->second.empty())
+        return removed;
+    std::vector<PushRegistration> &list = it->second;
+    const auto gone =
+        std::stable_partition(list.begin(), list.end(), [&](const PushRegistration &r) {
+            return !(r.jid == jid && (node.isEmpty() || r.node == node));
+        });
+    removed.assign(std::make_move_iterator(gone), std::make_move_iterator(list.end()));
+    list.erase(gone, list.end());
+    if (list.empty())
         devices_.erase(it);
-    return int(removed);
+    return removed;
 }
 
 const std::vector<PushRegistration> &PushRegistrations::of(const QString &device) const
@@ -62,6 +68,8 @@ Element PushRegistrations::toElement(const std::vector<PushRegistration> &regist
         Element &entry = saved.addChild(Element(QStringLiteral("registration"), savedNs));
         entry.setAttribute(QStringLiteral("jid"), registration.jid);
         entry.setAttribute(QStringLiteral("node"), registration.node);
+        if (registration.viaServer)
+            entry.setAttribute(QStringLiteral("route"), QStringLiteral("server"));
         if (!registration.form.isNull())
             entry.addChild(registration.form);
     }
@@ -77,6 +85,7 @@ std::vector<PushRegistration> PushRegistrations::fromElement(const Element &save
         if (entry.name() != u"registration" || entry.xmlns() != savedNs)
             continue;
         PushRegistration registration = fromRequest(entry);
+        registration.viaServer = entry.attribute(u"route") == u"server";
         if (!registration.jid.isEmpty())
             registrations.push_back(std::move(registration));
     }

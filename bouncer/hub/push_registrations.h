@@ -18,6 +18,9 @@ struct PushRegistration
     QString jid;  // the app server
     QString node; // its node for this device
     Element form; // the <x xmlns='jabber:x:data'/> given with <enable/>; null when none
+    // The server route (docs/PUSH.md): the user's server publishes, from its own domain, for a
+    // copy of this registration xbnc makes there while the device is away; xbnc never does.
+    bool viaServer = false;
 
     bool operator==(const PushRegistration &) const = default;
 };
@@ -33,8 +36,9 @@ public:
     // Adds the registration, replacing the device's one for the same app server and node.
     void enable(const QString &device, PushRegistration registration);
     // Removes the device's registrations with that app server (and that node, unless empty);
-    // returns how many went.
-    int disable(const QString &device, const QString &jid, const QString &node = {});
+    // returns those that went.
+    std::vector<PushRegistration> disable(const QString &device, const QString &jid,
+                                          const QString &node = {});
 
     // The device's registrations; empty when none.
     const std::vector<PushRegistration> &of(const QString &device) const;

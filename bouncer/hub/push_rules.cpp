@@ -5,7 +5,7 @@
 
 namespace xbnc {
 
-namespace push {
+namespace xep0357 {
 
 namespace {
 
@@ -35,7 +35,21 @@ bool matters(const Element &message, const Jid &account, const QString &roomNick
     return (body && !body->text().isEmpty()) || OfflineMessages::isEncrypted(message);
 }
 
-} // namespace push
+bool viaServer(PushSettings::Route route, const Element &form, bool serverHasPush)
+{
+    if (route != PushSettings::Route::Auto)
+        return route == PushSettings::Route::Server;
+    // Conversations' and Cheogram's app server checks `secret` and accepts a publish only from
+    // the account's domain; fpush (Monal) and Tigase's (Siskin) send no `secret`.
+    if (!serverHasPush || form.isNull())
+        return false;
+    for (const Element &field : form.children())
+        if (field.name() == u"field" && field.attribute(u"var") == u"secret")
+            return true;
+    return false;
+}
+
+} // namespace xep0357
 
 bool PushBursts::admit(const QString &device, const QDateTime &now)
 {

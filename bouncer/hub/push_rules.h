@@ -11,7 +11,7 @@
 
 namespace xbnc {
 
-namespace push {
+namespace xep0357 {
 
 // Whether a message arriving for the account is worth waking a phone for: a 1:1 chat or normal
 // message with a body or an encrypted payload (OMEMO, OX), a MUC private message, or, when
@@ -20,17 +20,32 @@ namespace push {
 // a room's subject.
 bool matters(const Element &message, const Jid &account, const QString &roomNick = {});
 
-} // namespace push
+} // namespace xep0357
 
 // [push] in the config (docs/PUSH.md).
 struct PushSettings
 {
+    enum class Route
+    {
+        Direct, // xbnc publishes through its upstream connection
+        Server, // the user's server publishes (mod_cloud_notify and the like)
+        Auto,   // Server when the server has push on the bare JID and the form has `secret`
+    };
+    Route route = Route::Auto;
     bool includeSender = false; // last-message-sender in the summary
     bool includeBody = false;   // last-message-body in the summary
     // A device with no session is pushed for this long after it was last connected.
     std::chrono::seconds deviceTimeout = std::chrono::hours(72);
     std::chrono::seconds quiet = std::chrono::minutes(2); // PushBursts
 };
+
+namespace xep0357 {
+
+// The route a new registration takes under `route`; `serverHasPush`: the server advertises
+// urn:xmpp:push:0 on the account's bare JID.
+bool viaServer(PushSettings::Route route, const Element &form, bool serverHasPush);
+
+} // namespace xep0357
 
 // At most one push per burst and device: a device is pushed for the first message that matters
 // after it went away, and again only after `quiet` passed with no message that matters (each

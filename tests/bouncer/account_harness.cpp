@@ -238,6 +238,8 @@ QString AccountHarness::ownRequestName(const Element &iq)
         iq.attribute(u"type") == u"get")
         return QStringLiteral("xbnc-bookmarks-legacy");
     // Sessions' own requests of these two are named alike; ownIds_ keeps the latest.
+    if (iq.firstChild(u"disable", u"urn:xmpp:push:0"))
+        return QStringLiteral("xbnc-push-off");
     if (iq.firstChild(u"query", u"jabber:iq:roster") && iq.attribute(u"type") == u"get")
         return QStringLiteral("xbnc-roster");
     if (const Element *query = iq.firstChild(u"query", u"http://jabber.org/protocol/disco#info");

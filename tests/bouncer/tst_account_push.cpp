@@ -60,6 +60,7 @@ struct PushHarness : AccountHarness
 {
     QDateTime now = t0;
     std::vector<std::pair<QString, std::vector<PushRegistration>>> stored;
+    std::vector<std::pair<QString, PushRegistration>> enabledOnServer;
 
     PushHarness()
     {
@@ -73,6 +74,10 @@ struct PushHarness : AccountHarness
                                   const std::vector<PushRegistration> &registrations) override
     {
         stored.emplace_back(device, registrations);
+    }
+    void enableServerPush(const QString &device, const PushRegistration &registration) override
+    {
+        enabledOnServer.emplace_back(device, registration);
     }
     // Bob writes; the phone's session (hibernating or not) is sent the message.
     QString bobWrites(const QString &id, bool pushed)
@@ -344,9 +349,94 @@ private Q_SLOTS:
     {
         QFETCH(QString, message);
         QFETCH(bool, matters);
-        QCOMPARE(push::matters(Element::fromXml(message.toUtf8()), Jid(QStringLiteral("alice@example.org")),
-                               QStringLiteral("alice")),
+        QCOMPARE(xep0357::matters(Element::fromXml(message.toUtf8()),
+                                  Jid(QStringLiteral("alice@example.org")),
+                                  QStringLiteral("alice")),
                  matters);
+    }
+
+    void theRouteOfANewRegistration_data()
+    {
+        using Route = PushSettings::Route;
+        QTest::addColumn<Route>("route");
+        QTest::addColumn<bool>("serverHasPush");
+        QTest::addColumn<QString>("form");
+        QTest::addColumn<bool>("viaServer");
+        const QString pushModule = QStringLiteral(
+            "<x xmlns='jabber:x:data' type='submit'><field var='pushModule'><value>prod</value>"
+            "</field></x>");
+        QTest::newRow("auto, Conversations") << Route::Auto << true << secretForm << true;
+        QTest::newRow("auto, server without push") << Route::Auto << false << secretForm << false;
+        QTest::newRow("auto, Monal") << Route::Auto << true << pushModule << false;
+        QTest::newRow("auto, no form") << Route::Auto << true << QString() << false;
+        QTest::newRow("server") << Route::Server << false << pushModule << true;
+        QTest::newRow("direct") << Route::Direct << true << secretForm << false;
+    }
+    void theRouteOfANewRegistration()
+    {
+        QFETCH(PushSettings::Route, route);
+        QFETCH(bool, serverHasPush);
+        QFETCH(QString, form);
+        QFETCH(bool, viaServer);
+        const Element parsed = form.isEmpty() ? Element() : Element::fromXml(form.toUtf8());
+        QCOMPARE(xep0357::viaServer(route, parsed, serverHasPush), viaServer);
+    }
+
+    void theServerRouteIsOnOnTheServerOnlyWhileTheDeviceIsAway()
+    {
+        PushHarness h;
+        // What Conversations asks before it enables push: the server has it too.
+        h.fromSession(1, "<iq type='get' id='d1' to='alice@example.org'><query "
+                         "xmlns='http://jabber.org/protocol/disco#info'/></iq>");
+        const QString id = h.take().stanza.attribute(u"id");
+        h.fromUpstream(QStringLiteral("<iq type='result' id='%1' from='alice@example.org'>"
+                                      "<query xmlns='http://jabber.org/protocol/disco#info'>"
+                                      "<feature var='urn:xmpp:push:0'/></query></iq>")
+                           .arg(id));
+        h.clear();
+        h.fromSession(1, enable("e2", "n1")); // again, now with the server's push known
+        EXPECT(h.expectToSession(1, "<iq type='result' id='e2' to='alice@example.org/xbnc'/>"));
+        QVERIFY(h.account.pushRegistrations().of("phone").at(0).viaServer);
+        QVERIFY(h.enabledOnServer.empty()); // the phone is connected
+
+        const QString disable =
+            QStringLiteral(
+                "<iq type='set' id='xbnc-push-off'><disable xmlns='urn:xmpp:push:0' jid='%1' "
+                "node='n1'/></iq>")
+                .arg(appServer);
+        for (int away = 0; away < 2; ++away) {
+            if (away == 0)
+                h.account.sessionHibernating(1);
+            else
+                h.account.sessionClosed(1);
+            h.clear(); // the idle presence, when the phone's session ended
+            QCOMPARE(h.enabledOnServer.size(), 1u);
+            QCOMPARE(h.enabledOnServer[0].first, QStringLiteral("phone"));
+            QCOMPARE(h.enabledOnServer[0].second.node, QStringLiteral("n1"));
+            QCOMPARE(canonical(h.enabledOnServer[0].second.form), canonical(secretForm));
+            h.enabledOnServer.clear();
+            // The server publishes now; xbnc never does for this registration.
+            if (away == 0)
+                EXPECT(h.bobWrites("m1", false));
+            else
+                h.fromUpstream(bobChat("m1"));
+            EXPECT(h.expectNothing());
+            // Back: disabled on the server from xbnc's own session.
+            if (away == 0)
+                h.account.sessionResumed(1);
+            else
+                h.account.sessionBound(1, QStringLiteral("phone"));
+            EXPECT(h.expectUpstream(disable));
+            h.clear();
+        }
+        // Disabled by the phone: removed from the server too.
+        h.fromSession(1, QStringLiteral("<iq type='set' id='d2'><disable "
+                                        "xmlns='urn:xmpp:push:0' jid='%1'/></iq>")
+                             .arg(appServer));
+        EXPECT(h.expectUpstream(disable));
+        EXPECT(h.expectToSession(1, "<iq type='result' id='d2' to='alice@example.org/xbnc'/>"));
+        h.account.sessionHibernating(1);
+        QVERIFY(h.enabledOnServer.empty());
     }
 
     void registrationsSurviveARestart()
