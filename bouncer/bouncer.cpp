@@ -1,6 +1,7 @@
 #include "bouncer.h"
 
 #include "client_listener.h"
+#include "server_push_login.h"
 #include "upstream.h"
 
 #include <QLoggingCategory>
@@ -404,6 +405,19 @@ void Bouncer::pushRegistrationsChanged(const QString &device,
                   "could not store the push registrations of device %s; they hold until xbnc "
                   "stops: %s",
                   qPrintable(device), qPrintable(store_.lastError()));
+}
+
+void Bouncer::enableServerPush(const QString &device, const PushRegistration &registration)
+{
+    if (stopping_)
+        return;
+    // One login per device and registration: both would bind the same resource, and the
+    // server would end the first with a conflict. The one under way enables the same thing.
+    for (const ServerPushLogin *running : findChildren<ServerPushLogin *>())
+        if (running->device() == device && running->registration() == registration)
+            return;
+    auto *login = new ServerPushLogin(config_.upstream, device, registration, this);
+    login->start();
 }
 
 void Bouncer::flushRoomLog()

@@ -56,6 +56,7 @@ private:
     void deliveredThroughChanged(quint64 seq) override;
     void pushRegistrationsChanged(const QString &device,
                                   const std::vector<PushRegistration> &registrations) override;
+    void enableServerPush(const QString &device, const PushRegistration &registration) override;
     void rosterCacheChanged(const Element &saved) override;
     void restoreWaitingStanzas();
     void restoreRosterCache();

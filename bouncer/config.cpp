@@ -331,6 +331,19 @@ const QHash<QString, Setter> &setters()
              return countInto(c.csiMaxHeld, v, 0, 100000, QStringLiteral("stanzas"));
          }},
         // XEP-0357 (docs/PUSH.md): what the app server learns, and for how long.
+        {QStringLiteral("push/route"),
+         [](Config &c, const QString &v) -> QString {
+             using Route = PushSettings::Route;
+             static const std::map<QString, Route> routes = {
+                 {QStringLiteral("direct"), Route::Direct},
+                 {QStringLiteral("server"), Route::Server},
+                 {QStringLiteral("auto"), Route::Auto}};
+             const auto it = routes.find(v);
+             if (it == routes.end())
+                 return QStringLiteral("must be direct, server or auto");
+             c.push.route = it->second;
+             return {};
+         }},
         {QStringLiteral("push/include_sender"),
          [](Config &c, const QString &v) { return boolInto(c.push.includeSender, v); }},
         {QStringLiteral("push/include_body"),

@@ -100,6 +100,7 @@ private Q_SLOTS:
                                 "max_hibernating_sessions = 4\n"
                                 "csi_max_held = 40\n"
                                 "[push]\n"
+                                "route = server\n"
                                 "include_sender = yes\n"
                                 "include_body = true\n"
                                 "device_timeout = 3600\n"
@@ -143,6 +144,7 @@ private Q_SLOTS:
         QCOMPARE(c.listener.hibernationLimits.maxStanzas, 500);
         QCOMPARE(c.listener.hibernationLimits.maxBytes, 100000);
         QCOMPARE(c.listener.maxHibernatingSessions, 4);
+        QVERIFY(c.push.route == PushSettings::Route::Server);
         QVERIFY(c.push.includeSender);
         QVERIFY(c.push.includeBody);
         QCOMPARE(c.push.deviceTimeout, std::chrono::seconds(3600));
@@ -246,6 +248,8 @@ private Q_SLOTS:
         QTest::newRow("csi bound not a number")
             << minimal + "[sessions]\ncsi_max_held=lots\n"
             << "[sessions] csi_max_held: must be a number of stanzas from 0 to 100000";
+        QTest::newRow("unknown push route") << minimal + "[push]\nroute=fpush\n"
+                                            << "[push] route: must be direct, server or auto";
         QTest::newRow("push timeout not a number")
             << minimal + "[push]\ndevice_timeout=3d\n"
             << "[push] device_timeout: must be a number of seconds from 0 to 31536000";
