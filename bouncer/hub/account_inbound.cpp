@@ -270,6 +270,9 @@ void Account::ownReplyFromUpstream(const IqRouter::Outbound &request, const Elem
         if (failed)
             qCWarning(lcAccount) << "the server refused to disable push for" << request.context
                                  << "while it is connected; it may be woken for nothing";
+        else
+            qCInfo(lcAccount) << "push for device" << request.context
+                              << "disabled on the server while it is connected";
         return;
     case IqRouter::Purpose::Relay:
     case IqRouter::Purpose::DomainDisco:

@@ -1,23 +1,30 @@
-// XEP-0357 through the real xbnc and Prosody (issue #10 §2), the direct route of Monal's
-// fpush-style app servers: a phone's <enable/> is answered by xbnc, the account's bare JID
-// shows urn:xmpp:push:0, and while the phone is away xbnc publishes to the app server, here a
-// raw client logged in as pushsvc@localhost/app that records the publishes.
+// XEP-0357 through the real xbnc and Prosody with mod_cloud_notify (issue #10 §2). The app
+// servers are raw clients on Prosody that record the publishes they get: fpush@localhost/app
+// stands for Monal's fpush (the direct route: xbnc publishes from the account's full JID);
+// pushsvc@localhost/app for Conversations' app server, which takes a publish only from a bare
+// JID of the domain (the server route: Prosody publishes).
 #include "bouncer_fixture.h"
 #include "stanza_match.h"
+#include "wait.h"
 
 #include <QtTest>
 
 namespace {
 
-const QString appServer = QStringLiteral("pushsvc@localhost/app");
+const QString fpush = QStringLiteral("fpush@localhost/app");
+const QString conversationsPush = QStringLiteral("pushsvc@localhost/app");
 
-QByteArray enablePush(const QString &id, const QString &node)
+// <enable/> for that app server with a publish-options form of one field: Monal sends
+// pushModule, Conversations secret.
+QByteArray enablePush(const QString &appServer, const QString &node,
+                      const QString &field = QStringLiteral("pushModule"),
+                      const QString &value = QStringLiteral("prod"))
 {
-    return "<iq type='set' id='" + id.toUtf8() + "'><enable xmlns='urn:xmpp:push:0' jid='" +
+    return "<iq type='set' id='push-on'><enable xmlns='urn:xmpp:push:0' jid='" +
            appServer.toUtf8() + "' node='" + node.toUtf8() +
            "'><x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE'><value>"
-           "http://jabber.org/protocol/pubsub#publish-options</value></field><field "
-           "var='pushModule'><value>prod</value></field></x></enable></iq>";
+           "http://jabber.org/protocol/pubsub#publish-options</value></field><field var='" +
+           field.toUtf8() + "'><value>" + value.toUtf8() + "</value></field></x></enable></iq>";
 }
 
 QByteArray chatFromBob(const QString &id)
@@ -30,6 +37,12 @@ bool isPublish(const XmlNode &n)
 {
     const XmlNode *pubsub = n.child(u"pubsub", u"http://jabber.org/protocol/pubsub");
     return n.name == u"iq" && n.attribute(u"type") == u"set" && pubsub && pubsub->child(u"publish");
+}
+
+bool isFromABareJidOfLocalhost(const XmlNode &n)
+{
+    const QString from = n.attribute(u"from");
+    return !from.contains(u'/') && (from == u"localhost" || from.endsWith(u"@localhost"));
 }
 
 QString nodeOf(const XmlNode &publish)
@@ -48,6 +61,24 @@ QString fieldValue(const XmlNode *form, const QString &var)
     return {};
 }
 
+const XmlNode *publishOptions(const XmlNode &publish)
+{
+    const XmlNode *options = publish.child(u"pubsub")->child(u"publish-options");
+    return options ? options->child(u"x", u"jabber:x:data") : nullptr;
+}
+
+// The answer of Conversations' app server: it refuses what does not come from its users'
+// servers.
+QByteArray conversationsAnswer(const XmlNode &publish)
+{
+    const QByteArray head = "<iq id='" + publish.attribute(u"id").toUtf8() + "' to='" +
+                            publish.attribute(u"from").toUtf8() + "' type=";
+    if (!isFromABareJidOfLocalhost(publish))
+        return head + "'error'><error type='auth'><forbidden "
+                      "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>";
+    return head + "'result'/>";
+}
+
 } // namespace
 
 class TestPush : public QObject
@@ -62,29 +93,39 @@ private slots:
     void enableIsAnsweredAndTheBareJidShowsPush();
     void aHibernatingPhoneGetsOnePublishPerBurst();
     void anAppServerErrorEndsTheRegistration();
+    void theServerRoutePublishesFromTheDomainWhileThePhoneIsAway();
 
 private:
-    // The app server's connection; null on failure.
-    TestClient *appServerClient();
-    // A session of `device` through xbnc that enabled push for `node`.
-    TestClient *pushingSession(const QString &device, const QString &node);
-    // Bob's message reaches the laptop (so xbnc has handled it and sent any publish before it),
-    // then the laptop sends the app server a marker through the same upstream stream: every
-    // publish for that message is before the marker. Returns the publishes read until then.
-    // The laptop, another device of alice's, connected before bob writes.
-    std::optional<QList<XmlNode>> publishesUpTo(TestClient &laptop, const QString &bobMessageId);
+    // An app server's connection, as `user`/app; null on failure.
+    std::unique_ptr<TestClient> appServerClient(const QString &user);
+    // A session of `device` through xbnc whose <enable/> (enablePush) was answered.
+    TestClient *pushingSession(const QString &device, const QByteArray &enable);
+    // Bob's message reaches the laptop, a device of alice's connected before bob wrote (so xbnc
+    // has handled it, and sent any publish of its own before it), then the laptop sends the app
+    // server a marker through xbnc's upstream stream: xbnc's publishes for that message come
+    // before the marker, and so do Prosody's, made before it routed the message on. Returns the
+    // publishes read until then, answered as that app server does.
+    std::optional<QList<XmlNode>> publishesUpTo(TestClient &laptop, const QString &bobMessageId,
+                                                TestClient &appServer);
     bool waitForLog(const QString &line);
 
     BouncerFixture fixture_;
-    std::unique_ptr<TestClient> appServer_;
+    std::unique_ptr<TestClient> fpush_;
+    std::unique_ptr<TestClient> conversationsPush_;
     qsizetype logMark_ = 0;
 };
 
 void TestPush::initTestCase()
 {
-    QVERIFY2(fixture_.start({QStringLiteral("bob"), QStringLiteral("pushsvc")}),
-             qPrintable(fixture_.errorString()));
-    QVERIFY(appServerClient());
+    fixture_.prosody().enableModules({QStringLiteral("cloud_notify")});
+    // Debug: the server route's test waits for the end of xbnc's login as the device.
+    fixture_.prosody().setLogLevel(QStringLiteral("debug"));
+    QVERIFY2(
+        fixture_.start({QStringLiteral("bob"), QStringLiteral("fpush"), QStringLiteral("pushsvc")}),
+        qPrintable(fixture_.errorString()));
+    fpush_ = appServerClient(QStringLiteral("fpush"));
+    conversationsPush_ = appServerClient(QStringLiteral("pushsvc"));
+    QVERIFY(fpush_ && conversationsPush_);
 }
 
 void TestPush::cleanup()
@@ -95,29 +136,27 @@ void TestPush::cleanup()
 
 void TestPush::cleanupTestCase()
 {
-    appServer_.reset();
+    fpush_.reset();
+    conversationsPush_.reset();
     fixture_.stop();
 }
 
-TestClient *TestPush::appServerClient()
+std::unique_ptr<TestClient> TestPush::appServerClient(const QString &user)
 {
-    if (!appServer_) {
-        appServer_ = std::make_unique<TestClient>(QStringLiteral("pushsvc"));
-        if (!appServer_->login(
-                fixture_.directOptions(QStringLiteral("pushsvc"), QStringLiteral("app")))) {
-            qWarning().noquote() << "app server login:" << appServer_->errorString();
-            appServer_.reset();
-        }
+    auto client = std::make_unique<TestClient>(user);
+    if (!client->login(fixture_.directOptions(user, QStringLiteral("app")))) {
+        qWarning().noquote() << user << "login:" << client->errorString();
+        return nullptr;
     }
-    return appServer_.get();
+    return client;
 }
 
-TestClient *TestPush::pushingSession(const QString &device, const QString &node)
+TestClient *TestPush::pushingSession(const QString &device, const QByteArray &enable)
 {
     TestClient *session = fixture_.session(device);
     if (!session)
         return nullptr;
-    session->send(enablePush(QStringLiteral("push-on"), node));
+    session->send(enable);
     const std::optional<XmlNode> answer = session->readUntil(match::iq(QStringLiteral("push-on")));
     if (!answer || answer->attribute(u"type") != u"result") {
         qWarning().noquote() << "enable:" << (answer ? answer->toXml() : session->errorString());
@@ -126,23 +165,27 @@ TestClient *TestPush::pushingSession(const QString &device, const QString &node)
     return session;
 }
 
-std::optional<QList<XmlNode>> TestPush::publishesUpTo(TestClient &laptop,
-                                                      const QString &bobMessageId)
+std::optional<QList<XmlNode>>
+TestPush::publishesUpTo(TestClient &laptop, const QString &bobMessageId, TestClient &appServer)
 {
     if (!laptop.readUntil(match::message(bobMessageId))) {
         qWarning().noquote() << "laptop:" << laptop.errorString();
         return std::nullopt;
     }
-    laptop.send("<message to='" + appServer.toUtf8() +
-                "' type='chat' id='marker'><body>marker</body></message>");
-    if (!appServer_->readUntil(match::message(QStringLiteral("marker")))) {
-        qWarning().noquote() << "app server:" << appServer_->errorString();
+    laptop.send("<message to='" + appServer.name().toUtf8() +
+                "@localhost/app' type='chat' id='marker'><body>marker</body></message>");
+    if (!appServer.readUntil(match::message(QStringLiteral("marker")))) {
+        qWarning().noquote() << "app server:" << appServer.errorString();
         return std::nullopt;
     }
     QList<XmlNode> publishes;
-    for (const XmlNode &n : appServer_->takeBuffered())
-        if (isPublish(n))
-            publishes.append(n);
+    for (const XmlNode &n : appServer.takeBuffered()) {
+        if (!isPublish(n))
+            continue;
+        if (&appServer == conversationsPush_.get())
+            appServer.send(conversationsAnswer(n));
+        publishes.append(n);
+    }
     return publishes;
 }
 
@@ -157,25 +200,26 @@ bool TestPush::waitForLog(const QString &line)
 
 void TestPush::enableIsAnsweredAndTheBareJidShowsPush()
 {
-    TestClient *phone = pushingSession(QStringLiteral("disco-phone"), QStringLiteral("n0"));
+    TestClient *phone =
+        pushingSession(QStringLiteral("disco-phone"), enablePush(fpush, QStringLiteral("n0")));
     QVERIFY(phone);
     phone->send("<iq type='get' id='d1' to='alice@localhost'><query "
                 "xmlns='http://jabber.org/protocol/disco#info'/></iq>");
     const std::optional<XmlNode> info = phone->readUntil(match::iq(QStringLiteral("d1")));
     QVERIFY2(info, qPrintable(phone->errorString()));
     QCOMPARE(info->attribute(u"type"), QStringLiteral("result"));
-    bool push = false;
+    int push = 0;
     for (const XmlNode &feature : info->child(u"query")->children)
-        push = push || feature.attribute(u"var") == u"urn:xmpp:push:0";
-    QVERIFY2(push, info->toXml().constData());
+        push += feature.attribute(u"var") == u"urn:xmpp:push:0" ? 1 : 0;
+    QCOMPARE(push, 1); // Prosody has it too: once
     // A bad request is refused, and nothing of it reaches the app server.
     phone->send("<iq type='set' id='bad'><enable xmlns='urn:xmpp:push:0' node='x'/></iq>");
     const std::optional<XmlNode> refused = phone->readUntil(match::iq(QStringLiteral("bad")));
     QVERIFY2(refused, qPrintable(phone->errorString()));
     QCOMPARE(refused->attribute(u"type"), QStringLiteral("error"));
     QVERIFY(refused->child(u"error")->child(u"bad-request"));
-    phone->send("<iq type='set' id='off'><disable xmlns='urn:xmpp:push:0' jid='" +
-                appServer.toUtf8() + "'/></iq>");
+    phone->send("<iq type='set' id='off'><disable xmlns='urn:xmpp:push:0' jid='" + fpush.toUtf8() +
+                "'/></iq>");
     const std::optional<XmlNode> off = phone->readUntil(match::iq(QStringLiteral("off")));
     QVERIFY2(off, qPrintable(phone->errorString()));
     QCOMPARE(off->attribute(u"type"), QStringLiteral("result"));
@@ -183,7 +227,8 @@ void TestPush::enableIsAnsweredAndTheBareJidShowsPush()
 
 void TestPush::aHibernatingPhoneGetsOnePublishPerBurst()
 {
-    TestClient *phone = pushingSession(QStringLiteral("phone"), QStringLiteral("n1"));
+    TestClient *phone =
+        pushingSession(QStringLiteral("phone"), enablePush(fpush, QStringLiteral("n1")));
     QVERIFY(phone);
     phone->send("<enable xmlns='urn:xmpp:sm:3' resume='true'/>");
     QVERIFY(phone->readUntil([](const XmlNode &n) { return n.name == u"enabled"; }));
@@ -196,32 +241,33 @@ void TestPush::aHibernatingPhoneGetsOnePublishPerBurst()
 
     bob->send(chatFromBob(QStringLiteral("m1")));
     bob->send(chatFromBob(QStringLiteral("m2")));
-    const std::optional<QList<XmlNode>> publishes = publishesUpTo(*laptop, QStringLiteral("m2"));
+    const std::optional<QList<XmlNode>> publishes =
+        publishesUpTo(*laptop, QStringLiteral("m2"), *fpush_);
     QVERIFY(publishes);
     QCOMPARE(publishes->size(), 1); // two messages, one burst
     const XmlNode &publish = publishes->first();
     QCOMPARE(publish.attribute(u"from"), QStringLiteral("alice@localhost/xbnc"));
     QCOMPARE(nodeOf(publish), QStringLiteral("n1"));
-    const XmlNode *pubsub = publish.child(u"pubsub");
-    const XmlNode *summary =
-        pubsub->child(u"publish")->child(u"item")->child(u"notification", u"urn:xmpp:push:0");
+    const XmlNode *summary = publish.child(u"pubsub")
+                                 ->child(u"publish")
+                                 ->child(u"item")
+                                 ->child(u"notification", u"urn:xmpp:push:0");
     QVERIFY(summary);
     const XmlNode *form = summary->child(u"x", u"jabber:x:data");
     QCOMPARE(fieldValue(form, QStringLiteral("FORM_TYPE")),
              QStringLiteral("urn:xmpp:push:summary"));
     QCOMPARE(fieldValue(form, QStringLiteral("message-count")), QStringLiteral("1"));
     QVERIFY(fieldValue(form, QStringLiteral("last-message-body")).isNull()); // not configured
-    const XmlNode *options = pubsub->child(u"publish-options");
-    QVERIFY(options);
-    QCOMPARE(fieldValue(options->child(u"x", u"jabber:x:data"), QStringLiteral("pushModule")),
+    QCOMPARE(fieldValue(publishOptions(publish), QStringLiteral("pushModule")),
              QStringLiteral("prod"));
-    appServer_->send("<iq type='result' id='" + publish.attribute(u"id").toUtf8() + "' to='" +
-                     publish.attribute(u"from").toUtf8() + "'/>");
+    fpush_->send("<iq type='result' id='" + publish.attribute(u"id").toUtf8() + "' to='" +
+                 publish.attribute(u"from").toUtf8() + "'/>");
 }
 
 void TestPush::anAppServerErrorEndsTheRegistration()
 {
-    TestClient *tablet = pushingSession(QStringLiteral("tablet"), QStringLiteral("n2"));
+    TestClient *tablet =
+        pushingSession(QStringLiteral("tablet"), enablePush(fpush, QStringLiteral("n2")));
     QVERIFY(tablet);
     TestClient *bob = fixture_.direct(QStringLiteral("bob"));
     QVERIFY2(bob, qPrintable(fixture_.errorString()));
@@ -230,16 +276,18 @@ void TestPush::anAppServerErrorEndsTheRegistration()
     tablet->disconnectFromServer();
     QVERIFY(waitForLog(QStringLiteral(" closed")));
 
+    // Conversations' app server refuses what xbnc publishes from the account's full JID; so
+    // would fpush once the device is unknown to it: either way the registration is dead.
     bob->send(chatFromBob(QStringLiteral("m3")));
-    std::optional<QList<XmlNode>> publishes = publishesUpTo(*laptop, QStringLiteral("m3"));
+    std::optional<QList<XmlNode>> publishes = publishesUpTo(*laptop, QStringLiteral("m3"), *fpush_);
     QVERIFY(publishes);
     QCOMPARE(publishes->size(), 1);
     const XmlNode &publish = publishes->first();
     QCOMPARE(nodeOf(publish), QStringLiteral("n2"));
-    appServer_->send("<iq type='error' id='" + publish.attribute(u"id").toUtf8() + "' to='" +
-                     publish.attribute(u"from").toUtf8() +
-                     "'><error type='cancel'><item-not-found "
-                     "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>");
+    fpush_->send("<iq type='error' id='" + publish.attribute(u"id").toUtf8() + "' to='" +
+                 publish.attribute(u"from").toUtf8() +
+                 "'><error type='cancel'><item-not-found "
+                 "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>");
     QVERIFY(waitForLog(QStringLiteral("that registration is removed")));
 
     // The tablet comes back (a new burst) and goes again: nothing is published any more.
@@ -248,7 +296,60 @@ void TestPush::anAppServerErrorEndsTheRegistration()
     tablet->disconnectFromServer();
     QVERIFY(waitForLog(QStringLiteral(" closed")));
     bob->send(chatFromBob(QStringLiteral("m4")));
-    publishes = publishesUpTo(*laptop, QStringLiteral("m4"));
+    publishes = publishesUpTo(*laptop, QStringLiteral("m4"), *fpush_);
+    QVERIFY(publishes);
+    QCOMPARE(publishes->size(), 0);
+}
+
+// Conversations' app server: nothing xbnc can send from its connection is accepted. The
+// phone's registration goes to Prosody's mod_cloud_notify from a short login of xbnc's as the
+// phone, and Prosody publishes from its domain; while the phone is connected xbnc disables it
+// there again.
+void TestPush::theServerRoutePublishesFromTheDomainWhileThePhoneIsAway()
+{
+    TestClient *bob = fixture_.direct(QStringLiteral("bob"));
+    QVERIFY2(bob, qPrintable(fixture_.errorString()));
+    TestClient *laptop = fixture_.session(QStringLiteral("laptop"));
+    QVERIFY2(laptop, qPrintable(fixture_.errorString()));
+    const QString device = QStringLiteral("conversations");
+    TestClient *phone = fixture_.session(device);
+    QVERIFY2(phone, qPrintable(fixture_.errorString()));
+    // Conversations asks first whether the account has push; xbnc learns the server has it.
+    phone->send("<iq type='get' id='d2' to='alice@localhost'><query "
+                "xmlns='http://jabber.org/protocol/disco#info'/></iq>");
+    QVERIFY2(phone->readUntil(match::iq(QStringLiteral("d2"))), qPrintable(phone->errorString()));
+    phone = pushingSession(device, enablePush(conversationsPush, QStringLiteral("n3"),
+                                              QStringLiteral("secret"), QStringLiteral("s3cr3t")));
+    QVERIFY(phone);
+    phone->disconnectFromServer();
+    QVERIFY(waitForLog(QStringLiteral("push for device conversations: enabled on the server")));
+    // Prosody notifies for a registration only while no session of it is alive; the login has
+    // just been closed, and Prosody may not have read that yet when bob's message comes.
+    QVERIFY(waitUntil(
+        [this] {
+            return fixture_.prosody().logText().contains(
+                u"Unbinding resource for alice@localhost/xbnc-push-conversations");
+        },
+        QDeadlineTimer(10000)));
+
+    bob->send(chatFromBob(QStringLiteral("m5")));
+    std::optional<QList<XmlNode>> publishes =
+        publishesUpTo(*laptop, QStringLiteral("m5"), *conversationsPush_);
+    QVERIFY(publishes);
+    QCOMPARE(publishes->size(), 1); // Prosody's, and none of xbnc's
+    const XmlNode &publish = publishes->first();
+    QVERIFY2(isFromABareJidOfLocalhost(publish), publish.toXml().constData());
+    QCOMPARE(nodeOf(publish), QStringLiteral("n3"));
+    QCOMPARE(fieldValue(publishOptions(publish), QStringLiteral("secret")),
+             QStringLiteral("s3cr3t"));
+
+    // Back through xbnc: disabled on the server, so the phone is not woken for nothing.
+    phone = fixture_.session(device);
+    QVERIFY2(phone, qPrintable(fixture_.errorString()));
+    QVERIFY(waitForLog(QStringLiteral("push for device \"conversations\" disabled on the server")));
+    bob->send(chatFromBob(QStringLiteral("m6")));
+    QVERIFY(phone->readUntil(match::message(QStringLiteral("m6"))));
+    publishes = publishesUpTo(*laptop, QStringLiteral("m6"), *conversationsPush_);
     QVERIFY(publishes);
     QCOMPARE(publishes->size(), 0);
 }
