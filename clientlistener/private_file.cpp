@@ -30,7 +30,7 @@ bool replaceFile(const QString &path, const QByteArray &data, QFileDevice::Permi
     if (!file.open(QIODevice::WriteOnly | QIODevice::NewOnly, permissions) ||
         file.write(data) != data.size() || !file.flush()) {
         if (error)
-            *error = QStringLiteral("cannot write %1: %2").arg(temporary, file.errorString());
+            *error = QStringLiteral("cannot write %1: %2").arg(path, file.errorString());
         file.remove();
         return false;
     }
