@@ -4,6 +4,7 @@
 #include "private_file.h"
 
 #include <QDir>
+#include <QFile>
 
 #include <algorithm>
 
@@ -40,6 +41,16 @@ bool caCovers(const CaFacts &ca, const QStringList &names)
 bool needsRenewal(const QDateTime &notAfter, const QDateTime &now)
 {
     return notAfter <= now.addDays(kOwnRenewBeforeDays);
+}
+
+// An older xbnc that ran under umask 022 left its files readable by others; they are ours to
+// keep private, so they are tightened rather than merely reported.
+void tightenIfLoose(const QString &path)
+{
+    const QFileDevice::Permissions others = QFileDevice::ReadGroup | QFileDevice::WriteGroup |
+                                            QFileDevice::ReadOther | QFileDevice::WriteOther;
+    if (QFile::exists(path) && (QFile::permissions(path) & others))
+        QFile::setPermissions(path, kOwnerOnly);
 }
 
 PemPair readPair(const QString &certFile, const QString &keyFile)
@@ -86,6 +97,8 @@ std::optional<OwnCertificate> ensureOwnCertificate(const OwnCertificateRequest &
     OwnCertificate result{dir.filePath(kCaName), dir.filePath(kLeafName),
                           dir.filePath(kLeafKeyName)};
     const QString caKeyFile = dir.filePath(kCaKeyName);
+    for (const QString &path : {result.caFile, caKeyFile, result.certFile, result.keyFile})
+        tightenIfLoose(path);
     PemPair ca = readPair(result.caFile, caKeyFile);
     const std::optional<CaFacts> caFacts = readCertificateAuthority(ca);
     const PemPair leaf = readPair(result.certFile, result.keyFile);

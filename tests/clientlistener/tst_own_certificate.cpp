@@ -1,6 +1,7 @@
 // xbnc's own CA and leaf (clientlistener/own_certificate.*): what is made, when it is renewed,
 // when the CA is replaced, and that OpenSSL's verifier enforces the CA's name constraints.
 #include "own_certificate.h"
+#include "private_file.h"
 
 #include <QDir>
 #include <QFile>
@@ -199,12 +200,17 @@ void TestOwnCertificate::keepsWhatIsValid()
     QVERIFY2(first, qPrintable(error));
     const QByteArray leaf = readAll(first->certFile);
     const QByteArray ca = readAll(first->caFile);
-    // The day before the renewal point: nothing changes, whatever the names' case.
+    // A key someone made readable by others is made private again, and kept.
+    const QString caKey = temp.filePath(QStringLiteral("xbnc-ca-key.pem"));
+    QVERIFY(
+        QFile::setPermissions(caKey, kOwnerOnly | QFileDevice::ReadGroup | QFileDevice::ReadOther));
+    // The day before the renewal point: nothing changes.
     const auto again = ensure(temp.path(), kNames, kNow.addDays(820 - 31), &error);
     QVERIFY2(again, qPrintable(error));
     QCOMPARE(again->action, OwnCertificateAction::Keep);
     QCOMPARE(readAll(again->certFile), leaf);
     QCOMPARE(readAll(again->caFile), ca);
+    QCOMPARE(QFile::permissions(caKey) & 0x0077, QFileDevice::Permissions());
 }
 
 void TestOwnCertificate::renewsLeafButNotCa()
