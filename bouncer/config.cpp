@@ -95,6 +95,13 @@ QString readableFile(const QString &value)
     return {};
 }
 
+// A file the key names, or none when empty.
+QString fileInto(QString &target, const QString &value)
+{
+    target = value;
+    return value.isEmpty() ? QString() : readableFile(value);
+}
+
 const QHash<QString, Setter> &setters()
 {
     static const QHash<QString, Setter> table = {
@@ -154,15 +161,9 @@ const QHash<QString, Setter> &setters()
              return problem;
          }},
         {QStringLiteral("listener/cert"),
-         [](Config &c, const QString &v) {
-             c.listener.certFile = v;
-             return v.isEmpty() ? QString() : readableFile(v);
-         }},
+         [](Config &c, const QString &v) { return fileInto(c.listener.certFile, v); }},
         {QStringLiteral("listener/key"),
-         [](Config &c, const QString &v) {
-             c.listener.keyFile = v;
-             return v.isEmpty() ? QString() : readableFile(v);
-         }},
+         [](Config &c, const QString &v) { return fileInto(c.listener.keyFile, v); }},
         {QStringLiteral("listener/hostnames"),
          [](Config &c, const QString &v) -> QString {
              c.listener.hostnames.clear();
@@ -183,15 +184,9 @@ const QHash<QString, Setter> &setters()
              return problem;
          }},
         {QStringLiteral("listener/host_cert"),
-         [](Config &c, const QString &v) {
-             c.listener.hostCertFile = v;
-             return v.isEmpty() ? QString() : readableFile(v);
-         }},
+         [](Config &c, const QString &v) { return fileInto(c.listener.hostCertFile, v); }},
         {QStringLiteral("listener/host_key"),
-         [](Config &c, const QString &v) {
-             c.listener.hostKeyFile = v;
-             return v.isEmpty() ? QString() : readableFile(v);
-         }},
+         [](Config &c, const QString &v) { return fileInto(c.listener.hostKeyFile, v); }},
         {QStringLiteral("listener/password"),
          [](Config &c, const QString &v) {
              c.listener.password = v;

@@ -144,45 +144,39 @@ bool ClientListener::listen(QString *error)
     }
     tls_ = *tls;
     hostTls_ = *hostTls;
+    if (!config_.requireTls && !config_.address.isLoopback())
+        qCWarning(lcListener) << "plaintext is only allowed to loopback clients";
+
+    // A port that cannot be bound closes those already open, so a failed start holds none.
+    const auto bind = [&](TcpAcceptor *acceptor, quint16 port) {
+        if (acceptor->listen(config_.address, port))
+            return true;
+        *error = QStringLiteral("cannot listen on %1 port %2: %3")
+                     .arg(config_.address.toString())
+                     .arg(port)
+                     .arg(acceptor->errorString());
+        for (TcpAcceptor *open : {starttlsAcceptor_, directTlsAcceptor_, hostAcceptor_})
+            open->close();
+        return false;
+    };
+    if (!bind(starttlsAcceptor_, config_.port))
+        return false;
+    qCInfo(lcListener) << "listening on" << config_.address.toString() << "port" << port();
+    if (config_.directTlsPort >= 0) {
+        if (!bind(directTlsAcceptor_, quint16(config_.directTlsPort)))
+            return false;
+        qCInfo(lcListener) << "direct TLS on port" << directTlsPort();
+    }
+    if (config_.hostPort >= 0) {
+        if (!bind(hostAcceptor_, quint16(config_.hostPort)))
+            return false;
+        qCInfo(lcListener) << "host certificate on port" << hostPort()
+                           << "SHA-256 fingerprint:" << fingerprintOf(hostTls_);
+    }
     if (config_.certFile.isEmpty()) {
         auto *renewal = new QTimer(this);
         connect(renewal, &QTimer::timeout, this, &ClientListener::renewOwnCertificate);
         renewal->start(kRenewalCheckMs);
-    }
-    if (!config_.requireTls && !config_.address.isLoopback())
-        qCWarning(lcListener) << "plaintext is only allowed to loopback clients";
-
-    if (!starttlsAcceptor_->listen(config_.address, config_.port)) {
-        *error = QStringLiteral("cannot listen on %1 port %2: %3")
-                     .arg(config_.address.toString())
-                     .arg(config_.port)
-                     .arg(starttlsAcceptor_->errorString());
-        return false;
-    }
-    qCInfo(lcListener) << "listening on" << config_.address.toString() << "port" << port();
-    if (config_.directTlsPort >= 0) {
-        if (!directTlsAcceptor_->listen(config_.address, quint16(config_.directTlsPort))) {
-            *error = QStringLiteral("cannot listen on %1 port %2: %3")
-                         .arg(config_.address.toString())
-                         .arg(config_.directTlsPort)
-                         .arg(directTlsAcceptor_->errorString());
-            starttlsAcceptor_->close();
-            return false;
-        }
-        qCInfo(lcListener) << "direct TLS on port" << directTlsPort();
-    }
-    if (config_.hostPort >= 0) {
-        if (!hostAcceptor_->listen(config_.address, quint16(config_.hostPort))) {
-            *error = QStringLiteral("cannot listen on %1 port %2: %3")
-                         .arg(config_.address.toString())
-                         .arg(config_.hostPort)
-                         .arg(hostAcceptor_->errorString());
-            starttlsAcceptor_->close();
-            directTlsAcceptor_->close();
-            return false;
-        }
-        qCInfo(lcListener) << "host certificate on port" << hostPort()
-                           << "SHA-256 fingerprint:" << fingerprintOf(hostTls_);
     }
     return true;
 }

@@ -94,20 +94,22 @@ bool isCritical(X509 *cert, int nid)
     return index >= 0 && X509_EXTENSION_get_critical(X509_get_ext(cert, index)) == 1;
 }
 
-QDateTime notAfter(X509 *cert)
+QDateTime utc(const ASN1_TIME *time)
 {
     std::tm tm{};
-    ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm);
+    ASN1_TIME_to_tm(time, &tm);
     return QDateTime(QDate(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday),
                      QTime(tm.tm_hour, tm.tm_min, tm.tm_sec), Qt::UTC);
 }
 
+QDateTime notAfter(X509 *cert)
+{
+    return utc(X509_get0_notAfter(cert));
+}
+
 QDateTime notBefore(X509 *cert)
 {
-    std::tm tm{};
-    ASN1_TIME_to_tm(X509_get0_notBefore(cert), &tm);
-    return QDateTime(QDate(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday),
-                     QTime(tm.tm_hour, tm.tm_min, tm.tm_sec), Qt::UTC);
+    return utc(X509_get0_notBefore(cert));
 }
 
 std::optional<OwnCertificate> ensure(const QString &dir, const QStringList &names,
@@ -115,6 +117,25 @@ std::optional<OwnCertificate> ensure(const QString &dir, const QStringList &name
 {
     return ensureOwnCertificate({dir, names, now}, error);
 }
+
+// A data dir in which xbnc made its certificates at kNow, and what they were then.
+struct Made
+{
+    Made()
+    {
+        own = ensure(temp.path(), kNames, kNow, &error);
+        if (own) {
+            leaf = readAll(own->certFile);
+            ca = readAll(own->caFile);
+        }
+    }
+
+    QTemporaryDir temp;
+    QString error;
+    std::optional<OwnCertificate> own;
+    QByteArray leaf;
+    QByteArray ca;
+};
 
 } // namespace
 
@@ -194,18 +215,17 @@ void TestOwnCertificate::makesCaAndLeaf()
 
 void TestOwnCertificate::keepsWhatIsValid()
 {
-    QTemporaryDir temp;
-    QString error;
-    const auto first = ensure(temp.path(), kNames, kNow, &error);
-    QVERIFY2(first, qPrintable(error));
-    const QByteArray leaf = readAll(first->certFile);
-    const QByteArray ca = readAll(first->caFile);
+    Made made;
+    QVERIFY2(made.own, qPrintable(made.error));
+    QString &error = made.error;
+    const QByteArray &leaf = made.leaf;
+    const QByteArray &ca = made.ca;
     // A key someone made readable by others is made private again, and kept.
-    const QString caKey = temp.filePath(QStringLiteral("xbnc-ca-key.pem"));
+    const QString caKey = made.temp.filePath(QStringLiteral("xbnc-ca-key.pem"));
     QVERIFY(
         QFile::setPermissions(caKey, kOwnerOnly | QFileDevice::ReadGroup | QFileDevice::ReadOther));
     // The day before the renewal point: nothing changes.
-    const auto again = ensure(temp.path(), kNames, kNow.addDays(820 - 31), &error);
+    const auto again = ensure(made.temp.path(), kNames, kNow.addDays(820 - 31), &error);
     QVERIFY2(again, qPrintable(error));
     QCOMPARE(again->action, OwnCertificateAction::Keep);
     QCOMPARE(readAll(again->certFile), leaf);
@@ -215,22 +235,21 @@ void TestOwnCertificate::keepsWhatIsValid()
 
 void TestOwnCertificate::renewsLeafButNotCa()
 {
-    QTemporaryDir temp;
-    QString error;
-    const auto first = ensure(temp.path(), kNames, kNow, &error);
-    QVERIFY2(first, qPrintable(error));
-    const QByteArray leaf = readAll(first->certFile);
-    const QByteArray ca = readAll(first->caFile);
-    const QByteArray caKey = readAll(temp.filePath(QStringLiteral("xbnc-ca-key.pem")));
+    Made made;
+    QVERIFY2(made.own, qPrintable(made.error));
+    QString &error = made.error;
+    const QByteArray &leaf = made.leaf;
+    const QByteArray &ca = made.ca;
+    const QByteArray caKey = readAll(made.temp.filePath(QStringLiteral("xbnc-ca-key.pem")));
 
     // Within 30 days of the leaf's end: a new leaf from the same CA, so no device notices.
     const QDateTime later = kNow.addDays(820 - 29);
-    const auto renewed = ensure(temp.path(), kNames, later, &error);
+    const auto renewed = ensure(made.temp.path(), kNames, later, &error);
     QVERIFY2(renewed, qPrintable(error));
     QCOMPARE(renewed->action, OwnCertificateAction::NewLeaf);
     QVERIFY(readAll(renewed->certFile) != leaf);
     QCOMPARE(readAll(renewed->caFile), ca);
-    QCOMPARE(readAll(temp.filePath(QStringLiteral("xbnc-ca-key.pem"))), caKey);
+    QCOMPARE(readAll(made.temp.filePath(QStringLiteral("xbnc-ca-key.pem"))), caKey);
     QCOMPARE(renewed->leafNotAfter, later.addDays(820));
     QCOMPARE(verify(readAll(renewed->certFile), ca, kDomain, later), X509_V_OK);
     // The old leaf would no longer do by then (it expires), the new one does.
@@ -240,14 +259,13 @@ void TestOwnCertificate::renewsLeafButNotCa()
 
 void TestOwnCertificate::newCaWhenNamesGrow()
 {
-    QTemporaryDir temp;
-    QString error;
-    const auto first = ensure(temp.path(), kNames, kNow, &error);
-    QVERIFY2(first, qPrintable(error));
-    const QByteArray ca = readAll(first->caFile);
+    Made made;
+    QVERIFY2(made.own, qPrintable(made.error));
+    QString &error = made.error;
+    const QByteArray &ca = made.ca;
 
     const QStringList more = kNames + QStringList{QStringLiteral("new.example.com")};
-    const auto grown = ensure(temp.path(), more, kNow, &error);
+    const auto grown = ensure(made.temp.path(), more, kNow, &error);
     QVERIFY2(grown, qPrintable(error));
     QCOMPARE(grown->action, OwnCertificateAction::NewCa);
     QVERIFY(grown->replacedCa);
@@ -259,19 +277,18 @@ void TestOwnCertificate::newCaWhenNamesGrow()
     QVERIFY(verify(readAll(grown->certFile), ca, kDomain, kNow) != X509_V_OK);
 
     // Another account's domain is a change of names too.
-    const auto moved = ensure(temp.path(), {QStringLiteral("example.com")}, kNow, &error);
+    const auto moved = ensure(made.temp.path(), {QStringLiteral("example.com")}, kNow, &error);
     QVERIFY2(moved, qPrintable(error));
     QCOMPARE(moved->action, OwnCertificateAction::NewCa);
 }
 
 void TestOwnCertificate::droppedHostNameKeepsCa()
 {
-    QTemporaryDir temp;
-    QString error;
-    const auto first = ensure(temp.path(), kNames, kNow, &error);
-    QVERIFY2(first, qPrintable(error));
-    const QByteArray ca = readAll(first->caFile);
-    const auto fewer = ensure(temp.path(), {kDomain}, kNow, &error);
+    Made made;
+    QVERIFY2(made.own, qPrintable(made.error));
+    QString &error = made.error;
+    const QByteArray &ca = made.ca;
+    const auto fewer = ensure(made.temp.path(), {kDomain}, kNow, &error);
     QVERIFY2(fewer, qPrintable(error));
     QCOMPARE(fewer->action, OwnCertificateAction::NewLeaf);
     QCOMPARE(readAll(fewer->caFile), ca);
