@@ -90,8 +90,8 @@ void logChange(const OwnCertificate &own)
     case OwnCertificateAction::NewCa:
         if (own.replacedCa)
             qCCritical(lcListener).noquote()
-                << "the domain or [listener] hostnames changed beyond what xbnc's CA may sign "
-                   "for: made a NEW CA in"
+                << "xbnc's CA may not sign for the domain and [listener] hostnames as they are "
+                   "now (or was about to expire): made a NEW CA in"
                 << own.caFile
                 << "- every device must trust it again (xbnc --export-ca, see the README)";
         else

@@ -35,8 +35,11 @@ private Q_SLOTS:
     void clientTrustingTheExportedCaLogsIn();
     void hostPortServesTheHostCertificate();
     void sighupReloadsTheHostCertificate();
+    void aNewHostNameMakesANewCa();
 
 private:
+    // Runs `xbnc --export-ca path` on the running xbnc's configuration.
+    bool exportCa(const QString &path);
     // Options of a session named `resource` that trusts only the certificates in caFile.
     TestClientOptions trusting(const QString &resource, const QString &caFile, quint16 port,
                                bool directTls) const;
@@ -90,17 +93,25 @@ TestClientOptions TestCertificates::trusting(const QString &resource, const QStr
     return o;
 }
 
-void TestCertificates::clientTrustingTheExportedCaLogsIn()
+bool TestCertificates::exportCa(const QString &path)
 {
-    // Exported while xbnc runs, as a user would: the CA is the one behind the served leaf.
-    const QString ca = files_.filePath(QStringLiteral("exported.pem"));
     QProcess exporter;
     exporter.setProcessChannelMode(QProcess::MergedChannels);
     exporter.start(QStringLiteral(XBNC_BINARY),
                    {QStringLiteral("--config"), fixture_.xbnc().configPath(),
-                    QStringLiteral("--export-ca"), ca});
-    QVERIFY(exporter.waitForFinished(kExportTimeoutMs));
-    QVERIFY2(exporter.exitCode() == 0, exporter.readAll().constData());
+                    QStringLiteral("--export-ca"), path});
+    if (!exporter.waitForFinished(kExportTimeoutMs) || exporter.exitCode() != 0) {
+        qWarning("xbnc --export-ca failed: %s", exporter.readAll().constData());
+        return false;
+    }
+    return true;
+}
+
+void TestCertificates::clientTrustingTheExportedCaLogsIn()
+{
+    // Exported while xbnc runs, as a user would: the CA is the one behind the served leaf.
+    const QString ca = files_.filePath(QStringLiteral("exported.pem"));
+    QVERIFY(exportCa(ca));
     QVERIFY(QFile::exists(files_.filePath(QStringLiteral("exported.mobileconfig"))));
 
     TestClient phone(QStringLiteral("phone"));
@@ -166,6 +177,30 @@ void TestCertificates::sighupReloadsTheHostCertificate()
     QVERIFY(!stale.login(trusting(stale.name(), trustOld, hostPort_, true)));
     // The session from before the reload goes on.
     QVERIFY2(early.ping(), qPrintable(early.errorString()));
+}
+
+void TestCertificates::aNewHostNameMakesANewCa()
+{
+    // A host name the CA's constraints do not permit (not a subdomain of localhost, which they
+    // do) cannot be added to its leaf: xbnc makes a new CA, says so at critical level, and devices
+    // that trusted the old one no longer connect.
+    QVERIFY2(fixture_.stopXbnc(), qPrintable(fixture_.errorString()));
+    fixture_.setXbncConfig(QStringLiteral("listener/hostnames"), QStringLiteral("bouncer.example"));
+    QVERIFY2(fixture_.startXbnc(), qPrintable(fixture_.errorString()));
+    QVERIFY2(fixture_.xbnc().output().contains(u"error xbnc.listener: xbnc's CA may not sign for "
+                                               u"the domain and [listener] hostnames as they are "
+                                               u"now (or was about to expire): made a NEW CA in"),
+             qPrintable(fixture_.xbnc().output()));
+
+    TestClient old(QStringLiteral("old"));
+    QVERIFY(!old.login(trusting(old.name(), files_.filePath(QStringLiteral("exported.pem")),
+                                fixture_.xbnc().port(), false)));
+    const QString ca = files_.filePath(QStringLiteral("new-ca.pem"));
+    QVERIFY(exportCa(ca));
+    TestClient renewed(QStringLiteral("renewed"));
+    QVERIFY2(renewed.login(trusting(renewed.name(), ca, fixture_.xbnc().port(), false)),
+             qPrintable(renewed.errorString()));
+    QVERIFY2(renewed.ping(), qPrintable(renewed.errorString()));
 }
 
 QTEST_GUILESS_MAIN(TestCertificates)
