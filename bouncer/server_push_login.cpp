@@ -80,7 +80,8 @@ void ServerPushLogin::finish(const char *outcome)
     else
         qCWarning(lcServerPush, "push for device %s: %s; it is not woken until it next goes away",
                   qPrintable(device_), outcome);
-    upstream_->stop(); // stopped() deletes this
+    // Not inside the client's own callback (this may run in one): stopped() deletes this.
+    QMetaObject::invokeMethod(upstream_, &Upstream::stop, Qt::QueuedConnection);
 }
 
 } // namespace xbnc

@@ -96,6 +96,9 @@ private slots:
     void theServerRoutePublishesFromTheDomainWhileThePhoneIsAway();
 
 private:
+    // Bob straight to Prosody, and the laptop, a device of alice's that stays connected: the
+    // witnesses of a test (nullptr on failure).
+    std::pair<TestClient *, TestClient *> bobAndLaptop();
     // An app server's connection, as `user`/app; null on failure.
     std::unique_ptr<TestClient> appServerClient(const QString &user);
     // A session of `device` through xbnc whose <enable/> (enablePush) was answered.
@@ -139,6 +142,12 @@ void TestPush::cleanupTestCase()
     fpush_.reset();
     conversationsPush_.reset();
     fixture_.stop();
+}
+
+std::pair<TestClient *, TestClient *> TestPush::bobAndLaptop()
+{
+    TestClient *bob = fixture_.direct(QStringLiteral("bob"));
+    return {bob, bob ? fixture_.session(QStringLiteral("laptop")) : nullptr};
 }
 
 std::unique_ptr<TestClient> TestPush::appServerClient(const QString &user)
@@ -232,10 +241,8 @@ void TestPush::aHibernatingPhoneGetsOnePublishPerBurst()
     QVERIFY(phone);
     phone->send("<enable xmlns='urn:xmpp:sm:3' resume='true'/>");
     QVERIFY(phone->readUntil([](const XmlNode &n) { return n.name == u"enabled"; }));
-    TestClient *bob = fixture_.direct(QStringLiteral("bob"));
-    QVERIFY2(bob, qPrintable(fixture_.errorString()));
-    TestClient *laptop = fixture_.session(QStringLiteral("laptop"));
-    QVERIFY2(laptop, qPrintable(fixture_.errorString()));
+    const auto [bob, laptop] = bobAndLaptop();
+    QVERIFY2(bob && laptop, qPrintable(fixture_.errorString()));
     phone->abortConnection();
     QVERIFY(waitForLog(QStringLiteral("hibernates: its connection was lost")));
 
@@ -269,10 +276,8 @@ void TestPush::anAppServerErrorEndsTheRegistration()
     TestClient *tablet =
         pushingSession(QStringLiteral("tablet"), enablePush(fpush, QStringLiteral("n2")));
     QVERIFY(tablet);
-    TestClient *bob = fixture_.direct(QStringLiteral("bob"));
-    QVERIFY2(bob, qPrintable(fixture_.errorString()));
-    TestClient *laptop = fixture_.session(QStringLiteral("laptop"));
-    QVERIFY2(laptop, qPrintable(fixture_.errorString()));
+    const auto [bob, laptop] = bobAndLaptop();
+    QVERIFY2(bob && laptop, qPrintable(fixture_.errorString()));
     tablet->disconnectFromServer();
     QVERIFY(waitForLog(QStringLiteral(" closed")));
 
@@ -307,10 +312,8 @@ void TestPush::anAppServerErrorEndsTheRegistration()
 // there again.
 void TestPush::theServerRoutePublishesFromTheDomainWhileThePhoneIsAway()
 {
-    TestClient *bob = fixture_.direct(QStringLiteral("bob"));
-    QVERIFY2(bob, qPrintable(fixture_.errorString()));
-    TestClient *laptop = fixture_.session(QStringLiteral("laptop"));
-    QVERIFY2(laptop, qPrintable(fixture_.errorString()));
+    const auto [bob, laptop] = bobAndLaptop();
+    QVERIFY2(bob && laptop, qPrintable(fixture_.errorString()));
     const QString device = QStringLiteral("conversations");
     TestClient *phone = fixture_.session(device);
     QVERIFY2(phone, qPrintable(fixture_.errorString()));
