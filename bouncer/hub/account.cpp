@@ -144,7 +144,7 @@ void Account::sessionClosed(SessionId id, std::vector<Element> undelivered)
     const QString device = it->second.resource;
     const bool wasHibernating = it->second.hibernating;
     sessions_.erase(it);
-    if (!rebinding_ && !wasHibernating)
+    if (!rebinding_ && !wasHibernating && !sessionByResource(device))
         deviceLeft(device); // a hibernating one left already
     ownCaps_.sessionGone(id);
     // RFC 6120 §8.2.3: whoever asked this session something gets an answer, not silence.

@@ -111,6 +111,8 @@ private:
     std::optional<QList<XmlNode>> publishesUpTo(TestClient &laptop, const QString &bobMessageId,
                                                 TestClient &appServer);
     bool waitForLog(const QString &line);
+    // Until xbnc's hub has ended the latest session of `device` (its client closed it).
+    bool waitUntilClosed(const QString &device);
 
     BouncerFixture fixture_;
     std::unique_ptr<TestClient> fpush_;
@@ -207,6 +209,23 @@ bool TestPush::waitForLog(const QString &line)
     return true;
 }
 
+bool TestPush::waitUntilClosed(const QString &device)
+{
+    const QRegularExpression bound(QStringLiteral("session (\\d+) bound as resource ") +
+                                   QRegularExpression::escape(device) + u'\n');
+    QString id;
+    for (const QRegularExpressionMatch &m : bound.globalMatch(fixture_.xbnc().output()))
+        id = m.captured(1);
+    if (id.isEmpty())
+        return false;
+    const QRegularExpression closed(QStringLiteral("xbnc\\.bouncer: session %1 closed\n").arg(id));
+    const qsizetype found = fixture_.xbnc().waitForLog(closed, QDeadlineTimer(10000), logMark_);
+    if (found < 0)
+        return false;
+    logMark_ = found;
+    return true;
+}
+
 void TestPush::enableIsAnsweredAndTheBareJidShowsPush()
 {
     TestClient *phone =
@@ -279,7 +298,7 @@ void TestPush::anAppServerErrorEndsTheRegistration()
     const auto [bob, laptop] = bobAndLaptop();
     QVERIFY2(bob && laptop, qPrintable(fixture_.errorString()));
     tablet->disconnectFromServer();
-    QVERIFY(waitForLog(QStringLiteral(" closed")));
+    QVERIFY(waitUntilClosed(QStringLiteral("tablet")));
 
     // Conversations' app server refuses what xbnc publishes from the account's full JID; so
     // would fpush once the device is unknown to it: either way the registration is dead.
@@ -299,7 +318,7 @@ void TestPush::anAppServerErrorEndsTheRegistration()
     tablet = fixture_.session(QStringLiteral("tablet"));
     QVERIFY2(tablet, qPrintable(fixture_.errorString()));
     tablet->disconnectFromServer();
-    QVERIFY(waitForLog(QStringLiteral(" closed")));
+    QVERIFY(waitUntilClosed(QStringLiteral("tablet")));
     bob->send(chatFromBob(QStringLiteral("m4")));
     publishes = publishesUpTo(*laptop, QStringLiteral("m4"), *fpush_);
     QVERIFY(publishes);
