@@ -1,5 +1,7 @@
 #include "bouncer.h"
 #include "config.h"
+#include "store.h"
+#include "store_fast_tokens.h"
 #include "unix_signals.h"
 
 #include <QCommandLineParser>
@@ -33,6 +35,21 @@ int fail(int code, const QString &message)
     return code;
 }
 
+// Works while xbnc runs: tokens are read from the database at each login, not cached.
+int revokeFastTokens(const Config &config)
+{
+    Store store;
+    QString error;
+    if (!store.open(config.dataDir, &error))
+        return fail(1, error);
+    const int revoked = StoreFastTokens(store).removeAll();
+    if (revoked < 0)
+        return fail(1, QStringLiteral("could not revoke FAST tokens: %1").arg(store.lastError()));
+    std::printf("revoked %d FAST tokens: every device logs in with the password next time\n",
+                revoked);
+    return 0;
+}
+
 } // namespace
 
 int main(int argc, char **argv)
@@ -64,8 +81,13 @@ int main(int argc, char **argv)
         QStringLiteral("check-config"),
         QStringLiteral("Check the configuration FILE, print any problem, and exit (0 when valid)."),
         QStringLiteral("FILE"));
+    const QCommandLineOption revokeOption(
+        QStringLiteral("revoke-fast-tokens"),
+        QStringLiteral("Revoke every FAST login token (XEP-0484) of the account of --config, and "
+                       "exit; devices then log in with the password."));
     parser.addOption(configOption);
     parser.addOption(checkOption);
+    parser.addOption(revokeOption);
     parser.process(app);
     if (!parser.positionalArguments().isEmpty())
         return fail(exitConfigError, QStringLiteral("unexpected argument %1 (see --help)")
@@ -94,6 +116,8 @@ int main(int argc, char **argv)
         return fail(exitConfigError, error->message);
     if (const QString warning = readableByOthersWarning(configPath); !warning.isEmpty())
         qCWarning(lcMain, "%s", qPrintable(warning));
+    if (parser.isSet(revokeOption))
+        return revokeFastTokens(std::get<Config>(loaded));
 
     Bouncer bouncer(std::get<Config>(loaded));
     UnixSignals signals_;

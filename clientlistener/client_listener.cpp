@@ -1,5 +1,6 @@
 #include "client_listener.h"
 
+#include "fast_login.h"
 #include "login_throttle.h"
 #include "peer_source.h"
 #include "refused_connection.h"
@@ -186,6 +187,11 @@ void ClientListener::follow(Downstream *session, SessionId firstId)
     });
 }
 
+void ClientListener::setFastTokens(FastTokens &tokens)
+{
+    fastLogin_ = std::make_shared<FastLogin>(tokens, config_.fastTokenLifetime);
+}
+
 DownstreamSettings ClientListener::sessionSettings() const
 {
     DownstreamSettings settings;
@@ -204,6 +210,7 @@ DownstreamSettings ClientListener::sessionSettings() const
     settings.loginThrottle = loginThrottle_;
     settings.boundResource = boundResource_;
     settings.resumableSessions = resumable_;
+    settings.fastLogin = fastLogin_;
     settings.resumeTimeout = config_.resumeTimeout;
     settings.hibernationLimits = config_.hibernationLimits;
     settings.maxHibernatingSessions = config_.maxHibernatingSessions;
