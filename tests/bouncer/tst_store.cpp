@@ -58,7 +58,7 @@ private Q_SLOTS:
             Store store;
             QString error;
             QVERIFY2(store.open(dataDir, &error), qPrintable(error));
-            QCOMPARE(store.schemaVersion(), 12);
+            QCOMPARE(store.schemaVersion(), 13);
             QVERIFY(store.setValue(QStringLiteral("k"), QStringLiteral("v1")));
             QVERIFY(store.setValue(QStringLiteral("k"), QStringLiteral("v2")));
         }
@@ -236,7 +236,7 @@ private Q_SLOTS:
             Store store;
             QString error;
             QVERIFY2(store.open(dir.path(), &error), qPrintable(error));
-            QCOMPARE(store.schemaVersion(), 12);
+            QCOMPARE(store.schemaVersion(), 13);
             // what the version-1 database held is still there
             QCOMPARE(store.value(QStringLiteral("upstream.last_activity")),
                      QStringLiteral("2026-11-01T08:00:00.000Z"));
@@ -272,7 +272,7 @@ private Q_SLOTS:
         Store store;
         QString error;
         QVERIFY2(store.open(dir.path(), &error), qPrintable(error));
-        QCOMPARE(store.schemaVersion(), 12);
+        QCOMPARE(store.schemaVersion(), 13);
         QCOMPARE(store.rooms().size(), size_t(1));
         QVERIFY(store.rooms()[0].persistent);
         QCOMPARE(store.roomMessages(room).size(), size_t(1));
@@ -481,7 +481,7 @@ private Q_SLOTS:
         Store store;
         QString error;
         QVERIFY2(store.open(dir.path(), &error), qPrintable(error));
-        QCOMPARE(store.schemaVersion(), 12);
+        QCOMPARE(store.schemaVersion(), 13);
         QVERIFY(store.setValue(QStringLiteral("k"), QStringLiteral("v")));
 
         const QStringList aside =
@@ -507,7 +507,7 @@ private Q_SLOTS:
         Store store;
         QString error;
         QVERIFY2(store.open(dir.path(), &error), qPrintable(error));
-        QCOMPARE(store.schemaVersion(), 12);
+        QCOMPARE(store.schemaVersion(), 13);
         const QStringList aside =
             QDir(dir.path()).entryList({QStringLiteral("xbnc.sqlite.corrupt-*")}, QDir::Files);
         QCOMPARE(aside.size(), 1);

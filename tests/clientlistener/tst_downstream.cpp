@@ -159,12 +159,27 @@ const QString kStartTlsRequired =
     QStringLiteral("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'><required/></starttls>");
 const QString kStartTlsOptional =
     QStringLiteral("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
-const QString kMechanismsTls = QStringLiteral(
-    "<mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>SCRAM-SHA-256</mechanism>"
-    "<mechanism>SCRAM-SHA-1</mechanism><mechanism>PLAIN</mechanism></mechanisms>");
-const QString kMechanismsPlain = QStringLiteral(
-    "<mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>SCRAM-SHA-256</mechanism>"
-    "<mechanism>SCRAM-SHA-1</mechanism></mechanisms>");
+// XEP-0388 beside SASL, with the same mechanisms, and what it takes inline (no FAST here: the
+// listener has no token store).
+QString sasl2(const QString &mechanisms)
+{
+    return QStringLiteral("<authentication xmlns='urn:xmpp:sasl:2'>") + mechanisms +
+           QStringLiteral("<inline><bind xmlns='urn:xmpp:bind:0'><inline>"
+                          "<feature var='urn:xmpp:sm:3'/><feature var='urn:xmpp:carbons:2'/>"
+                          "<feature var='urn:xmpp:csi:0'/></inline></bind>"
+                          "<sm xmlns='urn:xmpp:sm:3'/></inline></authentication>");
+}
+const QString kMechanismsTls =
+    QStringLiteral(
+        "<mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>SCRAM-SHA-256</mechanism>"
+        "<mechanism>SCRAM-SHA-1</mechanism><mechanism>PLAIN</mechanism></mechanisms>") +
+    sasl2(QStringLiteral("<mechanism>SCRAM-SHA-256</mechanism><mechanism>SCRAM-SHA-1</mechanism>"
+                         "<mechanism>PLAIN</mechanism>"));
+const QString kMechanismsPlain =
+    QStringLiteral(
+        "<mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>SCRAM-SHA-256</mechanism>"
+        "<mechanism>SCRAM-SHA-1</mechanism></mechanisms>") +
+    sasl2(QStringLiteral("<mechanism>SCRAM-SHA-256</mechanism><mechanism>SCRAM-SHA-1</mechanism>"));
 const QString kBindFeatures =
     QStringLiteral("<bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/><session "
                    "xmlns='urn:ietf:params:xml:ns:xmpp-session'><optional/></session>"

@@ -4,6 +4,7 @@
 #include "stanza_match.h"
 
 #include <QEventLoop>
+#include <QMessageAuthenticationCode>
 #include <QSslConfiguration>
 #include <QSslSocket>
 #include <QTimer>
@@ -460,6 +461,70 @@ bool TestClient::saslExchange(QDeadlineTimer deadline)
         return fail(QStringLiteral("wrong SCRAM server signature in ") +
                     QString::fromUtf8(answer->toXml()));
     return finish(*answer);
+}
+
+std::optional<XmlNode> TestClient::authenticateSasl2(const QByteArray &inlineXml,
+                                                     const QString &token, QDeadlineTimer deadline)
+{
+    saslFailure_ = {};
+    const bool fast = !token.isEmpty();
+    const QString mechanism = fast ? QStringLiteral("HT-SHA-256-NONE") : options_.mechanism;
+    const bool sha256 = mechanism == u"SCRAM-SHA-256";
+    ScramClient scram(sha256 ? QCryptographicHash::Sha256 : QCryptographicHash::Sha1,
+                      ScramClient::saslName(options_.user), options_.password);
+    const QByteArray initial =
+        fast ? options_.user.toUtf8() + '\0' +
+                   QMessageAuthenticationCode::hash("Initiator", token.toUtf8(),
+                                                    QCryptographicHash::Sha256)
+             : scram.clientFirst();
+    send("<authenticate xmlns='urn:xmpp:sasl:2' mechanism='" + mechanism.toUtf8() +
+         "'><initial-response>" + initial.toBase64() + "</initial-response>" + inlineXml +
+         "</authenticate>");
+    const auto awaitSasl2 = [&]() {
+        std::optional<XmlNode> answer = readUntil(
+            [](const XmlNode &n) { return n.xmlns == testns::sasl2 || isStreamError(n); },
+            deadline);
+        if (answer)
+            ++roundTrips_;
+        return answer;
+    };
+    std::optional<XmlNode> answer = awaitSasl2();
+    if (answer && answer->name == u"challenge" && !fast) {
+        const QByteArray final =
+            scram.clientFinal(QByteArray::fromBase64(answer->text().toLatin1()));
+        send("<response xmlns='urn:xmpp:sasl:2'>" + final.toBase64() + "</response>");
+        answer = awaitSasl2();
+    }
+    if (!answer)
+        return std::nullopt;
+    if (answer->name != u"success") {
+        if (answer->name == u"failure")
+            saslFailure_ = *answer;
+        fail(QStringLiteral("SASL2 %1 failed: %2")
+                 .arg(mechanism, QString::fromUtf8(answer->toXml())));
+        return std::nullopt;
+    }
+    const XmlNode *data = answer->child(u"additional-data", testns::sasl2);
+    const QByteArray additional = QByteArray::fromBase64(data ? data->text().toLatin1() : "");
+    const bool proven =
+        fast ? additional == QMessageAuthenticationCode::hash("Responder", token.toUtf8(),
+                                                              QCryptographicHash::Sha256)
+             : scram.verifyServerFinal(additional);
+    if (!proven) {
+        fail(QStringLiteral("the server did not prove itself: ") +
+             QString::fromUtf8(answer->toXml()));
+        return std::nullopt;
+    }
+    // Sent right after <success/>: the client does not wait for them.
+    const std::optional<XmlNode> features = readUntil(
+        [](const XmlNode &n) { return n.name == u"features" && n.xmlns == testns::streams; },
+        deadline);
+    if (!features)
+        return std::nullopt;
+    features_ = *features;
+    if (answer->child(u"bound", testns::bind2) || answer->child(u"resumed", testns::sm))
+        fullJid_ = answer->child(u"authorization-identifier", testns::sasl2)->text();
+    return answer;
 }
 
 bool TestClient::bind(QDeadlineTimer deadline)

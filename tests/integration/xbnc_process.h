@@ -48,6 +48,7 @@ public:
     quint16 directTlsPort() const { return directTlsPort_; }
     QString fingerprint() const { return fingerprint_; } // "AB:CD:…"
     QString directory() const { return dir_.path(); }
+    QString configPath() const; // what start() wrote, for running the CLI on the same config
 
     // Everything xbnc printed so far (stdout and stderr, interleaved as received).
     QString output() const { return output_; }
@@ -64,7 +65,6 @@ public:
 private:
     bool writeConfig(const Config &config, QString *error);
     void collectOutput();
-    QString configPath() const;
 
     QTemporaryDir dir_;
     std::unique_ptr<QProcess> process_;
