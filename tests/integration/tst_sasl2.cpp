@@ -61,6 +61,7 @@ private slots:
     void wrongExpiredAndReplayedTokensAreRefused();
     void revokedTokensAreRefused();
     void aBind2DeviceCatchesUpOnWhatItMissed();
+    void saslAndResumeTakeFourRoundTrips();
 
 private:
     // TLS done and the features read: the client is where a reconnecting phone starts.
@@ -399,6 +400,29 @@ void TestSasl2::aBind2DeviceCatchesUpOnWhatItMissed()
     QCOMPARE(ids, QStringList({QStringLiteral("away-1"), QStringLiteral("away-2")}));
     QVERIFY2(client->expectNone([](const XmlNode &n) { return n.name == u"message"; }),
              qPrintable(client->errorString()));
+}
+
+// The reconnect SASL2 and FAST shorten (the README's round trip table): SASL's two SCRAM steps,
+// the stream restart, then <resume/>.
+void TestSasl2::saslAndResumeTakeFourRoundTrips()
+{
+    TestClient *first = fixture_.session(QStringLiteral("legacy"));
+    QVERIFY(first);
+    first->send("<enable xmlns='urn:xmpp:sm:3' resume='true'/>");
+    const auto enabled = first->readUntil([](const XmlNode &n) { return sm::is(n, u"enabled"); });
+    QVERIFY2(enabled, qPrintable(first->errorString()));
+    const qsizetype mark = fixture_.xbnc().outputSize();
+    first->abortConnection();
+    QVERIFY(fixture_.xbnc().waitForLog(QStringLiteral("hibernates"),
+                                       QDeadlineTimer(BouncerFixture::timeoutMs), mark) >= 0);
+    std::unique_ptr<TestClient> again = secured(QStringLiteral("legacy-again"));
+    QVERIFY(again);
+    const int before = again->roundTrips();
+    QVERIFY2(again->authenticate(), qPrintable(again->errorString()));
+    again->send("<resume xmlns='urn:xmpp:sm:3' previd='" + enabled->attribute(u"id").toUtf8() +
+                "' h='0'/>");
+    QVERIFY(again->readUntil([](const XmlNode &n) { return sm::is(n, u"resumed"); }));
+    QCOMPARE(again->roundTrips() + 1 - before, 4);
 }
 
 QTEST_GUILESS_MAIN(TestSasl2)
