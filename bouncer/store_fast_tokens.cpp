@@ -102,8 +102,7 @@ int StoreFastTokens::revokeIfPasswordChanged(const QString &password)
     QByteArray salt = QByteArray::fromHex(store_.value(kSaltKey).toLatin1());
     if (salt.isEmpty()) {
         salt.resize(kSaltWords * sizeof(quint32));
-        QRandomGenerator::system()->fillRange(reinterpret_cast<quint32 *>(salt.data()),
-                                              kSaltWords);
+        QRandomGenerator::system()->fillRange(reinterpret_cast<quint32 *>(salt.data()), kSaltWords);
         if (!store_.setValue(kSaltKey, QString::fromLatin1(salt.toHex())))
             return -1;
     }

@@ -68,8 +68,8 @@ void Downstream::handleSasl2(const Element &element)
     if (element.name() == u"authenticate" && !sasl2_)
         return startSasl2(element);
     if (element.name() == u"abort" && sasl2_) {
-        const SaslExchange::Reply reply = sasl_->handle(asSasl(QStringLiteral("abort"), {}),
-                                                        encrypted_, tlsRequired_);
+        const SaslExchange::Reply reply =
+            sasl_->handle(asSasl(QStringLiteral("abort"), {}), encrypted_, tlsRequired_);
         return answerSasl(asSasl2(reply.element), int(reply.state));
     }
     if (!admitLogin())
@@ -79,8 +79,8 @@ void Downstream::handleSasl2(const Element &element)
         reply = sasl_->handle(asSasl(QStringLiteral("response"), element.text()), encrypted_,
                               tlsRequired_);
     else // a response with no exchange, an <authenticate/> during one
-        reply = sasl_->handle(Element(QStringLiteral("malformed"), ns::sasl.toString()),
-                              encrypted_, tlsRequired_);
+        reply = sasl_->handle(Element(QStringLiteral("malformed"), ns::sasl.toString()), encrypted_,
+                              tlsRequired_);
     const SaslExchange::Attempt &attempt = sasl_->lastAttempt();
     concludeLoginStep(asSasl2(reply.element), int(reply.state), attempt.user, attempt.mechanism);
 }
@@ -149,14 +149,17 @@ void Downstream::succeedSasl2(Element success)
     if (bound)
         bindInline(*request->bind, bind2Resource(device, request->bind->tag), success);
     // The full JID once bound, as a bind result carries it; the bare one before.
-    const Jid authorized = phase_ == Phase::Bound ? jid() : Jid(settings_.username, settings_.domain);
+    const Jid authorized =
+        phase_ == Phase::Bound ? jid() : Jid(settings_.username, settings_.domain);
     success.addChild(
         sasl2Element(QStringLiteral("authorization-identifier"), authorized.toString()));
     QByteArray bytes;
     success.appendXml(bytes, ns::client);
     write(bytes);
     qCInfo(lcDownstream) << "session" << id_ << "authenticated with SASL2"
-                         << (resumed ? "and resumed" : bound ? "and bound" : "");
+                         << (resumed ? "and resumed"
+                             : bound ? "and bound"
+                                     : "");
     sendFeatures();
     if (resumed)
         return sendCatchUp();
@@ -202,8 +205,8 @@ bool Downstream::resumeInline(const Element &resume, Element &success)
     }
     takeOver(*earlier);
     enterBound();
-    qCInfo(lcDownstream) << "session" << id_ << "resumed inline as resource" << resource_
-                         << "with" << sm_.unackedCount() << "stanzas to send again";
+    qCInfo(lcDownstream) << "session" << id_ << "resumed inline as resource" << resource_ << "with"
+                         << sm_.unackedCount() << "stanzas to send again";
     Element resumed(QStringLiteral("resumed"), ns::sm.toString());
     resumed.setAttribute(QStringLiteral("h"), QString::number(sm_.handled()));
     resumed.setAttribute(QStringLiteral("previd"), resume.attribute(u"previd"));
@@ -211,8 +214,7 @@ bool Downstream::resumeInline(const Element &resume, Element &success)
     return true;
 }
 
-void Downstream::bindInline(const Bind2Request &request, const QString &resource,
-                            Element &success)
+void Downstream::bindInline(const Bind2Request &request, const QString &resource, Element &success)
 {
     const QString assigned = settings_.boundResource ? settings_.boundResource() : QString();
     resource_ = resource;

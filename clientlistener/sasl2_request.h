@@ -33,7 +33,7 @@ struct Sasl2Request
         qint64 count = -1; // -1: absent or not a number
         bool invalidate = false;
     };
-    std::optional<Fast> fast;     // the login uses a token
+    std::optional<Fast> fast;      // the login uses a token
     QString requestTokenMechanism; // <request-token mechanism=…/>; empty: none asked
 };
 

@@ -57,8 +57,12 @@ private Q_SLOTS:
     {
         QTemporaryDir dir;
         const QString dataDir = dir.filePath(QStringLiteral("data"));
-        const FastToken token{QByteArray(32, 'k'), QStringLiteral("ua-0123456789abcdef"), t0,
-                              t0.addDays(21), 7, true};
+        const FastToken token{QByteArray(32, 'k'),
+                              QStringLiteral("ua-0123456789abcdef"),
+                              t0,
+                              t0.addDays(21),
+                              7,
+                              true};
         {
             Store store;
             QString error;

@@ -97,8 +97,8 @@ private slots:
     void theRightTokenLogsIn()
     {
         const QString token = login_->issue(kPhone)->token;
-        const FastLogin::Verdict verdict = login_->verify(kPhone, QStringLiteral("Alice"),
-                                                          message(token), {}, 1, false);
+        const FastLogin::Verdict verdict =
+            login_->verify(kPhone, QStringLiteral("Alice"), message(token), {}, 1, false);
         QVERIFY2(verdict.accepted, qPrintable(verdict.reason));
         QCOMPARE(verdict.responderProof, hmac(token, "Responder"));
         QVERIFY(!verdict.rotate);
@@ -107,35 +107,36 @@ private slots:
     void wrongTokensUsersAndDevicesAreRefused()
     {
         const QString token = login_->issue(kPhone)->token;
-        QVERIFY(!login_->verify(kPhone, QStringLiteral("alice"), message(token + QStringLiteral("x")), {}, 1,
-                                false)
+        QVERIFY(!login_
+                     ->verify(kPhone, QStringLiteral("alice"), message(token + QStringLiteral("x")),
+                              {}, 1, false)
                      .accepted);
-        QVERIFY(!login_->verify(FastLogin::deviceName(QStringLiteral("other")),
-                                QStringLiteral("alice"), message(token), {}, 1, false)
+        QVERIFY(!login_
+                     ->verify(FastLogin::deviceName(QStringLiteral("other")),
+                              QStringLiteral("alice"), message(token), {}, 1, false)
                      .accepted);
-        QVERIFY(!login_->verify(kPhone, QStringLiteral("bob"), message(token), {}, 1, false)
-                     .accepted);
+        QVERIFY(
+            !login_->verify(kPhone, QStringLiteral("bob"), message(token), {}, 1, false).accepted);
         // Channel-binding data is part of the proof (the seam for -ENDP/-EXPR).
         QVERIFY(!login_->verify(kPhone, QStringLiteral("alice"), message(token), "cb", 1, false)
                      .accepted);
-        QVERIFY(!login_->verify(kPhone, QStringLiteral("alice"), QByteArray("no-nul"), {}, 1,
-                                false)
+        QVERIFY(!login_->verify(kPhone, QStringLiteral("alice"), QByteArray("no-nul"), {}, 1, false)
                      .accepted);
     }
 
     void aCountNotAboveTheLastIsAReplay()
     {
         const QString token = login_->issue(kPhone)->token;
-        QVERIFY(login_->verify(kPhone, QStringLiteral("alice"), message(token), {}, 3, false)
-                    .accepted);
+        QVERIFY(
+            login_->verify(kPhone, QStringLiteral("alice"), message(token), {}, 3, false).accepted);
         QVERIFY(!login_->verify(kPhone, QStringLiteral("alice"), message(token), {}, 3, false)
                      .accepted);
         QVERIFY(!login_->verify(kPhone, QStringLiteral("alice"), message(token), {}, 2, false)
                      .accepted);
         QVERIFY(!login_->verify(kPhone, QStringLiteral("alice"), message(token), {}, -1, false)
                      .accepted);
-        QVERIFY(login_->verify(kPhone, QStringLiteral("alice"), message(token), {}, 4, false)
-                    .accepted);
+        QVERIFY(
+            login_->verify(kPhone, QStringLiteral("alice"), message(token), {}, 4, false).accepted);
     }
 
     void anExpiredTokenIsRefusedAndForgotten()
@@ -161,27 +162,27 @@ private slots:
     void rotationKeepsTheOldTokenUntilTheNewOneIsUsed()
     {
         const QString old = login_->issue(kPhone)->token;
-        QVERIFY(login_->verify(kPhone, QStringLiteral("alice"), message(old), {}, 1, false)
-                    .accepted);
+        QVERIFY(
+            login_->verify(kPhone, QStringLiteral("alice"), message(old), {}, 1, false).accepted);
         const QString unused = login_->issue(kPhone)->token;
         const QString fresh = login_->issue(kPhone)->token; // replaces the unused one
         QCOMPARE(store_.byKey.size(), std::size_t(2));
         QVERIFY(!login_->verify(kPhone, QStringLiteral("alice"), message(unused), {}, 1, false)
                      .accepted);
-        QVERIFY(login_->verify(kPhone, QStringLiteral("alice"), message(old), {}, 2, false)
-                    .accepted);
-        QVERIFY(login_->verify(kPhone, QStringLiteral("alice"), message(fresh), {}, 1, false)
-                    .accepted);
-        QVERIFY(!login_->verify(kPhone, QStringLiteral("alice"), message(old), {}, 3, false)
-                     .accepted);
+        QVERIFY(
+            login_->verify(kPhone, QStringLiteral("alice"), message(old), {}, 2, false).accepted);
+        QVERIFY(
+            login_->verify(kPhone, QStringLiteral("alice"), message(fresh), {}, 1, false).accepted);
+        QVERIFY(
+            !login_->verify(kPhone, QStringLiteral("alice"), message(old), {}, 3, false).accepted);
         QCOMPARE(store_.byKey.size(), std::size_t(1));
     }
 
     void invalidateRevokesTheTokenItLogsInWith()
     {
         const QString token = login_->issue(kPhone)->token;
-        QVERIFY(login_->verify(kPhone, QStringLiteral("alice"), message(token), {}, 1, true)
-                    .accepted);
+        QVERIFY(
+            login_->verify(kPhone, QStringLiteral("alice"), message(token), {}, 1, true).accepted);
         QVERIFY(store_.byKey.empty());
         QVERIFY(!login_->verify(kPhone, QStringLiteral("alice"), message(token), {}, 2, false)
                      .accepted);

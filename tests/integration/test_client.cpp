@@ -481,9 +481,9 @@ std::optional<XmlNode> TestClient::authenticateSasl2(const QByteArray &inlineXml
          "'><initial-response>" + initial.toBase64() + "</initial-response>" + inlineXml +
          "</authenticate>");
     const auto awaitSasl2 = [&]() {
-        std::optional<XmlNode> answer = readUntil(
-            [](const XmlNode &n) { return n.xmlns == testns::sasl2 || isStreamError(n); },
-            deadline);
+        std::optional<XmlNode> answer =
+            readUntil([](const XmlNode &n) { return n.xmlns == testns::sasl2 || isStreamError(n); },
+                      deadline);
         if (answer)
             ++roundTrips_;
         return answer;

@@ -74,9 +74,9 @@ public:
     // Bind2, <resume/>, FAST elements). Returns the <success/> and takes the stream features
     // that follow it without a restart (bound: fullJid() is set); nullopt on a <failure/> (see
     // saslFailure()) or any other problem. Each wait for the server counts as a round trip.
-    std::optional<XmlNode> authenticateSasl2(const QByteArray &inlineXml,
-                                             const QString &token = {},
-                                             QDeadlineTimer deadline = QDeadlineTimer(defaultTimeoutMs));
+    std::optional<XmlNode>
+    authenticateSasl2(const QByteArray &inlineXml, const QString &token = {},
+                      QDeadlineTimer deadline = QDeadlineTimer(defaultTimeoutMs));
 
     const XmlNode &features() const { return features_; }
     const XmlNode &saslFailure() const { return saslFailure_; }

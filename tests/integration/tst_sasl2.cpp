@@ -228,9 +228,8 @@ void TestSasl2::bind2WithSmCarbonsAndCsiInOneExchange()
 void TestSasl2::inlineResumeGetsWhatWasMissedOnce()
 {
     std::optional<XmlNode> success;
-    std::unique_ptr<TestClient> first =
-        phone(QStringLiteral("resumer"), userAgent(QStringLiteral("resumer")) + kBindWithSm,
-              &success);
+    std::unique_ptr<TestClient> first = phone(
+        QStringLiteral("resumer"), userAgent(QStringLiteral("resumer")) + kBindWithSm, &success);
     QVERIFY(first);
     const QString previd =
         success->child(u"bound", testns::bind2)->child(u"enabled", testns::sm)->attribute(u"id");
@@ -254,8 +253,8 @@ void TestSasl2::inlineResumeGetsWhatWasMissedOnce()
     const int before = again->roundTrips();
     // h=0: everything since <enabled/> comes again; of bob's chats only the two missed.
     success = again->authenticateSasl2(userAgent(QStringLiteral("resumer")) +
-                                       "<resume xmlns='urn:xmpp:sm:3' previd='" +
-                                       previd.toUtf8() + "' h='0'/>" + kBindWithSm);
+                                       "<resume xmlns='urn:xmpp:sm:3' previd='" + previd.toUtf8() +
+                                       "' h='0'/>" + kBindWithSm);
     QVERIFY2(success, qPrintable(again->errorString()));
     QCOMPARE(again->roundTrips() - before, 2);
     const XmlNode *resumed = success->child(u"resumed", testns::sm);
@@ -299,9 +298,9 @@ void TestSasl2::fastTokenLogsInInOneRoundTrip()
     // A higher count with the same token logs in again.
     client = secured(QStringLiteral("fast-2"));
     QVERIFY(client);
-    QVERIFY2(client->authenticateSasl2(userAgent(QStringLiteral("fast-phone")) + fastCount(2),
-                                       token),
-             qPrintable(client->errorString()));
+    QVERIFY2(
+        client->authenticateSasl2(userAgent(QStringLiteral("fast-phone")) + fastCount(2), token),
+        qPrintable(client->errorString()));
 }
 
 void TestSasl2::wrongExpiredAndReplayedTokensAreRefused()
