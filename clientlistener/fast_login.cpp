@@ -6,6 +6,8 @@
 
 #include <openssl/crypto.h>
 
+#include <algorithm>
+
 namespace xbnc {
 
 namespace {
@@ -90,9 +92,10 @@ FastLogin::Verdict FastLogin::verify(const QString &device, const QString &usern
         return {false, {}, false, QStringLiteral("token expired")};
     }
     // The HMAC covers no nonce: without a count higher than the last, a recorded login could be
-    // played again.
-    if (count <= token.lastCount)
-        return {false, {}, false, QStringLiteral("count not above the last one (replay)")};
+    // played again. A client that never sends a count (it is optional in some clients) keeps
+    // working without that protection; once one came, a login without one is refused too.
+    if (count < 0 ? token.lastCount >= 0 : count <= token.lastCount)
+        return {false, {}, false, QStringLiteral("count missing or not above the last (replay)")};
     if (invalidate) {
         tokens_.remove(token.key);
         return {true, proof(token.key, "Responder", cbData), false, {}};
@@ -105,7 +108,7 @@ FastLogin::Verdict FastLogin::verify(const QString &device, const QString &usern
         }
         token.inUse = true;
     }
-    token.lastCount = count;
+    token.lastCount = std::max(count, token.lastCount);
     if (!tokens_.put(token))
         return {false, {}, false, QStringLiteral("could not store the token's use")};
     const bool rotate = token.issued.secsTo(now) > lifetime_.count() / 2;

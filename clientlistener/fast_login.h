@@ -44,8 +44,9 @@ public:
         QString reason;            // why not, for the log
     };
     // message is the HT initial response, "authcid NUL HMAC(token, 'Initiator' + cbData)";
-    // cbData is empty for -NONE (the seam for -ENDP/-EXPR). count must be higher than any
-    // earlier login with the same token carried; invalidate revokes the token once it matched.
+    // cbData is empty for -NONE (the seam for -ENDP/-EXPR). count (-1: none sent) must be
+    // higher than any earlier login with the same token carried, and may only be missing while
+    // none ever did; invalidate revokes the token once it matched.
     Verdict verify(const QString &device, const QString &username, const QByteArray &message,
                    const QByteArray &cbData, qint64 count, bool invalidate);
 

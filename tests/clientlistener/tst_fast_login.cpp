@@ -139,6 +139,20 @@ private slots:
             login_->verify(kPhone, QStringLiteral("alice"), message(token), {}, 4, false).accepted);
     }
 
+    // Some clients send no count at all: they keep working, without the replay check.
+    void noCountWorksUntilACountWasSeen()
+    {
+        const QString token = login_->issue(kPhone)->token;
+        QVERIFY(login_->verify(kPhone, QStringLiteral("alice"), message(token), {}, -1, false)
+                    .accepted);
+        QVERIFY(login_->verify(kPhone, QStringLiteral("alice"), message(token), {}, -1, false)
+                    .accepted);
+        QVERIFY(
+            login_->verify(kPhone, QStringLiteral("alice"), message(token), {}, 0, false).accepted);
+        QVERIFY(!login_->verify(kPhone, QStringLiteral("alice"), message(token), {}, -1, false)
+                     .accepted);
+    }
+
     void anExpiredTokenIsRefusedAndForgotten()
     {
         const QString token = login_->issue(kPhone)->token;
