@@ -62,6 +62,7 @@ private slots:
     void revokedTokensAreRefused();
     void aBind2DeviceCatchesUpOnWhatItMissed();
     void saslAndResumeTakeFourRoundTrips();
+    void aNewPasswordRevokesEveryToken(); // restarts xbnc: last
 
 private:
     // TLS done and the features read: the client is where a reconnecting phone starts.
@@ -422,6 +423,30 @@ void TestSasl2::saslAndResumeTakeFourRoundTrips()
                 "' h='0'/>");
     QVERIFY(again->readUntil([](const XmlNode &n) { return sm::is(n, u"resumed"); }));
     QCOMPARE(again->roundTrips() + 1 - before, 4);
+}
+
+void TestSasl2::aNewPasswordRevokesEveryToken()
+{
+    const QString token = tokenFor(QStringLiteral("password-phone"));
+    QVERIFY(!token.isEmpty());
+    QVERIFY2(fixture_.stopXbnc(), qPrintable(fixture_.errorString()));
+    const QString alice = BouncerFixture::accountUser();
+    XbncProcess::Config config =
+        fixture_.xbnc().configFor(fixture_.prosody(), alice, BouncerFixture::password(alice));
+    config[QStringLiteral("listener/password")] = QStringLiteral("a new password");
+    QString error;
+    QVERIFY2(fixture_.xbnc().start(config, &error), qPrintable(error));
+    QVERIFY(fixture_.xbnc().waitForLog(
+                QRegularExpression(
+                    QStringLiteral("the account password changed: [1-9]\\d* FAST tokens revoked")),
+                QDeadlineTimer(BouncerFixture::timeoutMs)) >= 0);
+    QVERIFY2(fixture_.stopXbnc(), qPrintable(fixture_.errorString()));
+    QVERIFY2(fixture_.startXbnc(), qPrintable(fixture_.errorString()));
+    std::unique_ptr<TestClient> client = secured(QStringLiteral("after-new-password"));
+    QVERIFY(client);
+    QVERIFY(!client->authenticateSasl2(userAgent(QStringLiteral("password-phone")) + fastCount(1),
+                                       token));
+    QVERIFY(isNotAuthorized(client->saslFailure()));
 }
 
 QTEST_GUILESS_MAIN(TestSasl2)
