@@ -12,6 +12,7 @@
 #include "stream_features.h"
 #include "stream_namespaces.h"
 #include "tcp_keepalive.h"
+#include "tls_channel_bindings.h"
 #include "xml_stream_parser.h"
 
 #include <QLoggingCategory>
@@ -423,8 +424,10 @@ void Downstream::sendFeatures()
     if (!authenticated_) {
         offer.offerStartTls = !encrypted_;
         offer.tlsRequired = tlsRequired_;
-        if (encrypted_ || !tlsRequired_)
-            offer.mechanisms = SaslServer::mechanisms(encrypted_);
+        if (encrypted_ || !tlsRequired_) {
+            offer.mechanisms = SaslServer::mechanisms(encrypted_, sasl_->channelBindings());
+            offer.channelBindingTypes = channelBindingTypes(sasl_->channelBindings());
+        }
     } else {
         offer.offerBind = true;
         offer.offerStreamManagement = true;
@@ -625,6 +628,7 @@ void Downstream::enterBound()
 void Downstream::onEncrypted()
 {
     encrypted_ = true;
+    sasl_->setChannelBindings(tlsChannelBindings(*socket_));
     if (phase_ != Phase::AwaitingTls)
         return;
     phase_ = Phase::Negotiating;

@@ -115,7 +115,7 @@ SaslExchange::Reply SaslExchange::start(const Element &auth, bool encrypted, boo
     if (!authzidAllowed(mechanism, *decoded))
         return failure(QStringLiteral("invalid-authzid"));
 
-    server_ = std::make_unique<SaslServer>(credentials_);
+    server_ = std::make_unique<SaslServer>(credentials_, bindings_);
     const SaslServer::Result result = server_->start(mechanism, *decoded, encrypted);
     qCDebug(lcSasl) << "auth with" << mechanism;
     return finish(int(result.outcome), result.data, result.failureCondition);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "channel_binding.h"
 #include "element.h"
 
 #include <memory>
@@ -43,6 +44,10 @@ public:
     SaslExchange(const SaslCredentials &credentials, QString domain, int maxFailures = 3);
     ~SaslExchange();
 
+    // Those of the connection, once its TLS is up: what a -PLUS mechanism binds to.
+    void setChannelBindings(ChannelBindings bindings) { bindings_ = std::move(bindings); }
+    const ChannelBindings &channelBindings() const { return bindings_; }
+
     // element is a top-level element in the SASL namespace.
     Reply handle(const Element &element, bool encrypted, bool tlsRequired);
     const Attempt &lastAttempt() const { return attempt_; }
@@ -58,6 +63,7 @@ private:
     QString domain_;
     int maxFailures_;
     int failures_ = 0;
+    ChannelBindings bindings_;
     std::unique_ptr<SaslServer> server_; // the attempt in progress
     Attempt attempt_;
 };
