@@ -514,8 +514,10 @@ void Downstream::handleSasl(const Element &element)
         return;
     const SaslExchange::Reply reply = sasl_->handle(element, encrypted_, tlsRequired_);
     LoginThrottle *throttle = settings_.loginThrottle.get();
-    const bool failed = reply.state == SaslExchange::State::Failed ||
-                        reply.state == SaslExchange::State::TooManyFailures;
+    // A failure that tried no credentials guessed nothing, and is not worth a delay.
+    const bool failed = (reply.state == SaslExchange::State::Failed ||
+                         reply.state == SaslExchange::State::TooManyFailures) &&
+                        reply.triedCredentials;
     if (throttle && reply.state == SaslExchange::State::Succeeded)
         throttle->recordSuccess(peer_);
     if (!throttle || !failed) {

@@ -28,6 +28,8 @@ public:
     {
         Element element; // what to send back
         State state;
+        // Whether a failure tried the credentials: only those count as failed logins.
+        bool triedCredentials = true;
     };
 
     // The base64 text of one <auth/> or <response/>, refused before it is decoded: 1.5 KiB
@@ -55,8 +57,9 @@ public:
 private:
     Reply start(const Element &auth, bool encrypted, bool tlsRequired);
     Reply respond(const Element &response);
-    Reply failure(const QString &condition);
-    Reply finish(int outcome, const QByteArray &data, const QString &failureCondition);
+    Reply failure(const QString &condition, bool triedCredentials = true);
+    Reply finish(int outcome, const QByteArray &data, const QString &failureCondition,
+                 bool triedCredentials);
     bool authzidAllowed(const QString &mechanism, const QByteArray &initialResponse) const;
 
     const SaslCredentials &credentials_;

@@ -334,9 +334,13 @@ std::optional<SaslServer::Result> SaslServer::acceptBindingFlag(const QByteArray
         const ChannelBinding *binding =
             findChannelBinding(bindings_, QString::fromLatin1(flag.mid(2)));
         // A type this connection cannot check (slixmpp's tls-unique, say): logging in unbound
-        // instead would defeat the binding the client asked for.
-        if (!binding)
-            return fail(notAuthorized());
+        // instead would defeat the binding the client asked for. Nothing secret was looked at,
+        // so this is no guess: slixmpp goes on to a mechanism without binding.
+        if (!binding) {
+            Result refused = fail(notAuthorized());
+            refused.triedCredentials = false;
+            return refused;
+        }
         bindingData_ = binding->data;
         return std::nullopt;
     }

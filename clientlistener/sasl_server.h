@@ -83,6 +83,9 @@ public:
         Outcome outcome;
         QByteArray data;          // challenge, or additional data with success; raw bytes
         QString failureCondition; // RFC 6120 §6.5 element name when outcome is Failure
+        // False for a refusal that looked at no credential and so guessed nothing: a channel
+        // binding type the connection does not offer (docs/SASL.md).
+        bool triedCredentials = true;
     };
 
     Result start(const QString &mechanism, const QByteArray &initialResponse, bool encrypted);

@@ -245,6 +245,7 @@ private Q_SLOTS:
     void startTlsScramBindAndStanzas_data();
     void startTlsScramBindAndStanzas();
     void wrongChannelBindingRefusedAndCounted();
+    void unofferedBindingTypeIsNoGuess();
     void serverCapsInTheFeaturesAfterAuthentication();
     void featuresBeforeTls_data();
     void featuresBeforeTls();
@@ -1136,6 +1137,40 @@ void TestDownstream::wrongChannelBindingRefusedAndCounted()
     const QString success = client.next();
     QVERIFY2(success.startsWith(u"<success "), qPrintable(success));
     QCOMPARE(saslText(success), right.expectedServerFinal());
+}
+
+// slixmpp (Poezio) asks for -PLUS with tls-unique, which TLS 1.3 does not have, and then logs
+// in without binding: the refusal comes at once and costs the address nothing.
+void TestDownstream::unofferedBindingTypeIsNoGuess()
+{
+    tuned_.loginThrottle.firstDelay = kShortDelay;
+    tuned_.loginThrottle.maxDelay = kShortDelay;
+    tuned_.loginThrottle.lockoutFailures = 1; // one counted failure would lock the next out
+    QVERIFY(startListener());
+    TestClient client(listener_->certificateFingerprint());
+    QVERIFY(client.connectDirectTls(listener_->directTlsPort()));
+    ScramClient unique{QCryptographicHash::Sha256, ScramClient::saslName(kUser), kPassword,
+                       "p=tls-unique,,"};
+    QElapsedTimer clock;
+    clock.start();
+    client.send(streamHeader() + "<auth xmlns='" + kSaslNs + "' mechanism='SCRAM-SHA-256-PLUS'>" +
+                unique.clientFirst().toBase64() + "</auth>");
+    QCOMPARE(client.next(), openEvent());
+    QCOMPARE(client.next(), features(kMechanismsTls));
+    QCOMPARE(client.next(), saslFailure(QStringLiteral("not-authorized")));
+    QVERIFY2(clock.elapsed() < kShortDelay.count(), qPrintable(QString::number(clock.elapsed())));
+
+    // slixmpp's next try: SCRAM-SHA-256 with "y" (it could bind, but not with what is offered).
+    ScramClient fallback{QCryptographicHash::Sha256, ScramClient::saslName(kUser), kPassword,
+                         "y,,"};
+    client.send("<auth xmlns='" + kSaslNs + "' mechanism='SCRAM-SHA-256'>" +
+                fallback.clientFirst().toBase64() + "</auth>");
+    const QString challenge = client.next();
+    QVERIFY2(challenge.startsWith(u"<challenge "), qPrintable(challenge));
+    client.send("<response xmlns='" + kSaslNs + "'>" +
+                fallback.clientFinal(saslText(challenge)).toBase64() + "</response>");
+    const QString success = client.next();
+    QVERIFY2(success.startsWith(u"<success "), qPrintable(success));
 }
 
 void TestDownstream::nextGuessWaitsForTheDelay()

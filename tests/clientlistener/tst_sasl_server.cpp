@@ -391,8 +391,8 @@ void TestSaslServer::channelBinding()
     QCOMPARE(server.authenticatedUser(), QStringLiteral("user"));
 }
 
-// A refused binding is a failed attempt like a wrong password: it counts towards the
-// connection's limit (and, in Downstream, towards the login throttle).
+// A binding type the connection does not offer is refused before anything secret is looked
+// at: one of the connection's attempts, but no guess (Downstream does not throttle it).
 void TestSaslServer::channelBindingFailureCounts()
 {
     SaslExchange exchange(*credentials_, QStringLiteral("example.org"), 2);
@@ -406,9 +406,11 @@ void TestSaslServer::channelBindingFailureCounts()
     SaslExchange::Reply reply = attempt("tls-unique");
     QCOMPARE(failureCondition(reply.element), QStringLiteral("not-authorized"));
     QCOMPARE(reply.state, SaslExchange::State::Failed);
+    QVERIFY(!reply.triedCredentials);
     reply = attempt("tls-exporter");
     QCOMPARE(failureCondition(reply.element), QStringLiteral("not-authorized"));
     QCOMPARE(reply.state, SaslExchange::State::TooManyFailures);
+    QVERIFY(!reply.triedCredentials);
     // The bound exchange itself goes through SaslExchange too.
     SaslExchange fresh(*credentials_, QStringLiteral("example.org"));
     fresh.setChannelBindings(endPointBindings());
@@ -425,6 +427,23 @@ void TestSaslServer::channelBindingFailureCounts()
             client.clientFinal(QByteArray::fromBase64(reply.element.text().toLatin1())).toBase64()),
         true, true);
     QCOMPARE(reply.state, SaslExchange::State::Succeeded);
+
+    // Binding data that does not match is a tried credential: the proof came with it.
+    SaslExchange mismatch(*credentials_, QStringLiteral("example.org"));
+    mismatch.setChannelBindings(endPointBindings(QByteArray(32, 'x')));
+    ScramClient other(QCryptographicHash::Sha256, "user", QStringLiteral("pencil"),
+                      "p=tls-server-end-point,,");
+    other.setChannelBindingData(kEndPointData);
+    reply = mismatch.handle(saslElement(QStringLiteral("auth"), other.clientFirst().toBase64(),
+                                        QStringLiteral("SCRAM-SHA-256-PLUS")),
+                            true, true);
+    reply = mismatch.handle(
+        saslElement(
+            QStringLiteral("response"),
+            other.clientFinal(QByteArray::fromBase64(reply.element.text().toLatin1())).toBase64()),
+        true, true);
+    QCOMPARE(failureCondition(reply.element), QStringLiteral("not-authorized"));
+    QVERIFY(reply.triedCredentials);
 }
 
 void TestSaslServer::scramClientFirstRejected_data()
