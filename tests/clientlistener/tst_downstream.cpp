@@ -409,6 +409,22 @@ ScramClient boundScramClient(const TestClient &client, QCryptographicHash::Algor
     return scram;
 }
 
+// Sends <auth/> with the first SCRAM message; returns the server's answer.
+QString sendScramAuth(TestClient &client, const QString &mechanism, const ScramClient &scram)
+{
+    client.send("<auth xmlns='" + kSaslNs + "' mechanism='" + mechanism.toLatin1() + "'>" +
+                scram.clientFirst().toBase64() + "</auth>");
+    return client.next();
+}
+
+// Answers the server's <challenge/> with the final SCRAM message; returns the server's answer.
+QString sendScramResponse(TestClient &client, ScramClient &scram, const QString &challenge)
+{
+    client.send("<response xmlns='" + kSaslNs + "'>" +
+                scram.clientFinal(saslText(challenge)).toBase64() + "</response>");
+    return client.next();
+}
+
 void TestDownstream::startTlsScramBindAndStanzas()
 {
     QFETCH(QString, mechanism);
@@ -431,14 +447,10 @@ void TestDownstream::startTlsScramBindAndStanzas()
                             ? boundScramClient(client, QCryptographicHash::Algorithm(algorithm))
                             : ScramClient{QCryptographicHash::Algorithm(algorithm),
                                           ScramClient::saslName(kUser), kPassword};
-    client.send("<auth xmlns='" + kSaslNs + "' mechanism='" + mechanism.toLatin1() + "'>" +
-                scram.clientFirst().toBase64() + "</auth>");
-    const QString challenge = client.next();
+    const QString challenge = sendScramAuth(client, mechanism, scram);
     QVERIFY2(challenge.startsWith(u"<challenge xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>"),
              qPrintable(challenge));
-    client.send("<response xmlns='" + kSaslNs + "'>" +
-                scram.clientFinal(saslText(challenge)).toBase64() + "</response>");
-    const QString success = client.next();
+    const QString success = sendScramResponse(client, scram, challenge);
     QVERIFY2(success.startsWith(u"<success "), qPrintable(success));
     QCOMPARE(saslText(success), scram.expectedServerFinal());
 
@@ -1105,36 +1117,28 @@ void TestDownstream::wrongChannelBindingRefusedAndCounted()
     tuned_.loginThrottle.maxDelay = kShortDelay;
     QVERIFY(startListener());
     TestClient client(listener_->certificateFingerprint());
-    QVERIFY(client.connectDirectTls(listener_->directTlsPort()));
-    client.send(streamHeader());
-    QCOMPARE(client.next(), openEvent());
-    QCOMPARE(client.next(), features(kMechanismsTls));
+    startTls(client);
+    if (QTest::currentTestFailed())
+        return;
 
     ScramClient scram = boundScramClient(client, QCryptographicHash::Sha256);
     scram.setChannelBindingData(
         QCryptographicHash::hash("another certificate", QCryptographicHash::Sha256));
-    client.send("<auth xmlns='" + kSaslNs + "' mechanism='SCRAM-SHA-256-PLUS'>" +
-                scram.clientFirst().toBase64() + "</auth>");
-    const QString challenge = client.next();
+    const QString challenge = sendScramAuth(client, QStringLiteral("SCRAM-SHA-256-PLUS"), scram);
     QVERIFY2(challenge.startsWith(u"<challenge "), qPrintable(challenge));
     QTest::ignoreMessage(QtWarningMsg,
                          qPrintable(failedLine(QStringLiteral("SCRAM-SHA-256-PLUS"))));
     QElapsedTimer clock;
     clock.start();
-    client.send("<response xmlns='" + kSaslNs + "'>" +
-                scram.clientFinal(saslText(challenge)).toBase64() + "</response>");
-    QCOMPARE(client.next(), saslFailure(QStringLiteral("not-authorized")));
+    QCOMPARE(sendScramResponse(client, scram, challenge),
+             saslFailure(QStringLiteral("not-authorized")));
     QVERIFY2(clock.elapsed() >= kShortDelay.count(), qPrintable(QString::number(clock.elapsed())));
 
     // The right binding on the same connection, once the answer is in.
     ScramClient right = boundScramClient(client, QCryptographicHash::Sha256);
-    client.send("<auth xmlns='" + kSaslNs + "' mechanism='SCRAM-SHA-256-PLUS'>" +
-                right.clientFirst().toBase64() + "</auth>");
-    const QString again = client.next();
+    const QString again = sendScramAuth(client, QStringLiteral("SCRAM-SHA-256-PLUS"), right);
     QVERIFY2(again.startsWith(u"<challenge "), qPrintable(again));
-    client.send("<response xmlns='" + kSaslNs + "'>" +
-                right.clientFinal(saslText(again)).toBase64() + "</response>");
-    const QString success = client.next();
+    const QString success = sendScramResponse(client, right, again);
     QVERIFY2(success.startsWith(u"<success "), qPrintable(success));
     QCOMPARE(saslText(success), right.expectedServerFinal());
 }
@@ -1148,28 +1152,23 @@ void TestDownstream::unofferedBindingTypeIsNoGuess()
     tuned_.loginThrottle.lockoutFailures = 1; // one counted failure would lock the next out
     QVERIFY(startListener());
     TestClient client(listener_->certificateFingerprint());
-    QVERIFY(client.connectDirectTls(listener_->directTlsPort()));
-    ScramClient unique{QCryptographicHash::Sha256, ScramClient::saslName(kUser), kPassword,
-                       "p=tls-unique,,"};
+    startTls(client);
+    if (QTest::currentTestFailed())
+        return;
+    const ScramClient unique{QCryptographicHash::Sha256, ScramClient::saslName(kUser), kPassword,
+                             "p=tls-unique,,"};
     QElapsedTimer clock;
     clock.start();
-    client.send(streamHeader() + "<auth xmlns='" + kSaslNs + "' mechanism='SCRAM-SHA-256-PLUS'>" +
-                unique.clientFirst().toBase64() + "</auth>");
-    QCOMPARE(client.next(), openEvent());
-    QCOMPARE(client.next(), features(kMechanismsTls));
-    QCOMPARE(client.next(), saslFailure(QStringLiteral("not-authorized")));
+    QCOMPARE(sendScramAuth(client, QStringLiteral("SCRAM-SHA-256-PLUS"), unique),
+             saslFailure(QStringLiteral("not-authorized")));
     QVERIFY2(clock.elapsed() < kShortDelay.count(), qPrintable(QString::number(clock.elapsed())));
 
     // slixmpp's next try: SCRAM-SHA-256 with "y" (it could bind, but not with what is offered).
     ScramClient fallback{QCryptographicHash::Sha256, ScramClient::saslName(kUser), kPassword,
                          "y,,"};
-    client.send("<auth xmlns='" + kSaslNs + "' mechanism='SCRAM-SHA-256'>" +
-                fallback.clientFirst().toBase64() + "</auth>");
-    const QString challenge = client.next();
+    const QString challenge = sendScramAuth(client, QStringLiteral("SCRAM-SHA-256"), fallback);
     QVERIFY2(challenge.startsWith(u"<challenge "), qPrintable(challenge));
-    client.send("<response xmlns='" + kSaslNs + "'>" +
-                fallback.clientFinal(saslText(challenge)).toBase64() + "</response>");
-    const QString success = client.next();
+    const QString success = sendScramResponse(client, fallback, challenge);
     QVERIFY2(success.startsWith(u"<success "), qPrintable(success));
 }
 
