@@ -1,6 +1,6 @@
 #include "client_listener.h"
+#include "own_certificate.h"
 #include "scram_client.h"
-#include "self_signed_certificate.h"
 #include "xml_stream_parser.h"
 
 #include <QElapsedTimer>
@@ -865,8 +865,9 @@ void TestDownstream::reloadCertificate()
 {
     QTemporaryDir first, second;
     QString error;
-    const auto a = ensureSelfSignedCertificate(first.path(), kDomain, &error);
-    const auto b = ensureSelfSignedCertificate(second.path(), kDomain, &error);
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    const auto a = ensureOwnCertificate({first.path(), {kDomain}, now}, &error);
+    const auto b = ensureOwnCertificate({second.path(), {kDomain}, now}, &error);
     QVERIFY2(a && b, qPrintable(error));
     const QString certFile = dataDir_->filePath(QStringLiteral("cert.pem"));
     const QString keyFile = dataDir_->filePath(QStringLiteral("key.pem"));

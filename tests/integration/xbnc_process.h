@@ -60,11 +60,12 @@ public:
     qsizetype waitForLog(const QString &substring,
                          QDeadlineTimer deadline = QDeadlineTimer(defaultTimeoutMs),
                          qsizetype from = 0);
+    // The INI file start() wrote, for running the binary with other options on the same data.
+    QString configPath() const;
 
 private:
     bool writeConfig(const Config &config, QString *error);
     void collectOutput();
-    QString configPath() const;
 
     QTemporaryDir dir_;
     std::unique_ptr<QProcess> process_;
