@@ -1,8 +1,11 @@
 // SCRAM -PLUS against the real xbnc binary (docs/SASL.md): a raw client binds its login to the
-// certificate it was shown, over STARTTLS and over direct TLS, and a client whose TLS ends at a
-// man in the middle (it binds to another certificate) is refused.
+// certificate it was shown, over STARTTLS, over direct TLS and on the host certificate port
+// (another certificate), and a client whose TLS ends at a man in the middle (it binds to
+// another certificate) is refused.
 #include "bouncer_fixture.h"
+#include "test_certificate.h"
 
+#include <QTemporaryDir>
 #include <QtTest>
 
 class TestChannelBinding : public QObject
@@ -20,18 +23,37 @@ private slots:
     void otherCertificateRefused();
 
 private:
-    TestClientOptions options(const QString &resource, bool directTls, const QString &mechanism);
+    TestClientOptions options(const QString &resource, const QString &port,
+                              const QString &mechanism);
 
     BouncerFixture fixture_;
+    QTemporaryDir files_;
+    QString hostCert_;
+    quint16 hostPort_ = 0;
 };
 
 void TestChannelBinding::initTestCase()
 {
+    QVERIFY(files_.isValid());
+    hostCert_ = files_.filePath(QStringLiteral("host.pem"));
+    const QString hostKey = files_.filePath(QStringLiteral("host-key.pem"));
+    QString error;
+    QVERIFY2(makeTestCertificate({QStringLiteral("localhost")}, hostCert_, hostKey, &error),
+             qPrintable(error));
+    fixture_.setXbncConfig(QStringLiteral("listener/host_port"), QStringLiteral("0"));
+    fixture_.setXbncConfig(QStringLiteral("listener/host_cert"), hostCert_);
+    fixture_.setXbncConfig(QStringLiteral("listener/host_key"), hostKey);
     fixture_.setXbncConfig(QStringLiteral("listener/direct_tls_port"), QStringLiteral("0"));
     // Refusals are answered after the login throttle's delay: at most a second here.
     fixture_.setXbncConfig(QStringLiteral("listener/login_delay_max"), QStringLiteral("1"));
     QVERIFY2(fixture_.start(), qPrintable(fixture_.errorString()));
     QVERIFY(fixture_.xbnc().directTlsPort() != 0);
+    QRegularExpressionMatch match;
+    QVERIFY(fixture_.xbnc().waitForLog(
+                QRegularExpression(
+                    QStringLiteral("listening for host certificate clients on \\S+ port (\\d+)")),
+                QDeadlineTimer(BouncerFixture::timeoutMs), 0, &match) >= 0);
+    hostPort_ = match.captured(1).toUShort();
 }
 
 void TestChannelBinding::cleanup()
@@ -44,14 +66,20 @@ void TestChannelBinding::cleanupTestCase()
     fixture_.stop();
 }
 
-TestClientOptions TestChannelBinding::options(const QString &resource, bool directTls,
+// port: "STARTTLS", "direct TLS" or "host certificate" (direct TLS with the host's certificate).
+TestClientOptions TestChannelBinding::options(const QString &resource, const QString &port,
                                               const QString &mechanism)
 {
     TestClientOptions o = fixture_.sessionOptions(resource);
-    o.directTls = directTls;
-    if (directTls)
-        o.port = fixture_.xbnc().directTlsPort();
     o.mechanism = mechanism;
+    o.directTls = port != u"STARTTLS";
+    if (port == u"direct TLS")
+        o.port = fixture_.xbnc().directTlsPort();
+    if (port == u"host certificate") {
+        o.port = hostPort_;
+        o.fingerprint.clear();
+        o.caFile = hostCert_;
+    }
     return o;
 }
 
@@ -59,12 +87,12 @@ namespace {
 
 void addRows()
 {
-    QTest::addColumn<bool>("directTls");
+    QTest::addColumn<QString>("port");
     QTest::addColumn<QString>("mechanism");
-    for (const bool directTls : {false, true}) {
+    for (const char *port : {"STARTTLS", "direct TLS", "host certificate"}) {
         for (const char *mechanism : {"SCRAM-SHA-256-PLUS", "SCRAM-SHA-1-PLUS"}) {
-            QTest::addRow("%s %s", directTls ? "direct TLS" : "STARTTLS", mechanism)
-                << directTls << QString::fromLatin1(mechanism);
+            QTest::addRow("%s %s", port, mechanism)
+                << QString::fromLatin1(port) << QString::fromLatin1(mechanism);
         }
     }
 }
@@ -78,10 +106,10 @@ void TestChannelBinding::boundLogin_data()
 
 void TestChannelBinding::boundLogin()
 {
-    QFETCH(bool, directTls);
+    QFETCH(QString, port);
     QFETCH(QString, mechanism);
     TestClient phone(QStringLiteral("phone"));
-    QVERIFY2(phone.connectAndSecure(options(QStringLiteral("phone"), directTls, mechanism)),
+    QVERIFY2(phone.connectAndSecure(options(QStringLiteral("phone"), port, mechanism)),
              qPrintable(phone.errorString()));
     // XEP-0440: the type the client may bind with, next to the mechanisms.
     const XmlNode *offer = phone.features().child(u"sasl-channel-binding", u"urn:xmpp:sasl-cb:0");
@@ -103,9 +131,9 @@ void TestChannelBinding::otherCertificateRefused_data()
 
 void TestChannelBinding::otherCertificateRefused()
 {
-    QFETCH(bool, directTls);
+    QFETCH(QString, port);
     QFETCH(QString, mechanism);
-    TestClientOptions o = options(QStringLiteral("intruder"), directTls, mechanism);
+    TestClientOptions o = options(QStringLiteral("intruder"), port, mechanism);
     o.bindToOtherCertificate = true;
     TestClient intruder(QStringLiteral("intruder"));
     const qsizetype mark = fixture_.xbnc().outputSize();
