@@ -3,9 +3,7 @@
 // (another certificate), and a client whose TLS ends at a man in the middle (it binds to
 // another certificate) is refused.
 #include "bouncer_fixture.h"
-#include "test_certificate.h"
 
-#include <QTemporaryDir>
 #include <QtTest>
 
 class TestChannelBinding : public QObject
@@ -27,33 +25,19 @@ private:
                               const QString &mechanism);
 
     BouncerFixture fixture_;
-    QTemporaryDir files_;
-    QString hostCert_;
     quint16 hostPort_ = 0;
 };
 
 void TestChannelBinding::initTestCase()
 {
-    QVERIFY(files_.isValid());
-    hostCert_ = files_.filePath(QStringLiteral("host.pem"));
-    const QString hostKey = files_.filePath(QStringLiteral("host-key.pem"));
-    QString error;
-    QVERIFY2(makeTestCertificate({QStringLiteral("localhost")}, hostCert_, hostKey, &error),
-             qPrintable(error));
-    fixture_.setXbncConfig(QStringLiteral("listener/host_port"), QStringLiteral("0"));
-    fixture_.setXbncConfig(QStringLiteral("listener/host_cert"), hostCert_);
-    fixture_.setXbncConfig(QStringLiteral("listener/host_key"), hostKey);
+    QVERIFY2(fixture_.serveHostCertificate(), qPrintable(fixture_.errorString()));
     fixture_.setXbncConfig(QStringLiteral("listener/direct_tls_port"), QStringLiteral("0"));
     // Refusals are answered after the login throttle's delay: at most a second here.
     fixture_.setXbncConfig(QStringLiteral("listener/login_delay_max"), QStringLiteral("1"));
     QVERIFY2(fixture_.start(), qPrintable(fixture_.errorString()));
+    hostPort_ = fixture_.hostCertificatePort();
+    QVERIFY(hostPort_ != 0);
     QVERIFY(fixture_.xbnc().directTlsPort() != 0);
-    QRegularExpressionMatch match;
-    QVERIFY(fixture_.xbnc().waitForLog(
-                QRegularExpression(
-                    QStringLiteral("listening for host certificate clients on \\S+ port (\\d+)")),
-                QDeadlineTimer(BouncerFixture::timeoutMs), 0, &match) >= 0);
-    hostPort_ = match.captured(1).toUShort();
 }
 
 void TestChannelBinding::cleanup()
@@ -64,23 +48,6 @@ void TestChannelBinding::cleanup()
 void TestChannelBinding::cleanupTestCase()
 {
     fixture_.stop();
-}
-
-// port: "STARTTLS", "direct TLS" or "host certificate" (direct TLS with the host's certificate).
-TestClientOptions TestChannelBinding::options(const QString &resource, const QString &port,
-                                              const QString &mechanism)
-{
-    TestClientOptions o = fixture_.sessionOptions(resource);
-    o.mechanism = mechanism;
-    o.directTls = port != u"STARTTLS";
-    if (port == u"direct TLS")
-        o.port = fixture_.xbnc().directTlsPort();
-    if (port == u"host certificate") {
-        o.port = hostPort_;
-        o.fingerprint.clear();
-        o.caFile = hostCert_;
-    }
-    return o;
 }
 
 namespace {
@@ -98,6 +65,23 @@ void addRows()
 }
 
 } // namespace
+
+// port: "STARTTLS", "direct TLS" or "host certificate" (direct TLS with the host's certificate).
+TestClientOptions TestChannelBinding::options(const QString &resource, const QString &port,
+                                              const QString &mechanism)
+{
+    TestClientOptions o = fixture_.sessionOptions(resource);
+    o.mechanism = mechanism;
+    o.directTls = port != u"STARTTLS";
+    if (port == u"direct TLS")
+        o.port = fixture_.xbnc().directTlsPort();
+    if (port == u"host certificate") {
+        o.port = hostPort_;
+        o.fingerprint.clear();
+        o.caFile = fixture_.hostCertificatePath();
+    }
+    return o;
+}
 
 void TestChannelBinding::boundLogin_data()
 {
