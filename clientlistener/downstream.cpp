@@ -12,6 +12,7 @@
 #include "stream_features.h"
 #include "stream_namespaces.h"
 #include "tcp_keepalive.h"
+#include "tls_channel_bindings.h"
 #include "xml_stream_parser.h"
 
 #include <QLoggingCategory>
@@ -423,8 +424,10 @@ void Downstream::sendFeatures()
     if (!authenticated_) {
         offer.offerStartTls = !encrypted_;
         offer.tlsRequired = tlsRequired_;
-        if (encrypted_ || !tlsRequired_)
-            offer.mechanisms = SaslServer::mechanisms(encrypted_);
+        if (encrypted_ || !tlsRequired_) {
+            offer.mechanisms = SaslServer::mechanisms(encrypted_, sasl_->channelBindings());
+            offer.channelBindingTypes = channelBindingTypes(sasl_->channelBindings());
+        }
     } else {
         offer.offerBind = true;
         offer.offerStreamManagement = true;
@@ -511,8 +514,10 @@ void Downstream::handleSasl(const Element &element)
         return;
     const SaslExchange::Reply reply = sasl_->handle(element, encrypted_, tlsRequired_);
     LoginThrottle *throttle = settings_.loginThrottle.get();
-    const bool failed = reply.state == SaslExchange::State::Failed ||
-                        reply.state == SaslExchange::State::TooManyFailures;
+    // A failure that tried no credentials guessed nothing, and is not worth a delay.
+    const bool failed = (reply.state == SaslExchange::State::Failed ||
+                         reply.state == SaslExchange::State::TooManyFailures) &&
+                        reply.triedCredentials;
     if (throttle && reply.state == SaslExchange::State::Succeeded)
         throttle->recordSuccess(peer_);
     if (!throttle || !failed) {
@@ -625,6 +630,7 @@ void Downstream::enterBound()
 void Downstream::onEncrypted()
 {
     encrypted_ = true;
+    sasl_->setChannelBindings(tlsChannelBindings(*socket_));
     if (phase_ != Phase::AwaitingTls)
         return;
     phase_ = Phase::Negotiating;

@@ -1,5 +1,6 @@
 #include "stream_features.h"
 
+#include "channel_binding.h"
 #include "stream_namespaces.h"
 
 namespace xbnc {
@@ -22,6 +23,8 @@ Element streamFeatures(const FeatureOffer &offer)
             mechanism.setText(name);
             mechanisms.addChild(std::move(mechanism));
         }
+        if (!offer.channelBindingTypes.isEmpty())
+            features.addChild(channelBindingFeature(offer.channelBindingTypes));
     }
     if (offer.offerBind) {
         features.addChild(Element(QStringLiteral("bind"), ns::bind.toString()));

@@ -16,5 +16,6 @@ inline constexpr QStringView session = u"urn:ietf:params:xml:ns:xmpp-session";
 inline constexpr QStringView sm = u"urn:xmpp:sm:3";   // XEP-0198
 inline constexpr QStringView csi = u"urn:xmpp:csi:0"; // XEP-0352 client state indication
 inline constexpr QStringView rosterVersioning = u"urn:xmpp:features:rosterver";
+inline constexpr QStringView saslChannelBinding = u"urn:xmpp:sasl-cb:0"; // XEP-0440
 
 } // namespace xbnc::ns
