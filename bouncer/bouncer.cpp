@@ -95,6 +95,9 @@ bool Bouncer::start(QString *error)
     if (listener_->directTlsPort())
         qCInfo(lcBouncer, "listening for direct TLS clients on %s port %u", qPrintable(address),
                listener_->directTlsPort());
+    if (listener_->hostPort())
+        qCInfo(lcBouncer, "listening for host certificate clients on %s port %u",
+               qPrintable(address), listener_->hostPort());
     qCInfo(lcBouncer, "certificate SHA-256 fingerprint: %s",
            qPrintable(listener_->certificateFingerprint()));
     connect(listener_, &ClientListener::sessionBound, this, &Bouncer::onSessionBound);

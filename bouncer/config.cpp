@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include "dns_name.h"
 #include "jid.h"
 
 #include <QDir>
@@ -13,6 +14,21 @@
 namespace xbnc {
 
 namespace {
+
+// The host port needs all three of its keys or none: names the first one missing.
+QString missingHostPortKey(const ListenerConfig &listener)
+{
+    const bool port = listener.hostPort >= 0;
+    const bool cert = !listener.hostCertFile.isEmpty();
+    const bool key = !listener.hostKeyFile.isEmpty();
+    if (!port && !cert && !key)
+        return {};
+    if (!port)
+        return QStringLiteral("host_port");
+    if (!cert)
+        return QStringLiteral("host_cert");
+    return key ? QString() : QStringLiteral("host_key");
+}
 
 using Setter = std::function<QString(Config &, const QString &)>; // returns a problem, or empty
 
@@ -79,6 +95,13 @@ QString readableFile(const QString &value)
     return {};
 }
 
+// A file the key names, or none when empty.
+QString fileInto(QString &target, const QString &value)
+{
+    target = value;
+    return value.isEmpty() ? QString() : readableFile(value);
+}
+
 const QHash<QString, Setter> &setters()
 {
     static const QHash<QString, Setter> table = {
@@ -138,15 +161,32 @@ const QHash<QString, Setter> &setters()
              return problem;
          }},
         {QStringLiteral("listener/cert"),
-         [](Config &c, const QString &v) {
-             c.listener.certFile = v;
-             return v.isEmpty() ? QString() : readableFile(v);
-         }},
+         [](Config &c, const QString &v) { return fileInto(c.listener.certFile, v); }},
         {QStringLiteral("listener/key"),
-         [](Config &c, const QString &v) {
-             c.listener.keyFile = v;
-             return v.isEmpty() ? QString() : readableFile(v);
+         [](Config &c, const QString &v) { return fileInto(c.listener.keyFile, v); }},
+        {QStringLiteral("listener/hostnames"),
+         [](Config &c, const QString &v) -> QString {
+             c.listener.hostnames.clear();
+             for (const QString &part : v.split(u',', Qt::SkipEmptyParts)) {
+                 const QString name = certificateDnsName(part.trimmed());
+                 if (name.isEmpty())
+                     return QStringLiteral("not a DNS host name: \"%1\"").arg(part.trimmed());
+                 c.listener.hostnames.append(name);
+             }
+             c.listener.hostnames.removeDuplicates();
+             return {};
          }},
+        {QStringLiteral("listener/host_port"),
+         [](Config &c, const QString &v) -> QString {
+             quint16 port = 0;
+             QString problem = portInto(port, v, true);
+             c.listener.hostPort = port;
+             return problem;
+         }},
+        {QStringLiteral("listener/host_cert"),
+         [](Config &c, const QString &v) { return fileInto(c.listener.hostCertFile, v); }},
+        {QStringLiteral("listener/host_key"),
+         [](Config &c, const QString &v) { return fileInto(c.listener.hostKeyFile, v); }},
         {QStringLiteral("listener/password"),
          [](Config &c, const QString &v) {
              c.listener.password = v;
@@ -411,6 +451,10 @@ std::variant<Config, ConfigError> parseConfig(const QByteArray &text)
         return ConfigError{QStringLiteral("[upstream] password: missing")};
     if (config.listener.certFile.isEmpty() != config.listener.keyFile.isEmpty())
         return ConfigError{QStringLiteral("[listener] cert: cert and key go together")};
+    if (const QString missing = missingHostPortKey(config.listener); !missing.isEmpty())
+        return ConfigError{QStringLiteral("[listener] %1: missing; host_port, host_cert and "
+                                          "host_key go together")
+                               .arg(missing)};
     if (config.listener.maxPreloginPerAddress > config.listener.maxPreloginConnections)
         return ConfigError{QStringLiteral("[listener] max_prelogin_per_address: must not exceed "
                                           "max_prelogin_connections (%1)")

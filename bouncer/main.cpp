@@ -1,4 +1,5 @@
 #include "bouncer.h"
+#include "ca_export.h"
 #include "config.h"
 #include "store.h"
 #include "store_fast_tokens.h"
@@ -50,6 +51,23 @@ int revokeFastTokens(const Config &config)
     return 0;
 }
 
+int exportCa(const ListenerConfig &listener, const QString &pemFile)
+{
+    if (!listener.certFile.isEmpty())
+        return fail(exitConfigError,
+                    QStringLiteral("[listener] cert is set, so xbnc serves that certificate and "
+                                   "no CA of its own: there is nothing to export"));
+    QString error;
+    const std::optional<ExportedCa> exported = exportOwnCa(listener, pemFile, &error);
+    if (!exported)
+        return fail(1, QStringLiteral("cannot export the CA: %1").arg(error));
+    std::printf("wrote xbnc's CA to %s and the iOS/macOS profile to %s\n"
+                "CA SHA-256 fingerprint: %s\n",
+                qPrintable(exported->pemFile), qPrintable(exported->profileFile),
+                qPrintable(exported->fingerprint));
+    return 0;
+}
+
 } // namespace
 
 int main(int argc, char **argv)
@@ -85,10 +103,23 @@ int main(int argc, char **argv)
         QStringLiteral("revoke-fast-tokens"),
         QStringLiteral("Revoke every FAST login token (XEP-0484) of the account of --config, and "
                        "exit; devices then log in with the password."));
+    const QCommandLineOption exportCaOption(
+        QStringLiteral("export-ca"),
+        QStringLiteral("Write xbnc's own CA (made if missing) as PEM to FILE, and an iOS/macOS "
+                       "profile beside it (FILE ending in .mobileconfig instead of .pem), then "
+                       "exit. Uses the --config file."),
+        QStringLiteral("FILE"));
     parser.addOption(configOption);
     parser.addOption(checkOption);
+    parser.addOption(exportCaOption);
     parser.addOption(revokeOption);
-    parser.process(app);
+    // parse(), not process(): a usage error exits with code 2 like a configuration error.
+    if (!parser.parse(QCoreApplication::arguments()))
+        return fail(exitConfigError, parser.errorText() + QStringLiteral(" (see --help)"));
+    if (parser.isSet(QStringLiteral("help")) || parser.isSet(QStringLiteral("help-all")))
+        parser.showHelp(0);
+    if (parser.isSet(QStringLiteral("version")))
+        parser.showVersion();
     if (!parser.positionalArguments().isEmpty())
         return fail(exitConfigError, QStringLiteral("unexpected argument %1 (see --help)")
                                          .arg(parser.positionalArguments().first()));
@@ -118,6 +149,8 @@ int main(int argc, char **argv)
         qCWarning(lcMain, "%s", qPrintable(warning));
     if (parser.isSet(revokeOption))
         return revokeFastTokens(std::get<Config>(loaded));
+    if (parser.isSet(exportCaOption))
+        return exportCa(std::get<Config>(loaded).listener, parser.value(exportCaOption));
 
     Bouncer bouncer(std::get<Config>(loaded));
     UnixSignals signals_;

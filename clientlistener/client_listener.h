@@ -20,8 +20,9 @@ class ResumableSessions;
 class SaslCredentials;
 class TcpAcceptor;
 
-// The local XMPP c2s server: the STARTTLS port and the optional direct-TLS port, the TLS
-// certificate (configured, or self-signed in data_dir), and one Downstream per connection.
+// The local XMPP c2s server: the STARTTLS port, the optional direct-TLS port and host port,
+// their TLS certificates (configured, or xbnc's own from data_dir, renewed daily when due),
+// and one Downstream per connection.
 class ClientListener : public QObject
 {
     Q_OBJECT
@@ -33,8 +34,11 @@ public:
     bool listen(QString *error);
     quint16 port() const;
     quint16 directTlsPort() const;          // 0 when not listening on one
+    quint16 hostPort() const;               // 0 when not listening on one
     QString certificateFingerprint() const; // SHA-256, "AB:CD:…"
-    bool reloadCertificate(QString *error); // SIGHUP; new connections use the new certificate
+    // SIGHUP: both certificates from disk again (the own one renewed if due); new connections
+    // use them. On failure nothing changes.
+    bool reloadCertificate(QString *error);
     // Where sessions are bound (DownstreamSettings::boundResource).
     void setBoundResource(std::function<QString()> resource)
     {
@@ -63,9 +67,12 @@ Q_SIGNALS:
     void sessionResumed(xbnc::Downstream *session);
 
 private:
-    std::optional<QSslConfiguration> loadTlsConfiguration(QString *error) const;
-    void accept(qintptr socketDescriptor, const QHostAddress &peer, bool directTls);
-    DownstreamSettings sessionSettings() const;
+    std::optional<QSslConfiguration> loadMainTls(QString *error) const;
+    std::optional<QSslConfiguration> loadHostTls(QString *error) const;
+    void renewOwnCertificate();
+    void accept(qintptr socketDescriptor, const QHostAddress &peer, bool directTls,
+                const QSslConfiguration &tls);
+    DownstreamSettings sessionSettings(const QSslConfiguration &tls) const;
     void follow(Downstream *session, SessionId firstId);
 
     ListenerConfig config_;
@@ -76,9 +83,11 @@ private:
     std::function<QString()> boundResource_;
     std::function<std::optional<Element>()> serverCaps_;
     QSslConfiguration tls_;
+    QSslConfiguration hostTls_; // for the host port
     PreloginQuota prelogin_;
     TcpAcceptor *starttlsAcceptor_;  // child
     TcpAcceptor *directTlsAcceptor_; // child
+    TcpAcceptor *hostAcceptor_;      // child
 };
 
 } // namespace xbnc

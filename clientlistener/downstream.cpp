@@ -14,6 +14,7 @@
 #include "stream_features.h"
 #include "stream_namespaces.h"
 #include "tcp_keepalive.h"
+#include "tls_channel_bindings.h"
 #include "xml_stream_parser.h"
 
 #include <QLoggingCategory>
@@ -427,8 +428,10 @@ void Downstream::sendFeatures()
     if (!authenticated_) {
         offer.offerStartTls = !encrypted_;
         offer.tlsRequired = tlsRequired_;
-        if (encrypted_ || !tlsRequired_)
-            offer.mechanisms = SaslServer::mechanisms(encrypted_);
+        if (encrypted_ || !tlsRequired_) {
+            offer.mechanisms = SaslServer::mechanisms(encrypted_, sasl_->channelBindings());
+            offer.channelBindingTypes = channelBindingTypes(sasl_->channelBindings());
+        }
         offer.offerSasl2 = true;
         if (settings_.fastLogin)
             offer.fastMechanisms = {FastLogin::kMechanism.toString()};
@@ -521,15 +524,18 @@ void Downstream::handleSasl(const Element &element)
         return;
     const SaslExchange::Reply reply = sasl_->handle(element, encrypted_, tlsRequired_);
     const SaslExchange::Attempt &attempt = sasl_->lastAttempt();
-    concludeLoginStep(reply.element, int(reply.state), attempt.user, attempt.mechanism);
+    concludeLoginStep(reply.element, int(reply.state), reply.triedCredentials, attempt.user,
+                      attempt.mechanism);
 }
 
-void Downstream::concludeLoginStep(const Element &reply, int state, const QString &user,
-                                   const QString &mechanism)
+void Downstream::concludeLoginStep(const Element &reply, int state, bool triedCredentials,
+                                   const QString &user, const QString &mechanism)
 {
     LoginThrottle *throttle = settings_.loginThrottle.get();
-    const bool failed = SaslExchange::State(state) == SaslExchange::State::Failed ||
-                        SaslExchange::State(state) == SaslExchange::State::TooManyFailures;
+    // A failure that tried no credentials guessed nothing, and is not worth a delay.
+    const bool failed = (SaslExchange::State(state) == SaslExchange::State::Failed ||
+                         SaslExchange::State(state) == SaslExchange::State::TooManyFailures) &&
+                        triedCredentials;
     if (throttle && SaslExchange::State(state) == SaslExchange::State::Succeeded)
         throttle->recordSuccess(peer_);
     if (!throttle || !failed) {
@@ -645,6 +651,7 @@ void Downstream::enterBound()
 void Downstream::onEncrypted()
 {
     encrypted_ = true;
+    sasl_->setChannelBindings(tlsChannelBindings(*socket_));
     if (phase_ != Phase::AwaitingTls)
         return;
     phase_ = Phase::Negotiating;

@@ -120,10 +120,11 @@ private:
     void handleStartTls();
     void handleSasl(const Element &element);
     bool admitLogin();
-    // The throttle's part of every login step (SASL, SASL2, FAST): a failure is logged for
-    // fail2ban and answered late; user and mechanism are the client's words, for that log.
-    void concludeLoginStep(const Element &reply, int state, const QString &user,
-                           const QString &mechanism);
+    // The throttle's part of every login step (SASL, SASL2, FAST): a failure that tried
+    // credentials is logged for fail2ban and answered late; user and mechanism are the client's
+    // words, for that log.
+    void concludeLoginStep(const Element &reply, int state, bool triedCredentials,
+                           const QString &user, const QString &mechanism);
     void answerSasl(const Element &reply, int state); // state: SaslExchange::State
     // XEP-0388 SASL2 with Bind2, inline resumption and FAST (downstream_sasl2.cpp)
     void handleSasl2(const Element &element);

@@ -82,7 +82,8 @@ void Downstream::handleSasl2(const Element &element)
         reply = sasl_->handle(Element(QStringLiteral("malformed"), ns::sasl.toString()), encrypted_,
                               tlsRequired_);
     const SaslExchange::Attempt &attempt = sasl_->lastAttempt();
-    concludeLoginStep(asSasl2(reply.element), int(reply.state), attempt.user, attempt.mechanism);
+    concludeLoginStep(asSasl2(reply.element), int(reply.state), reply.triedCredentials,
+                      attempt.user, attempt.mechanism);
 }
 
 void Downstream::startSasl2(const Element &authenticate)
@@ -96,7 +97,8 @@ void Downstream::startSasl2(const Element &authenticate)
     auth.setAttribute(QStringLiteral("mechanism"), sasl2_->mechanism);
     const SaslExchange::Reply reply = sasl_->handle(auth, encrypted_, tlsRequired_);
     const SaslExchange::Attempt &attempt = sasl_->lastAttempt();
-    concludeLoginStep(asSasl2(reply.element), int(reply.state), attempt.user, attempt.mechanism);
+    concludeLoginStep(asSasl2(reply.element), int(reply.state), reply.triedCredentials,
+                      attempt.user, attempt.mechanism);
 }
 
 void Downstream::loginWithToken()
@@ -124,14 +126,14 @@ void Downstream::loginWithToken()
         Element success = sasl2Element(QStringLiteral("success"));
         success.addChild(sasl2Element(QStringLiteral("additional-data"),
                                       QString::fromLatin1(verdict.responderProof.toBase64())));
-        return concludeLoginStep(success, int(SaslExchange::State::Succeeded), user,
+        return concludeLoginStep(success, int(SaslExchange::State::Succeeded), true, user,
                                  request.mechanism);
     }
     qCInfo(lcDownstream) << "session" << id_ << "FAST login refused:" << verdict.reason;
     const SaslExchange::State state = ++fastFailures_ >= kMaxFastFailures
                                           ? SaslExchange::State::TooManyFailures
                                           : SaslExchange::State::Failed;
-    concludeLoginStep(sasl2Failure(QStringLiteral("not-authorized")), int(state), user,
+    concludeLoginStep(sasl2Failure(QStringLiteral("not-authorized")), int(state), true, user,
                       request.mechanism);
 }
 

@@ -5,6 +5,7 @@
 
 #include <QHostAddress>
 #include <QString>
+#include <QStringList>
 
 #include <chrono>
 
@@ -16,8 +17,14 @@ struct ListenerConfig
     QHostAddress address = QHostAddress::LocalHost;
     quint16 port = 5222;    // 0 picks a free port (tests); the chosen one is logged
     int directTlsPort = -1; // XEP-0368 port; -1 = none, 0 = pick a free one
-    QString certFile;       // empty: self-signed certificate generated into dataDir
+    QString certFile;       // empty: xbnc's own CA and leaf in dataDir (own_certificate.h)
     QString keyFile;
+    QStringList hostnames; // the bouncer's own host names, besides domain, in the own leaf
+    // A direct-TLS port serving a certificate for the bouncer's host (e.g. Let's Encrypt), which
+    // clients given that host name accept without a prompt; -1 = none, 0 = pick a free one.
+    int hostPort = -1;
+    QString hostCertFile;
+    QString hostKeyFile;
     QString dataDir;
     QString username;       // local part of the account JID: the only login accepted
     QString domain;         // domain of the account JID: the stream 'to' and cert name
@@ -47,6 +54,15 @@ struct ListenerConfig
     int maxHibernatingSessions = 16;
     // XEP-0484: how long a FAST token logs a device in ([sessions] fast_token_lifetime).
     std::chrono::seconds fastTokenLifetime{21 * 24 * 3600};
+
+    // What xbnc's own certificate names: the JID's domain (what clients check), then the hosts.
+    QStringList certificateNames() const
+    {
+        QStringList names{domain};
+        names += hostnames;
+        names.removeDuplicates();
+        return names;
+    }
 };
 
 } // namespace xbnc

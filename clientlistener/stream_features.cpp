@@ -1,5 +1,6 @@
 #include "stream_features.h"
 
+#include "channel_binding.h"
 #include "sasl2_request.h"
 #include "stream_namespaces.h"
 
@@ -23,6 +24,8 @@ Element streamFeatures(const FeatureOffer &offer)
             mechanism.setText(name);
             mechanisms.addChild(std::move(mechanism));
         }
+        if (!offer.channelBindingTypes.isEmpty())
+            features.addChild(channelBindingFeature(offer.channelBindingTypes));
         if (offer.offerSasl2)
             features.addChild(authenticationFeature(offer.mechanisms, offer.fastMechanisms));
     }

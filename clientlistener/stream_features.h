@@ -18,6 +18,8 @@ struct FeatureOffer
     // takes its absence for a downgrade attack. fastMechanisms: XEP-0484, empty for none.
     bool offerSasl2 = false;
     QStringList fastMechanisms;
+    // XEP-0440: the channel binding types the -PLUS mechanisms accept; empty: none.
+    QStringList channelBindingTypes;
     bool offerBind = false;
     bool offerStreamManagement = false; // XEP-0198 <sm/>: enable after bind, or resume instead
     bool offerCsi = false;              // XEP-0352, after authentication

@@ -20,5 +20,6 @@ inline constexpr QStringView sasl2 = u"urn:xmpp:sasl:2";      // XEP-0388
 inline constexpr QStringView bind2 = u"urn:xmpp:bind:0";      // XEP-0386
 inline constexpr QStringView fast = u"urn:xmpp:fast:0";       // XEP-0484
 inline constexpr QStringView carbons = u"urn:xmpp:carbons:2"; // XEP-0280, inline in Bind2
+inline constexpr QStringView saslChannelBinding = u"urn:xmpp:sasl-cb:0"; // XEP-0440
 
 } // namespace xbnc::ns

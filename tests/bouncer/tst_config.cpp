@@ -27,6 +27,9 @@ private Q_SLOTS:
         QCOMPARE(c.listener.address, QHostAddress(QHostAddress::LocalHost));
         QCOMPARE(c.listener.port, 5222);
         QCOMPARE(c.listener.directTlsPort, -1);
+        QCOMPARE(c.listener.hostPort, -1);
+        QVERIFY(c.listener.hostnames.isEmpty());
+        QCOMPARE(c.listener.certificateNames(), QStringList{QStringLiteral("example.org")});
         QCOMPARE(c.listener.username, u"alice");
         QCOMPARE(c.listener.domain, u"example.org");
         QCOMPARE(c.listener.password, u"secret"); // the upstream password by default
@@ -145,6 +148,31 @@ private Q_SLOTS:
                                            QStringLiteral("b@conference.example.org")}));
     }
 
+    // The own certificate's names and the host certificate port (docs/CERTIFICATES.md).
+    void certificateKeys()
+    {
+        const auto parsed = parseConfig(minimal + "[listener]\n"
+                                                  "hostnames = Bnc.Example.net, bücher.example,,"
+                                                  " example.org, bnc.example.net\n"
+                                                  "host_port = 5225\n"
+                                                  "host_cert = /etc/hostname\n"
+                                                  "host_key = /etc/hosts\n");
+        if (auto *e = std::get_if<ConfigError>(&parsed))
+            QFAIL(qPrintable(e->message));
+        const ListenerConfig &l = std::get<Config>(parsed).listener;
+        // Lower case, IDNs as A-labels, duplicates gone; the domain comes first in the leaf.
+        QCOMPARE(l.hostnames, QStringList({QStringLiteral("bnc.example.net"),
+                                           QStringLiteral("xn--bcher-kva.example"),
+                                           QStringLiteral("example.org")}));
+        QCOMPARE(l.certificateNames(),
+                 QStringList({QStringLiteral("example.org"), QStringLiteral("bnc.example.net"),
+                              QStringLiteral("xn--bcher-kva.example")}));
+        QCOMPARE(l.hostPort, 5225);
+        QCOMPARE(l.hostCertFile, u"/etc/hostname");
+        QCOMPARE(l.hostKeyFile, u"/etc/hosts");
+        QVERIFY(l.certFile.isEmpty());
+    }
+
     void errors_data()
     {
         QTest::addColumn<QByteArray>("text");
@@ -206,6 +234,26 @@ private Q_SLOTS:
             << "[sessions] max_hibernation_bytes: must be a byte count from 65536 to 1073741824";
         QTest::newRow("cert without key") << minimal + "[listener]\ncert=/etc/hostname\n"
                                           << "[listener] cert: cert and key go together";
+        QTest::newRow("host port alone")
+            << minimal + "[listener]\nhost_port=5225\n"
+            << "[listener] host_cert: missing; host_port, host_cert and host_key go together";
+        QTest::newRow("host cert without key")
+            << minimal + "[listener]\nhost_port=5225\nhost_cert=/etc/hostname\n"
+            << "[listener] host_key: missing; host_port, host_cert and host_key go together";
+        QTest::newRow("host files without port")
+            << minimal + "[listener]\nhost_cert=/etc/hostname\nhost_key=/etc/hostname\n"
+            << "[listener] host_port: missing; host_port, host_cert and host_key go together";
+        QTest::newRow("missing host cert")
+            << minimal + "[listener]\nhost_cert=/nonexistent/host.pem\n"
+            << "[listener] host_cert: no such file: /nonexistent/host.pem";
+        QTest::newRow("bad host port") << minimal + "[listener]\nhost_port=https\n"
+                                       << "[listener] host_port: not a port number: \"https\"";
+        QTest::newRow("host name with a comma inside")
+            << minimal + "[listener]\nhostnames=a.example, DNS:evil.example\n"
+            << "[listener] hostnames: not a DNS host name: \"DNS:evil.example\"";
+        QTest::newRow("IP address as host name")
+            << minimal + "[listener]\nhostnames=192.0.2.7\n"
+            << "[listener] hostnames: not a DNS host name: \"192.0.2.7\"";
         QTest::newRow("missing ca file") << minimal + "ca_file=/nonexistent/ca.pem\n"
                                          << "[upstream] ca_file: no such file: /nonexistent/ca.pem";
         QTest::newRow("bad kept room") << minimal + "[rooms]\nkeep=a@b, nope\n"

@@ -1,6 +1,6 @@
 #include "client_listener.h"
+#include "own_certificate.h"
 #include "scram_client.h"
-#include "self_signed_certificate.h"
 #include "xml_stream_parser.h"
 
 #include <QElapsedTimer>
@@ -182,10 +182,16 @@ QString sasl2(const QString &mechanisms)
 }
 const QString kMechanismsTls =
     QStringLiteral(
-        "<mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>SCRAM-SHA-256</mechanism>"
-        "<mechanism>SCRAM-SHA-1</mechanism><mechanism>PLAIN</mechanism></mechanisms>") +
-    sasl2(QStringLiteral("<mechanism>SCRAM-SHA-256</mechanism><mechanism>SCRAM-SHA-1</mechanism>"
-                         "<mechanism>PLAIN</mechanism>"));
+        "<mechanisms "
+        "xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>SCRAM-SHA-256-PLUS</mechanism>"
+        "<mechanism>SCRAM-SHA-1-PLUS</mechanism><mechanism>SCRAM-SHA-256</mechanism>"
+        "<mechanism>SCRAM-SHA-1</mechanism><mechanism>PLAIN</mechanism></mechanisms>"
+        "<sasl-channel-binding xmlns='urn:xmpp:sasl-cb:0'>"
+        "<channel-binding type='tls-server-end-point'/></sasl-channel-binding>") +
+    sasl2(QStringLiteral(
+        "<mechanism>SCRAM-SHA-256-PLUS</mechanism><mechanism>SCRAM-SHA-1-PLUS</mechanism>"
+        "<mechanism>SCRAM-SHA-256</mechanism><mechanism>SCRAM-SHA-1</mechanism>"
+        "<mechanism>PLAIN</mechanism>"));
 const QString kMechanismsPlain =
     QStringLiteral(
         "<mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>SCRAM-SHA-256</mechanism>"
@@ -267,6 +273,8 @@ private Q_SLOTS:
     void cleanup();
     void startTlsScramBindAndStanzas_data();
     void startTlsScramBindAndStanzas();
+    void wrongChannelBindingRefusedAndCounted();
+    void unofferedBindingTypeIsNoGuess();
     void serverCapsInTheFeaturesAfterAuthentication();
     void sasl2WithBind2BindsWithoutARestart();
     void sasl2WithoutBindLeavesBindToTheClient();
@@ -478,6 +486,35 @@ void TestDownstream::startTlsScramBindAndStanzas_data()
     QTest::addColumn<int>("algorithm");
     QTest::newRow("SCRAM-SHA-256") << "SCRAM-SHA-256" << int(QCryptographicHash::Sha256);
     QTest::newRow("SCRAM-SHA-1") << "SCRAM-SHA-1" << int(QCryptographicHash::Sha1);
+    QTest::newRow("SCRAM-SHA-256-PLUS") << "SCRAM-SHA-256-PLUS" << int(QCryptographicHash::Sha256);
+    QTest::newRow("SCRAM-SHA-1-PLUS") << "SCRAM-SHA-1-PLUS" << int(QCryptographicHash::Sha1);
+}
+
+// RFC 5929 §4.1 from the client's side: the hash of the certificate it was shown, SHA-256 since
+// the listener's certificate is signed with ECDSA-SHA256.
+ScramClient boundScramClient(const TestClient &client, QCryptographicHash::Algorithm algorithm)
+{
+    ScramClient scram{algorithm, ScramClient::saslName(kUser), kPassword,
+                      "p=tls-server-end-point,,"};
+    scram.setChannelBindingData(QCryptographicHash::hash(client.socket_.peerCertificate().toDer(),
+                                                         QCryptographicHash::Sha256));
+    return scram;
+}
+
+// Sends <auth/> with the first SCRAM message; returns the server's answer.
+QString sendScramAuth(TestClient &client, const QString &mechanism, const ScramClient &scram)
+{
+    client.send("<auth xmlns='" + kSaslNs + "' mechanism='" + mechanism.toLatin1() + "'>" +
+                scram.clientFirst().toBase64() + "</auth>");
+    return client.next();
+}
+
+// Answers the server's <challenge/> with the final SCRAM message; returns the server's answer.
+QString sendScramResponse(TestClient &client, ScramClient &scram, const QString &challenge)
+{
+    client.send("<response xmlns='" + kSaslNs + "'>" +
+                scram.clientFinal(saslText(challenge)).toBase64() + "</response>");
+    return client.next();
 }
 
 void TestDownstream::startTlsScramBindAndStanzas()
@@ -498,16 +535,14 @@ void TestDownstream::startTlsScramBindAndStanzas()
     QCOMPARE(client.next(), openEvent());
     QCOMPARE(client.next(), features(kMechanismsTls));
 
-    ScramClient scram{QCryptographicHash::Algorithm(algorithm), ScramClient::saslName(kUser),
-                      kPassword};
-    client.send("<auth xmlns='" + kSaslNs + "' mechanism='" + mechanism.toLatin1() + "'>" +
-                scram.clientFirst().toBase64() + "</auth>");
-    const QString challenge = client.next();
+    ScramClient scram = mechanism.endsWith(u"-PLUS")
+                            ? boundScramClient(client, QCryptographicHash::Algorithm(algorithm))
+                            : ScramClient{QCryptographicHash::Algorithm(algorithm),
+                                          ScramClient::saslName(kUser), kPassword};
+    const QString challenge = sendScramAuth(client, mechanism, scram);
     QVERIFY2(challenge.startsWith(u"<challenge xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>"),
              qPrintable(challenge));
-    client.send("<response xmlns='" + kSaslNs + "'>" +
-                scram.clientFinal(saslText(challenge)).toBase64() + "</response>");
-    const QString success = client.next();
+    const QString success = sendScramResponse(client, scram, challenge);
     QVERIFY2(success.startsWith(u"<success "), qPrintable(success));
     QCOMPARE(saslText(success), scram.expectedServerFinal());
 
@@ -922,8 +957,9 @@ void TestDownstream::reloadCertificate()
 {
     QTemporaryDir first, second;
     QString error;
-    const auto a = ensureSelfSignedCertificate(first.path(), kDomain, &error);
-    const auto b = ensureSelfSignedCertificate(second.path(), kDomain, &error);
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    const auto a = ensureOwnCertificate({first.path(), {kDomain}, now}, &error);
+    const auto b = ensureOwnCertificate({second.path(), {kDomain}, now}, &error);
     QVERIFY2(a && b, qPrintable(error));
     const QString certFile = dataDir_->filePath(QStringLiteral("cert.pem"));
     const QString keyFile = dataDir_->filePath(QStringLiteral("key.pem"));
@@ -1164,6 +1200,69 @@ void TestDownstream::wrongPasswordAnsweredAfterDelay()
     clock.restart();
     client.send(plainAuth(kUser, kPassword));
     QCOMPARE(client.next(), kSuccess);
+}
+
+// What a man in the middle with a certificate of its own looks like to xbnc: the client bound
+// its exchange to another certificate. Refused, and counted like a wrong password.
+void TestDownstream::wrongChannelBindingRefusedAndCounted()
+{
+    tuned_.loginThrottle.firstDelay = kShortDelay;
+    tuned_.loginThrottle.maxDelay = kShortDelay;
+    QVERIFY(startListener());
+    TestClient client(listener_->certificateFingerprint());
+    startTls(client);
+    if (QTest::currentTestFailed())
+        return;
+
+    ScramClient scram = boundScramClient(client, QCryptographicHash::Sha256);
+    scram.setChannelBindingData(
+        QCryptographicHash::hash("another certificate", QCryptographicHash::Sha256));
+    const QString challenge = sendScramAuth(client, QStringLiteral("SCRAM-SHA-256-PLUS"), scram);
+    QVERIFY2(challenge.startsWith(u"<challenge "), qPrintable(challenge));
+    QTest::ignoreMessage(QtWarningMsg,
+                         qPrintable(failedLine(QStringLiteral("SCRAM-SHA-256-PLUS"))));
+    QElapsedTimer clock;
+    clock.start();
+    QCOMPARE(sendScramResponse(client, scram, challenge),
+             saslFailure(QStringLiteral("not-authorized")));
+    QVERIFY2(clock.elapsed() >= kShortDelay.count(), qPrintable(QString::number(clock.elapsed())));
+
+    // The right binding on the same connection, once the answer is in.
+    ScramClient right = boundScramClient(client, QCryptographicHash::Sha256);
+    const QString again = sendScramAuth(client, QStringLiteral("SCRAM-SHA-256-PLUS"), right);
+    QVERIFY2(again.startsWith(u"<challenge "), qPrintable(again));
+    const QString success = sendScramResponse(client, right, again);
+    QVERIFY2(success.startsWith(u"<success "), qPrintable(success));
+    QCOMPARE(saslText(success), right.expectedServerFinal());
+}
+
+// slixmpp (Poezio) asks for -PLUS with tls-unique, which TLS 1.3 does not have, and then logs
+// in without binding: the refusal comes at once and costs the address nothing.
+void TestDownstream::unofferedBindingTypeIsNoGuess()
+{
+    tuned_.loginThrottle.firstDelay = kShortDelay;
+    tuned_.loginThrottle.maxDelay = kShortDelay;
+    tuned_.loginThrottle.lockoutFailures = 1; // one counted failure would lock the next out
+    QVERIFY(startListener());
+    TestClient client(listener_->certificateFingerprint());
+    startTls(client);
+    if (QTest::currentTestFailed())
+        return;
+    const ScramClient unique{QCryptographicHash::Sha256, ScramClient::saslName(kUser), kPassword,
+                             "p=tls-unique,,"};
+    QElapsedTimer clock;
+    clock.start();
+    QCOMPARE(sendScramAuth(client, QStringLiteral("SCRAM-SHA-256-PLUS"), unique),
+             saslFailure(QStringLiteral("not-authorized")));
+    QVERIFY2(clock.elapsed() < kShortDelay.count(), qPrintable(QString::number(clock.elapsed())));
+
+    // slixmpp's next try: SCRAM-SHA-256 with "y" (it could bind, but not with what is offered).
+    ScramClient fallback{QCryptographicHash::Sha256, ScramClient::saslName(kUser), kPassword,
+                         "y,,"};
+    const QString challenge = sendScramAuth(client, QStringLiteral("SCRAM-SHA-256"), fallback);
+    QVERIFY2(challenge.startsWith(u"<challenge "), qPrintable(challenge));
+    const QString success = sendScramResponse(client, fallback, challenge);
+    QVERIFY2(success.startsWith(u"<success "), qPrintable(success));
 }
 
 void TestDownstream::nextGuessWaitsForTheDelay()

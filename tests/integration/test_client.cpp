@@ -5,6 +5,7 @@
 
 #include <QEventLoop>
 #include <QMessageAuthenticationCode>
+#include <QSslCertificate>
 #include <QSslConfiguration>
 #include <QSslSocket>
 #include <QTimer>
@@ -429,11 +430,23 @@ bool TestClient::saslExchange(QDeadlineTimer deadline)
         return answer && finish(*answer);
     }
 
-    const bool sha256 = options_.mechanism == u"SCRAM-SHA-256";
-    if (!sha256 && options_.mechanism != u"SCRAM-SHA-1")
+    const bool plus = options_.mechanism.endsWith(u"-PLUS");
+    const QString scramName = plus ? options_.mechanism.chopped(5) : options_.mechanism;
+    const bool sha256 = scramName == u"SCRAM-SHA-256";
+    if (!sha256 && scramName != u"SCRAM-SHA-1")
         return fail(QStringLiteral("unsupported mechanism ") + options_.mechanism);
     ScramClient scram(sha256 ? QCryptographicHash::Sha256 : QCryptographicHash::Sha1,
-                      ScramClient::saslName(options_.user), options_.password);
+                      ScramClient::saslName(options_.user), options_.password,
+                      plus ? QByteArray("p=tls-server-end-point,,") : QByteArray("n,,"));
+    if (plus) {
+        const QByteArray endPoint =
+            options_.bindToOtherCertificate
+                ? QCryptographicHash::hash("another certificate", QCryptographicHash::Sha256)
+                : serverEndPoint();
+        if (endPoint.isEmpty())
+            return false;
+        scram.setChannelBindingData(endPoint);
+    }
     auth(scram.clientFirst());
     std::optional<XmlNode> answer = awaitSasl();
     if (!answer)
@@ -525,6 +538,20 @@ std::optional<XmlNode> TestClient::authenticateSasl2(const QByteArray &inlineXml
     if (answer->child(u"bound", testns::bind2) || answer->child(u"resumed", testns::sm))
         fullJid_ = answer->child(u"authorization-identifier", testns::sasl2)->text();
     return answer;
+}
+
+QByteArray TestClient::serverEndPoint()
+{
+    const QSslCertificate certificate = socket_->peerCertificate();
+    // The hash goes with the certificate's signature (RFC 5929 §4.1); the test certificates
+    // and xbnc's own are signed with SHA-256, which is all this client has to handle.
+    const QString text = certificate.toText();
+    if (!text.contains(QStringLiteral("ecdsa-with-SHA256")) &&
+        !text.contains(QStringLiteral("sha256WithRSAEncryption"))) {
+        fail(QStringLiteral("no tls-server-end-point for a certificate not signed with SHA-256"));
+        return {};
+    }
+    return QCryptographicHash::hash(certificate.toDer(), QCryptographicHash::Sha256);
 }
 
 bool TestClient::bind(QDeadlineTimer deadline)

@@ -39,8 +39,13 @@ struct TestClientOptions
     QString fingerprint;
     QString user;
     QString password;
-    QString mechanism = QStringLiteral("SCRAM-SHA-1"); // or SCRAM-SHA-256, PLAIN
-    QString resource;                                  // empty: the server picks one
+    // Or SCRAM-SHA-256, PLAIN, and SCRAM-SHA-256-PLUS or SCRAM-SHA-1-PLUS bound to the
+    // server certificate the client was shown (tls-server-end-point).
+    QString mechanism = QStringLiteral("SCRAM-SHA-1");
+    // -PLUS: bind to another certificate instead, as a client whose TLS ends at a man in the
+    // middle does.
+    bool bindToOtherCertificate = false;
+    QString resource; // empty: the server picks one
     bool sendInitialPresence = true;
     QByteArray initialPresence = "<presence/>";
 };
@@ -144,6 +149,9 @@ private:
     // Index of the first buffered stanza matching predicate, reading until one arrives.
     std::optional<std::size_t> waitForMatch(const Predicate &predicate, QDeadlineTimer deadline);
     bool fail(const QString &message);
+    // RFC 5929 §4.1 for the certificate this client was shown; empty (see errorString()) for a
+    // certificate whose hash the test client does not compute.
+    QByteArray serverEndPoint();
     QString describeBuffer() const;
 
     QString name_;

@@ -94,11 +94,11 @@ void TestFoundation::sighupReloadsTheCertificateForNewConnections()
 {
     TestClient *phone = fixture_.session(QStringLiteral("phone"));
     QVERIFY2(phone, qPrintable(fixture_.errorString()));
-    // Without a configured certificate xbnc makes one when its files are missing; a reload
-    // must pick up the new one, as it would a renewed certificate.
+    // Without a configured certificate xbnc signs a new leaf with its CA when the leaf's files
+    // are missing; a reload must pick up the new one, as it would a renewed certificate.
     const QString data = fixture_.xbnc().directory() + QStringLiteral("/data/");
-    QVERIFY(QFile::remove(data + QStringLiteral("xbnc-cert.pem")));
-    QVERIFY(QFile::remove(data + QStringLiteral("xbnc-key.pem")));
+    QVERIFY(QFile::remove(data + QStringLiteral("xbnc-leaf.pem")));
+    QVERIFY(QFile::remove(data + QStringLiteral("xbnc-leaf-key.pem")));
     const qsizetype mark = fixture_.xbnc().outputSize();
     QVERIFY(fixture_.xbnc().sendSignal(SIGHUP));
     QRegularExpressionMatch match;

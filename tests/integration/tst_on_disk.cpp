@@ -117,8 +117,9 @@ void TestOnDisk::everyFileIsOwnerOnly()
     QVERIFY2(xbnc.start(config(dataDir_), &error), qPrintable(error));
     const QDir data(dataDir_);
     QCOMPARE(modeOf(dataDir_), 0700);
-    for (const char *name : {"xbnc.sqlite", "xbnc.sqlite-wal", "xbnc.sqlite-shm", "xbnc-key.pem",
-                             "xbnc-cert.pem", "xbnc.lock"}) {
+    for (const char *name :
+         {"xbnc.sqlite", "xbnc.sqlite-wal", "xbnc.sqlite-shm", "xbnc-ca.pem", "xbnc-ca-key.pem",
+          "xbnc-leaf.pem", "xbnc-leaf-key.pem", "xbnc.lock"}) {
         const QString path = data.filePath(QLatin1String(name));
         QVERIFY2(QFileInfo::exists(path), name);
         QVERIFY2(modeOf(path) == 0600,

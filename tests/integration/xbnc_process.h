@@ -48,7 +48,6 @@ public:
     quint16 directTlsPort() const { return directTlsPort_; }
     QString fingerprint() const { return fingerprint_; } // "AB:CD:…"
     QString directory() const { return dir_.path(); }
-    QString configPath() const; // what start() wrote, for running the CLI on the same config
 
     // Everything xbnc printed so far (stdout and stderr, interleaved as received).
     QString output() const { return output_; }
@@ -61,6 +60,8 @@ public:
     qsizetype waitForLog(const QString &substring,
                          QDeadlineTimer deadline = QDeadlineTimer(defaultTimeoutMs),
                          qsizetype from = 0);
+    // The INI file start() wrote, for running the binary with other options on the same data.
+    QString configPath() const;
 
 private:
     bool writeConfig(const Config &config, QString *error);

@@ -27,7 +27,7 @@ def parse_arguments(description):
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True, help="xbnc's client port")
     parser.add_argument("--fingerprint", required=True,
-                        help="SHA-256 fingerprint of xbnc's self-signed certificate")
+                        help="SHA-256 fingerprint of xbnc's certificate (its leaf)")
     parser.add_argument("--jid", required=True, help="the account, e.g. alice@localhost")
     parser.add_argument("--password", required=True)
     parser.add_argument("--bob-jid", required=True)
@@ -58,7 +58,7 @@ class Actor:
         self.client.ca_certs = ca_file
 
     def pin_fingerprint(self, fingerprint):
-        """Accept exactly the self-signed certificate with that SHA-256 fingerprint."""
+        """Accept exactly the certificate with that SHA-256 fingerprint, whoever signed it."""
         expected = fingerprint.replace(":", "").lower()
         self.client.ssl_context.check_hostname = False
         self.client.ssl_context.verify_mode = ssl.CERT_NONE
