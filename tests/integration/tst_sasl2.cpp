@@ -152,6 +152,8 @@ void TestSasl2::featuresOfferSasl2BesideSasl()
     QVERIFY(sasl && sasl2);
     QCOMPARE(QString::fromUtf8(sasl2->toXml(testns::streams)),
              QStringLiteral("<authentication xmlns='urn:xmpp:sasl:2'>"
+                            "<mechanism>SCRAM-SHA-256-PLUS</mechanism>"
+                            "<mechanism>SCRAM-SHA-1-PLUS</mechanism>"
                             "<mechanism>SCRAM-SHA-256</mechanism><mechanism>SCRAM-SHA-1</mechanism>"
                             "<mechanism>PLAIN</mechanism><inline><bind xmlns='urn:xmpp:bind:0'>"
                             "<inline><feature var='urn:xmpp:sm:3'/>"
@@ -159,6 +161,15 @@ void TestSasl2::featuresOfferSasl2BesideSasl()
                             "</inline></bind><sm xmlns='urn:xmpp:sm:3'/>"
                             "<fast xmlns='urn:xmpp:fast:0'><mechanism>HT-SHA-256-NONE</mechanism>"
                             "</fast></inline></authentication>"));
+    // The same mechanisms as SASL's, in the same order.
+    QStringList saslMechanisms;
+    for (const XmlNode &mechanism : sasl->children)
+        saslMechanisms << mechanism.text();
+    QStringList sasl2Mechanisms;
+    for (const XmlNode &child : sasl2->children)
+        if (child.name == u"mechanism")
+            sasl2Mechanisms << child.text();
+    QCOMPARE(sasl2Mechanisms, saslMechanisms);
     // SASL still works on the same listener, beside it.
     QVERIFY(client->authenticate());
     QVERIFY(client->bind());
