@@ -12,6 +12,7 @@
 #include <optional>
 
 class QSslSocket;
+class ScramClient;
 
 namespace testns {
 inline constexpr char16_t streams[] = u"http://etherx.jabber.org/streams";
@@ -143,6 +144,8 @@ private:
     // Sends a ping and returns the buffer index of its result.
     std::optional<std::size_t> sendPing(QDeadlineTimer deadline);
     bool saslExchange(QDeadlineTimer deadline);
+    // SCRAM-SHA-256/-1, or their -PLUS with tls-server-end-point; null (see errorString()) if not.
+    std::unique_ptr<ScramClient> scramClient(const QString &mechanism);
     void configureTls();
     void readAvailable();
     void waitForActivity(QDeadlineTimer deadline);

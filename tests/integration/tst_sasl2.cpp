@@ -62,6 +62,7 @@ private slots:
     void revokedTokensAreRefused();
     void aBind2DeviceCatchesUpOnWhatItMissed();
     void saslAndResumeTakeFourRoundTrips();
+    void sasl2WithChannelBinding();
     void aNewPasswordRevokesEveryToken(); // restarts xbnc: last
 
 private:
@@ -411,6 +412,25 @@ void TestSasl2::aBind2DeviceCatchesUpOnWhatItMissed()
     QCOMPARE(ids, QStringList({QStringLiteral("away-1"), QStringLiteral("away-2")}));
     QVERIFY2(client->expectNone([](const XmlNode &n) { return n.name == u"message"; }),
              qPrintable(client->errorString()));
+}
+
+// SCRAM-SHA-256-PLUS through SASL2: the same SaslExchange, so the same channel binding.
+void TestSasl2::sasl2WithChannelBinding()
+{
+    TestClientOptions options = fixture_.sessionOptions(QStringLiteral("plus"));
+    options.mechanism = QStringLiteral("SCRAM-SHA-256-PLUS");
+    TestClient client(QStringLiteral("plus"));
+    QVERIFY2(client.connectAndSecure(options), qPrintable(client.errorString()));
+    QVERIFY2(client.authenticateSasl2(userAgent(QStringLiteral("plus")) + kBindWithSm),
+             qPrintable(client.errorString()));
+    QVERIFY(client.roundTrip());
+    // Bound to another certificate's end point: refused.
+    options.bindToOtherCertificate = true;
+    TestClient other(QStringLiteral("plus-other"));
+    QVERIFY2(other.connectAndSecure(options), qPrintable(other.errorString()));
+    QVERIFY(!other.authenticateSasl2(userAgent(QStringLiteral("plus")) + kBindWithSm));
+    QVERIFY2(other.saslFailure().child(u"not-authorized", testns::sasl),
+             other.saslFailure().toXml().constData());
 }
 
 // The reconnect SASL2 and FAST shorten (the README's round trip table): SASL's two SCRAM steps,
