@@ -38,6 +38,16 @@ QByteArray plainAuth(const QString &user, const QString &password)
     return "<auth xmlns='" + kSaslNs + "' mechanism='PLAIN'>" + message.toBase64() + "</auth>";
 }
 
+// XEP-0388 <authenticate/> with PLAIN, a user agent and `inlined` (Bind2…).
+QByteArray sasl2Plain(const QString &password, const QByteArray &inlined)
+{
+    const QByteArray message = '\0' + kUser.toUtf8() + '\0' + password.toUtf8();
+    return "<authenticate xmlns='urn:xmpp:sasl:2' mechanism='PLAIN'><initial-response>" +
+           message.toBase64() +
+           "</initial-response><user-agent id='d4f1'><software>t</software></user-agent>" +
+           inlined + "</authenticate>";
+}
+
 // A raw XMPP client over QSslSocket: writes bytes, reads the server's stream with the same
 // parser the server uses, and reports what arrived as canonical strings.
 class TestClient : public QObject
@@ -126,8 +136,9 @@ private:
                 break;
             case Kind::Stanza:
                 events_.push_back(QString::fromUtf8(e.element.toXml()));
-                // Restart right after <success/>, before later bytes reach the old stream.
-                if (e.element.name() == u"success")
+                // Restart right after SASL's <success/>, before later bytes reach the old stream
+                // (SASL2 goes on without a restart).
+                if (e.element.name() == u"success" && e.element.xmlns() != u"urn:xmpp:sasl:2")
                     parser_->restart(true);
                 break;
             case Kind::StreamClose:
@@ -159,15 +170,33 @@ const QString kStartTlsRequired =
     QStringLiteral("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'><required/></starttls>");
 const QString kStartTlsOptional =
     QStringLiteral("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
-const QString kMechanismsTls = QStringLiteral(
-    "<mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>SCRAM-SHA-256-PLUS</mechanism>"
-    "<mechanism>SCRAM-SHA-1-PLUS</mechanism><mechanism>SCRAM-SHA-256</mechanism>"
-    "<mechanism>SCRAM-SHA-1</mechanism><mechanism>PLAIN</mechanism></mechanisms>"
-    "<sasl-channel-binding xmlns='urn:xmpp:sasl-cb:0'>"
-    "<channel-binding type='tls-server-end-point'/></sasl-channel-binding>");
-const QString kMechanismsPlain = QStringLiteral(
-    "<mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>SCRAM-SHA-256</mechanism>"
-    "<mechanism>SCRAM-SHA-1</mechanism></mechanisms>");
+// XEP-0388 beside SASL, with the same mechanisms, and what it takes inline (no FAST here: the
+// listener has no token store).
+QString sasl2(const QString &mechanisms)
+{
+    return QStringLiteral("<authentication xmlns='urn:xmpp:sasl:2'>") + mechanisms +
+           QStringLiteral("<inline><bind xmlns='urn:xmpp:bind:0'><inline>"
+                          "<feature var='urn:xmpp:sm:3'/><feature var='urn:xmpp:carbons:2'/>"
+                          "<feature var='urn:xmpp:csi:0'/></inline></bind>"
+                          "<sm xmlns='urn:xmpp:sm:3'/></inline></authentication>");
+}
+const QString kMechanismsTls =
+    QStringLiteral(
+        "<mechanisms "
+        "xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>SCRAM-SHA-256-PLUS</mechanism>"
+        "<mechanism>SCRAM-SHA-1-PLUS</mechanism><mechanism>SCRAM-SHA-256</mechanism>"
+        "<mechanism>SCRAM-SHA-1</mechanism><mechanism>PLAIN</mechanism></mechanisms>"
+        "<sasl-channel-binding xmlns='urn:xmpp:sasl-cb:0'>"
+        "<channel-binding type='tls-server-end-point'/></sasl-channel-binding>") +
+    sasl2(QStringLiteral(
+        "<mechanism>SCRAM-SHA-256-PLUS</mechanism><mechanism>SCRAM-SHA-1-PLUS</mechanism>"
+        "<mechanism>SCRAM-SHA-256</mechanism><mechanism>SCRAM-SHA-1</mechanism>"
+        "<mechanism>PLAIN</mechanism>"));
+const QString kMechanismsPlain =
+    QStringLiteral(
+        "<mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>SCRAM-SHA-256</mechanism>"
+        "<mechanism>SCRAM-SHA-1</mechanism></mechanisms>") +
+    sasl2(QStringLiteral("<mechanism>SCRAM-SHA-256</mechanism><mechanism>SCRAM-SHA-1</mechanism>"));
 const QString kBindFeatures =
     QStringLiteral("<bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/><session "
                    "xmlns='urn:ietf:params:xml:ns:xmpp-session'><optional/></session>"
@@ -247,6 +276,9 @@ private Q_SLOTS:
     void wrongChannelBindingRefusedAndCounted();
     void unofferedBindingTypeIsNoGuess();
     void serverCapsInTheFeaturesAfterAuthentication();
+    void sasl2WithBind2BindsWithoutARestart();
+    void sasl2WithoutBindLeavesBindToTheClient();
+    void sasl2WrongPasswordFails();
     void featuresBeforeTls_data();
     void featuresBeforeTls();
     void authBeforeTlsRefused_data();
@@ -368,6 +400,66 @@ void TestDownstream::serverCapsInTheFeaturesAfterAuthentication()
                                                      "hash='sha-1' "
                                                      "node='https://xbnc.invalid/server' "
                                                      "ver='abc='/>")));
+}
+
+void TestDownstream::sasl2WithBind2BindsWithoutARestart()
+{
+    QVERIFY(startListener());
+    TestClient client(listener_->certificateFingerprint());
+    startTls(client);
+    client.send(sasl2Plain(kPassword, "<bind xmlns='urn:xmpp:bind:0'><tag>t</tag>"
+                                      "<enable xmlns='urn:xmpp:sm:3'/></bind>"));
+    // The device is the user agent: "ua-" + SHA-256("d4f1") cut to 16 hex digits.
+    const QString device =
+        QStringLiteral("ua-") +
+        QString::fromLatin1(
+            QCryptographicHash::hash("d4f1", QCryptographicHash::Sha256).toHex().left(16));
+    QCOMPARE(client.next(),
+             QStringLiteral("<success xmlns='urn:xmpp:sasl:2'><bound xmlns='urn:xmpp:bind:0'>"
+                            "<enabled xmlns='urn:xmpp:sm:3'/></bound>"
+                            "<authorization-identifier>alice@localhost/%1"
+                            "</authorization-identifier></success>")
+                 .arg(device));
+    QCOMPARE(client.next(), features(QStringLiteral("<csi xmlns='urn:xmpp:csi:0'/>"
+                                                    "<ver xmlns='urn:xmpp:features:rosterver'/>")));
+    QTRY_COMPARE(bound_.size(), std::size_t(1));
+    QCOMPARE(bound_.front()->resource(), device);
+    client.send("<message to='bob@localhost' id='m1'><body>x</body></message>");
+    QTRY_COMPARE(received_.size(), 1);
+    QCOMPARE(received_.front().attribute(u"from"), QStringLiteral("alice@localhost/") + device);
+}
+
+void TestDownstream::sasl2WithoutBindLeavesBindToTheClient()
+{
+    QVERIFY(startListener());
+    TestClient client(listener_->certificateFingerprint());
+    startTls(client);
+    client.send(sasl2Plain(kPassword, {}));
+    QCOMPARE(client.next(), QStringLiteral("<success xmlns='urn:xmpp:sasl:2'>"
+                                           "<authorization-identifier>alice@localhost"
+                                           "</authorization-identifier></success>"));
+    QCOMPARE(client.next(), features(kBindFeatures));
+    client.send("<iq type='set' id='b1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>"
+                "<resource>r</resource></bind></iq>");
+    QCOMPARE(client.next(), QStringLiteral("<iq type='result' id='b1'><bind "
+                                           "xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>"
+                                           "alice@localhost/r</jid></bind></iq>"));
+}
+
+void TestDownstream::sasl2WrongPasswordFails()
+{
+    QVERIFY(startListener());
+    TestClient client(listener_->certificateFingerprint());
+    startTls(client);
+    client.send(sasl2Plain(QStringLiteral("wrong"), "<bind xmlns='urn:xmpp:bind:0'/>"));
+    QCOMPARE(client.next(), QStringLiteral("<failure xmlns='urn:xmpp:sasl:2'><not-authorized "
+                                           "xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/></failure>"));
+    // The stream stays open for another try, which succeeds.
+    client.send(sasl2Plain(kPassword, {}));
+    QCOMPARE(client.next(), QStringLiteral("<success xmlns='urn:xmpp:sasl:2'>"
+                                           "<authorization-identifier>alice@localhost"
+                                           "</authorization-identifier></success>"));
+    QVERIFY(bound_.empty());
 }
 
 void TestDownstream::logIn(TestClient &client, const QString &resource)
