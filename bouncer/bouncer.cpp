@@ -81,6 +81,12 @@ bool Bouncer::start(QString *error)
     }
     restoreWaitingStanzas();
     restoreRosterCache();
+    if (const int revoked = fastTokens_.revokeIfPasswordChanged(config_.listener.password);
+        revoked > 0)
+        qCInfo(lcBouncer, "the account password changed: %d FAST tokens revoked", revoked);
+    else if (revoked < 0)
+        qCWarning(lcBouncer, "could not check FAST tokens against the password: %s",
+                  qPrintable(store_.lastError()));
     account_->restorePushRegistrations(store_.pushRegistrations());
 
     listener_ = new ClientListener(config_.listener, this);
@@ -99,6 +105,7 @@ bool Bouncer::start(QString *error)
            qPrintable(listener_->certificateFingerprint()));
     connect(listener_, &ClientListener::sessionBound, this, &Bouncer::onSessionBound);
     connect(listener_, &ClientListener::sessionResumed, this, &Bouncer::onSessionResumed);
+    listener_->setFastTokens(fastTokens_);
     listener_->setBoundResource([this] { return account_->boundJid().resource(); });
     listener_->setServerCaps([this] { return account_->serverCapsElement(); });
 

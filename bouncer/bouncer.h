@@ -6,6 +6,7 @@
 #include "downstream.h"
 #include "session_saver.h"
 #include "store.h"
+#include "store_fast_tokens.h"
 
 #include <QHash>
 #include <QObject>
@@ -72,6 +73,7 @@ private:
     DataDir dataDir_; // locked before the store opens and released after it closes
     Store store_;
     SessionSaver sessionSaver_{store_};
+    StoreFastTokens fastTokens_{store_};
     ClientListener *listener_ = nullptr; // children
     Upstream *upstream_ = nullptr;
     std::unique_ptr<Account> account_;

@@ -337,6 +337,11 @@ const QHash<QString, Setter> &setters()
          [](Config &c, const QString &v) {
              return secondsInto(c.listener.resumeTimeout, v, 1, 7 * 24 * 3600);
          }},
+        // XEP-0484: how long a FAST token logs a device in without its password.
+        {QStringLiteral("sessions/fast_token_lifetime"),
+         [](Config &c, const QString &v) {
+             return secondsInto(c.listener.fastTokenLifetime, v, 1, 365 * 24 * 3600);
+         }},
         {QStringLiteral("sessions/max_hibernation_stanzas"),
          [](Config &c, const QString &v) {
              int count = 0;

@@ -1,6 +1,8 @@
 #include "bouncer.h"
 #include "ca_export.h"
 #include "config.h"
+#include "store.h"
+#include "store_fast_tokens.h"
 #include "unix_signals.h"
 
 #include <QCommandLineParser>
@@ -32,6 +34,21 @@ int fail(int code, const QString &message)
 {
     std::fprintf(stderr, "xbnc: %s\n", qPrintable(message));
     return code;
+}
+
+// Works while xbnc runs: tokens are read from the database at each login, not cached.
+int revokeFastTokens(const Config &config)
+{
+    Store store;
+    QString error;
+    if (!store.open(config.dataDir, &error))
+        return fail(1, error);
+    const int revoked = StoreFastTokens(store).removeAll();
+    if (revoked < 0)
+        return fail(1, QStringLiteral("could not revoke FAST tokens: %1").arg(store.lastError()));
+    std::printf("revoked %d FAST tokens: every device logs in with the password next time\n",
+                revoked);
+    return 0;
 }
 
 int exportCa(const ListenerConfig &listener, const QString &pemFile)
@@ -82,6 +99,10 @@ int main(int argc, char **argv)
         QStringLiteral("check-config"),
         QStringLiteral("Check the configuration FILE, print any problem, and exit (0 when valid)."),
         QStringLiteral("FILE"));
+    const QCommandLineOption revokeOption(
+        QStringLiteral("revoke-fast-tokens"),
+        QStringLiteral("Revoke every FAST login token (XEP-0484) of the account of --config, and "
+                       "exit; devices then log in with the password."));
     const QCommandLineOption exportCaOption(
         QStringLiteral("export-ca"),
         QStringLiteral("Write xbnc's own CA (made if missing) as PEM to FILE, and an iOS/macOS "
@@ -91,6 +112,7 @@ int main(int argc, char **argv)
     parser.addOption(configOption);
     parser.addOption(checkOption);
     parser.addOption(exportCaOption);
+    parser.addOption(revokeOption);
     // parse(), not process(): a usage error exits with code 2 like a configuration error.
     if (!parser.parse(QCoreApplication::arguments()))
         return fail(exitConfigError, parser.errorText() + QStringLiteral(" (see --help)"));
@@ -125,6 +147,8 @@ int main(int argc, char **argv)
         return fail(exitConfigError, error->message);
     if (const QString warning = readableByOthersWarning(configPath); !warning.isEmpty())
         qCWarning(lcMain, "%s", qPrintable(warning));
+    if (parser.isSet(revokeOption))
+        return revokeFastTokens(std::get<Config>(loaded));
     if (parser.isSet(exportCaOption))
         return exportCa(std::get<Config>(loaded).listener, parser.value(exportCaOption));
 

@@ -74,6 +74,9 @@ const char *const migrations[] = {
     " xml BLOB NOT NULL, PRIMARY KEY (resume_id, serial)) WITHOUT ROWID",
     // Who keeps the room's messages (Room::Archive): '' unknown, 'room' its own MAM, 'log' xbnc.
     "ALTER TABLE rooms ADD COLUMN archive TEXT NOT NULL DEFAULT ''",
+    // XEP-0484 FAST tokens (store_fast_tokens.cpp): the SHA-256 of each, never the token.
+    "CREATE TABLE fast_tokens (key BLOB PRIMARY KEY, device TEXT NOT NULL, issued TEXT NOT NULL,"
+    " expires TEXT NOT NULL, last_count INTEGER NOT NULL, in_use INTEGER NOT NULL)",
     // XEP-0357 registrations per device (PushRegistrations::toElement), written whole.
     "CREATE TABLE push_registrations (device TEXT PRIMARY KEY, xml BLOB NOT NULL)",
 };

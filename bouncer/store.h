@@ -1,6 +1,7 @@
 #pragma once
 
 #include "device_cursors.h"
+#include "fast_tokens.h"
 #include "offline_messages.h"
 #include "outbound_queue.h"
 #include "push_registrations.h"
@@ -130,6 +131,12 @@ public:
     // Resumable sessions kept across a restart (store_sessions.cpp).
     bool writeSessions(const SessionWrites &writes);
     std::vector<StoredSession> savedSessions() const;
+
+    // XEP-0484 FAST tokens, hashed (store_fast_tokens.cpp; StoreFastTokens serves them).
+    std::vector<FastToken> fastTokens(const QString &device) const;
+    bool putFastToken(const FastToken &token);
+    bool removeFastToken(const QByteArray &key);
+    int removeAllFastTokens(); // how many, -1 on failure
 
 private:
     enum class Opening

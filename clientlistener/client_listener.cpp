@@ -1,5 +1,6 @@
 #include "client_listener.h"
 
+#include "fast_login.h"
 #include "login_throttle.h"
 #include "own_certificate.h"
 #include "peer_source.h"
@@ -283,6 +284,11 @@ void ClientListener::follow(Downstream *session, SessionId firstId)
     });
 }
 
+void ClientListener::setFastTokens(FastTokens &tokens)
+{
+    fastLogin_ = std::make_shared<FastLogin>(tokens, config_.fastTokenLifetime);
+}
+
 DownstreamSettings ClientListener::sessionSettings(const QSslConfiguration &tls) const
 {
     DownstreamSettings settings;
@@ -301,6 +307,7 @@ DownstreamSettings ClientListener::sessionSettings(const QSslConfiguration &tls)
     settings.loginThrottle = loginThrottle_;
     settings.boundResource = boundResource_;
     settings.resumableSessions = resumable_;
+    settings.fastLogin = fastLogin_;
     settings.resumeTimeout = config_.resumeTimeout;
     settings.hibernationLimits = config_.hibernationLimits;
     settings.maxHibernatingSessions = config_.maxHibernatingSessions;

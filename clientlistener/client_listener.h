@@ -13,6 +13,8 @@
 
 namespace xbnc {
 
+class FastLogin;
+class FastTokens;
 class LoginThrottle;
 class ResumableSessions;
 class SaslCredentials;
@@ -48,6 +50,10 @@ public:
         serverCaps_ = std::move(caps);
     }
 
+    // XEP-0484: offer FAST, with tokens kept by `tokens` (which must outlive the listener);
+    // without it no FAST is offered.
+    void setFastTokens(FastTokens &tokens);
+
     // The sessions a client may resume (XEP-0198), to save them before xbnc stops.
     std::vector<Downstream *> resumableSessions() const;
     // A session saved before a restart, hibernating under its resume id until its client
@@ -73,6 +79,7 @@ private:
     std::shared_ptr<const SaslCredentials> credentials_; // shared with live sessions
     std::shared_ptr<LoginThrottle> loginThrottle_;       // shared with live sessions
     std::shared_ptr<ResumableSessions> resumable_;       // shared with live sessions
+    std::shared_ptr<FastLogin> fastLogin_;               // shared with live sessions
     std::function<QString()> boundResource_;
     std::function<std::optional<Element>()> serverCaps_;
     QSslConfiguration tls_;

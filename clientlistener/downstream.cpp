@@ -1,10 +1,12 @@
 #include "downstream.h"
 
+#include "fast_login.h"
 #include "idle_ping.h"
 #include "log_excerpt.h"
 #include "login_throttle.h"
 #include "resource_binding.h"
 #include "resumable_sessions.h"
+#include "sasl2_request.h"
 #include "sasl_exchange.h"
 #include "sasl_server.h"
 #include "stanza_error.h"
@@ -12,6 +14,7 @@
 #include "stream_features.h"
 #include "stream_namespaces.h"
 #include "tcp_keepalive.h"
+#include "tls_channel_bindings.h"
 #include "xml_stream_parser.h"
 
 #include <QLoggingCategory>
@@ -249,6 +252,8 @@ void Downstream::send(const Element &stanza)
 {
     if (phase_ == Phase::Closed || (phase_ != Phase::Bound && !sm_.isEnabled()))
         return;
+    if (isInlineBindAnswer(stanza))
+        return; // the client asked inside Bind2 and had its answer there
     QByteArray bytes;
     stanza.appendXml(bytes, ns::client);
     sendSerialized(bytes);
@@ -423,11 +428,17 @@ void Downstream::sendFeatures()
     if (!authenticated_) {
         offer.offerStartTls = !encrypted_;
         offer.tlsRequired = tlsRequired_;
-        if (encrypted_ || !tlsRequired_)
-            offer.mechanisms = SaslServer::mechanisms(encrypted_);
+        if (encrypted_ || !tlsRequired_) {
+            offer.mechanisms = SaslServer::mechanisms(encrypted_, sasl_->channelBindings());
+            offer.channelBindingTypes = channelBindingTypes(sasl_->channelBindings());
+        }
+        offer.offerSasl2 = true;
+        if (settings_.fastLogin)
+            offer.fastMechanisms = {FastLogin::kMechanism.toString()};
     } else {
-        offer.offerBind = true;
-        offer.offerStreamManagement = true;
+        // After SASL2 the stream goes on without a restart, maybe bound already by Bind2.
+        offer.offerBind = phase_ != Phase::Bound;
+        offer.offerStreamManagement = !sm_.isEnabled();
         offer.offerCsi = true;
         // The hub answers roster requests with versions (RosterCache), cached or not yet.
         offer.offerRosterVersioning = true;
@@ -473,6 +484,8 @@ void Downstream::handleElement(Element element)
             handleStartTls();
         else if (element.xmlns() == ns::sasl)
             handleSasl(element);
+        else if (element.xmlns() == ns::sasl2)
+            handleSasl2(element);
         else
             failStream(u"not-authorized");
         return;
@@ -510,30 +523,38 @@ void Downstream::handleSasl(const Element &element)
     if (element.name() != u"abort" && !admitLogin())
         return;
     const SaslExchange::Reply reply = sasl_->handle(element, encrypted_, tlsRequired_);
+    const SaslExchange::Attempt &attempt = sasl_->lastAttempt();
+    concludeLoginStep(reply.element, int(reply.state), reply.triedCredentials, attempt.user,
+                      attempt.mechanism);
+}
+
+void Downstream::concludeLoginStep(const Element &reply, int state, bool triedCredentials,
+                                   const QString &user, const QString &mechanism)
+{
     LoginThrottle *throttle = settings_.loginThrottle.get();
-    const bool failed = reply.state == SaslExchange::State::Failed ||
-                        reply.state == SaslExchange::State::TooManyFailures;
-    if (throttle && reply.state == SaslExchange::State::Succeeded)
+    // A failure that tried no credentials guessed nothing, and is not worth a delay.
+    const bool failed = (SaslExchange::State(state) == SaslExchange::State::Failed ||
+                         SaslExchange::State(state) == SaslExchange::State::TooManyFailures) &&
+                        triedCredentials;
+    if (throttle && SaslExchange::State(state) == SaslExchange::State::Succeeded)
         throttle->recordSuccess(peer_);
     if (!throttle || !failed) {
-        answerSasl(reply.element, int(reply.state));
+        answerSasl(reply, state);
         return;
     }
-    const SaslExchange::Attempt &attempt = sasl_->lastAttempt();
     qCWarning(lcAuth).noquote() << QStringLiteral(
                                        "authentication failed from %1 (user \"%2\", mechanism %3)")
-                                       .arg(peer_.toString(), loggable(attempt.user),
-                                            loggable(attempt.mechanism));
+                                       .arg(peer_.toString(), loggable(user), loggable(mechanism));
     const std::chrono::milliseconds delay = throttle->recordFailure(peer_);
     if (delay <= std::chrono::milliseconds::zero()) {
-        answerSasl(reply.element, int(reply.state));
+        answerSasl(reply, state);
         return;
     }
     // Answer later, and read nothing meanwhile: a client cannot have its next guess looked at
     // before it has the answer to this one.
     saslDelayed_ = true;
     socket_->setReadBufferSize(kDelayedReadBuffer);
-    QTimer::singleShot(delay, this, [this, answer = reply.element, state = int(reply.state)] {
+    QTimer::singleShot(delay, this, [this, answer = reply, state] {
         answerSasl(answer, state);
         resumeAfterDelay();
     });
@@ -566,6 +587,11 @@ void Downstream::answerSasl(const Element &reply, int state)
 {
     if (phase_ != Phase::Negotiating)
         return; // closed while the answer waited
+    const bool sasl2 = reply.xmlns() == ns::sasl2;
+    if (sasl2 && SaslExchange::State(state) == SaslExchange::State::Succeeded)
+        return succeedSasl2(reply);
+    if (sasl2 && SaslExchange::State(state) != SaslExchange::State::InProgress)
+        sasl2_.reset();
     QByteArray bytes;
     reply.appendXml(bytes, ns::client);
     write(bytes);
@@ -625,6 +651,7 @@ void Downstream::enterBound()
 void Downstream::onEncrypted()
 {
     encrypted_ = true;
+    sasl_->setChannelBindings(tlsChannelBindings(*socket_));
     if (phase_ != Phase::AwaitingTls)
         return;
     phase_ = Phase::Negotiating;

@@ -22,6 +22,8 @@ namespace xbnc {
 
 class IdlePing;
 class SaslExchange;
+struct Bind2Request;
+struct Sasl2Request;
 class XmlStreamParser;
 
 // One client connection: stream negotiation, TLS, SASL, resource binding, then stanzas in and
@@ -120,7 +122,20 @@ private:
     void handleStartTls();
     void handleSasl(const Element &element);
     bool admitLogin();
+    // The throttle's part of every login step (SASL, SASL2, FAST): a failure that tried
+    // credentials is logged for fail2ban and answered late; user and mechanism are the client's
+    // words, for that log.
+    void concludeLoginStep(const Element &reply, int state, bool triedCredentials,
+                           const QString &user, const QString &mechanism);
     void answerSasl(const Element &reply, int state); // state: SaslExchange::State
+    // XEP-0388 SASL2 with Bind2, inline resumption and FAST (downstream_sasl2.cpp)
+    void handleSasl2(const Element &element);
+    void startSasl2(const Element &authenticate);
+    void loginWithToken();
+    void succeedSasl2(Element success);
+    void addFastToken(Element &success, const QString &device);
+    bool resumeInline(const Element &resume, Element &success);
+    void bindInline(const Bind2Request &request, const QString &resource, Element &success);
     void resumeAfterDelay();
     void handleBind(const Element &iq);
     void sendHeader();
@@ -137,8 +152,14 @@ private:
     // XEP-0198 (downstream_stream_management.cpp)
     void handleStreamManagement(const Element &element);
     void enableStreamManagement(const Element &enable);
+    QByteArray startStreamManagement(bool wantsResume); // returns the <enabled/> to send
     void handleAck(const Element &ack);
     void handleResume(const Element &resume);
+    // The earlier session `resume` names, with the client's h acknowledged; null when it cannot
+    // be resumed, with the <failed/> condition in *condition ("undefined-condition": bad h).
+    Downstream *resumableSession(const Element &resume, QString *condition);
+    // After a resume: everything unacknowledged again, then <r/>, then resumed().
+    void sendCatchUp();
     void takeOver(Downstream &earlier);
     void handedOver();
     void writeSmFailed(QStringView condition, bool withH = false);
@@ -161,6 +182,9 @@ private:
     QTimer *hibernationTimer_; // child: ends a hibernating session
     std::unique_ptr<XmlStreamParser> parser_;
     std::unique_ptr<SaslExchange> sasl_;
+    std::unique_ptr<Sasl2Request> sasl2_; // the <authenticate/> in progress
+    int fastFailures_ = 0;
+    bool fastRotate_ = false; // the token just used is due for replacement
     Phase phase_ = Phase::Negotiating;
     QString resource_;
     QString boundResource_;

@@ -13,6 +13,7 @@
 
 namespace xbnc {
 
+class FastLogin;
 class LoginThrottle;
 class ResumableSessions;
 class SaslCredentials;
@@ -46,6 +47,8 @@ struct DownstreamSettings
     std::chrono::seconds resumeTimeout{3600};
     StreamManagement::Limits hibernationLimits;
     int maxHibernatingSessions = 16;
+    // XEP-0484 tokens, shared by every connection of the listener; null: no FAST offered.
+    std::shared_ptr<FastLogin> fastLogin;
     // The server's XEP-0115 <c/> for the features after authentication, asked for when they
     // are sent (the hub learns it after start). Unset or none: no <c/>.
     std::function<std::optional<Element>()> serverCaps;

@@ -70,16 +70,20 @@ void Downstream::enableStreamManagement(const Element &enable)
     if (sm_.isEnabled())
         return writeSmFailed(u"unexpected-request");
     const QString resume = enable.attribute(u"resume");
-    const bool resumable =
-        (resume == u"true" || resume == u"1") && settings_.resumableSessions != nullptr;
+    write(startStreamManagement(resume == u"true" || resume == u"1"));
+}
+
+QByteArray Downstream::startStreamManagement(bool wantsResume)
+{
+    const bool resumable = wantsResume && settings_.resumableSessions != nullptr;
     sm_.enable(resumable ? settings_.resumableSessions->add(this) : QString());
     QByteArray reply = "<enabled xmlns='urn:xmpp:sm:3'";
     if (resumable)
         reply += " id='" + sm_.state().resumeId.toLatin1() + "' resume='true' max='" +
                  QByteArray::number(qint64(resumeTimeout_.count())) + "'";
-    write(reply + "/>");
     qCInfo(lcDownstream) << "session" << id_ << "enabled stream management"
                          << (resumable ? "with resumption" : "without resumption");
+    return reply + "/>";
 }
 
 void Downstream::handleAck(const Element &ack)
@@ -228,7 +232,7 @@ bool Downstream::canBeResumed() const
     return sm_.isResumable() && (phase_ == Phase::Bound || phase_ == Phase::Hibernating);
 }
 
-void Downstream::handleResume(const Element &resume)
+Downstream *Downstream::resumableSession(const Element &resume, QString *condition)
 {
     const QString previd = resume.attribute(u"previd");
     Downstream *earlier =
@@ -237,19 +241,38 @@ void Downstream::handleResume(const Element &resume)
     const quint32 h = resume.attribute(u"h").toUInt(&valid);
     if (!earlier || !earlier->canBeResumed() || !valid) {
         qCInfo(lcDownstream) << "session" << id_ << "asked to resume an unknown session";
-        return writeSmFailed(u"item-not-found");
+        *condition = QStringLiteral("item-not-found");
+        return nullptr;
     }
     const StreamManagement::Ack ack =
         earlier->restoredSent_ ? earlier->sm_.acknowledgeAfterRestore(h, *earlier->restoredSent_)
                                : earlier->sm_.acknowledge(h);
-    if (ack == StreamManagement::Ack::TooHigh)
+    if (ack == StreamManagement::Ack::TooHigh) {
+        *condition = QStringLiteral("undefined-condition");
+        return nullptr;
+    }
+    return earlier;
+}
+
+void Downstream::handleResume(const Element &resume)
+{
+    QString condition;
+    Downstream *earlier = resumableSession(resume, &condition);
+    if (!earlier && condition == u"undefined-condition")
         return failStream(u"undefined-condition", u"acknowledged more stanzas than were sent");
+    if (!earlier)
+        return writeSmFailed(condition);
     takeOver(*earlier);
     enterBound();
     qCInfo(lcDownstream) << "session" << id_ << "resumed as resource" << resource_ << "with"
                          << sm_.unackedCount() << "stanzas to send again";
     write("<resumed xmlns='urn:xmpp:sm:3' h='" + number(sm_.handled()) + "' previd='" +
-          previd.toLatin1() + "'/>");
+          resume.attribute(u"previd").toLatin1() + "'/>");
+    sendCatchUp();
+}
+
+void Downstream::sendCatchUp()
+{
     // Everything unacknowledged, in order: what the lost connection may not have delivered,
     // then what came while hibernating. The <r/> after it marks the end of the catch-up.
     for (const QByteArray &stanza : sm_.state().unacked)

@@ -52,6 +52,8 @@ struct ListenerConfig
     StreamManagement::Limits hibernationLimits;
     // Sessions hibernating at once; beyond it the one hibernating longest ends.
     int maxHibernatingSessions = 16;
+    // XEP-0484: how long a FAST token logs a device in ([sessions] fast_token_lifetime).
+    std::chrono::seconds fastTokenLifetime{21 * 24 * 3600};
 
     // What xbnc's own certificate names: the JID's domain (what clients check), then the hosts.
     QStringList certificateNames() const

@@ -115,10 +115,11 @@ SaslExchange::Reply SaslExchange::start(const Element &auth, bool encrypted, boo
     if (!authzidAllowed(mechanism, *decoded))
         return failure(QStringLiteral("invalid-authzid"));
 
-    server_ = std::make_unique<SaslServer>(credentials_);
+    server_ = std::make_unique<SaslServer>(credentials_, bindings_);
     const SaslServer::Result result = server_->start(mechanism, *decoded, encrypted);
     qCDebug(lcSasl) << "auth with" << mechanism;
-    return finish(int(result.outcome), result.data, result.failureCondition);
+    return finish(int(result.outcome), result.data, result.failureCondition,
+                  result.triedCredentials);
 }
 
 SaslExchange::Reply SaslExchange::respond(const Element &response)
@@ -133,11 +134,12 @@ SaslExchange::Reply SaslExchange::respond(const Element &response)
     if (attempt_.user.isEmpty())
         attempt_.user = requestedUser(attempt_.mechanism, *decoded);
     const SaslServer::Result result = server_->step(*decoded);
-    return finish(int(result.outcome), result.data, result.failureCondition);
+    return finish(int(result.outcome), result.data, result.failureCondition,
+                  result.triedCredentials);
 }
 
 SaslExchange::Reply SaslExchange::finish(int outcome, const QByteArray &data,
-                                         const QString &failureCondition)
+                                         const QString &failureCondition, bool triedCredentials)
 {
     switch (SaslServer::Outcome(outcome)) {
     case SaslServer::Outcome::Challenge:
@@ -152,18 +154,21 @@ SaslExchange::Reply SaslExchange::finish(int outcome, const QByteArray &data,
     case SaslServer::Outcome::Failure:
         break;
     }
-    return failure(failureCondition.isEmpty() ? QStringLiteral("not-authorized")
-                                              : failureCondition);
+    return failure(failureCondition.isEmpty() ? QStringLiteral("not-authorized") : failureCondition,
+                   triedCredentials);
 }
 
-SaslExchange::Reply SaslExchange::failure(const QString &condition)
+SaslExchange::Reply SaslExchange::failure(const QString &condition, bool triedCredentials)
 {
     server_.reset();
+    // Still one of the connection's attempts: a client cannot go on asking for ever.
     ++failures_;
     // The warning with the peer's address is the listener's: it knows the address.
     qCDebug(lcSasl) << "authentication failed:" << condition << "attempt" << failures_;
+    if (!triedCredentials)
+        qCInfo(lcSasl) << "refused a channel binding type the connection does not offer";
     return {saslFailure(condition),
-            failures_ >= maxFailures_ ? State::TooManyFailures : State::Failed};
+            failures_ >= maxFailures_ ? State::TooManyFailures : State::Failed, triedCredentials};
 }
 
 bool SaslExchange::authzidAllowed(const QString &mechanism, const QByteArray &initialResponse) const

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "channel_binding.h"
 #include "element.h"
 
 #include <memory>
@@ -27,6 +28,8 @@ public:
     {
         Element element; // what to send back
         State state;
+        // Whether a failure tried the credentials: only those count as failed logins.
+        bool triedCredentials = true;
     };
 
     // The base64 text of one <auth/> or <response/>, refused before it is decoded: 1.5 KiB
@@ -43,6 +46,10 @@ public:
     SaslExchange(const SaslCredentials &credentials, QString domain, int maxFailures = 3);
     ~SaslExchange();
 
+    // Those of the connection, once its TLS is up: what a -PLUS mechanism binds to.
+    void setChannelBindings(ChannelBindings bindings) { bindings_ = std::move(bindings); }
+    const ChannelBindings &channelBindings() const { return bindings_; }
+
     // element is a top-level element in the SASL namespace.
     Reply handle(const Element &element, bool encrypted, bool tlsRequired);
     const Attempt &lastAttempt() const { return attempt_; }
@@ -50,14 +57,16 @@ public:
 private:
     Reply start(const Element &auth, bool encrypted, bool tlsRequired);
     Reply respond(const Element &response);
-    Reply failure(const QString &condition);
-    Reply finish(int outcome, const QByteArray &data, const QString &failureCondition);
+    Reply failure(const QString &condition, bool triedCredentials = true);
+    Reply finish(int outcome, const QByteArray &data, const QString &failureCondition,
+                 bool triedCredentials);
     bool authzidAllowed(const QString &mechanism, const QByteArray &initialResponse) const;
 
     const SaslCredentials &credentials_;
     QString domain_;
     int maxFailures_;
     int failures_ = 0;
+    ChannelBindings bindings_;
     std::unique_ptr<SaslServer> server_; // the attempt in progress
     Attempt attempt_;
 };

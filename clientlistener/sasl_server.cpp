@@ -15,6 +15,8 @@ namespace {
 
 const QString kScramSha256 = QStringLiteral("SCRAM-SHA-256");
 const QString kScramSha1 = QStringLiteral("SCRAM-SHA-1");
+const QString kScramSha256Plus = QStringLiteral("SCRAM-SHA-256-PLUS");
+const QString kScramSha1Plus = QStringLiteral("SCRAM-SHA-1-PLUS");
 const QString kPlain = QStringLiteral("PLAIN");
 
 constexpr qsizetype kSaltBytes = 16;
@@ -187,15 +189,19 @@ const ScramKeys &SaslCredentials::scram(QCryptographicHash::Algorithm algorithm)
     return algorithm == QCryptographicHash::Sha1 ? sha1_ : sha256_;
 }
 
-QStringList SaslServer::mechanisms(bool encrypted)
+QStringList SaslServer::mechanisms(bool encrypted, const ChannelBindings &bindings)
 {
-    QStringList list{kScramSha256, kScramSha1};
+    QStringList list;
+    if (!bindings.isEmpty())
+        list = {kScramSha256Plus, kScramSha1Plus};
+    list.append({kScramSha256, kScramSha1});
     if (encrypted)
         list.append(kPlain);
     return list;
 }
 
-SaslServer::SaslServer(const SaslCredentials &credentials) : credentials_(credentials)
+SaslServer::SaslServer(const SaslCredentials &credentials, ChannelBindings bindings)
+    : credentials_(credentials), bindings_(std::move(bindings))
 {
 }
 
@@ -204,11 +210,19 @@ SaslServer::Result SaslServer::start(const QString &mechanism, const QByteArray 
 {
     if (state_ != State::Idle)
         return fail(malformed());
-    if (mechanism == kScramSha256) {
+    QString base = mechanism;
+    if (mechanism == kScramSha256Plus || mechanism == kScramSha1Plus) {
+        // Not offered without bindings: a client asking for it did not read the offer.
+        if (bindings_.isEmpty())
+            return fail(QStringLiteral("invalid-mechanism"));
+        plus_ = true;
+        base.chop(5); // "-PLUS"
+    }
+    if (base == kScramSha256) {
         algorithm_ = QCryptographicHash::Sha256;
-    } else if (mechanism == kScramSha1) {
+    } else if (base == kScramSha1) {
         algorithm_ = QCryptographicHash::Sha1;
-    } else if (mechanism == kPlain) {
+    } else if (base == kPlain) {
         // The password would cross the wire in clear.
         if (!encrypted)
             return fail(QStringLiteral("encryption-required"));
@@ -265,11 +279,8 @@ SaslServer::Result SaslServer::scramClientFirst(const QByteArray &message)
     const qsizetype authzidEnd = flagEnd < 0 ? -1 : message.indexOf(',', flagEnd + 1);
     if (authzidEnd < 0)
         return fail(malformed());
-    const QByteArray flag = message.left(flagEnd);
-    // No -PLUS mechanism is offered (Qt exposes no channel binding data), so "p=" is a client
-    // error; "y" only says the client could have bound, which is true and harmless here.
-    if (flag != "n" && flag != "y")
-        return fail(malformed());
+    if (const std::optional<Result> refused = acceptBindingFlag(message.left(flagEnd)))
+        return *refused;
     const QByteArray authzidField = message.mid(flagEnd + 1, authzidEnd - flagEnd - 1);
     QString authzid;
     if (!authzidField.isEmpty()) {
@@ -312,6 +323,41 @@ SaslServer::Result SaslServer::scramClientFirst(const QByteArray &message)
     return {Outcome::Challenge, serverFirst_, {}};
 }
 
+// RFC 5802 §6-7: gs2-cbind-flag = "p=" cb-name / "n" / "y". Sets what the client-final
+// message must bind to; a failure when the flag does not fit the mechanism or the connection.
+std::optional<SaslServer::Result> SaslServer::acceptBindingFlag(const QByteArray &flag)
+{
+    if (flag.startsWith("p=")) {
+        // Binding is what -PLUS means, and only -PLUS (RFC 5802 §5.1).
+        if (!plus_)
+            return fail(malformed());
+        const ChannelBinding *binding =
+            findChannelBinding(bindings_, QString::fromLatin1(flag.mid(2)));
+        // A type this connection cannot check (slixmpp's tls-unique, say): logging in unbound
+        // instead would defeat the binding the client asked for. Nothing secret was looked at,
+        // so this is no guess: slixmpp goes on to a mechanism without binding.
+        if (!binding) {
+            Result refused = fail(notAuthorized());
+            refused.triedCredentials = false;
+            return refused;
+        }
+        bindingData_ = binding->data;
+        return std::nullopt;
+    }
+    if (flag != "n" && flag != "y")
+        return fail(malformed());
+    // A -PLUS exchange that binds to nothing would be an unbound one under a bound name.
+    if (plus_)
+        return fail(malformed());
+    // "y" says the client could bind but believes the server cannot. RFC 5802 §6 has a server
+    // that can bind refuse it, as the trace of a man in the middle who struck the -PLUS
+    // mechanisms from the offer. xbnc accepts it: slixmpp (Poezio) sends "y" on every attempt
+    // without -PLUS, including the one it falls back to after its tls-unique was refused, and
+    // the clients that bind (Conversations, Monal) pin -PLUS once seen, which guards against
+    // that man in the middle without locking anyone out (docs/SASL.md).
+    return std::nullopt;
+}
+
 // RFC 5802 §7: "c=" cbind-input "," "r=" nonce ["," extensions] "," "p=" proof.
 SaslServer::Result SaslServer::scramClientFinal(const QByteArray &message)
 {
@@ -327,10 +373,13 @@ SaslServer::Result SaslServer::scramClientFinal(const QByteArray &message)
         return fail(malformed());
     const auto binding = QByteArray::fromBase64Encoding(attributes.at(0).mid(2),
                                                         QByteArray::AbortOnBase64DecodingErrors);
-    // The GS2 header must come back unchanged, or a man in the middle could have stripped
-    // the client's "y" (RFC 5802 §6).
-    if (!binding || *binding != gs2Header_)
+    if (!binding)
         return fail(malformed());
+    // The GS2 header must come back unchanged, or a man in the middle could have stripped
+    // the client's "y" (RFC 5802 §6). With -PLUS the channel's binding data follows it, and
+    // other data means the client's TLS ends somewhere else: at a man in the middle.
+    if (*binding != gs2Header_ + bindingData_)
+        return fail(plus_ ? notAuthorized() : malformed());
     // A nonce other than ours is a replay or a confused client; either way the proof would
     // not be for this exchange.
     if (attributes.at(1).mid(2) != nonce_)

@@ -1,9 +1,13 @@
 #pragma once
 
+#include "channel_binding.h"
+
 #include <QByteArray>
 #include <QCryptographicHash>
 #include <QString>
 #include <QStringList>
+
+#include <optional>
 
 namespace xbnc {
 
@@ -46,15 +50,18 @@ private:
     ScramKeys sha256_;
 };
 
-// One SASL attempt on one connection (RFC 6120 §6, RFC 4422): SCRAM-SHA-256, SCRAM-SHA-1
-// (RFC 5802/7677, no channel binding) and PLAIN (RFC 4616, only over TLS). Pure: bytes in,
-// bytes out; the caller does the XML and the base64.
+// One SASL attempt on one connection (RFC 6120 §6, RFC 4422): SCRAM-SHA-256-PLUS and
+// SCRAM-SHA-1-PLUS (bound to the connection's TLS channel), SCRAM-SHA-256, SCRAM-SHA-1
+// (RFC 5802/7677) and PLAIN (RFC 4616, only over TLS). Pure: bytes in, bytes out; the caller
+// does the XML and the base64, and computes the channel bindings (docs/SASL.md).
 class SaslServer
 {
 public:
-    // Best first. The same list on every connection with the same encryption: clients pin the
-    // best mechanism they have seen and call a shorter list a downgrade attack.
-    static QStringList mechanisms(bool encrypted);
+    // Best first, as Prosody orders them. The same list on every connection with the same
+    // encryption: clients pin the best mechanism they have seen and call a shorter list a
+    // downgrade attack. The -PLUS ones only with bindings to offer. The one source of the list
+    // for every way of logging in.
+    static QStringList mechanisms(bool encrypted, const ChannelBindings &bindings = {});
 
     // Bounds checked before any decoding or SASLprep: Qt's NFKC is quadratic on long runs of
     // combining marks (one 190 KB password froze the process for 33 s). RFC 7622 caps a local
@@ -62,7 +69,8 @@ public:
     static constexpr qsizetype kMaxUserBytes = 1023;
     static constexpr qsizetype kMaxPasswordBytes = 1024;
 
-    explicit SaslServer(const SaslCredentials &credentials);
+    // bindings: those of the connection the exchange runs on (empty: no -PLUS mechanism).
+    explicit SaslServer(const SaslCredentials &credentials, ChannelBindings bindings = {});
 
     enum class Outcome
     {
@@ -75,6 +83,9 @@ public:
         Outcome outcome;
         QByteArray data;          // challenge, or additional data with success; raw bytes
         QString failureCondition; // RFC 6120 §6.5 element name when outcome is Failure
+        // False for a refusal that looked at no credential and so guessed nothing: a channel
+        // binding type the connection does not offer (docs/SASL.md).
+        bool triedCredentials = true;
     };
 
     Result start(const QString &mechanism, const QByteArray &initialResponse, bool encrypted);
@@ -96,13 +107,17 @@ private:
 
     Result plain(const QByteArray &message);
     Result scramClientFirst(const QByteArray &message);
+    std::optional<Result> acceptBindingFlag(const QByteArray &flag);
     Result scramClientFinal(const QByteArray &message);
     Result fail(const QString &condition);
     Result succeed(const QByteArray &data);
 
     const SaslCredentials &credentials_;
+    ChannelBindings bindings_;
     State state_ = State::Idle;
     QString mechanism_;
+    bool plus_ = false;      // a -PLUS mechanism: the client must bind
+    QByteArray bindingData_; // what the client must have bound to (empty: nothing)
     QCryptographicHash::Algorithm algorithm_ = QCryptographicHash::Sha256;
     QByteArray gs2Header_;       // echoed back base64-encoded in the client's c= attribute
     QByteArray clientFirstBare_; // the three messages make up the AuthMessage

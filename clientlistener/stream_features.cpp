@@ -1,5 +1,7 @@
 #include "stream_features.h"
 
+#include "channel_binding.h"
+#include "sasl2_request.h"
 #include "stream_namespaces.h"
 
 namespace xbnc {
@@ -22,6 +24,10 @@ Element streamFeatures(const FeatureOffer &offer)
             mechanism.setText(name);
             mechanisms.addChild(std::move(mechanism));
         }
+        if (!offer.channelBindingTypes.isEmpty())
+            features.addChild(channelBindingFeature(offer.channelBindingTypes));
+        if (offer.offerSasl2)
+            features.addChild(authenticationFeature(offer.mechanisms, offer.fastMechanisms));
     }
     if (offer.offerBind) {
         features.addChild(Element(QStringLiteral("bind"), ns::bind.toString()));

@@ -14,6 +14,12 @@ struct FeatureOffer
     bool offerStartTls = false;
     bool tlsRequired = false;
     QStringList mechanisms; // empty: no SASL offered at this stage
+    // XEP-0388 SASL2 alongside SASL, with the same mechanisms: a client that saw SASL2 once
+    // takes its absence for a downgrade attack. fastMechanisms: XEP-0484, empty for none.
+    bool offerSasl2 = false;
+    QStringList fastMechanisms;
+    // XEP-0440: the channel binding types the -PLUS mechanisms accept; empty: none.
+    QStringList channelBindingTypes;
     bool offerBind = false;
     bool offerStreamManagement = false; // XEP-0198 <sm/>: enable after bind, or resume instead
     bool offerCsi = false;              // XEP-0352, after authentication

@@ -1,4 +1,5 @@
 #include "store.h"
+#include "store_fast_tokens.h"
 
 #include <QDir>
 #include <QFileInfo>
@@ -50,6 +51,46 @@ class TestStore : public QObject
 {
     Q_OBJECT
 private Q_SLOTS:
+    // XEP-0484 tokens keep what FastLogin puts, survive a restart, and all go when the account
+    // password is not the one of the last start.
+    void fastTokensSurviveButNotANewPassword()
+    {
+        QTemporaryDir dir;
+        const QString dataDir = dir.filePath(QStringLiteral("data"));
+        const FastToken token{QByteArray(32, 'k'),
+                              QStringLiteral("ua-0123456789abcdef"),
+                              t0,
+                              t0.addDays(21),
+                              7,
+                              true};
+        {
+            Store store;
+            QString error;
+            QVERIFY2(store.open(dataDir, &error), qPrintable(error));
+            StoreFastTokens tokens(store);
+            QCOMPARE(tokens.revokeIfPasswordChanged(QStringLiteral("pw")), 0);
+            QVERIFY(tokens.put(token));
+            QVERIFY(tokens.put(FastToken{QByteArray(32, 'o'), QStringLiteral("ua-other"), t0,
+                                         t0.addDays(1), -1, false}));
+        }
+        Store store;
+        QString error;
+        QVERIFY2(store.open(dataDir, &error), qPrintable(error));
+        StoreFastTokens tokens(store);
+        QCOMPARE(tokens.revokeIfPasswordChanged(QStringLiteral("pw")), 0);
+        const std::vector<FastToken> kept = tokens.tokens(token.device);
+        QCOMPARE(kept.size(), std::size_t(1));
+        QCOMPARE(kept.front().key, token.key);
+        QCOMPARE(kept.front().issued, token.issued);
+        QCOMPARE(kept.front().expires, token.expires);
+        QCOMPARE(kept.front().lastCount, 7);
+        QVERIFY(kept.front().inUse);
+        QVERIFY(!store.value(QStringLiteral("fast_password_check")).contains(u"pw"));
+        QCOMPARE(tokens.revokeIfPasswordChanged(QStringLiteral("new pw")), 2);
+        QVERIFY(tokens.tokens(token.device).empty());
+        QCOMPARE(tokens.revokeIfPasswordChanged(QStringLiteral("new pw")), 0);
+    }
+
     void valuesSurviveReopening()
     {
         QTemporaryDir dir;
@@ -58,7 +99,7 @@ private Q_SLOTS:
             Store store;
             QString error;
             QVERIFY2(store.open(dataDir, &error), qPrintable(error));
-            QCOMPARE(store.schemaVersion(), 13);
+            QCOMPARE(store.schemaVersion(), 14);
             QVERIFY(store.setValue(QStringLiteral("k"), QStringLiteral("v1")));
             QVERIFY(store.setValue(QStringLiteral("k"), QStringLiteral("v2")));
         }
@@ -236,7 +277,7 @@ private Q_SLOTS:
             Store store;
             QString error;
             QVERIFY2(store.open(dir.path(), &error), qPrintable(error));
-            QCOMPARE(store.schemaVersion(), 13);
+            QCOMPARE(store.schemaVersion(), 14);
             // what the version-1 database held is still there
             QCOMPARE(store.value(QStringLiteral("upstream.last_activity")),
                      QStringLiteral("2026-11-01T08:00:00.000Z"));
@@ -272,7 +313,7 @@ private Q_SLOTS:
         Store store;
         QString error;
         QVERIFY2(store.open(dir.path(), &error), qPrintable(error));
-        QCOMPARE(store.schemaVersion(), 13);
+        QCOMPARE(store.schemaVersion(), 14);
         QCOMPARE(store.rooms().size(), size_t(1));
         QVERIFY(store.rooms()[0].persistent);
         QCOMPARE(store.roomMessages(room).size(), size_t(1));
@@ -506,7 +547,7 @@ private Q_SLOTS:
         Store store;
         QString error;
         QVERIFY2(store.open(dir.path(), &error), qPrintable(error));
-        QCOMPARE(store.schemaVersion(), 13);
+        QCOMPARE(store.schemaVersion(), 14);
         QVERIFY(store.setValue(QStringLiteral("k"), QStringLiteral("v")));
 
         const QStringList aside =
@@ -532,7 +573,7 @@ private Q_SLOTS:
         Store store;
         QString error;
         QVERIFY2(store.open(dir.path(), &error), qPrintable(error));
-        QCOMPARE(store.schemaVersion(), 13);
+        QCOMPARE(store.schemaVersion(), 14);
         const QStringList aside =
             QDir(dir.path()).entryList({QStringLiteral("xbnc.sqlite.corrupt-*")}, QDir::Files);
         QCOMPARE(aside.size(), 1);

@@ -38,6 +38,16 @@ QByteArray plainAuth(const QString &user, const QString &password)
     return "<auth xmlns='" + kSaslNs + "' mechanism='PLAIN'>" + message.toBase64() + "</auth>";
 }
 
+// XEP-0388 <authenticate/> with PLAIN, a user agent and `inlined` (Bind2…).
+QByteArray sasl2Plain(const QString &password, const QByteArray &inlined)
+{
+    const QByteArray message = '\0' + kUser.toUtf8() + '\0' + password.toUtf8();
+    return "<authenticate xmlns='urn:xmpp:sasl:2' mechanism='PLAIN'><initial-response>" +
+           message.toBase64() +
+           "</initial-response><user-agent id='d4f1'><software>t</software></user-agent>" +
+           inlined + "</authenticate>";
+}
+
 // A raw XMPP client over QSslSocket: writes bytes, reads the server's stream with the same
 // parser the server uses, and reports what arrived as canonical strings.
 class TestClient : public QObject
@@ -126,8 +136,9 @@ private:
                 break;
             case Kind::Stanza:
                 events_.push_back(QString::fromUtf8(e.element.toXml()));
-                // Restart right after <success/>, before later bytes reach the old stream.
-                if (e.element.name() == u"success")
+                // Restart right after SASL's <success/>, before later bytes reach the old stream
+                // (SASL2 goes on without a restart).
+                if (e.element.name() == u"success" && e.element.xmlns() != u"urn:xmpp:sasl:2")
                     parser_->restart(true);
                 break;
             case Kind::StreamClose:
@@ -159,12 +170,33 @@ const QString kStartTlsRequired =
     QStringLiteral("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'><required/></starttls>");
 const QString kStartTlsOptional =
     QStringLiteral("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
-const QString kMechanismsTls = QStringLiteral(
-    "<mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>SCRAM-SHA-256</mechanism>"
-    "<mechanism>SCRAM-SHA-1</mechanism><mechanism>PLAIN</mechanism></mechanisms>");
-const QString kMechanismsPlain = QStringLiteral(
-    "<mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>SCRAM-SHA-256</mechanism>"
-    "<mechanism>SCRAM-SHA-1</mechanism></mechanisms>");
+// XEP-0388 beside SASL, with the same mechanisms, and what it takes inline (no FAST here: the
+// listener has no token store).
+QString sasl2(const QString &mechanisms)
+{
+    return QStringLiteral("<authentication xmlns='urn:xmpp:sasl:2'>") + mechanisms +
+           QStringLiteral("<inline><bind xmlns='urn:xmpp:bind:0'><inline>"
+                          "<feature var='urn:xmpp:sm:3'/><feature var='urn:xmpp:carbons:2'/>"
+                          "<feature var='urn:xmpp:csi:0'/></inline></bind>"
+                          "<sm xmlns='urn:xmpp:sm:3'/></inline></authentication>");
+}
+const QString kMechanismsTls =
+    QStringLiteral(
+        "<mechanisms "
+        "xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>SCRAM-SHA-256-PLUS</mechanism>"
+        "<mechanism>SCRAM-SHA-1-PLUS</mechanism><mechanism>SCRAM-SHA-256</mechanism>"
+        "<mechanism>SCRAM-SHA-1</mechanism><mechanism>PLAIN</mechanism></mechanisms>"
+        "<sasl-channel-binding xmlns='urn:xmpp:sasl-cb:0'>"
+        "<channel-binding type='tls-server-end-point'/></sasl-channel-binding>") +
+    sasl2(QStringLiteral(
+        "<mechanism>SCRAM-SHA-256-PLUS</mechanism><mechanism>SCRAM-SHA-1-PLUS</mechanism>"
+        "<mechanism>SCRAM-SHA-256</mechanism><mechanism>SCRAM-SHA-1</mechanism>"
+        "<mechanism>PLAIN</mechanism>"));
+const QString kMechanismsPlain =
+    QStringLiteral(
+        "<mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>SCRAM-SHA-256</mechanism>"
+        "<mechanism>SCRAM-SHA-1</mechanism></mechanisms>") +
+    sasl2(QStringLiteral("<mechanism>SCRAM-SHA-256</mechanism><mechanism>SCRAM-SHA-1</mechanism>"));
 const QString kBindFeatures =
     QStringLiteral("<bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/><session "
                    "xmlns='urn:ietf:params:xml:ns:xmpp-session'><optional/></session>"
@@ -241,7 +273,12 @@ private Q_SLOTS:
     void cleanup();
     void startTlsScramBindAndStanzas_data();
     void startTlsScramBindAndStanzas();
+    void wrongChannelBindingRefusedAndCounted();
+    void unofferedBindingTypeIsNoGuess();
     void serverCapsInTheFeaturesAfterAuthentication();
+    void sasl2WithBind2BindsWithoutARestart();
+    void sasl2WithoutBindLeavesBindToTheClient();
+    void sasl2WrongPasswordFails();
     void featuresBeforeTls_data();
     void featuresBeforeTls();
     void authBeforeTlsRefused_data();
@@ -365,6 +402,66 @@ void TestDownstream::serverCapsInTheFeaturesAfterAuthentication()
                                                      "ver='abc='/>")));
 }
 
+void TestDownstream::sasl2WithBind2BindsWithoutARestart()
+{
+    QVERIFY(startListener());
+    TestClient client(listener_->certificateFingerprint());
+    startTls(client);
+    client.send(sasl2Plain(kPassword, "<bind xmlns='urn:xmpp:bind:0'><tag>t</tag>"
+                                      "<enable xmlns='urn:xmpp:sm:3'/></bind>"));
+    // The device is the user agent: "ua-" + SHA-256("d4f1") cut to 16 hex digits.
+    const QString device =
+        QStringLiteral("ua-") +
+        QString::fromLatin1(
+            QCryptographicHash::hash("d4f1", QCryptographicHash::Sha256).toHex().left(16));
+    QCOMPARE(client.next(),
+             QStringLiteral("<success xmlns='urn:xmpp:sasl:2'><bound xmlns='urn:xmpp:bind:0'>"
+                            "<enabled xmlns='urn:xmpp:sm:3'/></bound>"
+                            "<authorization-identifier>alice@localhost/%1"
+                            "</authorization-identifier></success>")
+                 .arg(device));
+    QCOMPARE(client.next(), features(QStringLiteral("<csi xmlns='urn:xmpp:csi:0'/>"
+                                                    "<ver xmlns='urn:xmpp:features:rosterver'/>")));
+    QTRY_COMPARE(bound_.size(), std::size_t(1));
+    QCOMPARE(bound_.front()->resource(), device);
+    client.send("<message to='bob@localhost' id='m1'><body>x</body></message>");
+    QTRY_COMPARE(received_.size(), 1);
+    QCOMPARE(received_.front().attribute(u"from"), QStringLiteral("alice@localhost/") + device);
+}
+
+void TestDownstream::sasl2WithoutBindLeavesBindToTheClient()
+{
+    QVERIFY(startListener());
+    TestClient client(listener_->certificateFingerprint());
+    startTls(client);
+    client.send(sasl2Plain(kPassword, {}));
+    QCOMPARE(client.next(), QStringLiteral("<success xmlns='urn:xmpp:sasl:2'>"
+                                           "<authorization-identifier>alice@localhost"
+                                           "</authorization-identifier></success>"));
+    QCOMPARE(client.next(), features(kBindFeatures));
+    client.send("<iq type='set' id='b1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>"
+                "<resource>r</resource></bind></iq>");
+    QCOMPARE(client.next(), QStringLiteral("<iq type='result' id='b1'><bind "
+                                           "xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>"
+                                           "alice@localhost/r</jid></bind></iq>"));
+}
+
+void TestDownstream::sasl2WrongPasswordFails()
+{
+    QVERIFY(startListener());
+    TestClient client(listener_->certificateFingerprint());
+    startTls(client);
+    client.send(sasl2Plain(QStringLiteral("wrong"), "<bind xmlns='urn:xmpp:bind:0'/>"));
+    QCOMPARE(client.next(), QStringLiteral("<failure xmlns='urn:xmpp:sasl:2'><not-authorized "
+                                           "xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/></failure>"));
+    // The stream stays open for another try, which succeeds.
+    client.send(sasl2Plain(kPassword, {}));
+    QCOMPARE(client.next(), QStringLiteral("<success xmlns='urn:xmpp:sasl:2'>"
+                                           "<authorization-identifier>alice@localhost"
+                                           "</authorization-identifier></success>"));
+    QVERIFY(bound_.empty());
+}
+
 void TestDownstream::logIn(TestClient &client, const QString &resource)
 {
     startTls(client);
@@ -389,6 +486,35 @@ void TestDownstream::startTlsScramBindAndStanzas_data()
     QTest::addColumn<int>("algorithm");
     QTest::newRow("SCRAM-SHA-256") << "SCRAM-SHA-256" << int(QCryptographicHash::Sha256);
     QTest::newRow("SCRAM-SHA-1") << "SCRAM-SHA-1" << int(QCryptographicHash::Sha1);
+    QTest::newRow("SCRAM-SHA-256-PLUS") << "SCRAM-SHA-256-PLUS" << int(QCryptographicHash::Sha256);
+    QTest::newRow("SCRAM-SHA-1-PLUS") << "SCRAM-SHA-1-PLUS" << int(QCryptographicHash::Sha1);
+}
+
+// RFC 5929 §4.1 from the client's side: the hash of the certificate it was shown, SHA-256 since
+// the listener's certificate is signed with ECDSA-SHA256.
+ScramClient boundScramClient(const TestClient &client, QCryptographicHash::Algorithm algorithm)
+{
+    ScramClient scram{algorithm, ScramClient::saslName(kUser), kPassword,
+                      "p=tls-server-end-point,,"};
+    scram.setChannelBindingData(QCryptographicHash::hash(client.socket_.peerCertificate().toDer(),
+                                                         QCryptographicHash::Sha256));
+    return scram;
+}
+
+// Sends <auth/> with the first SCRAM message; returns the server's answer.
+QString sendScramAuth(TestClient &client, const QString &mechanism, const ScramClient &scram)
+{
+    client.send("<auth xmlns='" + kSaslNs + "' mechanism='" + mechanism.toLatin1() + "'>" +
+                scram.clientFirst().toBase64() + "</auth>");
+    return client.next();
+}
+
+// Answers the server's <challenge/> with the final SCRAM message; returns the server's answer.
+QString sendScramResponse(TestClient &client, ScramClient &scram, const QString &challenge)
+{
+    client.send("<response xmlns='" + kSaslNs + "'>" +
+                scram.clientFinal(saslText(challenge)).toBase64() + "</response>");
+    return client.next();
 }
 
 void TestDownstream::startTlsScramBindAndStanzas()
@@ -409,16 +535,14 @@ void TestDownstream::startTlsScramBindAndStanzas()
     QCOMPARE(client.next(), openEvent());
     QCOMPARE(client.next(), features(kMechanismsTls));
 
-    ScramClient scram{QCryptographicHash::Algorithm(algorithm), ScramClient::saslName(kUser),
-                      kPassword};
-    client.send("<auth xmlns='" + kSaslNs + "' mechanism='" + mechanism.toLatin1() + "'>" +
-                scram.clientFirst().toBase64() + "</auth>");
-    const QString challenge = client.next();
+    ScramClient scram = mechanism.endsWith(u"-PLUS")
+                            ? boundScramClient(client, QCryptographicHash::Algorithm(algorithm))
+                            : ScramClient{QCryptographicHash::Algorithm(algorithm),
+                                          ScramClient::saslName(kUser), kPassword};
+    const QString challenge = sendScramAuth(client, mechanism, scram);
     QVERIFY2(challenge.startsWith(u"<challenge xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>"),
              qPrintable(challenge));
-    client.send("<response xmlns='" + kSaslNs + "'>" +
-                scram.clientFinal(saslText(challenge)).toBase64() + "</response>");
-    const QString success = client.next();
+    const QString success = sendScramResponse(client, scram, challenge);
     QVERIFY2(success.startsWith(u"<success "), qPrintable(success));
     QCOMPARE(saslText(success), scram.expectedServerFinal());
 
@@ -1076,6 +1200,69 @@ void TestDownstream::wrongPasswordAnsweredAfterDelay()
     clock.restart();
     client.send(plainAuth(kUser, kPassword));
     QCOMPARE(client.next(), kSuccess);
+}
+
+// What a man in the middle with a certificate of its own looks like to xbnc: the client bound
+// its exchange to another certificate. Refused, and counted like a wrong password.
+void TestDownstream::wrongChannelBindingRefusedAndCounted()
+{
+    tuned_.loginThrottle.firstDelay = kShortDelay;
+    tuned_.loginThrottle.maxDelay = kShortDelay;
+    QVERIFY(startListener());
+    TestClient client(listener_->certificateFingerprint());
+    startTls(client);
+    if (QTest::currentTestFailed())
+        return;
+
+    ScramClient scram = boundScramClient(client, QCryptographicHash::Sha256);
+    scram.setChannelBindingData(
+        QCryptographicHash::hash("another certificate", QCryptographicHash::Sha256));
+    const QString challenge = sendScramAuth(client, QStringLiteral("SCRAM-SHA-256-PLUS"), scram);
+    QVERIFY2(challenge.startsWith(u"<challenge "), qPrintable(challenge));
+    QTest::ignoreMessage(QtWarningMsg,
+                         qPrintable(failedLine(QStringLiteral("SCRAM-SHA-256-PLUS"))));
+    QElapsedTimer clock;
+    clock.start();
+    QCOMPARE(sendScramResponse(client, scram, challenge),
+             saslFailure(QStringLiteral("not-authorized")));
+    QVERIFY2(clock.elapsed() >= kShortDelay.count(), qPrintable(QString::number(clock.elapsed())));
+
+    // The right binding on the same connection, once the answer is in.
+    ScramClient right = boundScramClient(client, QCryptographicHash::Sha256);
+    const QString again = sendScramAuth(client, QStringLiteral("SCRAM-SHA-256-PLUS"), right);
+    QVERIFY2(again.startsWith(u"<challenge "), qPrintable(again));
+    const QString success = sendScramResponse(client, right, again);
+    QVERIFY2(success.startsWith(u"<success "), qPrintable(success));
+    QCOMPARE(saslText(success), right.expectedServerFinal());
+}
+
+// slixmpp (Poezio) asks for -PLUS with tls-unique, which TLS 1.3 does not have, and then logs
+// in without binding: the refusal comes at once and costs the address nothing.
+void TestDownstream::unofferedBindingTypeIsNoGuess()
+{
+    tuned_.loginThrottle.firstDelay = kShortDelay;
+    tuned_.loginThrottle.maxDelay = kShortDelay;
+    tuned_.loginThrottle.lockoutFailures = 1; // one counted failure would lock the next out
+    QVERIFY(startListener());
+    TestClient client(listener_->certificateFingerprint());
+    startTls(client);
+    if (QTest::currentTestFailed())
+        return;
+    const ScramClient unique{QCryptographicHash::Sha256, ScramClient::saslName(kUser), kPassword,
+                             "p=tls-unique,,"};
+    QElapsedTimer clock;
+    clock.start();
+    QCOMPARE(sendScramAuth(client, QStringLiteral("SCRAM-SHA-256-PLUS"), unique),
+             saslFailure(QStringLiteral("not-authorized")));
+    QVERIFY2(clock.elapsed() < kShortDelay.count(), qPrintable(QString::number(clock.elapsed())));
+
+    // slixmpp's next try: SCRAM-SHA-256 with "y" (it could bind, but not with what is offered).
+    ScramClient fallback{QCryptographicHash::Sha256, ScramClient::saslName(kUser), kPassword,
+                         "y,,"};
+    const QString challenge = sendScramAuth(client, QStringLiteral("SCRAM-SHA-256"), fallback);
+    QVERIFY2(challenge.startsWith(u"<challenge "), qPrintable(challenge));
+    const QString success = sendScramResponse(client, fallback, challenge);
+    QVERIFY2(success.startsWith(u"<success "), qPrintable(success));
 }
 
 void TestDownstream::nextGuessWaitsForTheDelay()

@@ -5,6 +5,7 @@
 #include <QElapsedTimer>
 #include <QTest>
 
+using xbnc::ChannelBindings;
 using xbnc::Element;
 using xbnc::SaslCredentials;
 using xbnc::SaslExchange;
@@ -43,6 +44,38 @@ QString failureCondition(const Element &reply)
     return reply.children().front().name();
 }
 
+// What the tests' connections bind to: the type xbnc computes, and 32 bytes as long as a
+// SHA-256 certificate hash.
+const QByteArray kEndPointData =
+    QByteArray::fromBase64("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=");
+
+ChannelBindings endPointBindings(const QByteArray &data = kEndPointData)
+{
+    return {{QStringLiteral("tls-server-end-point"), data}};
+}
+
+// A SCRAM-SHA-256-PLUS login through a SaslExchange on a connection whose binding is
+// connectionData, by a client that binds to kEndPointData; the last reply.
+SaslExchange::Reply boundExchange(const SaslCredentials &credentials,
+                                  const QByteArray &connectionData)
+{
+    SaslExchange exchange(credentials, QStringLiteral("example.org"));
+    exchange.setChannelBindings(endPointBindings(connectionData));
+    ScramClient client(QCryptographicHash::Sha256, "user", QStringLiteral("pencil"),
+                       "p=tls-server-end-point,,");
+    client.setChannelBindingData(kEndPointData);
+    const SaslExchange::Reply challenge =
+        exchange.handle(saslElement(QStringLiteral("auth"), client.clientFirst().toBase64(),
+                                    QStringLiteral("SCRAM-SHA-256-PLUS")),
+                        true, true);
+    if (challenge.element.name() != u"challenge")
+        return challenge;
+    const QByteArray serverFirst = QByteArray::fromBase64(challenge.element.text().toLatin1());
+    return exchange.handle(
+        saslElement(QStringLiteral("response"), client.clientFinal(serverFirst).toBase64()), true,
+        true);
+}
+
 // The attack measured on issue #8: NFKC on this took 33 s in Qt 6.4, with no valid user needed.
 QByteArray combiningMarksPassword()
 {
@@ -65,6 +98,9 @@ private Q_SLOTS:
     void scramExchange_data();
     void scramExchange();
     void scramWithoutInitialResponse();
+    void channelBinding_data();
+    void channelBinding();
+    void channelBindingFailureCounts();
     void scramClientFirstRejected_data();
     void scramClientFirstRejected();
     void scramClientFinalRejected_data();
@@ -101,6 +137,11 @@ void TestSaslServer::mechanisms()
     const QStringList plaintext{QStringLiteral("SCRAM-SHA-256"), QStringLiteral("SCRAM-SHA-1")};
     QCOMPARE(SaslServer::mechanisms(false), plaintext);
     QCOMPARE(SaslServer::mechanisms(true), plaintext + QStringList{QStringLiteral("PLAIN")});
+    // Prosody's order: bound before unbound, SHA-256 before SHA-1.
+    QCOMPARE(SaslServer::mechanisms(true, endPointBindings()),
+             QStringList({QStringLiteral("SCRAM-SHA-256-PLUS"), QStringLiteral("SCRAM-SHA-1-PLUS"),
+                          QStringLiteral("SCRAM-SHA-256"), QStringLiteral("SCRAM-SHA-1"),
+                          QStringLiteral("PLAIN")}));
     // Stable across calls: a client that pinned the best one never sees it disappear.
     QCOMPARE(SaslServer::mechanisms(true), SaslServer::mechanisms(true));
 }
@@ -137,6 +178,7 @@ void TestSaslServer::rfcVectors_data()
     QTest::addColumn<QByteArray>("serverFirst");
     QTest::addColumn<QByteArray>("clientFinal");
     QTest::addColumn<QByteArray>("serverFinal");
+    QTest::addColumn<QByteArray>("bindingData"); // the connection's tls-server-end-point
 
     // RFC 5802 §5.
     QTest::newRow("RFC 5802 SCRAM-SHA-1")
@@ -145,7 +187,7 @@ void TestSaslServer::rfcVectors_data()
         << QByteArray("r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,s=QSXCR+Q6sek8bf92,i=4096")
         << QByteArray("c=biws,r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,"
                       "p=v0X8v3Bz2T0CJGbJQyF0X+HI4Ts=")
-        << QByteArray("v=rmF9pqV8S7suAoZWja4dJRkFsKQ=");
+        << QByteArray("v=rmF9pqV8S7suAoZWja4dJRkFsKQ=") << QByteArray();
     // RFC 7677 §3.
     QTest::newRow("RFC 7677 SCRAM-SHA-256")
         << QStringLiteral("SCRAM-SHA-256") << QByteArray::fromBase64("W22ZaJ0SNY7soEsUEjb6gQ==")
@@ -155,7 +197,29 @@ void TestSaslServer::rfcVectors_data()
                       "s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096")
         << QByteArray("c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,"
                       "p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=")
-        << QByteArray("v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=");
+        << QByteArray("v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=") << QByteArray();
+    // The RFCs' salts, nonces and password bound to kEndPointData; the expected messages were
+    // computed with Python's hashlib and hmac, not with xbnc's code.
+    QTest::newRow("SCRAM-SHA-1-PLUS tls-server-end-point")
+        << QStringLiteral("SCRAM-SHA-1-PLUS") << QByteArray::fromBase64("QSXCR+Q6sek8bf92")
+        << QByteArray("3rfcNHYJY1ZVvWVs7j")
+        << QByteArray("p=tls-server-end-point,,n=user,r=fyko+d2lbbFgONRv9qkxdawL")
+        << QByteArray("r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,s=QSXCR+Q6sek8bf92,i=4096")
+        << QByteArray("c=cD10bHMtc2VydmVyLWVuZC1wb2ludCwsAAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxw"
+                      "dHh8=,r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,"
+                      "p=z8dLQJmun2sA+XpCkRPSWO61Enc=")
+        << QByteArray("v=if1R+hByy96r9wlpTEFxowaJvkg=") << kEndPointData;
+    QTest::newRow("SCRAM-SHA-256-PLUS tls-server-end-point")
+        << QStringLiteral("SCRAM-SHA-256-PLUS")
+        << QByteArray::fromBase64("W22ZaJ0SNY7soEsUEjb6gQ==")
+        << QByteArray("%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0")
+        << QByteArray("p=tls-server-end-point,,n=user,r=rOprNGfwEbeRWgbNEkqO")
+        << QByteArray("r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,"
+                      "s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096")
+        << QByteArray("c=cD10bHMtc2VydmVyLWVuZC1wb2ludCwsAAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxw"
+                      "dHh8=,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,"
+                      "p=nY1Wus9a+gM2DrbQ1msXFgyhW6KM5ktOxWiU+/P/EGY=")
+        << QByteArray("v=RwppMGddhz/J0lFYaRReBjXcQeNUFP5Qc76Lo5Exrig=") << kEndPointData;
 }
 
 void TestSaslServer::rfcVectors()
@@ -167,9 +231,11 @@ void TestSaslServer::rfcVectors()
     QFETCH(QByteArray, serverFirst);
     QFETCH(QByteArray, clientFinal);
     QFETCH(QByteArray, serverFinal);
+    QFETCH(QByteArray, bindingData);
 
     const SaslCredentials credentials(QStringLiteral("user"), QStringLiteral("pencil"), salt, 4096);
-    SaslServer server(credentials);
+    SaslServer server(credentials,
+                      bindingData.isEmpty() ? ChannelBindings() : endPointBindings(bindingData));
     server.setNonceForTest(serverNonce);
     const SaslServer::Result challenge = server.start(mechanism, clientFirst, false);
     QCOMPARE(challenge.outcome, Outcome::Challenge);
@@ -256,6 +322,123 @@ void TestSaslServer::scramWithoutInitialResponse()
     const SaslServer::Result challenge = server.step(client.clientFirst());
     QCOMPARE(challenge.outcome, Outcome::Challenge);
     QCOMPARE(server.step(client.clientFinal(challenge.data)).outcome, Outcome::Success);
+}
+
+void TestSaslServer::channelBinding_data()
+{
+    QTest::addColumn<QString>("mechanism");
+    QTest::addColumn<QByteArray>("gs2Header");
+    QTest::addColumn<QByteArray>("clientData"); // what the client binds to
+    QTest::addColumn<bool>("offered");          // whether the connection has bindings
+    QTest::addColumn<QString>("firstCondition");
+    QTest::addColumn<QString>("finalCondition");
+
+    const QString none;
+    const QString notAuthorized = QStringLiteral("not-authorized");
+    const QString malformed = QStringLiteral("malformed-request");
+    const QByteArray endPoint = "p=tls-server-end-point,,";
+    const QByteArray otherData =
+        QCryptographicHash::hash("another certificate", QCryptographicHash::Sha256);
+    for (const QString &plus :
+         {QStringLiteral("SCRAM-SHA-256-PLUS"), QStringLiteral("SCRAM-SHA-1-PLUS")}) {
+        const QByteArray m = plus.toLatin1();
+        const QString unbound = plus.chopped(5);
+        QTest::addRow("%s bound", m.constData())
+            << plus << endPoint << kEndPointData << true << none << none;
+        QTest::addRow("%s bound with authzid", m.constData())
+            << plus << QByteArray("p=tls-server-end-point,a=user@example.org,") << kEndPointData
+            << true << none << none;
+        // A man in the middle: the client's TLS ends at a certificate other than xbnc's.
+        QTest::addRow("%s other certificate", m.constData())
+            << plus << endPoint << otherData << true << none << notAuthorized;
+        QTest::addRow("%s header but no data", m.constData())
+            << plus << endPoint << QByteArray() << true << none << notAuthorized;
+        QTest::addRow("%s tls-unique not offered", m.constData())
+            << plus << QByteArray("p=tls-unique,,") << kEndPointData << true << notAuthorized
+            << none;
+        QTest::addRow("%s tls-exporter not offered", m.constData())
+            << plus << QByteArray("p=tls-exporter,,") << kEndPointData << true << notAuthorized
+            << none;
+        QTest::addRow("%s type in other case", m.constData())
+            << plus << QByteArray("p=TLS-SERVER-END-POINT,,") << kEndPointData << true
+            << notAuthorized << none;
+        QTest::addRow("%s without binding (n)", m.constData())
+            << plus << QByteArray("n,,") << QByteArray() << true << malformed << none;
+        QTest::addRow("%s without binding (y)", m.constData())
+            << plus << QByteArray("y,,") << QByteArray() << true << malformed << none;
+        QTest::addRow("%s on a connection without bindings", m.constData())
+            << plus << endPoint << kEndPointData << false << QStringLiteral("invalid-mechanism")
+            << none;
+        QTest::addRow("%s binding on unbound mechanism", m.constData())
+            << unbound << endPoint << kEndPointData << true << malformed << none;
+        // Decided in docs/SASL.md: slixmpp sends "y" whenever it does not use -PLUS.
+        QTest::addRow("%s y on unbound mechanism", m.constData())
+            << unbound << QByteArray("y,,") << QByteArray() << true << none << none;
+        QTest::addRow("%s n on unbound mechanism", m.constData())
+            << unbound << QByteArray("n,,") << QByteArray() << true << none << none;
+    }
+}
+
+void TestSaslServer::channelBinding()
+{
+    QFETCH(QString, mechanism);
+    QFETCH(QByteArray, gs2Header);
+    QFETCH(QByteArray, clientData);
+    QFETCH(bool, offered);
+    QFETCH(QString, firstCondition);
+    QFETCH(QString, finalCondition);
+
+    ScramClient client(algorithmOf(mechanism.chopped(mechanism.endsWith(u"-PLUS") ? 5 : 0)), "user",
+                       QStringLiteral("pencil"), gs2Header);
+    client.setChannelBindingData(clientData);
+    SaslServer server(*credentials_, offered ? endPointBindings() : ChannelBindings());
+    const SaslServer::Result challenge = server.start(mechanism, client.clientFirst(), true);
+    QCOMPARE(challenge.failureCondition, firstCondition);
+    if (!firstCondition.isEmpty()) {
+        QCOMPARE(challenge.outcome, Outcome::Failure);
+        QVERIFY(server.authenticatedUser().isEmpty());
+        return;
+    }
+    QCOMPARE(challenge.outcome, Outcome::Challenge);
+    const SaslServer::Result result = server.step(client.clientFinal(challenge.data));
+    QCOMPARE(result.failureCondition, finalCondition);
+    if (!finalCondition.isEmpty()) {
+        QCOMPARE(result.outcome, Outcome::Failure);
+        QVERIFY(result.data.isEmpty());
+        QVERIFY(server.authenticatedUser().isEmpty());
+        return;
+    }
+    QCOMPARE(result.outcome, Outcome::Success);
+    QCOMPARE(result.data, client.expectedServerFinal());
+    QCOMPARE(server.authenticatedUser(), QStringLiteral("user"));
+}
+
+// A binding type the connection does not offer is refused before anything secret is looked
+// at: one of the connection's attempts, but no guess (Downstream does not throttle it).
+void TestSaslServer::channelBindingFailureCounts()
+{
+    SaslExchange exchange(*credentials_, QStringLiteral("example.org"), 2);
+    exchange.setChannelBindings(endPointBindings());
+    const auto attempt = [&](const QByteArray &gs2Header) {
+        return exchange.handle(saslElement(QStringLiteral("auth"),
+                                           ("p=" + gs2Header + ",,n=user,r=abc").toBase64(),
+                                           QStringLiteral("SCRAM-SHA-256-PLUS")),
+                               true, true);
+    };
+    SaslExchange::Reply reply = attempt("tls-unique");
+    QCOMPARE(failureCondition(reply.element), QStringLiteral("not-authorized"));
+    QCOMPARE(reply.state, SaslExchange::State::Failed);
+    QVERIFY(!reply.triedCredentials);
+    reply = attempt("tls-exporter");
+    QCOMPARE(failureCondition(reply.element), QStringLiteral("not-authorized"));
+    QCOMPARE(reply.state, SaslExchange::State::TooManyFailures);
+    QVERIFY(!reply.triedCredentials);
+    // The bound exchange itself goes through SaslExchange too.
+    QCOMPARE(boundExchange(*credentials_, kEndPointData).state, SaslExchange::State::Succeeded);
+    // Binding data that does not match is a tried credential: the proof came with it.
+    reply = boundExchange(*credentials_, QByteArray(32, 'x'));
+    QCOMPARE(failureCondition(reply.element), QStringLiteral("not-authorized"));
+    QVERIFY(reply.triedCredentials);
 }
 
 void TestSaslServer::scramClientFirstRejected_data()

@@ -1,7 +1,7 @@
-// SASL runs before login, so anyone who can connect reaches it: SaslServer (SCRAM-SHA-256,
-// SCRAM-SHA-1, PLAIN) and the SaslExchange around it must answer any sequence of messages with a
-// challenge, a success or a failure, never a crash or undefined behaviour, and must only report
-// success for the one credential.
+// SASL runs before login, so anyone who can connect reaches it: SaslServer (SCRAM-SHA-256(-PLUS),
+// SCRAM-SHA-1(-PLUS), PLAIN) and the SaslExchange around it must answer any sequence of messages
+// with a challenge, a success or a failure, never a crash or undefined behaviour, and must only
+// report success for the one credential, and with -PLUS only when bound to the connection.
 //
 // Input: the first byte holds flags (see below); the rest is the client's messages separated by
 // 0xFF (a byte UTF-8 never uses, so real SCRAM and PLAIN messages fit unchanged). With the fixed
@@ -26,6 +26,8 @@ const QString user = QStringLiteral("alice");
 const QString password = QStringLiteral("pencil");
 const QByteArray fixedServerNonce = "3rfcNHYJY1ZVvWVs7j";
 const QString saslNs = QStringLiteral("urn:ietf:params:xml:ns:xmpp-sasl");
+// The connection's tls-server-end-point when the Bound flag is set.
+const QByteArray bindingData = "0123456789abcdef0123456789abcdef";
 
 enum Flags : uint8_t
 {
@@ -34,6 +36,8 @@ enum Flags : uint8_t
     ThroughExchange = 0x08, // XML elements and base64 through SaslExchange, not SaslServer
     TlsRequired = 0x10,
     RawText = 0x20, // the element text as given, not base64-encoded (decoding errors)
+    Bound = 0x40,   // the connection has a channel binding (bindingData)
+    Plus = 0x80,    // the -PLUS variant of the SCRAM mechanism the low bits chose
 };
 
 const SaslCredentials &credentials()
@@ -51,9 +55,22 @@ const SaslCredentials &credentials()
     std::abort();
 }
 
+xbnc::ChannelBindings bindings(uint8_t flags)
+{
+    if (!(flags & Bound))
+        return {};
+    return {{QStringLiteral("tls-server-end-point"), bindingData}};
+}
+
+void checkBoundSuccess(uint8_t flags, const QString &mechanism)
+{
+    if (mechanism.endsWith(u"-PLUS") && !(flags & Bound))
+        wrongSuccess("with -PLUS on a connection without channel binding");
+}
+
 void throughServer(uint8_t flags, const QString &mechanism, QList<QByteArray> messages)
 {
-    SaslServer server(credentials());
+    SaslServer server(credentials(), bindings(flags));
     server.setNonceForTest(fixedServerNonce);
     SaslServer::Result result = server.start(mechanism, messages.takeFirst(), flags & Encrypted);
     for (const QByteArray &message : messages) {
@@ -64,6 +81,8 @@ void throughServer(uint8_t flags, const QString &mechanism, QList<QByteArray> me
     if (result.outcome == SaslServer::Outcome::Success &&
         server.authenticatedUser().compare(user, Qt::CaseInsensitive) != 0)
         wrongSuccess("for another user");
+    if (result.outcome == SaslServer::Outcome::Success)
+        checkBoundSuccess(flags, mechanism);
     if (result.outcome == SaslServer::Outcome::Success && mechanism == u"PLAIN" &&
         !(flags & Encrypted))
         wrongSuccess("with PLAIN on an unencrypted stream");
@@ -72,6 +91,7 @@ void throughServer(uint8_t flags, const QString &mechanism, QList<QByteArray> me
 void throughExchange(uint8_t flags, const QString &mechanism, const QList<QByteArray> &messages)
 {
     SaslExchange exchange(credentials(), QStringLiteral("example.org"));
+    exchange.setChannelBindings(bindings(flags));
     const auto text = [flags](const QByteArray &message) {
         if (flags & RawText)
             return QString::fromUtf8(message);
@@ -93,6 +113,8 @@ void throughExchange(uint8_t flags, const QString &mechanism, const QList<QByteA
         if (reply.state == SaslExchange::State::Succeeded && (flags & TlsRequired) &&
             !(flags & Encrypted))
             wrongSuccess("on an unencrypted stream that requires TLS");
+        if (reply.state == SaslExchange::State::Succeeded)
+            checkBoundSuccess(flags, mechanism);
         if (reply.state == SaslExchange::State::TooManyFailures)
             break;
     }
@@ -131,6 +153,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             return 0;
         break;
     }
+    if ((flags & Plus) && mechanism.startsWith(u"SCRAM-"))
+        mechanism += QStringLiteral("-PLUS");
     if (flags & ThroughExchange)
         throughExchange(flags, mechanism, messages);
     else

@@ -2,6 +2,7 @@
 
 #include "roster_setup.h"
 #include "sanitizer_report.h"
+#include "test_certificate.h"
 #include "wait.h"
 
 #include <QTest>
@@ -77,6 +78,40 @@ bool BouncerFixture::waitUntilUpstreamOnline(QDeadlineTimer deadline)
     if (!probe.expectClosed(deadline))
         return fail(probe.errorString());
     return true;
+}
+
+bool BouncerFixture::serveHostCertificate()
+{
+    QString error;
+    if (!hostCertificateDir_.isValid())
+        return fail(QStringLiteral("cannot create a temporary directory"));
+    if (!makeTestCertificate({QStringLiteral("localhost")}, hostCertificatePath(), hostKeyPath(),
+                             &error))
+        return fail(error);
+    setXbncConfig(QStringLiteral("listener/host_port"), QStringLiteral("0"));
+    setXbncConfig(QStringLiteral("listener/host_cert"), hostCertificatePath());
+    setXbncConfig(QStringLiteral("listener/host_key"), hostKeyPath());
+    return true;
+}
+
+QString BouncerFixture::hostCertificatePath() const
+{
+    return hostCertificateDir_.filePath(QStringLiteral("host.pem"));
+}
+
+QString BouncerFixture::hostKeyPath() const
+{
+    return hostCertificateDir_.filePath(QStringLiteral("host-key.pem"));
+}
+
+quint16 BouncerFixture::hostCertificatePort()
+{
+    QRegularExpressionMatch match;
+    if (xbnc_.waitForLog(QRegularExpression(QStringLiteral(
+                             "listening for host certificate clients on \\S+ port (\\d+)")),
+                         QDeadlineTimer(timeoutMs), 0, &match) < 0)
+        return 0;
+    return match.captured(1).toUShort();
 }
 
 TestClientOptions BouncerFixture::sessionOptions(const QString &resource) const

@@ -14,6 +14,7 @@
 #include <QDeadlineTimer>
 #include <QString>
 #include <QStringList>
+#include <QTemporaryDir>
 
 #include <map>
 #include <memory>
@@ -44,6 +45,13 @@ public:
     // A key of xbnc's config ("section/key") set for every later startXbnc(), e.g. an upstream
     // port that leads through a TcpRelay.
     void setXbncConfig(const QString &key, const QString &value) { xbncConfig_[key] = value; }
+    // Sets up the host certificate port (XEP-0368, listener/host_port) for every later
+    // startXbnc(), with a fresh test certificate for localhost at hostCertificatePath().
+    bool serveHostCertificate();
+    QString hostCertificatePath() const;
+    QString hostKeyPath() const;
+    // Once xbnc runs: the host certificate port it logged, 0 when none.
+    quint16 hostCertificatePort();
     const QString &errorString() const { return error_; }
 
     TestClientOptions sessionOptions(const QString &resource) const;
@@ -83,6 +91,7 @@ private:
     std::map<QString, std::unique_ptr<TestClient>> direct_;
     QString error_;
     QMap<QString, QString> xbncConfig_;
+    QTemporaryDir hostCertificateDir_;
     qsizetype xbncLogMark_ = 0;
     qsizetype prosodyLogMark_ = 0;
 };

@@ -12,6 +12,7 @@
 #include <optional>
 
 class QSslSocket;
+class ScramClient;
 
 namespace testns {
 inline constexpr char16_t streams[] = u"http://etherx.jabber.org/streams";
@@ -20,6 +21,10 @@ inline constexpr char16_t sasl[] = u"urn:ietf:params:xml:ns:xmpp-sasl";
 inline constexpr char16_t tls[] = u"urn:ietf:params:xml:ns:xmpp-tls";
 inline constexpr char16_t bind[] = u"urn:ietf:params:xml:ns:xmpp-bind";
 inline constexpr char16_t ping[] = u"urn:xmpp:ping";
+inline constexpr char16_t sasl2[] = u"urn:xmpp:sasl:2";
+inline constexpr char16_t bind2[] = u"urn:xmpp:bind:0";
+inline constexpr char16_t fast[] = u"urn:xmpp:fast:0";
+inline constexpr char16_t sm[] = u"urn:xmpp:sm:3";
 } // namespace testns
 
 struct TestClientOptions
@@ -35,8 +40,13 @@ struct TestClientOptions
     QString fingerprint;
     QString user;
     QString password;
-    QString mechanism = QStringLiteral("SCRAM-SHA-1"); // or SCRAM-SHA-256, PLAIN
-    QString resource;                                  // empty: the server picks one
+    // Or SCRAM-SHA-256, PLAIN, and SCRAM-SHA-256-PLUS or SCRAM-SHA-1-PLUS bound to the
+    // server certificate the client was shown (tls-server-end-point).
+    QString mechanism = QStringLiteral("SCRAM-SHA-1");
+    // -PLUS: bind to another certificate instead, as a client whose TLS ends at a man in the
+    // middle does.
+    bool bindToOtherCertificate = false;
+    QString resource; // empty: the server picks one
     bool sendInitialPresence = true;
     QByteArray initialPresence = "<presence/>";
 };
@@ -65,6 +75,14 @@ public:
     // SASL with options.mechanism; false on <failure/> (see saslFailure()) or any other problem.
     bool authenticate(QDeadlineTimer deadline = QDeadlineTimer(defaultTimeoutMs));
     bool bind(QDeadlineTimer deadline = QDeadlineTimer(defaultTimeoutMs));
+    // XEP-0388 SASL2 after connectAndSecure: one <authenticate/> with options.mechanism (a SCRAM),
+    // or, given a token, with HT-SHA-256-NONE (XEP-0484), carrying inlineXml (<user-agent/>,
+    // Bind2, <resume/>, FAST elements). Returns the <success/> and takes the stream features
+    // that follow it without a restart (bound: fullJid() is set); nullopt on a <failure/> (see
+    // saslFailure()) or any other problem. Each wait for the server counts as a round trip.
+    std::optional<XmlNode>
+    authenticateSasl2(const QByteArray &inlineXml, const QString &token = {},
+                      QDeadlineTimer deadline = QDeadlineTimer(defaultTimeoutMs));
 
     const XmlNode &features() const { return features_; }
     const XmlNode &saslFailure() const { return saslFailure_; }
@@ -126,12 +144,17 @@ private:
     // Sends a ping and returns the buffer index of its result.
     std::optional<std::size_t> sendPing(QDeadlineTimer deadline);
     bool saslExchange(QDeadlineTimer deadline);
+    // SCRAM-SHA-256/-1, or their -PLUS with tls-server-end-point; null (see errorString()) if not.
+    std::unique_ptr<ScramClient> scramClient(const QString &mechanism);
     void configureTls();
     void readAvailable();
     void waitForActivity(QDeadlineTimer deadline);
     // Index of the first buffered stanza matching predicate, reading until one arrives.
     std::optional<std::size_t> waitForMatch(const Predicate &predicate, QDeadlineTimer deadline);
     bool fail(const QString &message);
+    // RFC 5929 §4.1 for the certificate this client was shown; empty (see errorString()) for a
+    // certificate whose hash the test client does not compute.
+    QByteArray serverEndPoint();
     QString describeBuffer() const;
 
     QString name_;

@@ -47,28 +47,16 @@ private:
     BouncerFixture fixture_;
     QTemporaryDir files_;
     QString hostCert_;
-    QString hostKey_;
     quint16 hostPort_ = 0;
 };
 
 void TestCertificates::initTestCase()
 {
     QVERIFY(files_.isValid());
-    hostCert_ = files_.filePath(QStringLiteral("host.pem"));
-    hostKey_ = files_.filePath(QStringLiteral("host-key.pem"));
-    QString error;
-    QVERIFY2(makeTestCertificate({QStringLiteral("localhost")}, hostCert_, hostKey_, &error),
-             qPrintable(error));
-    fixture_.setXbncConfig(QStringLiteral("listener/host_port"), QStringLiteral("0"));
-    fixture_.setXbncConfig(QStringLiteral("listener/host_cert"), hostCert_);
-    fixture_.setXbncConfig(QStringLiteral("listener/host_key"), hostKey_);
+    QVERIFY2(fixture_.serveHostCertificate(), qPrintable(fixture_.errorString()));
+    hostCert_ = fixture_.hostCertificatePath();
     QVERIFY2(fixture_.start(), qPrintable(fixture_.errorString()));
-    QRegularExpressionMatch match;
-    QVERIFY(fixture_.xbnc().waitForLog(
-                QRegularExpression(
-                    QStringLiteral("listening for host certificate clients on \\S+ port (\\d+)")),
-                QDeadlineTimer(BouncerFixture::timeoutMs), 0, &match) >= 0);
-    hostPort_ = match.captured(1).toUShort();
+    hostPort_ = fixture_.hostCertificatePort();
     QVERIFY(hostPort_ != 0);
 }
 
@@ -158,7 +146,7 @@ void TestCertificates::sighupReloadsTheHostCertificate()
     QVERIFY(QFile::copy(renewedCert, trustRenewed) && QFile::copy(hostCert_, trustOld));
 
     // Until the reload the old certificate is served, whatever is on disk.
-    QVERIFY(replaceWith(renewedKey, hostKey_) && replaceWith(renewedCert, hostCert_));
+    QVERIFY(replaceWith(renewedKey, fixture_.hostKeyPath()) && replaceWith(renewedCert, hostCert_));
     TestClient early(QStringLiteral("early"));
     QVERIFY2(early.login(trusting(early.name(), trustOld, hostPort_, true)),
              qPrintable(early.errorString()));

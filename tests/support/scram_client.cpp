@@ -68,7 +68,8 @@ QByteArray ScramClient::clientFinal(const QByteArray &serverFirst, Tamper tamper
         nonce.chop(1);
     if (tamper == Tamper::IterationCount)
         --iterations;
-    const QByteArray binding = tamper == Tamper::BindingMismatch ? QByteArray("y,,") : gs2Header_;
+    const QByteArray binding =
+        tamper == Tamper::BindingMismatch ? QByteArray("y,,") : gs2Header_ + channelBindingData_;
 
     const int hashLength = QCryptographicHash::hashLength(algorithm_);
     const QByteArray saltedPassword = QPasswordDigestor::deriveKeyPbkdf2(

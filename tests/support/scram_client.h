@@ -4,7 +4,7 @@
 #include <QCryptographicHash>
 #include <QString>
 
-// Client side of SCRAM (RFC 5802, RFC 7677) without channel binding, written from the RFC
+// Client side of SCRAM (RFC 5802, RFC 7677), -PLUS included, written from the RFC
 // independently of xbnc's server, so that the server is checked against the RFC rather than
 // against itself. It logs test accounts in, and can deviate on purpose to test the checks.
 class ScramClient
@@ -30,6 +30,10 @@ public:
     // A username as a SCRAM saslname: UTF-8 with "=" and "," escaped (no SASLprep).
     static QByteArray saslName(const QString &user);
 
+    // For -PLUS: the channel binding data the client computed from its side of the TLS
+    // connection (the GS2 header names its type). It follows the GS2 header in c=.
+    void setChannelBindingData(QByteArray data) { channelBindingData_ = std::move(data); }
+
     QByteArray clientFirst() const; // gs2Header + "n=name,r=nonce"
     // Empty if serverFirst is invalid or its nonce does not extend ours.
     QByteArray clientFinal(const QByteArray &serverFirst, Tamper tamper = Tamper::None);
@@ -45,6 +49,7 @@ private:
     QByteArray saslName_;
     QString password_;
     QByteArray gs2Header_;
+    QByteArray channelBindingData_;
     QByteArray clientNonce_;
     QByteArray expectedServerFinal_;
 };
