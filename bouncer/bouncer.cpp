@@ -1,6 +1,7 @@
 #include "bouncer.h"
 
 #include "client_listener.h"
+#include "server_push_login.h"
 #include "upstream.h"
 
 #include <QLoggingCategory>
@@ -27,6 +28,7 @@ Bouncer::Bouncer(Config config, QObject *parent) : QObject(parent), config_(std:
     account_->setOfflineLimits({config_.offlineMessages, config_.offlineMaxAge});
     account_->setForgetDeviceAfter(config_.forgetDeviceAfter);
     account_->setCsiMaxHeld(config_.csiMaxHeld);
+    account_->setPushSettings(config_.push);
     for (const QString &room : std::as_const(config_.keptRooms))
         account_->setRoomPersistent(room, true);
     iqExpiry_.setInterval(fastTimers() ? 200 : 5000);
@@ -85,6 +87,7 @@ bool Bouncer::start(QString *error)
     else if (revoked < 0)
         qCWarning(lcBouncer, "could not check FAST tokens against the password: %s",
                   qPrintable(store_.lastError()));
+    account_->restorePushRegistrations(store_.pushRegistrations());
 
     listener_ = new ClientListener(config_.listener, this);
     if (!listener_->listen(error))
@@ -195,6 +198,7 @@ void Bouncer::onSessionResumed(Downstream *session)
     sessions_.insert(id, session);
     qCInfo(lcBouncer, "session %llu resumed as resource %s", id, qPrintable(session->resource()));
     follow(session);
+    account_->sessionResumed(id);
 }
 
 void Bouncer::follow(Downstream *session)
@@ -205,6 +209,9 @@ void Bouncer::follow(Downstream *session)
     connect(session, &Downstream::clientStateIndicated, this,
             [this, id](bool active) { account_->sessionActive(id, active); });
     connect(session, &Downstream::heardFrom, this, [this, id] { account_->sessionHeardFrom(id); });
+    connect(session, &Downstream::hibernated, this, [this, id] {
+        account_->sessionHibernating(id); // its device is away: push (docs/PUSH.md)
+    });
     connect(session, &Downstream::closed, this, [this, id, session] {
         qCInfo(lcBouncer, "session %llu closed", id);
         sessions_.remove(id);
@@ -325,6 +332,7 @@ void Bouncer::restoreSessions()
                       qPrintable(stored.session.resource));
             account_->sessionBound(id, stored.session.resource);
         }
+        account_->sessionHibernating(id);
     }
 }
 
@@ -397,6 +405,29 @@ void Bouncer::deliveredThroughChanged(quint64 seq)
     if (!store_.setDeliveredThrough(seq))
         qCWarning(lcBouncer, "could not store how far devices have had the catch-up log: %s",
                   qPrintable(store_.lastError()));
+}
+
+void Bouncer::pushRegistrationsChanged(const QString &device,
+                                       const std::vector<PushRegistration> &registrations)
+{
+    if (!store_.savePushRegistrations(device, registrations))
+        qCWarning(lcBouncer,
+                  "could not store the push registrations of device %s; they hold until xbnc "
+                  "stops: %s",
+                  qPrintable(device), qPrintable(store_.lastError()));
+}
+
+void Bouncer::enableServerPush(const QString &device, const PushRegistration &registration)
+{
+    if (stopping_)
+        return;
+    // One login per device and registration: both would bind the same resource, and the
+    // server would end the first with a conflict. The one under way enables the same thing.
+    for (const ServerPushLogin *running : findChildren<ServerPushLogin *>())
+        if (running->device() == device && running->registration() == registration)
+            return;
+    auto *login = new ServerPushLogin(config_.upstream, device, registration, this);
+    login->start();
 }
 
 void Bouncer::flushRoomLog()

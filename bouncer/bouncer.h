@@ -55,6 +55,9 @@ private:
     void deviceCursorChanged(const QString &device, const DeviceCursors::Device &state) override;
     void deviceForgotten(const QString &device) override;
     void deliveredThroughChanged(quint64 seq) override;
+    void pushRegistrationsChanged(const QString &device,
+                                  const std::vector<PushRegistration> &registrations) override;
+    void enableServerPush(const QString &device, const PushRegistration &registration) override;
     void rosterCacheChanged(const Element &saved) override;
     void restoreWaitingStanzas();
     void restoreRosterCache();

@@ -375,6 +375,30 @@ const QHash<QString, Setter> &setters()
          [](Config &c, const QString &v) {
              return countInto(c.csiMaxHeld, v, 0, 100000, QStringLiteral("stanzas"));
          }},
+        // XEP-0357 (docs/PUSH.md): what the app server learns, and for how long.
+        {QStringLiteral("push/route"),
+         [](Config &c, const QString &v) -> QString {
+             using Route = PushSettings::Route;
+             static const std::map<QString, Route> routes = {
+                 {QStringLiteral("direct"), Route::Direct},
+                 {QStringLiteral("server"), Route::Server},
+                 {QStringLiteral("auto"), Route::Auto}};
+             const auto it = routes.find(v);
+             if (it == routes.end())
+                 return QStringLiteral("must be direct, server or auto");
+             c.push.route = it->second;
+             return {};
+         }},
+        {QStringLiteral("push/include_sender"),
+         [](Config &c, const QString &v) { return boolInto(c.push.includeSender, v); }},
+        {QStringLiteral("push/include_body"),
+         [](Config &c, const QString &v) { return boolInto(c.push.includeBody, v); }},
+        {QStringLiteral("push/device_timeout"),
+         [](Config &c, const QString &v) {
+             return secondsInto(c.push.deviceTimeout, v, 0, 365 * 24 * 3600);
+         }},
+        {QStringLiteral("push/quiet"),
+         [](Config &c, const QString &v) { return secondsInto(c.push.quiet, v, 0, 24 * 3600); }},
         {QStringLiteral("storage/data_dir"),
          [](Config &c, const QString &v) {
              c.dataDir = v;
@@ -422,7 +446,7 @@ std::variant<Config, ConfigError> parseConfig(const QByteArray &text)
             static const QStringList sections = {
                 QStringLiteral("upstream"), QStringLiteral("listener"), QStringLiteral("presence"),
                 QStringLiteral("rooms"),    QStringLiteral("queue"),    QStringLiteral("offline"),
-                QStringLiteral("sessions"), QStringLiteral("storage")};
+                QStringLiteral("sessions"), QStringLiteral("storage"),  QStringLiteral("push")};
             if (!sections.contains(section))
                 return ConfigError{
                     QStringLiteral("line %1: unknown section [%2]").arg(lineNumber).arg(section)};

@@ -3,6 +3,7 @@
 #include "listener_config.h"
 #include "outbound_queue.h"
 #include "presence_aggregate.h"
+#include "push_rules.h"
 #include "upstream_config.h"
 
 #include <QString>
@@ -28,6 +29,7 @@ struct Config
     std::chrono::seconds offlineMaxAge = std::chrono::hours(24 * 30);
     std::chrono::seconds forgetDeviceAfter = std::chrono::hours(24 * 90);
     int csiMaxHeld = 256; // held per inactive session (XEP-0352) before all is sent
+    PushSettings push;    // XEP-0357 (docs/PUSH.md)
 };
 
 // One line naming the key and what is wrong with it, e.g. "[upstream] port: not a port number".

@@ -77,6 +77,8 @@ const char *const migrations[] = {
     // XEP-0484 FAST tokens (store_fast_tokens.cpp): the SHA-256 of each, never the token.
     "CREATE TABLE fast_tokens (key BLOB PRIMARY KEY, device TEXT NOT NULL, issued TEXT NOT NULL,"
     " expires TEXT NOT NULL, last_count INTEGER NOT NULL, in_use INTEGER NOT NULL)",
+    // XEP-0357 registrations per device (PushRegistrations::toElement), written whole.
+    "CREATE TABLE push_registrations (device TEXT PRIMARY KEY, xml BLOB NOT NULL)",
 };
 
 // Qt binds a null QString as SQL NULL; the columns are NOT NULL and an empty value is meant.

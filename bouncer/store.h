@@ -4,6 +4,7 @@
 #include "fast_tokens.h"
 #include "offline_messages.h"
 #include "outbound_queue.h"
+#include "push_registrations.h"
 #include "room.h"
 #include "room_log.h"
 #include "saved_session.h"
@@ -121,6 +122,11 @@ public:
     std::map<QString, DeviceCursors::Device> deviceCursors() const;
     bool setDeliveredThrough(quint64 seq);
     quint64 deliveredThrough() const;
+
+    // Each device's XEP-0357 registrations (store_push.cpp); an empty list removes the device.
+    bool savePushRegistrations(const QString &device,
+                               const std::vector<PushRegistration> &registrations);
+    PushRegistrations::Devices pushRegistrations() const;
 
     // Resumable sessions kept across a restart (store_sessions.cpp).
     bool writeSessions(const SessionWrites &writes);

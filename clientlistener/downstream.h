@@ -90,6 +90,8 @@ Q_SIGNALS:
     void clientStateIndicated(bool active);
     // Bytes arrived from a bound client, before they are parsed (a <r/>, a whitespace ping).
     void heardFrom();
+    // The connection was lost and the session hibernates (XEP-0198): its device is away.
+    void hibernated();
 
     // --- private to the implementation below this line ---
 

@@ -170,6 +170,7 @@ void Downstream::hibernate(const char *why)
     qCInfo(lcDownstream).nospace()
         << "session " << id_ << " hibernates: " << why << "; " << sm_.unackedCount()
         << " stanzas kept unacknowledged; resumable for " << resumeTimeout_.count() << " s";
+    Q_EMIT hibernated(); // the hub only notes it: safe inside one of its writes
     endHibernationsBeyondLimit();
     // Queued: this may run inside a write the hub made, which must not see the socket go.
     QMetaObject::invokeMethod(socket_, &QSslSocket::abort, Qt::QueuedConnection);

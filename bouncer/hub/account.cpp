@@ -77,6 +77,10 @@ void Account::upstreamOnline(const Jid &boundJid, std::vector<Element> unacknowl
     roster.setAttribute(QStringLiteral("type"), QStringLiteral("get"));
     roster.addChild(Element(QStringLiteral("query"), xmlns::roster));
     request(std::move(roster), IqRouter::Purpose::Roster);
+    // Registrations of the server route whose devices came back while upstream was away.
+    for (const auto &[id, session] : sessions_)
+        if (!session.hibernating)
+            disableOnServer(session.resource, push_.of(session.resource));
 }
 
 void Account::upstreamOffline()
@@ -88,6 +92,7 @@ void Account::upstreamOffline()
     for (const IqRouter::Outbound &pending : iqs_.takeAllOutbound())
         if (pending.purpose == IqRouter::Purpose::Relay ||
             pending.purpose == IqRouter::Purpose::DomainDisco ||
+            pending.purpose == IqRouter::Purpose::AccountDisco ||
             pending.purpose == IqRouter::Purpose::RoomDisco ||
             pending.purpose == IqRouter::Purpose::RosterRelay)
             failRelay(pending);
@@ -107,9 +112,12 @@ void Account::sessionBound(SessionId id, const QString &resource)
         // after a lost connection) gets a conflict error, and what its client never
         // acknowledged waits for the device's next session instead of being lost.
         qCInfo(lcAccount) << "resource" << resource << "rebound; closing the older session";
+        rebinding_ = true; // the device stays: no push on the server for the moment between
         sessionClosed(*older, out_.sessionReplaced(*older));
+        rebinding_ = false;
     }
     sessions_[id].resource = resource;
+    deviceBack(resource);
     cursors_.touch(resource, now_());
     out_.deviceCursorChanged(resource, *cursors_.find(resource));
 }
@@ -133,7 +141,11 @@ void Account::sessionClosed(SessionId id, std::vector<Element> undelivered)
                                  << it->second.held->size()
                                  << "held stanzas (presence, chat states, receipts) undelivered";
     }
+    const QString device = it->second.resource;
+    const bool wasHibernating = it->second.hibernating;
     sessions_.erase(it);
+    if (!rebinding_ && !wasHibernating && !sessionByResource(device))
+        deviceLeft(device); // a hibernating one left already
     ownCaps_.sessionGone(id);
     // RFC 6120 §8.2.3: whoever asked this session something gets an answer, not silence.
     for (const IqRouter::Inbound &orphan : iqs_.dropSession(id))
@@ -176,6 +188,7 @@ void Account::requestExpired(const IqRouter::Outbound &request)
     switch (request.purpose) {
     case IqRouter::Purpose::Relay:
     case IqRouter::Purpose::DomainDisco:
+    case IqRouter::Purpose::AccountDisco:
     case IqRouter::Purpose::RoomDisco:
     case IqRouter::Purpose::RosterRelay:
         return failRelay(request);
@@ -190,6 +203,8 @@ void Account::requestExpired(const IqRouter::Outbound &request)
     case IqRouter::Purpose::Roster:
     case IqRouter::Purpose::ServerInfo:
     case IqRouter::Purpose::RoomInfo: // a room's archive stays as it was until the next join
+    case IqRouter::Purpose::Push:     // the app server may be slow; the registration stays
+    case IqRouter::Purpose::ServerPushOff:
         qCWarning(lcAccount) << "the server did not answer xbnc's request in time; purpose"
                              << int(request.purpose);
         return;

@@ -12,6 +12,8 @@
 #include "outbound_queue.h"
 #include "own_caps.h"
 #include "presence_aggregate.h"
+#include "push_registrations.h"
+#include "push_rules.h"
 #include "room.h"
 #include "roster_cache.h"
 #include "server_caps.h"
@@ -71,6 +73,15 @@ public:
         virtual void deliveredThroughChanged(quint64 /*seq*/) {}
         // The roster cache changed (RosterCache::toElement), to keep it across restarts.
         virtual void rosterCacheChanged(const Element & /*saved*/) {}
+        // A device's XEP-0357 registrations changed (empty: it has none left).
+        virtual void pushRegistrationsChanged(const QString & /*device*/,
+                                              const std::vector<PushRegistration> &)
+        {
+        }
+        // The server route (docs/PUSH.md): the device went away, so the edge logs in upstream
+        // as that device for a moment and enables the registration there, for the server's
+        // own push module to publish from the account's domain.
+        virtual void enableServerPush(const QString & /*device*/, const PushRegistration &) {}
     };
 
     Account(Jid accountJid, Output &output, PresenceAggregate::Idle idle = {},
@@ -102,6 +113,11 @@ public:
     // so it costs a counter check while no session is inactive).
     void sessionActive(SessionId session, bool active);
     void sessionHeardFrom(SessionId session);
+    // XEP-0198 (account_push.cpp): the session's connection is lost but the session lives on
+    // (or was restored so after a restart), and a new connection took it over again. A
+    // hibernating session's device is away: it is pushed for what matters (docs/PUSH.md).
+    void sessionHibernating(SessionId session);
+    void sessionResumed(SessionId session);
     // Stanzas held per inactive session before everything is delivered anyway; 0 holds none.
     void setCsiMaxHeld(int stanzas) { csiMaxHeld_ = stanzas; }
 
@@ -167,6 +183,15 @@ public:
     const OfflineMessages &offlineMessages() const { return offline_; }
     const DeviceCursors &deviceCursors() const { return cursors_; }
 
+    // --- XEP-0357 push (account_push.cpp, docs/PUSH.md) ---
+    void setPushSettings(const PushSettings &settings)
+    {
+        pushSettings_ = settings;
+        bursts_.setQuiet(settings.quiet);
+    }
+    void restorePushRegistrations(PushRegistrations::Devices devices);
+    const PushRegistrations &pushRegistrations() const { return push_; }
+
     // The clock for history, the queue and offline storage (tests set it).
     void setNow(std::function<QDateTime()> now) { now_ = std::move(now); }
 
@@ -181,6 +206,7 @@ private:
         // Logged messages it got live before its initial presence: its catch-up skips them.
         std::vector<quint64> receivedEarly;
         std::unique_ptr<InactiveQueue> held; // set while the client says it is inactive
+        bool hibernating = false;            // XEP-0198: no connection, resumable
     };
 
     // What an address is to this account; the routing functions switch on it.
@@ -257,6 +283,19 @@ private:
     std::set<SessionId> sessionsWithCarbons() const;
     void keepUndelivered(const Session &session, std::vector<Element> undelivered);
     void sendAggregatePresence();
+    // account_push.cpp
+    bool answerPush(SessionId id, Session &session, const Element &stanza);
+    bool deviceAway(const QString &device) const;
+    // A message for the account: the devices away get a push if it matters.
+    void pushFor(const Element &message, const QString &roomNick = {});
+    void pushAnswered(const IqRouter::Outbound &request, const Element &reply);
+    // The device's session hibernates or ended / it is connected again: the server route's
+    // registrations are enabled on the server / disabled there.
+    void deviceLeft(const QString &device);
+    void deviceBack(const QString &device);
+    void disableOnServer(const QString &device, const std::vector<PushRegistration> &registrations);
+    // The account's bare JID's disco#info as the server answers it (AccountDisco).
+    void accountInfoAnswered(Element &query);
     // account_resume.cpp
     void resendUnacknowledged(const std::vector<Element> &unacknowledged);
     void sendHeldStanzas();
@@ -332,6 +371,11 @@ private:
     Room::Timing roomTiming_;
     int inactiveSessions_ = 0;
     int csiMaxHeld_ = 256;
+    PushRegistrations push_;
+    PushBursts bursts_;
+    bool serverHasPush_ = false; // urn:xmpp:push:0 on the bare JID, learned from AccountDisco
+    bool rebinding_ = false;     // a newer session of the same device replaces an older one
+    PushSettings pushSettings_;
     std::function<QDateTime()> now_ = [] { return QDateTime::currentDateTimeUtc(); };
 };
 

@@ -1,6 +1,7 @@
 #include "account.h"
 
 #include "caps.h"
+#include "push_notification.h"
 #include "stanza_error.h"
 #include "xmpp_ns.h"
 
@@ -43,11 +44,14 @@ void Account::messageFromUpstream(Element &stanza)
     // The hot path of every room message: one room lookup, before classifying anything else.
     if (Room *room = existingRoom(from)) {
         const QString type = stanza.attribute(u"type");
-        if (type == u"groupchat")
+        if (type == u"groupchat") {
+            pushFor(stanza, room->nick());
             return room->groupchatFromUpstream(stanza);
+        }
         // Private messages and the room's errors belong to the sessions in the room; with none
         // there, every session gets them rather than nobody.
         if ((!from.isBare() || type == u"error") && !room->joinedSessions().empty()) {
+            pushFor(stanza);
             if (OfflineMessages::worthKeeping(stanza, account_))
                 return logAndDeliver(stanza, &room->joinedSessions());
             return roomToSessions(room->joinedSessions(), stanza);
@@ -62,8 +66,10 @@ void Account::messageFromUpstream(Element &stanza)
             applyBookmarks(*items, BookmarkSource::Notification); // every session gets it too
     const bool carbon = fromOwnAccount && (stanza.firstChild(u"received", xmlns::carbons) ||
                                            stanza.firstChild(u"sent", xmlns::carbons));
-    if (OfflineMessages::worthKeeping(stanza, account_))
+    if (OfflineMessages::worthKeeping(stanza, account_)) {
+        pushFor(stanza);
         return logAndDeliver(stanza); // not a carbon: every session
+    }
     if (carbon) {
         const Element *sent = OfflineMessages::sentCarbonOf(stanza, account_);
         if (sent && OfflineMessages::worthKeepingSent(*sent))
@@ -177,6 +183,7 @@ void Account::replyFromUpstream(Element &stanza)
     }
     if (pending->purpose == IqRouter::Purpose::Relay ||
         pending->purpose == IqRouter::Purpose::DomainDisco ||
+        pending->purpose == IqRouter::Purpose::AccountDisco ||
         pending->purpose == IqRouter::Purpose::RoomDisco)
         return relayedReplyFromUpstream(*pending, stanza);
     ownReplyFromUpstream(*pending, stanza);
@@ -193,6 +200,9 @@ void Account::relayedReplyFromUpstream(const IqRouter::Outbound &request, Elemen
         ServerCaps::addFeatures(*query, ownFeatures());
         serverCaps_.learn(*query); // what the session is shown is what <c/> names
     }
+    if (request.purpose == IqRouter::Purpose::AccountDisco && query &&
+        reply.attribute(u"type") == u"result")
+        accountInfoAnswered(*query);
     if (request.purpose == IqRouter::Purpose::RoomDisco && reply.attribute(u"type") == u"result")
         roomDiscoAnswered(Jid(request.to).bareString(), reply);
     sendToSession(request.session, reply);
@@ -254,8 +264,19 @@ void Account::ownReplyFromUpstream(const IqRouter::Outbound &request, const Elem
         return serverInfoFetched(reply);
     case IqRouter::Purpose::RoomInfo:
         return roomInfoAnswered(request.context, reply);
+    case IqRouter::Purpose::Push:
+        return pushAnswered(request, reply);
+    case IqRouter::Purpose::ServerPushOff:
+        if (failed)
+            qCWarning(lcAccount) << "the server refused to disable push for" << request.context
+                                 << "while it is connected; it may be woken for nothing";
+        else
+            qCInfo(lcAccount) << "push for device" << request.context
+                              << "disabled on the server while it is connected";
+        return;
     case IqRouter::Purpose::Relay:
     case IqRouter::Purpose::DomainDisco:
+    case IqRouter::Purpose::AccountDisco:
     case IqRouter::Purpose::RoomDisco:
     case IqRouter::Purpose::SessionCaps: // asked of a session: answered from the session side
         return;

@@ -127,8 +127,8 @@ void Account::iqFromSession(SessionId id, Session &session, Element &stanza)
     const QString type = stanza.attribute(u"type");
     if (!isRequest(type))
         return relayReplyFromSession(id, stanza);
-    if (answerLocalIq(id, session, stanza) || answerRoster(id, session, stanza) ||
-        answerServerCaps(id, stanza))
+    if (answerLocalIq(id, session, stanza) || answerPush(id, session, stanza) ||
+        answerRoster(id, session, stanza) || answerServerCaps(id, stanza))
         return;
     const Jid to(stanza.attribute(u"to"));
     const Address address = classify(to);
@@ -159,12 +159,15 @@ void Account::iqFromSession(SessionId id, Session &session, Element &stanza)
                            !payload->hasAttribute(u"node") && to.isBare() &&
                            !to.local().isEmpty() &&
                            (address == Address::Room || address == Address::Other);
+    const bool accountDisco = payload && type == u"get" && payload->xmlns() == xmlns::discoInfo &&
+                              !payload->hasAttribute(u"node") && address == Address::AccountBare;
     noteConversation(id, to);
     const QString archive = to.isValid() ? to.bareString() : account_.toString();
     IqRouter::Outbound entry;
-    entry.purpose = domainDisco ? IqRouter::Purpose::DomainDisco
-                    : roomDisco ? IqRouter::Purpose::RoomDisco
-                                : IqRouter::Purpose::Relay;
+    entry.purpose = domainDisco    ? IqRouter::Purpose::DomainDisco
+                    : roomDisco    ? IqRouter::Purpose::RoomDisco
+                    : accountDisco ? IqRouter::Purpose::AccountDisco
+                                   : IqRouter::Purpose::Relay;
     entry.session = id;
     entry.originalId = stanza.attribute(u"id");
     entry.to = stanza.attribute(u"to");

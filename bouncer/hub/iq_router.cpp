@@ -111,6 +111,7 @@ std::vector<IqRouter::Inbound> IqRouter::dropSession(SessionId session)
     outbound_.removeIf([session](const auto &it) {
         return it.value().session == session && (it.value().purpose == Purpose::Relay ||
                                                  it.value().purpose == Purpose::DomainDisco ||
+                                                 it.value().purpose == Purpose::AccountDisco ||
                                                  it.value().purpose == Purpose::RosterRelay);
     });
     return takeWhere(inbound_,

@@ -38,13 +38,19 @@ public:
         ServerInfo,      // xbnc fetching the domain's disco#info for the server's caps
         RoomInfo,        // xbnc asking the room in `context` its disco#info once joined:
                          // whether it has MAM, when no session asked (RoomDisco)
+        AccountDisco,    // a session's disco#info of the account's bare JID; xbnc adds
+                         // XEP-0357 push, which it provides itself
+        Push,            // xbnc publishing a XEP-0357 notification; `context` names the
+                         // registration, which an error removes
+        ServerPushOff,   // xbnc disabling on the server a registration of the server route
+                         // while its device is connected
     };
 
     struct Outbound
     {
         Purpose purpose = Purpose::Relay;
         SessionId session =
-            0;              // the asking session, for Relay, DomainDisco, RoomDisco and RosterRelay
+            0; // the asking session, for Relay, DomainDisco, RoomDisco, AccountDisco, RosterRelay
         QString originalId; // the session's own id
         QString to;         // where the request went; empty: the account's server
         QString context;    // what the purpose needs to act on the reply

@@ -8,14 +8,6 @@ namespace {
 
 const QString delayNs = QStringLiteral("urn:xmpp:delay");
 
-// End-to-end encryption leaves no <body> a server could recognise (or only a fallback one).
-bool isEncrypted(const Element &message)
-{
-    return message.firstChild(u"encrypted", u"eu.siacs.conversations.axolotl") ||
-           message.firstChild(u"encrypted", u"urn:xmpp:omemo:2") ||
-           message.firstChild(u"openpgp", u"urn:xmpp:openpgp:0");
-}
-
 bool isFor(const OfflineMessages::Entry &entry, const QString &device)
 {
     return entry.device.isEmpty() || entry.device == device;
@@ -32,6 +24,14 @@ Element comparable(const Element &message)
 }
 
 } // namespace
+
+// End-to-end encryption leaves no <body> a server could recognise (or only a fallback one).
+bool OfflineMessages::isEncrypted(const Element &message)
+{
+    return message.firstChild(u"encrypted", u"eu.siacs.conversations.axolotl") ||
+           message.firstChild(u"encrypted", u"urn:xmpp:omemo:2") ||
+           message.firstChild(u"openpgp", u"urn:xmpp:openpgp:0");
+}
 
 bool OfflineMessages::worthKeeping(const Element &message, const Jid &account)
 {

@@ -53,6 +53,8 @@ public:
     // The message a XEP-0280 <sent> carbon from the account forwards; null when `message` is
     // not one.
     static const Element *sentCarbonOf(const Element &message, const Jid &account);
+    // An OMEMO (legacy or 2) or OX payload: a message with no <body> a server can read.
+    static bool isEncrypted(const Element &message);
 
     void setLimits(Limits limits) { limits_ = limits; }
     const Limits &limits() const { return limits_; }

@@ -223,15 +223,23 @@ QString AccountHarness::ownRequestName(const Element &iq)
         return {};
     if (iq.firstChild(u"enable", u"urn:xmpp:carbons:2"))
         return QStringLiteral("xbnc-carbons");
-    if (const Element *pubsub = iq.firstChild(u"pubsub", u"http://jabber.org/protocol/pubsub"))
+    if (const Element *pubsub = iq.firstChild(u"pubsub", u"http://jabber.org/protocol/pubsub")) {
         if (const Element *items = pubsub->firstChild(u"items"))
             if (items->attribute(u"node") == u"urn:xmpp:bookmarks:1")
                 return QStringLiteral("xbnc-bookmarks");
+        // XEP-0357 publishes, named by the app server's node.
+        if (const Element *publish = pubsub->firstChild(u"publish"))
+            if (const Element *item = publish->firstChild(u"item");
+                item && item->firstChild(u"notification", u"urn:xmpp:push:0"))
+                return QStringLiteral("xbnc-push-") + publish->attribute(u"node");
+    }
     if (const Element *query = iq.firstChild(u"query", u"jabber:iq:private");
         query && query->firstChild(u"storage", u"storage:bookmarks") &&
         iq.attribute(u"type") == u"get")
         return QStringLiteral("xbnc-bookmarks-legacy");
     // Sessions' own requests of these two are named alike; ownIds_ keeps the latest.
+    if (iq.firstChild(u"disable", u"urn:xmpp:push:0"))
+        return QStringLiteral("xbnc-push-off");
     if (iq.firstChild(u"query", u"jabber:iq:roster") && iq.attribute(u"type") == u"get")
         return QStringLiteral("xbnc-roster");
     if (const Element *query = iq.firstChild(u"query", u"http://jabber.org/protocol/disco#info");

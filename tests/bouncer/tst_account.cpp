@@ -372,7 +372,7 @@ private Q_SLOTS:
                "var='msgoffline'/><feature var='urn:xmpp:carbons:2'/></query></iq>"));
     }
 
-    void bareJidDiscoPassesThroughUnchanged()
+    void bareJidDiscoGetsXbncPush()
     {
         AccountHarness h;
         online(h);
@@ -387,7 +387,8 @@ private Q_SLOTS:
         EXPECT(h.expectToSession(1, "<iq type='result' id='d2' from='alice@example.org' "
                                     "to='alice@example.org/xbnc'><query "
                                     "xmlns='http://jabber.org/protocol/disco#info'><feature "
-                                    "var='urn:xmpp:mam:2'/></query></iq>"));
+                                    "var='urn:xmpp:mam:2'/><feature var='urn:xmpp:push:0'/>"
+                                    "</query></iq>"));
     }
 
     void ownFullJidIsAnsweredLocally_data()

@@ -102,6 +102,12 @@ private Q_SLOTS:
                                 "max_hibernation_bytes = 100000\n"
                                 "max_hibernating_sessions = 4\n"
                                 "csi_max_held = 40\n"
+                                "[push]\n"
+                                "route = server\n"
+                                "include_sender = yes\n"
+                                "include_body = true\n"
+                                "device_timeout = 3600\n"
+                                "quiet = 30\n"
                                 "[storage]\n"
                                 "data_dir = /tmp/xbnc-test\n";
         const auto parsed = parseConfig(text);
@@ -141,6 +147,11 @@ private Q_SLOTS:
         QCOMPARE(c.listener.hibernationLimits.maxStanzas, 500);
         QCOMPARE(c.listener.hibernationLimits.maxBytes, 100000);
         QCOMPARE(c.listener.maxHibernatingSessions, 4);
+        QVERIFY(c.push.route == PushSettings::Route::Server);
+        QVERIFY(c.push.includeSender);
+        QVERIFY(c.push.includeBody);
+        QCOMPARE(c.push.deviceTimeout, std::chrono::seconds(3600));
+        QCOMPARE(c.push.quiet, std::chrono::seconds(30));
         QCOMPARE(c.offlineMaxAge, std::chrono::seconds(7200));
         QCOMPARE(c.forgetDeviceAfter, std::chrono::seconds(86400));
         QCOMPARE(c.csiMaxHeld, 40);
@@ -285,6 +296,11 @@ private Q_SLOTS:
         QTest::newRow("csi bound not a number")
             << minimal + "[sessions]\ncsi_max_held=lots\n"
             << "[sessions] csi_max_held: must be a number of stanzas from 0 to 100000";
+        QTest::newRow("unknown push route") << minimal + "[push]\nroute=fpush\n"
+                                            << "[push] route: must be direct, server or auto";
+        QTest::newRow("push timeout not a number")
+            << minimal + "[push]\ndevice_timeout=3d\n"
+            << "[push] device_timeout: must be a number of seconds from 0 to 31536000";
         QTest::newRow("bad show") << minimal + "[presence]\nidle_show=busy\n"
                                   << "[presence] idle_show: must be empty, away, xa, dnd or chat";
     }

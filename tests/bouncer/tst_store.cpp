@@ -99,7 +99,7 @@ private Q_SLOTS:
             Store store;
             QString error;
             QVERIFY2(store.open(dataDir, &error), qPrintable(error));
-            QCOMPARE(store.schemaVersion(), 13);
+            QCOMPARE(store.schemaVersion(), 14);
             QVERIFY(store.setValue(QStringLiteral("k"), QStringLiteral("v1")));
             QVERIFY(store.setValue(QStringLiteral("k"), QStringLiteral("v2")));
         }
@@ -277,7 +277,7 @@ private Q_SLOTS:
             Store store;
             QString error;
             QVERIFY2(store.open(dir.path(), &error), qPrintable(error));
-            QCOMPARE(store.schemaVersion(), 13);
+            QCOMPARE(store.schemaVersion(), 14);
             // what the version-1 database held is still there
             QCOMPARE(store.value(QStringLiteral("upstream.last_activity")),
                      QStringLiteral("2026-11-01T08:00:00.000Z"));
@@ -313,10 +313,35 @@ private Q_SLOTS:
         Store store;
         QString error;
         QVERIFY2(store.open(dir.path(), &error), qPrintable(error));
-        QCOMPARE(store.schemaVersion(), 13);
+        QCOMPARE(store.schemaVersion(), 14);
         QCOMPARE(store.rooms().size(), size_t(1));
         QVERIFY(store.rooms()[0].persistent);
         QCOMPARE(store.roomMessages(room).size(), size_t(1));
+    }
+
+    void pushRegistrationsSurviveReopening()
+    {
+        QTemporaryDir dir;
+        const Element form = Element::fromXml(
+            "<x xmlns='jabber:x:data' type='submit'><field var='secret'><value>s</value>"
+            "</field></x>");
+        const std::vector<PushRegistration> phone = {
+            {QStringLiteral("push.example.net"), QStringLiteral("n1"), form},
+            {QStringLiteral("fpush.example.net"), QStringLiteral("n2"), Element()}};
+        {
+            Store store;
+            QString error;
+            QVERIFY2(store.open(dir.path(), &error), qPrintable(error));
+            QVERIFY(store.savePushRegistrations(QStringLiteral("phone"), phone));
+            QVERIFY(store.savePushRegistrations(QStringLiteral("tablet"), {phone[1]}));
+            QVERIFY(store.savePushRegistrations(QStringLiteral("tablet"), {})); // all disabled
+        }
+        Store store;
+        QString error;
+        QVERIFY2(store.open(dir.path(), &error), qPrintable(error));
+        const PushRegistrations::Devices devices = store.pushRegistrations();
+        QCOMPARE(devices.size(), size_t(1));
+        QCOMPARE(devices.at(QStringLiteral("phone")), phone);
     }
 
     void upstreamQueueSurvivesReopening()
@@ -522,7 +547,7 @@ private Q_SLOTS:
         Store store;
         QString error;
         QVERIFY2(store.open(dir.path(), &error), qPrintable(error));
-        QCOMPARE(store.schemaVersion(), 13);
+        QCOMPARE(store.schemaVersion(), 14);
         QVERIFY(store.setValue(QStringLiteral("k"), QStringLiteral("v")));
 
         const QStringList aside =
@@ -548,7 +573,7 @@ private Q_SLOTS:
         Store store;
         QString error;
         QVERIFY2(store.open(dir.path(), &error), qPrintable(error));
-        QCOMPARE(store.schemaVersion(), 13);
+        QCOMPARE(store.schemaVersion(), 14);
         const QStringList aside =
             QDir(dir.path()).entryList({QStringLiteral("xbnc.sqlite.corrupt-*")}, QDir::Files);
         QCOMPARE(aside.size(), 1);

@@ -169,6 +169,16 @@ bool ProsodyFixture::writeConfig(QString *error)
     }
     if (csi_)
         withSm.replace(QStringLiteral("\"mam\";"), QStringLiteral("\"mam\"; \"csi_simple\";"));
+    if (!extraModules_.isEmpty()) {
+        // Debian's prosody-modules package installs next to Prosody's own modules.
+        withSm.replace(QStringLiteral("modules_disabled"),
+                       QStringLiteral("plugin_paths = { \"/usr/lib/prosody/modules\" }\n"
+                                      "modules_disabled"));
+        QString names;
+        for (const QString &module : std::as_const(extraModules_))
+            names += QStringLiteral(" \"%1\";").arg(module);
+        withSm.replace(QStringLiteral("\"mam\";"), QStringLiteral("\"mam\";") + names);
+    }
     QFile file(configPath());
     if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate) || file.write(withSm.toUtf8()) < 0) {
         *error = QStringLiteral("cannot write ") + configPath();

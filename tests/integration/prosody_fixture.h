@@ -1,6 +1,7 @@
 #pragma once
 
 #include <QString>
+#include <QStringList>
 #include <QTemporaryDir>
 
 #include <memory>
@@ -50,6 +51,9 @@ public:
     }
     // XEP-0352 (mod_csi_simple), as a phone's server has it; call before start(). Off by default.
     void enableClientStateIndication() { csi_ = true; }
+    // More modules for one test's Prosody, from Prosody itself or prosody-modules (e.g.
+    // "cloud_notify", XEP-0357); call before start().
+    void enableModules(const QStringList &modules) { extraModules_ = modules; }
 
     // "debug" makes failures easier to read but slows Prosody down; call before start().
     void setLogLevel(const QString &level) { logLevel_ = level; }
@@ -90,6 +94,7 @@ private:
     QString logLevel_ = QStringLiteral("info");
     bool prepared_ = false;
     bool csi_ = false;
+    QStringList extraModules_;
     int smHibernationSeconds_ = 0;
     int smMaxQueueSize_ = 0;
 };
