@@ -260,10 +260,17 @@ void SocketConnection::handleSocketGone()
 
 bool SocketConnection::send(const std::string &data)
 {
-    if (!socket_ || m_state != gloox::StateConnected)
+    if (!socket_ || m_state != gloox::StateConnected || streamClosed_)
         return false;
     bytesOut_ += long(data.size());
     return socket_->write(data.data(), qint64(data.size())) == qint64(data.size());
+}
+
+void SocketConnection::closeStream()
+{
+    // gloox answers the server's closing tag with one of its own: that one is not sent again.
+    send("</stream:stream>");
+    streamClosed_ = true;
 }
 
 gloox::ConnectionError SocketConnection::recv(int)

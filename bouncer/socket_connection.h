@@ -49,6 +49,9 @@ public:
     gloox::ConnectionError connect() override;
     gloox::ConnectionError recv(int timeout = -1) override;
     bool send(const std::string &data) override;
+    // RFC 6120 §4.4: writes the closing tag and nothing after it, while what the server sent
+    // before it saw the close still arrives; disconnect() follows once the server closes too.
+    void closeStream();
     gloox::ConnectionError receive() override;
     void disconnect() override;
     void getStatistics(long int &totalIn, long int &totalOut) override;
@@ -90,6 +93,7 @@ private:
     HandshakeDone handshakeDone_;
     QList<QSslError> sslErrors_;
     QTimer closeDeadline_;
+    bool streamClosed_ = false; // closeStream() wrote the closing tag: nothing more goes out
     QString lastError_;
     bool tcpConnected_ = false;
     long int bytesIn_ = 0;

@@ -35,6 +35,10 @@ std::chrono::milliseconds loginDeadline()
 // Stanzas sent in a burst share one <r/>; the server's <a/> then frees what it received.
 constexpr std::chrono::milliseconds ackRequestDelay = 250ms;
 
+// Stopping: how long the server may take to close its side of the stream after xbnc's closing
+// tag; what it sends meanwhile still counts. Past it the connection goes anyway.
+constexpr std::chrono::milliseconds closeDeadline = 3s;
+
 // An <a/> this late means a link that died without a reset (a NAT that forgot the mapping, a
 // peer that vanished): ending it now lets the stream be resumed while the server still keeps it.
 std::chrono::milliseconds ackTimeout()
@@ -137,6 +141,15 @@ Upstream::Upstream(UpstreamConfig config, QObject *parent)
     stableTimer_.setSingleShot(true);
     stableTimer_.setInterval(backoff_.policy().stableAfter);
     connect(&stableTimer_, &QTimer::timeout, this, [this] { attempt_ = 0; });
+    closeDeadline_.setSingleShot(true);
+    closeDeadline_.setInterval(closeDeadline);
+    connect(&closeDeadline_, &QTimer::timeout, this, [this] {
+        if (phase_ != Phase::Stopping || !client_)
+            return;
+        qCWarning(lcUpstream) << "the server did not close the stream within"
+                              << closeDeadline_.interval() << "ms; closing the connection";
+        client_->disconnect();
+    });
     loginDeadline_.setSingleShot(true);
     loginDeadline_.setInterval(loginDeadline());
     connect(&loginDeadline_, &QTimer::timeout, this, [this] {
@@ -180,7 +193,8 @@ void Upstream::stop()
         QMetaObject::invokeMethod(this, &Upstream::finishStop, Qt::QueuedConnection);
         return;
     case Phase::Connecting:
-    case Phase::Online:
+    case Phase::Online: {
+        const bool online = phase_ == Phase::Online;
         phase_ = Phase::Stopping;
         loginDeadline_.stop();
         stableTimer_.stop();
@@ -189,9 +203,19 @@ void Upstream::stop()
         resumeWindow_.stop();
         sm_->id.clear(); // a closed stream is ended server-side: nothing to resume
         qCInfo(lcUpstream) << "closing the stream to" << config_.jid;
-        // Sends </stream:stream>; the socket writes it before closing, then reports closed().
-        client_->disconnect();
+        if (!online) {
+            // Sends </stream:stream>; the socket writes it before closing, then reports closed().
+            client_->disconnect();
+            return;
+        }
+        // RFC 6120 §4.4: the server may have routed stanzas to the account before it sees the
+        // closing tag (a message sent as xbnc stops). Without stream management on the server
+        // nothing would send them again, so they are read and reach the hub (sessions kept for
+        // a restart keep them) until the server closes its side, which ends the connection.
+        connection_->closeStream();
+        closeDeadline_.start();
         return;
+    }
     case Phase::Stopping:
         return;
     }
@@ -202,6 +226,7 @@ void Upstream::finishStop()
     if (phase_ != Phase::Stopping)
         return;
     phase_ = Phase::Idle;
+    closeDeadline_.stop();
     qCInfo(lcUpstream) << "stopped";
     Q_EMIT stopped();
 }

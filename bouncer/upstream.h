@@ -95,6 +95,7 @@ private:
     QTimer ackRequest_;    // XEP-0198 <r/> shortly after sending
     QTimer ackWatch_;      // an <r/> unanswered for too long: the link is dead
     QTimer resumeWindow_;  // interrupted for too long: offline for the hub
+    QTimer closeDeadline_; // stopping: the server's own closing tag is overdue
     std::shared_ptr<UpstreamSmSession> sm_; // outlives each attempt's client
     std::vector<Element> unacknowledged_;   // for the hub's next upstreamOnline()
     bool interrupted_ = false;
