@@ -9,6 +9,7 @@
 #include <QLoggingCategory>
 
 #include <algorithm>
+#include <vector>
 
 // XEP-0357 for the devices behind xbnc (docs/PUSH.md): a session's <enable/> and <disable/>
 // are answered here and kept per device; while a device is away (its session hibernating, or
@@ -86,7 +87,18 @@ void Account::pushFor(const Element &message, const QString &roomNick)
 {
     if (push_.devices().empty() || !upstreamOnline_ || upstreamInterrupted_)
         return;
-    if (!xep0357::matters(message, account_, roomNick))
+    // Which devices could be pushed comes first: it is a lookup per registered device, while
+    // reading the message (a mention search in every room message) is what usually finds
+    // nothing to do while the phones are connected.
+    std::vector<const PushRegistrations::Devices::value_type *> away;
+    for (const auto &entry : push_.devices()) {
+        const auto &registrations = entry.second;
+        const bool direct = std::any_of(registrations.begin(), registrations.end(),
+                                        [](const PushRegistration &r) { return !r.viaServer; });
+        if (direct && deviceAway(entry.first))
+            away.push_back(&entry);
+    }
+    if (away.empty() || !xep0357::matters(message, account_, roomNick))
         return;
     xep0357::Summary summary;
     if (pushSettings_.includeSender)
@@ -95,15 +107,13 @@ void Account::pushFor(const Element &message, const QString &roomNick)
         if (const Element *body = message.firstChild(u"body", xmlns::client))
             summary.body = body->text();
     const QDateTime now = now_();
-    for (const auto &[device, registrations] : push_.devices()) {
-        const bool direct = std::any_of(registrations.begin(), registrations.end(),
-                                        [](const PushRegistration &r) { return !r.viaServer; });
-        if (!direct || !deviceAway(device) || !bursts_.admit(device, now))
+    for (const auto *entry : away) {
+        if (!bursts_.admit(entry->first, now))
             continue;
-        for (const PushRegistration &registration : registrations)
+        for (const PushRegistration &registration : entry->second)
             if (!registration.viaServer)
                 request(xep0357::publish(registration, summary), IqRouter::Purpose::Push,
-                        publishContext(device, registration));
+                        publishContext(entry->first, registration));
     }
 }
 
