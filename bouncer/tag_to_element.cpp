@@ -1,0 +1,193 @@
+#include "tag_to_element.h"
+
+#include <gloox/tag.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace xbnc {
+
+namespace {
+
+const QString xmlPrefixNs = QStringLiteral("http://www.w3.org/XML/1998/namespace");
+
+// The namespaces in scope at one element: the default one, and the prefixes declared on it and
+// its ancestors inside the stanza, innermost last.
+struct NamespaceScope
+{
+    QString defaultXmlns;
+    std::vector<std::pair<std::string, QString>> prefixes;
+
+    const QString *uriOf(const std::string &prefix) const
+    {
+        if (prefix == "xml")
+            return &xmlPrefixNs;
+        for (auto it = prefixes.rbegin(); it != prefixes.rend(); ++it) {
+            if (it->first == prefix)
+                return &it->second;
+        }
+        return nullptr;
+    }
+};
+
+bool isAsciiLetter(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+// The names every XMPP extension uses. Anything else (non-ASCII letters, a leading digit) is
+// for the parser to judge, so that what it refuses stays refused.
+bool isPlainName(const std::string &name)
+{
+    if (name.empty() || !(isAsciiLetter(name.front()) || name.front() == '_'))
+        return false;
+    for (const char c : name) {
+        if (!(isAsciiLetter(c) || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.'))
+            return false;
+    }
+    return true;
+}
+
+// What a parser reads back from gloox's xml() for text or an attribute value: gloox writes
+// CR, LF and tab raw, so end-of-line handling turns CR LF and CR into LF, and in a value each
+// of them becomes a space. Other control characters are not XML: nothing is returned, and the
+// parser path refuses the stanza as it always did.
+std::optional<QString> asParsed(const std::string &raw, bool inAttribute)
+{
+    bool plain = true;
+    for (const char c : raw) {
+        if (static_cast<unsigned char>(c) >= 0x20)
+            continue;
+        if (c != '\t' && c != '\n' && c != '\r')
+            return std::nullopt;
+        if (c == '\r' || inAttribute)
+            plain = false;
+    }
+    if (plain)
+        return QString::fromStdString(raw);
+    std::string read;
+    read.reserve(raw.size());
+    for (std::size_t i = 0; i < raw.size(); ++i) {
+        char c = raw[i];
+        if (c == '\r') {
+            c = '\n';
+            if (i + 1 < raw.size() && raw[i + 1] == '\n')
+                ++i;
+        }
+        read += (inAttribute && (c == '\n' || c == '\t')) ? ' ' : c;
+    }
+    return QString::fromStdString(read);
+}
+
+// Declarations first: they apply to the element's own name and attributes wherever written.
+bool takeDeclarations(const gloox::Tag &tag, NamespaceScope &scope, Element &element)
+{
+    bool defaultSeen = false;
+    for (const gloox::Tag::Attribute *a : tag.attributes()) {
+        if (a->prefix().empty() && a->name() == "xmlns") {
+            if (defaultSeen)
+                return false;
+            defaultSeen = true;
+            scope.defaultXmlns = QString::fromStdString(a->value());
+        } else if (a->prefix() == "xmlns") {
+            const std::string &prefix = a->name();
+            if (!isPlainName(prefix) || prefix == "xml" || prefix == "xmlns" || a->value().empty())
+                return false;
+            const QString uri = QString::fromStdString(a->value());
+            const qsizetype before = element.prefixDeclarations().size();
+            element.addPrefixDeclaration(QString::fromStdString(prefix), uri);
+            if (element.prefixDeclarations().size() == before)
+                return false; // declared twice on one element
+            scope.prefixes.emplace_back(prefix, uri);
+        }
+    }
+    return true;
+}
+
+bool takeAttributes(const gloox::Tag &tag, const NamespaceScope &scope, Element &element)
+{
+    // Expanded names (namespace, local name): two prefixes for one namespace still clash.
+    std::vector<std::pair<const QString *, const std::string *>> seen;
+    for (const gloox::Tag::Attribute *a : tag.attributes()) {
+        const std::string &prefix = a->prefix();
+        if ((prefix.empty() && a->name() == "xmlns") || prefix == "xmlns")
+            continue;
+        if (!isPlainName(a->name()) || (!prefix.empty() && !isPlainName(prefix)))
+            return false;
+        const QString *uri = prefix.empty() ? nullptr : scope.uriOf(prefix);
+        if (!prefix.empty() && !uri)
+            return false; // undeclared prefix
+        for (const auto &[otherUri, otherName] : seen) {
+            if (*otherName == a->name() &&
+                (otherUri == uri || (otherUri && uri && *otherUri == *uri)))
+                return false;
+        }
+        seen.emplace_back(uri, &a->name());
+        const std::optional<QString> value = asParsed(a->value(), true);
+        if (!value)
+            return false;
+        const std::string qualified = prefix.empty() ? a->name() : prefix + ':' + a->name();
+        element.setAttribute(QString::fromStdString(qualified), *value);
+    }
+    return true;
+}
+
+bool convert(const gloox::Tag &tag, NamespaceScope &scope, int depth, int maxDepth, Element &out)
+{
+    if (depth > maxDepth || !isPlainName(tag.name()))
+        return false;
+    const std::size_t outerPrefixes = scope.prefixes.size();
+    const QString outerDefault = scope.defaultXmlns;
+    if (!takeDeclarations(tag, scope, out))
+        return false;
+    const std::string &prefix = tag.prefix();
+    if (prefix.empty()) {
+        out.setXmlns(scope.defaultXmlns);
+    } else {
+        const QString *uri = prefix == "xml" ? nullptr : scope.uriOf(prefix);
+        if (!uri || !isPlainName(prefix))
+            return false;
+        out.setXmlns(*uri);
+        out.setPrefix(QString::fromStdString(prefix));
+    }
+    out.setName(QString::fromStdString(tag.name()));
+    if (!takeAttributes(tag, scope, out))
+        return false;
+
+    const std::string text = tag.cdata();
+    const gloox::TagList &children = tag.children();
+    if (!text.empty() && !children.empty())
+        return false; // mixed content: gloox does not say where the text goes
+    if (!text.empty()) {
+        const std::optional<QString> parsed = asParsed(text, false);
+        if (!parsed)
+            return false;
+        out.setText(*parsed);
+    }
+    out.children().reserve(children.size());
+    for (const gloox::Tag *child : children) {
+        Element converted;
+        if (!convert(*child, scope, depth + 1, maxDepth, converted))
+            return false;
+        out.children().push_back(std::move(converted));
+    }
+    scope.prefixes.resize(outerPrefixes);
+    scope.defaultXmlns = outerDefault;
+    return true;
+}
+
+} // namespace
+
+std::optional<Element> elementFromTag(const gloox::Tag &tag, QStringView inheritedXmlns,
+                                      int maxDepth)
+{
+    NamespaceScope scope;
+    scope.defaultXmlns = inheritedXmlns.toString();
+    Element element;
+    if (!convert(tag, scope, 1, maxDepth, element))
+        return std::nullopt;
+    return element;
+}
+
+} // namespace xbnc
