@@ -3,6 +3,7 @@
 #include <gloox/tag.h>
 
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -30,6 +31,35 @@ struct NamespaceScope
         return nullptr;
     }
 };
+
+// Names and namespace URIs repeat in every stanza ("message", "to", "urn:xmpp:sid:0"): one
+// shared QString each saves an allocation per use here and memory wherever the Element is kept
+// (room logs hold thousands). Bounded, since the names come from any remote JID; past the
+// bound a name gets a string of its own.
+class SharedNames
+{
+public:
+    QString get(const std::string &name)
+    {
+        const auto it = names_.find(name);
+        if (it != names_.end())
+            return it->second;
+        QString fresh = QString::fromStdString(name);
+        if (names_.size() < maxNames)
+            names_.emplace(name, fresh);
+        return fresh;
+    }
+
+private:
+    static constexpr std::size_t maxNames = 1024;
+    std::unordered_map<std::string, QString> names_;
+};
+
+SharedNames &sharedNames()
+{
+    static SharedNames names; // the upstream edge runs on one thread
+    return names;
+}
 
 bool isAsciiLetter(char c)
 {
@@ -89,14 +119,14 @@ bool takeDeclarations(const gloox::Tag &tag, NamespaceScope &scope, Element &ele
             if (defaultSeen)
                 return false;
             defaultSeen = true;
-            scope.defaultXmlns = QString::fromStdString(a->value());
+            scope.defaultXmlns = sharedNames().get(a->value());
         } else if (a->prefix() == "xmlns") {
             const std::string &prefix = a->name();
             if (!isPlainName(prefix) || prefix == "xml" || prefix == "xmlns" || a->value().empty())
                 return false;
-            const QString uri = QString::fromStdString(a->value());
+            const QString uri = sharedNames().get(a->value());
             const qsizetype before = element.prefixDeclarations().size();
-            element.addPrefixDeclaration(QString::fromStdString(prefix), uri);
+            element.addPrefixDeclaration(sharedNames().get(prefix), uri);
             if (element.prefixDeclarations().size() == before)
                 return false; // declared twice on one element
             scope.prefixes.emplace_back(prefix, uri);
@@ -105,30 +135,45 @@ bool takeDeclarations(const gloox::Tag &tag, NamespaceScope &scope, Element &ele
     return true;
 }
 
+bool isDeclaration(const gloox::Tag::Attribute &a)
+{
+    return (a.prefix().empty() && a.name() == "xmlns") || a.prefix() == "xmlns";
+}
+
+// Whether an attribute before `a` has the same expanded name (namespace, local name): two
+// prefixes bound to one namespace still clash. Attributes are few; nothing is allocated here.
+bool repeatsAnEarlier(const gloox::Tag::AttributeList &all,
+                      gloox::Tag::AttributeList::const_iterator a, const QString *uri,
+                      const NamespaceScope &scope)
+{
+    for (auto b = all.begin(); b != a; ++b) {
+        if (isDeclaration(**b) || (*b)->name() != (*a)->name())
+            continue;
+        const QString *otherUri = (*b)->prefix().empty() ? nullptr : scope.uriOf((*b)->prefix());
+        if (otherUri == uri || (otherUri && uri && *otherUri == *uri))
+            return true;
+    }
+    return false;
+}
+
 bool takeAttributes(const gloox::Tag &tag, const NamespaceScope &scope, Element &element)
 {
-    // Expanded names (namespace, local name): two prefixes for one namespace still clash.
-    std::vector<std::pair<const QString *, const std::string *>> seen;
-    for (const gloox::Tag::Attribute *a : tag.attributes()) {
-        const std::string &prefix = a->prefix();
-        if ((prefix.empty() && a->name() == "xmlns") || prefix == "xmlns")
+    const gloox::Tag::AttributeList &all = tag.attributes();
+    for (auto it = all.begin(); it != all.end(); ++it) {
+        const gloox::Tag::Attribute &a = **it;
+        if (isDeclaration(a))
             continue;
-        if (!isPlainName(a->name()) || (!prefix.empty() && !isPlainName(prefix)))
+        const std::string &prefix = a.prefix();
+        if (!isPlainName(a.name()) || (!prefix.empty() && !isPlainName(prefix)))
             return false;
         const QString *uri = prefix.empty() ? nullptr : scope.uriOf(prefix);
-        if (!prefix.empty() && !uri)
-            return false; // undeclared prefix
-        for (const auto &[otherUri, otherName] : seen) {
-            if (*otherName == a->name() &&
-                (otherUri == uri || (otherUri && uri && *otherUri == *uri)))
-                return false;
-        }
-        seen.emplace_back(uri, &a->name());
-        const std::optional<QString> value = asParsed(a->value(), true);
+        if ((!prefix.empty() && !uri) || repeatsAnEarlier(all, it, uri, scope))
+            return false; // an undeclared prefix, or the same attribute twice
+        const std::optional<QString> value = asParsed(a.value(), true);
         if (!value)
             return false;
-        const std::string qualified = prefix.empty() ? a->name() : prefix + ':' + a->name();
-        element.setAttribute(QString::fromStdString(qualified), *value);
+        element.setAttribute(sharedNames().get(prefix.empty() ? a.name() : prefix + ':' + a.name()),
+                             *value);
     }
     return true;
 }
@@ -149,9 +194,9 @@ bool convert(const gloox::Tag &tag, NamespaceScope &scope, int depth, int maxDep
         if (!uri || !isPlainName(prefix))
             return false;
         out.setXmlns(*uri);
-        out.setPrefix(QString::fromStdString(prefix));
+        out.setPrefix(sharedNames().get(prefix));
     }
-    out.setName(QString::fromStdString(tag.name()));
+    out.setName(sharedNames().get(tag.name()));
     if (!takeAttributes(tag, scope, out))
         return false;
 

@@ -5,6 +5,8 @@
 //
 //   bench_upstream_parse [--stanzas N] [--rounds R]      compares, prints a table
 //   bench_upstream_parse --path gloox|xml|direct N       one timed child
+// With --keep a child keeps every Element, as a room log keeps its messages, and prints its
+// peak resident set: what a kept stanza costs in memory on each path.
 
 #include "tag_to_element.h"
 
@@ -21,6 +23,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <string>
+#include <sys/resource.h>
 #include <vector>
 
 using xbnc::Element;
@@ -84,7 +87,7 @@ enum class Path
 class Converter : public gloox::TagHandler
 {
 public:
-    explicit Converter(Path path) : path_(path) {}
+    Converter(Path path, bool keep) : path_(path), keep_(keep) {}
 
     void handleTag(gloox::Tag *tag) override
     {
@@ -103,8 +106,11 @@ public:
             element = Element::fromXml(QByteArrayView(xml.data(), qsizetype(xml.size())),
                                        u"jabber:client", nullptr, maxDepth);
         }
-        if (!element.isNull())
-            ++converted_;
+        if (element.isNull())
+            return;
+        ++converted_;
+        if (keep_)
+            kept_.push_back(std::move(element));
     }
 
     long stanzas_ = 0;
@@ -112,15 +118,17 @@ public:
 
 private:
     Path path_;
+    bool keep_;
+    std::vector<Element> kept_;
 };
 
-int runOnePath(Path path, int count)
+int runOnePath(Path path, int count, bool keep)
 {
     std::string stream = "<stream:stream xmlns='jabber:client' "
                          "xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>";
     for (int i = 0; i < count; ++i)
         stream += stanza(i);
-    Converter converter(path);
+    Converter converter(path, keep);
     gloox::Parser parser(&converter);
     constexpr std::size_t chunk = 4096; // about what one TLS record gives gloox
     for (std::size_t at = 0; at < stream.size(); at += chunk) {
@@ -137,22 +145,35 @@ int runOnePath(Path path, int count)
                      converter.converted_);
         return 1;
     }
+    if (keep) {
+        rusage usage{};
+        getrusage(RUSAGE_SELF, &usage);
+        std::printf("%ld\n", usage.ru_maxrss);
+    }
     return 0;
 }
 
-double timedChild(const QString &path, int count)
+struct ChildRun
+{
+    double ms = -1;
+    double peakKiB = 0; // with --keep
+};
+
+ChildRun runChild(const QString &path, int count, bool keep)
 {
     QProcess child;
     QElapsedTimer timer;
     timer.start();
-    child.start(QCoreApplication::applicationFilePath(),
-                {QStringLiteral("--path"), path, QString::number(count)});
+    QStringList arguments{QStringLiteral("--path"), path, QString::number(count)};
+    if (keep)
+        arguments << QStringLiteral("--keep");
+    child.start(QCoreApplication::applicationFilePath(), arguments);
     if (!child.waitForFinished(600'000) || child.exitCode() != 0) {
         std::fprintf(stderr, "the %s run failed: %s\n", qPrintable(path),
                      child.readAllStandardError().constData());
-        return -1;
+        return {};
     }
-    return double(timer.nsecsElapsed()) / 1e6;
+    return {double(timer.nsecsElapsed()) / 1e6, child.readAllStandardOutput().trimmed().toDouble()};
 }
 
 double median(std::vector<double> values)
@@ -168,22 +189,27 @@ int compare(int count, int rounds)
     std::vector<std::vector<double>> times(paths.size());
     for (int round = 0; round < rounds; ++round) {
         for (int p = 0; p < paths.size(); ++p) {
-            const double ms = timedChild(paths[p], count);
+            const double ms = runChild(paths[p], count, false).ms;
             if (ms < 0)
                 return 1;
             times[p].push_back(ms);
         }
     }
+    std::vector<double> peaks;
+    for (const QString &path : paths)
+        peaks.push_back(runChild(path, count, true).peakKiB);
     const double gloox = median(times[0]);
     const double xml = median(times[1]);
     const double direct = median(times[2]);
     QTextStream out(stdout);
     out << "stanzas " << count << ", rounds " << rounds << ", medians of whole processes\n";
-    out << "| path | ms | µs per stanza over gloox's parse |\n|---|---|---|\n";
+    out << "| path | ms | µs per stanza over gloox's parse | bytes per kept stanza |\n"
+           "|---|---|---|---|\n";
     for (int p = 0; p < paths.size(); ++p) {
         const double ms = median(times[p]);
         out << "| " << paths[p] << " | " << QString::number(ms, 'f', 0) << " | "
-            << QString::number((ms - gloox) * 1000.0 / count, 'f', 2) << " |\n";
+            << QString::number((ms - gloox) * 1000.0 / count, 'f', 2) << " | "
+            << QString::number((peaks[p] - peaks[0]) * 1024.0 / count, 'f', 0) << " |\n";
     }
     out << "whole process direct/xml: " << QString::number(direct / xml, 'f', 2)
         << "; conversion alone (over gloox) direct/xml: "
@@ -200,6 +226,7 @@ int main(int argc, char *argv[])
     options.addHelpOption();
     options.addOption({QStringLiteral("path"), QStringLiteral("Run one path: gloox, xml, direct."),
                        QStringLiteral("path")});
+    options.addOption({QStringLiteral("keep"), QStringLiteral("Keep every Element (one path).")});
     options.addOption({QStringLiteral("stanzas"), QStringLiteral("Stanzas per run."),
                        QStringLiteral("n"), QStringLiteral("100000")});
     options.addOption({QStringLiteral("rounds"), QStringLiteral("Runs of each path."),
@@ -208,9 +235,10 @@ int main(int argc, char *argv[])
     if (options.isSet(QStringLiteral("path"))) {
         const QString path = options.value(QStringLiteral("path"));
         const int count = options.positionalArguments().value(0).toInt();
+        const bool keep = options.isSet(QStringLiteral("keep"));
         if (path == u"gloox")
-            return runOnePath(Path::Gloox, count);
-        return runOnePath(path == u"direct" ? Path::Direct : Path::Xml, count);
+            return runOnePath(Path::Gloox, count, keep);
+        return runOnePath(path == u"direct" ? Path::Direct : Path::Xml, count, keep);
     }
     return compare(options.value(QStringLiteral("stanzas")).toInt(),
                    options.value(QStringLiteral("rounds")).toInt());
