@@ -34,8 +34,8 @@ struct NamespaceScope
 
 // Names and namespace URIs repeat in every stanza ("message", "to", "urn:xmpp:sid:0"): one
 // shared QString each saves an allocation per use here and memory wherever the Element is kept
-// (room logs hold thousands). Bounded, since the names come from any remote JID; past the
-// bound a name gets a string of its own.
+// (room logs hold thousands). The names come from any remote JID, so the cache is bounded in
+// count and in the length of what it keeps; past that a name gets a string of its own.
 class SharedNames
 {
 public:
@@ -45,13 +45,14 @@ public:
         if (it != names_.end())
             return it->second;
         QString fresh = QString::fromStdString(name);
-        if (names_.size() < maxNames)
+        if (names_.size() < maxNames && name.size() <= maxLength)
             names_.emplace(name, fresh);
         return fresh;
     }
 
 private:
     static constexpr std::size_t maxNames = 1024;
+    static constexpr std::size_t maxLength = 100; // bytes; namespace URIs are shorter
     std::unordered_map<std::string, QString> names_;
 };
 

@@ -83,6 +83,7 @@ private slots:
     void fuzzCorpusSameAsThroughXml();
     void deeperThanTheLimitIsLeftToTheParser();
     void namespacesDeclaredInsideDoNotLeakToSiblings();
+    void namesAreSharedBetweenStanzasUpToALength();
 
 private:
     void compareRow(const QByteArray &xml, Path path);
@@ -288,6 +289,30 @@ void TestTagToElement::namespacesDeclaredInsideDoNotLeakToSiblings()
     const std::optional<Element> converted = elementFromTag(*siblings, u"jabber:client", maxDepth);
     QVERIFY(converted);
     QCOMPARE(converted->children().at(1).xmlns(), QStringLiteral("jabber:client"));
+}
+
+void TestTagToElement::namesAreSharedBetweenStanzasUpToALength()
+{
+    // A room log keeps thousands of messages: each must not keep its own "stanza-id" and
+    // namespace. A URI of a remote JID's choosing longer than the cache keeps is not cached.
+    const std::string longNs = "urn:example:" + std::string(200, 'x');
+    const auto convert = [&](const char *id) {
+        const std::string xml = std::string("<message id='") + id +
+                                "'><stanza-id xmlns='urn:xmpp:sid:0' id='1'/><x xmlns='" + longNs +
+                                "'/></message>";
+        const std::unique_ptr<gloox::Tag> tag = FirstStanza().parse(xml);
+        return tag ? elementFromTag(*tag, u"jabber:client", maxDepth) : std::nullopt;
+    };
+    const std::optional<Element> first = convert("a");
+    const std::optional<Element> second = convert("b");
+    QVERIFY(first && second);
+    const Element &firstId = first->children().at(0);
+    const Element &secondId = second->children().at(0);
+    QVERIFY(firstId.name().isSharedWith(secondId.name()));
+    QVERIFY(firstId.xmlns().isSharedWith(secondId.xmlns()));
+    QVERIFY(firstId.attributes().at(0).name.isSharedWith(secondId.attributes().at(0).name));
+    QVERIFY(!first->children().at(1).xmlns().isSharedWith(second->children().at(1).xmlns()));
+    QCOMPARE(first->children().at(1).xmlns(), QString::fromStdString(longNs));
 }
 
 QTEST_GUILESS_MAIN(TestTagToElement)
