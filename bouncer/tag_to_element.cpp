@@ -80,35 +80,68 @@ bool isPlainName(const std::string &name)
     return true;
 }
 
+// Whether UTF-8 decoding gave characters a parser refuses: U+FFFD stands for bytes that were
+// not UTF-8 (gloox lets some through), U+FFFE and U+FFFF are not XML characters. A U+FFFD the
+// peer really sent is left to the parser too, which accepts it.
+bool hasRefusedCharacters(const QString &decoded)
+{
+    for (const QChar c : decoded)
+        if (c.unicode() >= 0xFFFD)
+            return true;
+    return false;
+}
+
 // What a parser reads back from gloox's xml() for text or an attribute value: gloox writes
 // CR, LF and tab raw, so end-of-line handling turns CR LF and CR into LF, and in a value each
-// of them becomes a space. Other control characters are not XML: nothing is returned, and the
-// parser path refuses the stanza as it always did.
+// of them becomes a space. Other control characters and bytes that are not UTF-8 are not XML:
+// nothing is returned, and the parser path refuses the stanza as it always did.
 std::optional<QString> asParsed(const std::string &raw, bool inAttribute)
 {
     bool plain = true;
+    bool ascii = true;
     for (const char c : raw) {
-        if (static_cast<unsigned char>(c) >= 0x20)
+        const auto byte = static_cast<unsigned char>(c);
+        ascii = ascii && byte < 0x80;
+        if (byte >= 0x20)
             continue;
         if (c != '\t' && c != '\n' && c != '\r')
             return std::nullopt;
         if (c == '\r' || inAttribute)
             plain = false;
     }
-    if (plain)
-        return QString::fromStdString(raw);
     std::string read;
-    read.reserve(raw.size());
-    for (std::size_t i = 0; i < raw.size(); ++i) {
-        char c = raw[i];
-        if (c == '\r') {
-            c = '\n';
-            if (i + 1 < raw.size() && raw[i + 1] == '\n')
-                ++i;
+    if (!plain) {
+        read.reserve(raw.size());
+        for (std::size_t i = 0; i < raw.size(); ++i) {
+            char c = raw[i];
+            if (c == '\r') {
+                c = '\n';
+                if (i + 1 < raw.size() && raw[i + 1] == '\n')
+                    ++i;
+            }
+            read += (inAttribute && (c == '\n' || c == '\t')) ? ' ' : c;
         }
-        read += (inAttribute && (c == '\n' || c == '\t')) ? ' ' : c;
     }
-    return QString::fromStdString(read);
+    QString decoded = QString::fromStdString(plain ? raw : read);
+    if (!ascii && hasRefusedCharacters(decoded))
+        return std::nullopt;
+    return decoded;
+}
+
+// A namespace URI as the parser path would keep it: printable ASCII only, else it decides.
+bool isPlainUri(const std::string &uri)
+{
+    for (const char c : uri) {
+        const auto byte = static_cast<unsigned char>(c);
+        if (byte < 0x20 || byte >= 0x80)
+            return false;
+    }
+    return true;
+}
+
+bool isDeclaration(const gloox::Tag::Attribute &a)
+{
+    return (a.prefix().empty() && a.name() == "xmlns") || a.prefix() == "xmlns";
 }
 
 // Declarations first: they apply to the element's own name and attributes wherever written.
@@ -116,6 +149,8 @@ bool takeDeclarations(const gloox::Tag &tag, NamespaceScope &scope, Element &ele
 {
     bool defaultSeen = false;
     for (const gloox::Tag::Attribute *a : tag.attributes()) {
+        if (isDeclaration(*a) && !isPlainUri(a->value()))
+            return false;
         if (a->prefix().empty() && a->name() == "xmlns") {
             if (defaultSeen)
                 return false;
@@ -134,11 +169,6 @@ bool takeDeclarations(const gloox::Tag &tag, NamespaceScope &scope, Element &ele
         }
     }
     return true;
-}
-
-bool isDeclaration(const gloox::Tag::Attribute &a)
-{
-    return (a.prefix().empty() && a.name() == "xmlns") || a.prefix() == "xmlns";
 }
 
 // Whether an attribute before `a` has the same expanded name (namespace, local name): two

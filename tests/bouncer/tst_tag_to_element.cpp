@@ -213,6 +213,10 @@ void TestTagToElement::sameAsThroughXml_data()
              "<stream:error xmlns:stream='http://etherx.jabber.org/streams'>"
              "<conflict xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"
              "</stream:error>");
+    // Found by comparing the two paths on mutated stanzas (tests/fuzz/fuzz_tag_to_element).
+    fallback("tab in a namespace", "<iq type='get' id='1'><ping xmlns='urn\t:xmpp:ping'/></iq>");
+    fallback("bytes that are not utf-8", "<message><body>h\xe9 \xc3 x</body></message>");
+    fallback("not an xml character", "<message><body>\xef\xbf\xbe</body></message>");
     fallback("non-ascii element name", "<message><f\xc3\xbc\x62/></message>");
 }
 
