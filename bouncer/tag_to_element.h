@@ -18,8 +18,9 @@ namespace xbnc {
 // gloox keeps an element's text apart from its children and exposes no order between them, so
 // an element holding both (whitespace between children, XHTML-IM) has no direct conversion;
 // neither has a tree that only a parser can judge (an undeclared prefix, a repeated attribute,
-// a name outside the plain ASCII ones). For those this returns nothing and the caller takes the
-// serialise-and-parse path, which accepts or refuses them exactly as before.
+// a name or namespace outside plain ASCII, bytes that are not UTF-8, which gloox lets through).
+// For those this returns nothing and the caller takes the serialise-and-parse path, which
+// accepts or refuses them exactly as before.
 //
 // Text and attribute values come out as that path gives them: gloox stores them decoded and
 // its xml() writes carriage returns, tabs and line feeds raw, so the parser's end-of-line and
