@@ -1,5 +1,7 @@
 #include "upstream_client.h"
 
+#include "tag_to_element.h"
+
 #include <QLoggingCategory>
 
 #include <gloox/tag.h>
@@ -214,16 +216,21 @@ std::size_t UpstreamClient::pendingHubRequests()
 
 void UpstreamClient::deliverToHub(const gloox::Tag &tag)
 {
-    const std::string xml = tag.xml();
-    QString error;
-    const Element stanza = Element::fromXml(QByteArrayView(xml.data(), qsizetype(xml.size())),
-                                            u"jabber:client", &error, limits_.maxDepth);
-    if (stanza.isNull()) {
-        qCWarning(lcClient) << "dropping a stanza gloox parsed but Element did not:" << error;
-        return;
+    std::optional<Element> stanza = elementFromTag(tag, u"jabber:client", limits_.maxDepth);
+    if (!stanza) {
+        // The rare tree gloox cannot hand over directly (see elementFromTag): the parser
+        // decides, as it did for every stanza before.
+        const std::string xml = tag.xml();
+        QString error;
+        stanza = Element::fromXml(QByteArrayView(xml.data(), qsizetype(xml.size())),
+                                  u"jabber:client", &error, limits_.maxDepth);
+        if (stanza->isNull()) {
+            qCWarning(lcClient) << "dropping a stanza gloox parsed but Element did not:" << error;
+            return;
+        }
     }
     if (!detached_ && events_.stanzaReceived)
-        events_.stanzaReceived(stanza);
+        events_.stanzaReceived(*stanza);
 }
 
 bool UpstreamClient::sendStanza(const Element &stanza)

@@ -29,8 +29,10 @@ namespace xbnc {
 // wrong side.
 //
 // Any remote JID can send the account a stanza, so nesting is capped before gloox builds a tree
-// (UpstreamNestingFilter) and checked again, without recursion, before Tag::xml() runs: a
-// stanza too deep is refused, and an IQ request so refused is answered with policy-violation.
+// (UpstreamNestingFilter) and checked again, without recursion, before the tree is converted
+// into an Element (elementFromTag, or Tag::xml() for the rare tree it leaves to the parser),
+// both of which recurse: a stanza too deep is refused, and an IQ request so refused is answered
+// with policy-violation.
 //
 // One instance per connection attempt: gloox's parser and negotiation state are not reset
 // reliably after a loss, so the Upstream builds a fresh client for each attempt.

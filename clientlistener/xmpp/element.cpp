@@ -38,10 +38,9 @@ const char *replacement(char c, bool inAttribute)
     }
 }
 
-// Copies runs of plain bytes at once: this is on the fan-out path.
-void appendEscaped(QByteArray &out, QStringView value, bool inAttribute)
+// Escapes UTF-8 bytes, copying runs of plain bytes at once.
+void appendEscapedUtf8(QByteArray &out, const QByteArray &utf8, bool inAttribute)
 {
-    const QByteArray utf8 = value.toUtf8();
     const char *run = utf8.constData();
     const char *const end = run + utf8.size();
     for (const char *p = run; p != end; ++p) {
@@ -54,6 +53,34 @@ void appendEscaped(QByteArray &out, QStringView value, bool inAttribute)
     out.append(run, end - run);
 }
 
+// This is the fan-out path, and names and values are mostly plain ASCII: such characters go
+// straight into `out`, without a UTF-8 copy of the string first. Stops at the first character
+// that is not ASCII or that `special` picks out, and returns how many were written.
+template <typename Special>
+qsizetype appendAscii(QByteArray &out, QStringView text, Special special)
+{
+    const qsizetype at = out.size();
+    out.resize(at + text.size());
+    char *plain = out.data() + at;
+    for (qsizetype i = 0; i < text.size(); ++i) {
+        const char16_t c = text[i].unicode();
+        if (c >= 0x80 || special(char(c))) {
+            out.truncate(at + i);
+            return i;
+        }
+        plain[i] = char(c);
+    }
+    return text.size();
+}
+
+void appendEscaped(QByteArray &out, QStringView value, bool inAttribute)
+{
+    const qsizetype plain =
+        appendAscii(out, value, [inAttribute](char c) { return replacement(c, inAttribute); });
+    if (plain < value.size())
+        appendEscapedUtf8(out, value.mid(plain).toUtf8(), inAttribute);
+}
+
 void appendEscapedText(QByteArray &out, QStringView text)
 {
     appendEscaped(out, text, false);
@@ -64,10 +91,27 @@ void appendEscapedAttribute(QByteArray &out, QStringView value)
     appendEscaped(out, value, true);
 }
 
-void appendAttribute(QByteArray &out, QStringView name, QStringView value)
+// Names are written as they are: they come from a parser or from xbnc itself.
+void appendUnescaped(QByteArray &out, QStringView text)
+{
+    const qsizetype plain = appendAscii(out, text, [](char) { return false; });
+    if (plain < text.size())
+        out += text.mid(plain).toUtf8();
+}
+
+void appendName(QByteArray &out, QStringView prefix, QStringView name)
+{
+    if (!prefix.isEmpty()) {
+        appendUnescaped(out, prefix);
+        out += ':';
+    }
+    appendUnescaped(out, name);
+}
+
+void appendAttribute(QByteArray &out, QStringView prefix, QStringView name, QStringView value)
 {
     out += ' ';
-    out += name.toUtf8();
+    appendName(out, prefix, name);
     out += "='";
     appendEscapedAttribute(out, value);
     out += '\'';
@@ -212,18 +256,16 @@ void Element::appendXml(QByteArray &out, QStringView inheritedXmlns) const
     if (name_.isEmpty())
         return;
 
-    const QByteArray qualifiedName =
-        prefix_.isEmpty() ? name_.toUtf8() : prefix_.toUtf8() + ':' + name_.toUtf8();
     out += '<';
-    out += qualifiedName;
+    appendName(out, prefix_, name_);
     // A prefixed element leaves the default namespace untouched for its children.
     const QStringView childXmlns = prefix_.isEmpty() ? QStringView(xmlns_) : inheritedXmlns;
     if (prefix_.isEmpty() && xmlns_ != inheritedXmlns)
-        appendAttribute(out, u"xmlns", xmlns_);
+        appendAttribute(out, {}, u"xmlns", xmlns_);
     for (const Attribute &d : prefixDeclarations_)
-        appendAttribute(out, QString(QStringLiteral("xmlns:") + d.name), d.value);
+        appendAttribute(out, u"xmlns", d.name, d.value);
     for (const Attribute &a : attributes_)
-        appendAttribute(out, a.name, a.value);
+        appendAttribute(out, {}, a.name, a.value);
     if (children_.empty()) {
         out += "/>";
         return;
@@ -232,7 +274,7 @@ void Element::appendXml(QByteArray &out, QStringView inheritedXmlns) const
     for (const Element &c : children_)
         c.appendXml(out, childXmlns);
     out += "</";
-    out += qualifiedName;
+    appendName(out, prefix_, name_);
     out += '>';
 }
 

@@ -106,6 +106,18 @@ void TestElement::roundTrip_data()
         << QByteArray("<a>\n  <b/>\n</a>") << QByteArray("<a>\n  <b/>\n</a>");
     QTest::newRow("]]> in text is escaped")
         << QByteArray("<a>]]&gt;</a>") << QByteArray("<a>]]&gt;</a>");
+    // The writer copies ASCII straight and hands the rest on from the first character that is
+    // not: these switch over in the middle of names, values and text.
+    QTest::newRow("non-ascii after ascii, then escapes")
+        << QByteArray("<message xmlns:p\xC3\xA9='urn:e' a='ab\xC3\xA9&amp;c&#9;'>"
+                      "<p\xC3\xA9:x\xC3\xBC p\xC3\xA9:y='1'>h\xC3\xA9 &lt;&amp; "
+                      "\xE6\x97\xA5</p\xC3\xA9:x\xC3\xBC></message>")
+        << QByteArray("<message xmlns:p\xC3\xA9='urn:e' a='ab\xC3\xA9&amp;c&#9;'>"
+                      "<p\xC3\xA9:x\xC3\xBC p\xC3\xA9:y='1'>h\xC3\xA9 &lt;&amp; "
+                      "\xE6\x97\xA5</p\xC3\xA9:x\xC3\xBC></message>");
+    QTest::newRow("escape first, then non-ascii")
+        << QByteArray("<body a='&apos;\xC3\xA9'>&amp;\xC3\xA9x</body>")
+        << QByteArray("<body a='&apos;\xC3\xA9'>&amp;\xC3\xA9x</body>");
     // A carriage return written raw would become a line feed (XML end-of-line handling) on the
     // next parse, upstream or in another session: a CRLF body would arrive as LF. Found by
     // tests/fuzz/fuzz_element_round_trip.
