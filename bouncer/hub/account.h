@@ -274,6 +274,7 @@ private:
     void markDelivered(quint64 seq, const std::set<SessionId> *onlyTo);
     void advanceDevice(const QString &device, quint64 seq);
     void offlineEntriesGone(const std::vector<OfflineMessages::Entry> &gone, const char *why);
+    void tellUntoldLosses(const QDateTime &now);
     void catchUp(SessionId id, Session &session);
     // A session's own 1:1 message: logged as a <sent> carbon, copied live to the other
     // sessions with carbons; every device with it (or not wanting it) moves past it.
@@ -365,6 +366,15 @@ private:
     OutboundQueue queue_;
     OfflineMessages offline_;
     DeviceCursors cursors_;
+    // A device away while the catch-up log is full loses a message with every new one: the
+    // first loss is logged at once, the ones after it once a minute, summed up.
+    struct UntoldLosses
+    {
+        qsizetype removed = 0;
+        qsizetype neverDelivered = 0;
+    };
+    UntoldLosses untoldLosses_;
+    QDateTime lastLossWarning_;
     std::chrono::seconds forgetDeviceAfter_ = std::chrono::hours(24 * 90);
     bool allRoomsPersistent_ = false;
     int roomLogSize_ = 1000;

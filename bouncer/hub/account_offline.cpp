@@ -19,6 +19,8 @@ namespace {
 
 const QString chatStatesNs = QStringLiteral("http://jabber.org/protocol/chatstates");
 
+constexpr qint64 kLossWarningSeconds = 60;
+
 // "composing" delivered hours late would be wrong, not late; XEP-0160 keeps such messages out of
 // offline storage for the same reason.
 bool isChatStateOnly(const Element &message)
@@ -145,6 +147,14 @@ void Account::offlineEntriesGone(const std::vector<OfflineMessages::Entry> &gone
         neverDelivered += entry.seq > cursors_.deliveredThrough() ? 1 : 0;
     if (missedBy.isEmpty() && neverDelivered == 0)
         return;
+    const QDateTime now = now_();
+    if (lastLossWarning_.isValid() && lastLossWarning_.secsTo(now) < kLossWarningSeconds) {
+        untoldLosses_.removed += qsizetype(gone.size());
+        untoldLosses_.neverDelivered += neverDelivered;
+        return;
+    }
+    tellUntoldLosses(now);
+    lastLossWarning_ = now;
     qCWarning(lcAccount).nospace().noquote()
         << "catch-up log " << why << " (" << offline_.limits().maxMessages << " messages, "
         << offline_.limits().maxAge.count() << " s): removed " << gone.size()
@@ -278,9 +288,22 @@ void Account::keepUndelivered(const Session &session, std::vector<Element> undel
         keepForLater(stanza, device);
 }
 
+void Account::tellUntoldLosses(const QDateTime &now)
+{
+    if (untoldLosses_.removed == 0 || lastLossWarning_.secsTo(now) < kLossWarningSeconds)
+        return;
+    qCWarning(lcAccount).nospace()
+        << "catch-up log: " << untoldLosses_.removed << " more messages removed in the last "
+        << lastLossWarning_.secsTo(now) << " s, " << untoldLosses_.neverDelivered
+        << " of them no device had";
+    untoldLosses_ = {};
+    lastLossWarning_ = now;
+}
+
 void Account::expireOfflineMessages()
 {
     offlineEntriesGone(offline_.takeExpired(now_()), "expiry");
+    tellUntoldLosses(now_());
     const auto connected = [this](const QString &device) {
         return sessionByResource(device).has_value();
     };

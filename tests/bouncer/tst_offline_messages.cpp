@@ -3,6 +3,7 @@
 // once. A device never seen before gets what no device had: a server's offline storage.
 #include "persistence_harness.h"
 
+#include <QRegularExpression>
 #include <QTest>
 
 using namespace xbnc;
@@ -225,6 +226,32 @@ private Q_SLOTS:
         QCOMPARE(phone.size(), 2);
         QCOMPARE(phone[0].attribute(u"id"), QStringLiteral("m2"));
         QCOMPARE(phone[1].attribute(u"id"), QStringLiteral("m3"));
+    }
+
+    // A device away while the log is full loses a message with every new one: the operator is
+    // told at once, then once a minute with what was lost since, not once per message.
+    void lossesAreLoggedOnceAMinute()
+    {
+        PersistenceHarness h;
+        h.account.setOfflineLimits({2, std::chrono::hours(1)});
+        h.online();
+        const QRegularExpression anyLoss(QStringLiteral("catch-up log"));
+        QTest::ignoreMessage(QtWarningMsg,
+                             QRegularExpression(QStringLiteral("catch-up log full .* removed 1 ")));
+        QTest::failOnWarning(anyLoss);
+        for (int i = 1; i <= 12; ++i) // m1 … m10 roll out; only m1's loss is logged now
+            h.fromUpstream(chat(QStringLiteral("m%1").arg(i), QStringLiteral("text")));
+        h.now = h.now.addSecs(61);
+        QTest::ignoreMessage(QtWarningMsg, QRegularExpression(QStringLiteral(
+                                               "catch-up log: 9 more messages removed in the last "
+                                               "61 s, 9 of them no device had")));
+        h.account.expireOfflineMessages();
+        h.account.expireOfflineMessages(); // said once
+        QTest::ignoreMessage(QtWarningMsg,
+                             QRegularExpression(QStringLiteral("catch-up log full .* removed 1 ")));
+        h.now = h.now.addSecs(61);
+        h.fromUpstream(chat(QStringLiteral("m13"),
+                            QStringLiteral("text"))); // a new minute: logged at once again
     }
 
     void anEarlierDelayIsKept()
