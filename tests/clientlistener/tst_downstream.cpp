@@ -186,7 +186,7 @@ const QString kMechanismsTls =
         "xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>SCRAM-SHA-256-PLUS</mechanism>"
         "<mechanism>SCRAM-SHA-1-PLUS</mechanism><mechanism>SCRAM-SHA-256</mechanism>"
         "<mechanism>SCRAM-SHA-1</mechanism><mechanism>PLAIN</mechanism></mechanisms>"
-        "<sasl-channel-binding xmlns='urn:xmpp:sasl-cb:0'>"
+        "<sasl-channel-binding xmlns='urn:xmpp:sasl-cb:0'><channel-binding type='tls-exporter'/>"
         "<channel-binding type='tls-server-end-point'/></sasl-channel-binding>") +
     sasl2(QStringLiteral(
         "<mechanism>SCRAM-SHA-256-PLUS</mechanism><mechanism>SCRAM-SHA-1-PLUS</mechanism>"
