@@ -4,6 +4,8 @@
 
 #include <QTcpSocket>
 
+#include <sys/socket.h>
+
 namespace xbnc {
 
 namespace {
@@ -72,7 +74,7 @@ QByteArray TcpTlsSocket::read(qint64 maxSize)
 void TcpTlsSocket::write(const QByteArray &bytes)
 {
     if (!tls_) {
-        tcp_->write(bytes);
+        writeToTcp(bytes);
         return;
     }
     tls_->send(bytes);
@@ -162,7 +164,24 @@ void TcpTlsSocket::flush()
 {
     const QByteArray ciphertext = tls_->takeCiphertext();
     if (!ciphertext.isEmpty())
-        tcp_->write(ciphertext);
+        writeToTcp(ciphertext);
+}
+
+// QTcpSocket keeps the 32 KiB chunk of its write buffer for good once it used it (an accepted
+// socket cannot be unbuffered), which was a third of an idle session's memory. So what the
+// kernel takes at once goes to it directly, and only the rest is queued in the QTcpSocket,
+// behind which nothing is ever sent directly.
+void TcpTlsSocket::writeToTcp(const QByteArray &bytes)
+{
+    qsizetype sent = 0;
+    if (tcp_->bytesToWrite() == 0 && tcp_->state() == QAbstractSocket::ConnectedState) {
+        const ssize_t n = ::send(int(tcp_->socketDescriptor()), bytes.constData(),
+                                 size_t(bytes.size()), MSG_NOSIGNAL | MSG_DONTWAIT);
+        // Any error (EAGAIN, a reset peer) is left to the QTcpSocket to meet and report.
+        sent = n > 0 ? qsizetype(n) : 0;
+    }
+    if (sent < bytes.size())
+        tcp_->write(bytes.constData() + sent, bytes.size() - sent);
 }
 
 void TcpTlsSocket::onTlsTrouble()

@@ -63,6 +63,7 @@ private:
     void onTcpReadyRead();
     void pullCiphertext();
     void flush();
+    void writeToTcp(const QByteArray &bytes);
     void onTlsTrouble();
 
     QTcpSocket *tcp_; // child
