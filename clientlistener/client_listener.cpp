@@ -8,6 +8,7 @@
 #include "resumable_sessions.h"
 #include "sasl_server.h"
 #include "tcp_acceptor.h"
+#include "tls_context.h"
 
 #include <QFile>
 #include <QLoggingCategory>
@@ -120,15 +121,15 @@ ClientListener::ClientListener(ListenerConfig config, QObject *parent)
 {
     connect(starttlsAcceptor_, &TcpAcceptor::accepted, this,
             [this](qintptr descriptor, const QHostAddress &peer) {
-                accept(descriptor, peer, false, tls_);
+                accept(descriptor, peer, false, tlsContext_);
             });
     connect(directTlsAcceptor_, &TcpAcceptor::accepted, this,
             [this](qintptr descriptor, const QHostAddress &peer) {
-                accept(descriptor, peer, true, tls_);
+                accept(descriptor, peer, true, tlsContext_);
             });
     connect(hostAcceptor_, &TcpAcceptor::accepted, this,
             [this](qintptr descriptor, const QHostAddress &peer) {
-                accept(descriptor, peer, true, hostTls_);
+                accept(descriptor, peer, true, hostTlsContext_);
             });
 }
 
@@ -136,15 +137,8 @@ ClientListener::~ClientListener() = default;
 
 bool ClientListener::listen(QString *error)
 {
-    QString why;
-    std::optional<QSslConfiguration> tls = loadMainTls(&why);
-    std::optional<QSslConfiguration> hostTls = tls ? loadHostTls(&why) : std::nullopt;
-    if (!tls || !hostTls) {
-        *error = why;
+    if (!loadCertificates(error))
         return false;
-    }
-    tls_ = *tls;
-    hostTls_ = *hostTls;
     if (!config_.requireTls && !config_.address.isLoopback())
         qCWarning(lcListener) << "plaintext is only allowed to loopback clients";
 
@@ -204,16 +198,10 @@ QString ClientListener::certificateFingerprint() const
 
 bool ClientListener::reloadCertificate(QString *error)
 {
-    QString why;
-    std::optional<QSslConfiguration> tls = loadMainTls(&why);
-    std::optional<QSslConfiguration> hostTls = tls ? loadHostTls(&why) : std::nullopt;
-    if (!tls || !hostTls) {
-        *error = why;
-        qCWarning(lcListener) << "certificate reload failed:" << why;
+    if (!loadCertificates(error)) {
+        qCWarning(lcListener) << "certificate reload failed:" << *error;
         return false;
     }
-    tls_ = *tls;
-    hostTls_ = *hostTls;
     qCInfo(lcListener) << "certificate reloaded:" << certificateFingerprint();
     if (config_.hostPort >= 0)
         qCInfo(lcListener) << "host certificate reloaded:" << fingerprintOf(hostTls_);
@@ -232,6 +220,28 @@ void ClientListener::renewOwnCertificate()
         logChange(*own);
         reloadCertificate(&error);
     }
+}
+
+bool ClientListener::loadCertificates(QString *error)
+{
+    QString why;
+    std::optional<QSslConfiguration> tls = loadMainTls(&why);
+    std::optional<QSslConfiguration> hostTls = tls ? loadHostTls(&why) : std::nullopt;
+    std::shared_ptr<const TlsContext> context, hostContext;
+    if (tls)
+        context = TlsContext::forServer(tls->localCertificateChain(), tls->privateKey(), &why);
+    if (context && hostTls && !hostTls->localCertificateChain().isEmpty())
+        hostContext =
+            TlsContext::forServer(hostTls->localCertificateChain(), hostTls->privateKey(), &why);
+    if (!context || !hostTls || (config_.hostPort >= 0 && !hostContext)) {
+        *error = why;
+        return false;
+    }
+    tls_ = *tls;
+    hostTls_ = *hostTls;
+    tlsContext_ = std::move(context);
+    hostTlsContext_ = std::move(hostContext);
+    return true;
 }
 
 std::optional<QSslConfiguration> ClientListener::loadMainTls(QString *error) const
@@ -254,7 +264,7 @@ std::optional<QSslConfiguration> ClientListener::loadHostTls(QString *error) con
 }
 
 void ClientListener::accept(qintptr socketDescriptor, const QHostAddress &peer, bool directTls,
-                            const QSslConfiguration &tls)
+                            const std::shared_ptr<const TlsContext> &tls)
 {
     if (!prelogin_.admits(peer)) {
         qCWarning(lcListener).nospace()
@@ -289,7 +299,7 @@ void ClientListener::setFastTokens(FastTokens &tokens)
     fastLogin_ = std::make_shared<FastLogin>(tokens, config_.fastTokenLifetime);
 }
 
-DownstreamSettings ClientListener::sessionSettings(const QSslConfiguration &tls) const
+DownstreamSettings ClientListener::sessionSettings(std::shared_ptr<const TlsContext> tls) const
 {
     DownstreamSettings settings;
     settings.username = config_.username;
@@ -302,7 +312,7 @@ DownstreamSettings ClientListener::sessionSettings(const QSslConfiguration &tls)
     settings.negotiationTimeoutMs = config_.preloginTimeoutMs;
     settings.idleTimeoutMs = config_.idleTimeoutMs;
     settings.pingTimeoutMs = config_.pingTimeoutMs;
-    settings.tls = tls;
+    settings.tls = std::move(tls);
     settings.credentials = credentials_;
     settings.loginThrottle = loginThrottle_;
     settings.boundResource = boundResource_;
@@ -325,7 +335,7 @@ std::vector<Downstream *> ClientListener::resumableSessions() const
 Downstream *ClientListener::restoreSession(const SavedSession &saved)
 {
     // Never counted as a connection that has not logged in: it has no connection at all.
-    auto *session = new Downstream(saved, sessionSettings(tls_), this);
+    auto *session = new Downstream(saved, sessionSettings(tlsContext_), this);
     follow(session, session->id());
     return session;
 }

@@ -19,6 +19,7 @@ class LoginThrottle;
 class ResumableSessions;
 class SaslCredentials;
 class TcpAcceptor;
+class TlsContext;
 
 // The local XMPP c2s server: the STARTTLS port, the optional direct-TLS port and host port,
 // their TLS certificates (configured, or xbnc's own from data_dir, renewed daily when due),
@@ -67,12 +68,14 @@ Q_SIGNALS:
     void sessionResumed(xbnc::Downstream *session);
 
 private:
+    // Both ports' certificates and TLS contexts, replaced only when all of them load.
+    bool loadCertificates(QString *error);
     std::optional<QSslConfiguration> loadMainTls(QString *error) const;
     std::optional<QSslConfiguration> loadHostTls(QString *error) const;
     void renewOwnCertificate();
     void accept(qintptr socketDescriptor, const QHostAddress &peer, bool directTls,
-                const QSslConfiguration &tls);
-    DownstreamSettings sessionSettings(const QSslConfiguration &tls) const;
+                const std::shared_ptr<const TlsContext> &tls);
+    DownstreamSettings sessionSettings(std::shared_ptr<const TlsContext> tls) const;
     void follow(Downstream *session, SessionId firstId);
 
     ListenerConfig config_;
@@ -84,6 +87,9 @@ private:
     std::function<std::optional<Element>()> serverCaps_;
     QSslConfiguration tls_;
     QSslConfiguration hostTls_; // for the host port
+    // What the connections use, built from the two above and shared with live sessions.
+    std::shared_ptr<const TlsContext> tlsContext_;
+    std::shared_ptr<const TlsContext> hostTlsContext_;
     PreloginQuota prelogin_;
     TcpAcceptor *starttlsAcceptor_;  // child
     TcpAcceptor *directTlsAcceptor_; // child

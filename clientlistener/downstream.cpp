@@ -14,14 +14,14 @@
 #include "stream_features.h"
 #include "stream_namespaces.h"
 #include "tcp_keepalive.h"
+#include "tcp_tls_socket.h"
 #include "tls_channel_bindings.h"
 #include "xml_stream_parser.h"
 
 #include <QLoggingCategory>
 #include <QPointer>
 #include <QRandomGenerator>
-#include <QSslCipher>
-#include <QSslSocket>
+#include <QTcpSocket>
 #include <QTimer>
 
 Q_LOGGING_CATEGORY(lcDownstream, "xbnc.downstream")
@@ -101,7 +101,7 @@ QString loggable(const QString &text)
 
 Downstream::Downstream(DownstreamSettings settings, bool directTls, QObject *parent)
     : QObject(parent), settings_(std::move(settings)), id_(nextSessionId()),
-      socket_(new QSslSocket(this)), closeTimer_(new QTimer(this)),
+      socket_(new TcpTlsSocket(this)), closeTimer_(new QTimer(this)),
       negotiationTimer_(new QTimer(this)),
       idlePing_(new IdlePing(settings_.idleTimeoutMs, settings_.pingTimeoutMs, this)),
       ackTimer_(new QTimer(this)), hibernationTimer_(new QTimer(this)),
@@ -112,7 +112,7 @@ Downstream::Downstream(DownstreamSettings settings, bool directTls, QObject *par
       resumeTimeout_(settings_.resumeTimeout)
 {
     closeTimer_->setSingleShot(true);
-    connect(closeTimer_, &QTimer::timeout, socket_, &QSslSocket::abort);
+    connect(closeTimer_, &QTimer::timeout, socket_, &TcpTlsSocket::abort);
     negotiationTimer_->setSingleShot(true);
     connect(negotiationTimer_, &QTimer::timeout, this,
             [this] { failStream(u"connection-timeout", u"negotiation took too long"); });
@@ -129,20 +129,18 @@ Downstream::Downstream(DownstreamSettings settings, bool directTls, QObject *par
     connect(hibernationTimer_, &QTimer::timeout, this,
             [this] { endHibernation("its resume timeout ran out"); });
 
-    connect(socket_, &QSslSocket::readyRead, this, &Downstream::readSocket);
+    connect(socket_, &TcpTlsSocket::readyRead, this, &Downstream::readSocket);
     // A resume's catch-up is allowed over maxQueuedBytes until the queue is back under it.
     const auto drained = [this] {
-        if (catchUpAllowance_ > 0 &&
-            socket_->bytesToWrite() + socket_->encryptedBytesToWrite() <= settings_.maxQueuedBytes)
+        if (catchUpAllowance_ > 0 && socket_->bytesQueued() <= settings_.maxQueuedBytes)
             catchUpAllowance_ = 0;
     };
-    connect(socket_, &QSslSocket::bytesWritten, this, drained);
-    connect(socket_, &QSslSocket::encryptedBytesWritten, this, drained);
-    connect(socket_, &QSslSocket::encrypted, this, &Downstream::onEncrypted);
-    connect(socket_, &QSslSocket::errorOccurred, this, &Downstream::onSocketError);
+    connect(socket_, &TcpTlsSocket::bytesWritten, this, drained);
+    connect(socket_, &TcpTlsSocket::encrypted, this, &Downstream::onEncrypted);
+    connect(socket_, &TcpTlsSocket::errorOccurred, this, &Downstream::onSocketError);
     // Queued: closed() must never fire inside a call the hub makes (send, closeWithError),
     // where it may be iterating over its sessions.
-    connect(socket_, &QSslSocket::disconnected, this, &Downstream::onDisconnected,
+    connect(socket_, &TcpTlsSocket::disconnected, this, &Downstream::onDisconnected,
             Qt::QueuedConnection);
 }
 
@@ -151,7 +149,6 @@ Downstream::Downstream(qintptr socketDescriptor, DownstreamSettings settings, bo
     : Downstream(std::move(settings), directTls, parent)
 {
     negotiationTimer_->start(settings_.negotiationTimeoutMs);
-    socket_->setSslConfiguration(settings_.tls);
     if (!socket_->setSocketDescriptor(socketDescriptor)) {
         qCWarning(lcDownstream) << "session" << id_
                                 << "cannot take socket:" << socket_->errorString();
@@ -159,19 +156,20 @@ Downstream::Downstream(qintptr socketDescriptor, DownstreamSettings settings, bo
         QMetaObject::invokeMethod(this, &Downstream::onDisconnected, Qt::QueuedConnection);
         return;
     }
-    socket_->setSocketOption(QAbstractSocket::LowDelayOption, 1);
-    enableTcpKeepalive(*socket_);
-    peer_ = socket_->peerAddress();
+    socket_->tcp().setSocketOption(QAbstractSocket::LowDelayOption, 1);
+    enableTcpKeepalive(socket_->tcp());
+    peer_ = socket_->tcp().peerAddress();
     // On a dual-stack port IPv4 clients appear as ::ffff:a.b.c.d; log what a firewall bans.
     bool isV4 = false;
     if (const quint32 v4 = peer_.toIPv4Address(&isV4); isV4)
         peer_ = QHostAddress(v4);
-    tlsRequired_ = settings_.requireTls || !socket_->peerAddress().isLoopback();
+    tlsRequired_ = settings_.requireTls || !socket_->tcp().peerAddress().isLoopback();
     qCInfo(lcDownstream) << "session" << id_ << "connected from"
-                         << socket_->peerAddress().toString() << (directTls ? "(direct TLS)" : "");
+                         << socket_->tcp().peerAddress().toString()
+                         << (directTls ? "(direct TLS)" : "");
     if (directTls) {
         phase_ = Phase::AwaitingTls;
-        socket_->startServerEncryption();
+        socket_->startEncryption(settings_.tls, TlsSession::Role::Server);
     }
 }
 
@@ -324,8 +322,8 @@ void Downstream::write(const QByteArray &bytes)
     if (phase_ == Phase::Closed || phase_ == Phase::Closing || phase_ == Phase::Hibernating)
         return;
     socket_->write(bytes);
-    // Over TLS, what the client does not read piles up encrypted, below the QSslSocket.
-    const qint64 queued = socket_->bytesToWrite() + socket_->encryptedBytesToWrite();
+    // Over TLS, what the client does not read piles up encrypted in the TCP socket.
+    const qint64 queued = socket_->bytesQueued();
     const qint64 limit = settings_.maxQueuedBytes + catchUpAllowance_;
     if (queued > limit && phase_ == Phase::Bound && sm_.isResumable()) {
         // Every stanza in those bytes is kept unacknowledged: a resume sends them again.
@@ -339,7 +337,7 @@ void Downstream::write(const QByteArray &bytes)
                                 << "bytes queued, the stanzas in them undelivered";
         phase_ = Phase::Closing;
         idlePing_->stop();
-        QMetaObject::invokeMethod(socket_, &QSslSocket::abort, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(socket_, &TcpTlsSocket::abort, Qt::QueuedConnection);
     }
 }
 
@@ -514,7 +512,7 @@ void Downstream::handleStartTls()
     headerSent_ = false;
     // Anything the client sent after <starttls/> in clear text is not part of the new stream.
     parser_->restart(false);
-    socket_->startServerEncryption();
+    socket_->startEncryption(settings_.tls, TlsSession::Role::Server);
 }
 
 void Downstream::handleSasl(const Element &element)
@@ -651,12 +649,12 @@ void Downstream::enterBound()
 void Downstream::onEncrypted()
 {
     encrypted_ = true;
-    sasl_->setChannelBindings(tlsChannelBindings(*socket_));
+    sasl_->setChannelBindings(tlsChannelBindings(*socket_->tls()));
     if (phase_ != Phase::AwaitingTls)
         return;
     phase_ = Phase::Negotiating;
-    qCDebug(lcDownstream) << "session" << id_ << "encrypted with"
-                          << socket_->sessionCipher().name();
+    qCDebug(lcDownstream) << "session" << id_ << "encrypted with" << socket_->tls()->protocolName()
+                          << socket_->tls()->cipherName();
     readSocket();
 }
 

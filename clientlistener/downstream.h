@@ -15,13 +15,13 @@
 #include <memory>
 #include <vector>
 
-class QSslSocket;
 class QTimer;
 
 namespace xbnc {
 
 class IdlePing;
 class SaslExchange;
+class TcpTlsSocket;
 struct Bind2Request;
 struct Sasl2Request;
 class XmlStreamParser;
@@ -174,7 +174,7 @@ private:
 
     DownstreamSettings settings_;
     SessionId id_;
-    QSslSocket *socket_;       // child
+    TcpTlsSocket *socket_;     // child
     QTimer *closeTimer_;       // child: aborts a close the client does not complete
     QTimer *negotiationTimer_; // child: drops clients that never bind
     IdlePing *idlePing_;       // child: finds bound clients that are gone without a FIN

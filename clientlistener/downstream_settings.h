@@ -3,7 +3,6 @@
 #include "element.h"
 #include "stream_management.h"
 
-#include <QSslConfiguration>
 #include <QString>
 
 #include <chrono>
@@ -17,6 +16,7 @@ class FastLogin;
 class LoginThrottle;
 class ResumableSessions;
 class SaslCredentials;
+class TlsContext;
 
 // What one Downstream needs from its listener, copied at accept time so that a certificate
 // reload only affects later connections.
@@ -32,9 +32,9 @@ struct DownstreamSettings
     // disconnected.
     qint64 maxQueuedBytes = 8 * 1024 * 1024;
     int negotiationTimeoutMs = 30 * 1000;
-    int idleTimeoutMs = 5 * 60 * 1000; // bound and silent this long: pinged; 0 = never
-    int pingTimeoutMs = 60 * 1000;     // then closed if nothing arrives
-    QSslConfiguration tls;
+    int idleTimeoutMs = 5 * 60 * 1000;     // bound and silent this long: pinged; 0 = never
+    int pingTimeoutMs = 60 * 1000;         // then closed if nothing arrives
+    std::shared_ptr<const TlsContext> tls; // the port's certificate; null: no TLS
     std::shared_ptr<const SaslCredentials> credentials;
     // Shared by every connection of the listener; null: logins are not throttled.
     std::shared_ptr<LoginThrottle> loginThrottle;

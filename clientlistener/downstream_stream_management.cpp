@@ -5,10 +5,10 @@
 #include "idle_ping.h"
 #include "resumable_sessions.h"
 #include "stream_namespaces.h"
+#include "tcp_tls_socket.h"
 #include "xml_stream_parser.h"
 
 #include <QLoggingCategory>
-#include <QSslSocket>
 #include <QTimer>
 
 #include <algorithm>
@@ -173,7 +173,7 @@ void Downstream::hibernate(const char *why)
     Q_EMIT hibernated(); // the hub only notes it: safe inside one of its writes
     endHibernationsBeyondLimit();
     // Queued: this may run inside a write the hub made, which must not see the socket go.
-    QMetaObject::invokeMethod(socket_, &QSslSocket::abort, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(socket_, &TcpTlsSocket::abort, Qt::QueuedConnection);
 }
 
 void Downstream::startHibernationTimer(std::chrono::milliseconds remaining)

@@ -13,7 +13,7 @@ class QTimer;
 namespace xbnc {
 
 // A listening port that hands out raw socket descriptors, so that the connection can become a
-// QSslSocket (QSslServer would start TLS at once, which STARTTLS cannot use).
+// TcpTlsSocket, which starts TLS at once or after STARTTLS.
 //
 // It calls accept() itself instead of leaving that to QTcpServer: when accept() fails for want of
 // descriptors (EMFILE, ENFILE), QTcpServer either pauses for good or retries in a tight loop.

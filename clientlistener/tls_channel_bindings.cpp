@@ -1,7 +1,8 @@
 #include "tls_channel_bindings.h"
 
+#include "tls_session.h"
+
 #include <QSslCertificate>
-#include <QSslSocket>
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -50,13 +51,16 @@ QByteArray tlsServerEndPoint(const QSslCertificate &certificate)
     return hash;
 }
 
-ChannelBindings tlsChannelBindings(const QSslSocket &socket)
+ChannelBindings tlsChannelBindings(const TlsSession &session)
 {
     ChannelBindings bindings;
-    if (!socket.isEncrypted())
+    if (session.state() != TlsSession::State::Established)
         return bindings;
+    if (const QByteArray exporter = session.exporter(); !exporter.isEmpty())
+        bindings.append({kTlsExporter.toString(), exporter});
     // The certificate this connection actually presented, whatever chose it.
-    const QByteArray endPoint = tlsServerEndPoint(socket.localCertificate());
+    const QByteArray endPoint =
+        tlsServerEndPoint(QSslCertificate(session.serverCertificateDer(), QSsl::Der));
     if (!endPoint.isEmpty())
         bindings.append({kTlsServerEndPoint.toString(), endPoint});
     return bindings;

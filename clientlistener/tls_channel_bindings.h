@@ -3,7 +3,6 @@
 #include "channel_binding.h"
 
 class QSslCertificate;
-class QSslSocket;
 
 namespace xbnc {
 
@@ -13,12 +12,11 @@ namespace xbnc {
 // cannot be read.
 QByteArray tlsServerEndPoint(const QSslCertificate &certificate);
 
-// The bindings of a server-side connection, once QSslSocket::encrypted() was emitted.
-//
-// Only tls-server-end-point: tls-exporter (RFC 9266) needs SSL_export_keying_material() on the
-// connection's SSL object, and Qt 6.4's QSslSocket hands out neither that object nor exported
-// keying material (its OpenSSL code is a plugin behind a private interface). tls-unique is
-// undefined for TLS 1.3 and needs the Finished message, which Qt hides as well.
-ChannelBindings tlsChannelBindings(const QSslSocket &socket);
+class TlsSession;
+
+// The bindings of a connection once its handshake is done, best first: tls-exporter (RFC 9266)
+// where it is defined (TLS 1.3, or TLS 1.2 with the extended master secret), then
+// tls-server-end-point. tls-unique is not offered: it is undefined for TLS 1.3.
+ChannelBindings tlsChannelBindings(const TlsSession &session);
 
 } // namespace xbnc

@@ -90,6 +90,7 @@ private Q_SLOTS:
     void cleanup();
     void everyConnectionClosedAtPreloginDeadline();
     void preloginCapsPerAddressAndInTotal();
+    void badTlsInputClosesOnlyThatConnection();
 
 private:
     bool startListener();
@@ -177,6 +178,68 @@ void TestClientListener::everyConnectionClosedAtPreloginDeadline()
         if (!c.kind->directTls && c.kind->sends == kHeader)
             QVERIFY2(c.socket->readAll().contains("<connection-timeout "), c.kind->what);
     }
+}
+
+// xbnc's own TLS meets what is not TLS: each such connection is closed at once (long before the
+// negotiation deadline), and a logged-in session on the same listener never notices.
+void TestClientListener::badTlsInputClosesOnlyThatConnection()
+{
+    config_.preloginTimeoutMs = 20000;
+    QVERIFY(startListener());
+    QSignalSpy bound(listener_.get(), &ClientListener::sessionBound);
+    // Direct TLS, PLAIN and bind; null unless the listener reported the session bound.
+    const auto logIn = [&] {
+        auto socket = connectFrom(QStringLiteral("127.0.0.1"), listener_->directTlsPort(), true);
+        const qsizetype before = bound.size();
+        socket->write(kHeader + kPlainAuth);
+        if (!waitFor(*socket, "<success "))
+            return decltype(socket)();
+        socket->write(kHeader + kBind);
+        return QTest::qWaitFor([&] { return bound.size() > before; }, kTimeoutMs)
+                   ? std::move(socket)
+                   : decltype(socket)();
+    };
+    const auto keeper = logIn();
+    QVERIFY(keeper);
+
+    const auto rawTo = [](quint16 port) {
+        auto socket = std::make_unique<QTcpSocket>();
+        socket->connectToHost(QHostAddress::LocalHost, port);
+        return socket;
+    };
+    const auto closedSoon = [](QTcpSocket &socket) {
+        return QTest::qWaitFor([&] { return socket.state() == QAbstractSocket::UnconnectedState; },
+                               3000);
+    };
+    // A stream header where the ClientHello belongs.
+    auto xml = rawTo(listener_->directTlsPort());
+    QVERIFY(xml->waitForConnected(kTimeoutMs));
+    xml->write(kHeader);
+    QVERIFY(closedSoon(*xml));
+    // STARTTLS accepted, then clear text instead of a handshake.
+    auto plain = rawTo(listener_->port());
+    QVERIFY(plain->waitForConnected(kTimeoutMs));
+    plain->write(kHeader + kStartTls);
+    QVERIFY(QTest::qWaitFor([&] { return plain->peek(4096).contains("<proceed "); }, kTimeoutMs));
+    plain->write("still not TLS\r\n");
+    QVERIFY(closedSoon(*plain));
+    // A fatal alert (handshake_failure) instead of a ClientHello.
+    auto alert = rawTo(listener_->directTlsPort());
+    QVERIFY(alert->waitForConnected(kTimeoutMs));
+    alert->write(QByteArray::fromHex("15030300020228"));
+    QVERIFY(closedSoon(*alert));
+    // Half a ClientHello, then the client goes away mid-handshake.
+    auto quitter = rawTo(listener_->directTlsPort());
+    QVERIFY(quitter->waitForConnected(kTimeoutMs));
+    quitter->write(QByteArray::fromHex("1603010200"));
+    QVERIFY(quitter->waitForBytesWritten(kTimeoutMs));
+    quitter->abort();
+
+    // The logged-in session still works: a second login over TLS binds too.
+    QCOMPARE(keeper->state(), QAbstractSocket::ConnectedState);
+    QVERIFY(logIn());
+    QCOMPARE(bound.size(), 2);
+    QCOMPARE(keeper->state(), QAbstractSocket::ConnectedState);
 }
 
 void TestClientListener::preloginCapsPerAddressAndInTotal()

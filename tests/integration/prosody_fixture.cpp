@@ -104,6 +104,11 @@ QString ProsodyFixture::dataPath() const
     return path(QStringLiteral("data"));
 }
 
+qint64 ProsodyFixture::processId() const
+{
+    return process_ && process_->state() != QProcess::NotRunning ? process_->processId() : 0;
+}
+
 QString ProsodyFixture::logPath() const
 {
     return path(QStringLiteral("prosody.log"));

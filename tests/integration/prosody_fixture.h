@@ -60,6 +60,8 @@ public:
     QString logPath() const;
     QString logText() const; // everything Prosody logged so far, for failure messages
 
+    qint64 processId() const; // 0 when not running
+
 private:
     enum class Launch
     {

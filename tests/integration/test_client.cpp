@@ -2,6 +2,8 @@
 
 #include "scram_client.h"
 #include "stanza_match.h"
+#include "tcp_tls_socket.h"
+#include "tls_context.h"
 
 #include <QEventLoop>
 #include <QMessageAuthenticationCode>
@@ -9,6 +11,9 @@
 #include <QSslConfiguration>
 #include <QSslSocket>
 #include <QTimer>
+
+#include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
 
 #include <algorithm>
 
@@ -44,8 +49,28 @@ TestClient::TestClient(QString name) : name_(std::move(name))
 
 TestClient::~TestClient()
 {
-    if (socket_)
-        socket_->abort();
+    if (tcp())
+        tcp()->abort();
+}
+
+QAbstractSocket *TestClient::tcp() const
+{
+    if (ownTls_)
+        return &ownTls_->tcp();
+    return socket_.get();
+}
+
+void TestClient::writeBytes(const QByteArray &bytes)
+{
+    if (ownTls_)
+        ownTls_->write(bytes);
+    else
+        socket_->write(bytes);
+}
+
+bool TestClient::isEncrypted() const
+{
+    return ownTls_ ? ownTls_->isEncrypted() : socket_->isEncrypted();
 }
 
 bool TestClient::fail(const QString &message)
@@ -56,48 +81,50 @@ bool TestClient::fail(const QString &message)
 
 bool TestClient::isOpen() const
 {
-    return socket_ && socket_->state() == QAbstractSocket::ConnectedState &&
-           !reader_.streamClosed() && !closedSeen_;
+    return tcp() && tcp()->state() == QAbstractSocket::ConnectedState && !reader_.streamClosed() &&
+           !closedSeen_;
 }
 
 void TestClient::send(const QByteArray &xml)
 {
-    if (!socket_)
+    if (!tcp())
         return;
-    socket_->write(xml);
+    writeBytes(xml);
     bytesSent_ += xml.size();
 }
 
 void TestClient::disconnectFromServer()
 {
-    if (!socket_)
+    if (!tcp() || tcp()->state() != QAbstractSocket::ConnectedState)
         return;
-    if (socket_->state() == QAbstractSocket::ConnectedState) {
-        socket_->write("</stream:stream>");
-        socket_->flush();
-        socket_->disconnectFromHost();
+    writeBytes("</stream:stream>");
+    if (ownTls_) {
+        ownTls_->disconnectFromHost();
+        return;
     }
+    socket_->flush();
+    socket_->disconnectFromHost();
 }
 
 void TestClient::abortConnection()
 {
-    if (socket_)
-        socket_->abort();
+    if (tcp())
+        tcp()->abort();
     closedSeen_ = true;
 }
 
 void TestClient::readAvailable()
 {
-    if (!socket_)
+    if (!tcp())
         return;
-    const QByteArray bytes = socket_->readAll();
+    const QByteArray bytes = ownTls_ ? ownTls_->readAll() : socket_->readAll();
     if (!bytes.isEmpty()) {
         const std::size_t before = reader_.stanzas().size();
         reader_.feed(bytes);
         bytesReceived_ += bytes.size();
         elementsReceived_ += qint64(reader_.stanzas().size() - before);
     }
-    if (socket_->state() == QAbstractSocket::UnconnectedState || reader_.streamClosed())
+    if (tcp()->state() == QAbstractSocket::UnconnectedState || reader_.streamClosed())
         closedSeen_ = true;
 }
 
@@ -111,11 +138,19 @@ void TestClient::waitForActivity(QDeadlineTimer deadline)
     if (deadline.hasExpired())
         return;
     QEventLoop loop;
-    QObject::connect(socket_.get(), &QIODevice::readyRead, &loop, &QEventLoop::quit);
-    QObject::connect(socket_.get(), &QAbstractSocket::disconnected, &loop, &QEventLoop::quit);
-    QObject::connect(socket_.get(), &QAbstractSocket::errorOccurred, &loop, &QEventLoop::quit);
-    QObject::connect(socket_.get(), &QSslSocket::encrypted, &loop, &QEventLoop::quit);
-    QObject::connect(socket_.get(), &QAbstractSocket::connected, &loop, &QEventLoop::quit);
+    QObject::connect(tcp(), &QAbstractSocket::disconnected, &loop, &QEventLoop::quit);
+    QObject::connect(tcp(), &QAbstractSocket::errorOccurred, &loop, &QEventLoop::quit);
+    QObject::connect(tcp(), &QAbstractSocket::connected, &loop, &QEventLoop::quit);
+    if (ownTls_) {
+        QObject::connect(ownTls_.get(), &xbnc::TcpTlsSocket::readyRead, &loop, &QEventLoop::quit);
+        QObject::connect(ownTls_.get(), &xbnc::TcpTlsSocket::encrypted, &loop, &QEventLoop::quit);
+        // A failed handshake is reported without the TCP connection closing at once.
+        QObject::connect(ownTls_.get(), &xbnc::TcpTlsSocket::errorOccurred, &loop,
+                         &QEventLoop::quit);
+    } else {
+        QObject::connect(socket_.get(), &QIODevice::readyRead, &loop, &QEventLoop::quit);
+        QObject::connect(socket_.get(), &QSslSocket::encrypted, &loop, &QEventLoop::quit);
+    }
     QTimer timer;
     timer.setSingleShot(true);
     QObject::connect(&timer, &QTimer::timeout, &loop, &QEventLoop::quit);
@@ -126,7 +161,7 @@ void TestClient::waitForActivity(QDeadlineTimer deadline)
 std::optional<std::size_t> TestClient::waitForMatch(const Predicate &predicate,
                                                     QDeadlineTimer deadline)
 {
-    if (!socket_) {
+    if (!tcp()) {
         fail(QStringLiteral("not connected"));
         return std::nullopt;
     }
@@ -268,12 +303,12 @@ bool TestClient::expectStreamError(const QString &condition, QDeadlineTimer dead
 
 bool TestClient::expectClosed(QDeadlineTimer deadline)
 {
-    if (!socket_)
+    if (!tcp())
         return true;
     for (;;) {
         readAvailable();
         if (closedSeen_) {
-            socket_->abort();
+            tcp()->abort();
             return true;
         }
         if (deadline.hasExpired())
@@ -282,8 +317,40 @@ bool TestClient::expectClosed(QDeadlineTimer deadline)
     }
 }
 
+void TestClient::startClientTls()
+{
+    if (!ownTls_) {
+        socket_->startClientEncryption();
+        return;
+    }
+    const std::shared_ptr<const xbnc::TlsContext> context = xbnc::TlsContext::forClient();
+    if (!options_.caFile.isEmpty()) {
+        // The chain to the CA and the JID's domain, as QSslSocket checks them.
+        SSL_CTX_set_verify(context->handle(), SSL_VERIFY_PEER, nullptr);
+        SSL_CTX_load_verify_locations(context->handle(), qPrintable(options_.caFile), nullptr);
+        X509_VERIFY_PARAM_set1_host(SSL_CTX_get0_param(context->handle()),
+                                    qPrintable(options_.domain), 0);
+    }
+    ownTls_->startEncryption(context, xbnc::TlsSession::Role::Client);
+}
+
+bool TestClient::checkPinnedCertificate()
+{
+    if (!ownTls_ || options_.fingerprint.isEmpty())
+        return true;
+    const QByteArray actual =
+        QCryptographicHash::hash(ownTls_->tls()->serverCertificateDer(), QCryptographicHash::Sha256)
+            .toHex();
+    if (actual == normalizedFingerprint(options_.fingerprint))
+        return true;
+    tcp()->abort();
+    return fail(QStringLiteral("the server's certificate is not the pinned one"));
+}
+
 void TestClient::configureTls()
 {
+    if (ownTls_)
+        return; // startClientTls()
     QSslConfiguration tls = QSslConfiguration::defaultConfiguration();
     if (!options_.caFile.isEmpty())
         tls.setCaCertificates(QSslCertificate::fromPath(options_.caFile));
@@ -305,19 +372,27 @@ void TestClient::configureTls()
 
 bool TestClient::waitEncrypted(QDeadlineTimer deadline)
 {
-    while (!socket_->isEncrypted()) {
-        if (socket_->state() == QAbstractSocket::UnconnectedState || deadline.hasExpired()) {
+    while (!isEncrypted()) {
+        const bool ownTlsFailed =
+            ownTls_ && ownTls_->tls()->state() == xbnc::TlsSession::State::Failed;
+        if (tcp()->state() == QAbstractSocket::UnconnectedState || deadline.hasExpired() ||
+            ownTlsFailed) {
             QStringList errors;
-            for (const QSslError &e : socket_->sslHandshakeErrors())
-                errors.append(e.errorString());
+            if (socket_) {
+                for (const QSslError &e : socket_->sslHandshakeErrors())
+                    errors.append(e.errorString());
+            }
+            const QString why = ownTls_ ? ownTls_->errorString() : socket_->errorString();
             return fail(QStringLiteral("TLS handshake failed: %1 %2")
-                            .arg(socket_->errorString(), errors.join(QStringLiteral("; "))));
+                            .arg(why, errors.join(QStringLiteral("; "))));
         }
         waitForActivity(deadline);
     }
     // The client waits for the server's flight once in TLS 1.3, twice in TLS 1.2.
-    roundTrips_ += socket_->sessionProtocol() == QSsl::TlsV1_3 ? 1 : 2;
-    return true;
+    const bool tls13 = ownTls_ ? ownTls_->tls()->protocolName() == u"TLSv1.3"
+                               : socket_->sessionProtocol() == QSsl::TlsV1_3;
+    roundTrips_ += tls13 ? 1 : 2;
+    return checkPinnedCertificate();
 }
 
 bool TestClient::openStream(QDeadlineTimer deadline)
@@ -353,7 +428,7 @@ bool TestClient::startTls(QDeadlineTimer deadline)
     ++roundTrips_;
     if (answer->name != u"proceed")
         return fail(QStringLiteral("STARTTLS refused: ") + QString::fromUtf8(answer->toXml()));
-    socket_->startClientEncryption();
+    startClientTls();
     return waitEncrypted(deadline);
 }
 
@@ -366,25 +441,34 @@ bool TestClient::connectAndSecure(const TestClientOptions &options, QDeadlineTim
     reader_.stanzas().clear();
     roundTrips_ = 0;
     bytesSent_ = bytesReceived_ = elementsReceived_ = 0;
-    socket_ = std::make_unique<QSslSocket>();
+    socket_.reset();
+    ownTls_.reset();
+    if (options_.channelBinding == u"tls-exporter")
+        ownTls_ = std::make_unique<xbnc::TcpTlsSocket>();
+    else
+        socket_ = std::make_unique<QSslSocket>();
     configureTls();
-    if (options_.directTls) {
+    if (options_.directTls && socket_) {
         socket_->connectToHostEncrypted(options_.host, options_.port, options_.domain);
         if (!waitEncrypted(deadline))
             return false;
         ++roundTrips_; // the TCP handshake
         return openStream(deadline);
     }
-    socket_->connectToHost(options_.host, options_.port);
-    while (socket_->state() != QAbstractSocket::ConnectedState) {
-        if (socket_->state() == QAbstractSocket::UnconnectedState || deadline.hasExpired())
+    tcp()->connectToHost(options_.host, options_.port);
+    while (tcp()->state() != QAbstractSocket::ConnectedState) {
+        if (tcp()->state() == QAbstractSocket::UnconnectedState || deadline.hasExpired())
             return fail(QStringLiteral("cannot connect to %1:%2: %3")
                             .arg(options_.host)
                             .arg(options_.port)
-                            .arg(socket_->errorString()));
+                            .arg(tcp()->errorString()));
         waitForActivity(deadline);
     }
     ++roundTrips_; // the TCP handshake
+    if (options_.directTls) {
+        startClientTls();
+        return waitEncrypted(deadline) && openStream(deadline);
+    }
     return openStream(deadline) && startTls(deadline) && openStream(deadline);
 }
 
@@ -475,15 +559,15 @@ std::unique_ptr<ScramClient> TestClient::scramClient(const QString &mechanism)
     auto scram = std::make_unique<ScramClient>(
         sha256 ? QCryptographicHash::Sha256 : QCryptographicHash::Sha1,
         ScramClient::saslName(options_.user), options_.password,
-        plus ? QByteArray("p=tls-server-end-point,,") : QByteArray("n,,"));
+        plus ? "p=" + options_.channelBinding.toLatin1() + ",," : QByteArray("n,,"));
     if (plus) {
-        const QByteArray endPoint =
+        const QByteArray data =
             options_.bindToOtherCertificate
                 ? QCryptographicHash::hash("another certificate", QCryptographicHash::Sha256)
-                : serverEndPoint();
-        if (endPoint.isEmpty())
+                : channelBindingData();
+        if (data.isEmpty())
             return nullptr;
-        scram->setChannelBindingData(endPoint);
+        scram->setChannelBindingData(data);
     }
     return scram;
 }
@@ -555,9 +639,25 @@ std::optional<XmlNode> TestClient::authenticateSasl2(const QByteArray &inlineXml
     return answer;
 }
 
+QByteArray TestClient::channelBindingData()
+{
+    if (options_.channelBinding == u"tls-server-end-point")
+        return serverEndPoint();
+    if (options_.channelBinding == u"tls-exporter" && ownTls_) {
+        const QByteArray exporter = ownTls_->tls()->exporter();
+        if (exporter.isEmpty())
+            fail(QStringLiteral("no tls-exporter on this connection"));
+        return exporter;
+    }
+    fail(QStringLiteral("unsupported channel binding ") + options_.channelBinding);
+    return {};
+}
+
 QByteArray TestClient::serverEndPoint()
 {
-    const QSslCertificate certificate = socket_->peerCertificate();
+    const QSslCertificate certificate =
+        ownTls_ ? QSslCertificate(ownTls_->tls()->serverCertificateDer(), QSsl::Der)
+                : socket_->peerCertificate();
     // The hash goes with the certificate's signature (RFC 5929 §4.1); the test certificates
     // and xbnc's own are signed with SHA-256, which is all this client has to handle.
     const QString text = certificate.toText();

@@ -11,8 +11,13 @@
 #include <memory>
 #include <optional>
 
+class QAbstractSocket;
 class QSslSocket;
 class ScramClient;
+
+namespace xbnc {
+class TcpTlsSocket;
+}
 
 namespace testns {
 inline constexpr char16_t streams[] = u"http://etherx.jabber.org/streams";
@@ -43,9 +48,12 @@ struct TestClientOptions
     // Or SCRAM-SHA-256, PLAIN, and SCRAM-SHA-256-PLUS or SCRAM-SHA-1-PLUS bound to the
     // server certificate the client was shown (tls-server-end-point).
     QString mechanism = QStringLiteral("SCRAM-SHA-1");
-    // -PLUS: bind to another certificate instead, as a client whose TLS ends at a man in the
-    // middle does.
+    // -PLUS: bind to another certificate (or exporter value) instead, as a client whose TLS
+    // ends at a man in the middle does.
     bool bindToOtherCertificate = false;
+    // -PLUS: the channel binding type. "tls-exporter" (RFC 9266) runs the client's TLS with
+    // xbnc's own TlsSession instead of QSslSocket, which cannot export keying material.
+    QString channelBinding = QStringLiteral("tls-server-end-point");
     QString resource; // empty: the server picks one
     bool sendInitialPresence = true;
     QByteArray initialPresence = "<presence/>";
@@ -147,6 +155,14 @@ private:
     // SCRAM-SHA-256/-1, or their -PLUS with tls-server-end-point; null (see errorString()) if not.
     std::unique_ptr<ScramClient> scramClient(const QString &mechanism);
     void configureTls();
+    bool usesOwnTls() const { return ownTls_ != nullptr; }
+    // The TCP socket under either TLS implementation; null before connectAndSecure().
+    QAbstractSocket *tcp() const;
+    void writeBytes(const QByteArray &bytes);
+    void startClientTls();
+    bool isEncrypted() const;
+    // Own TLS: the pinned fingerprint, if any, against the certificate the server showed.
+    bool checkPinnedCertificate();
     void readAvailable();
     void waitForActivity(QDeadlineTimer deadline);
     // Index of the first buffered stanza matching predicate, reading until one arrives.
@@ -155,11 +171,15 @@ private:
     // RFC 5929 §4.1 for the certificate this client was shown; empty (see errorString()) for a
     // certificate whose hash the test client does not compute.
     QByteArray serverEndPoint();
+    // What options.channelBinding binds to on this connection; empty (see errorString()) if
+    // the client cannot compute it.
+    QByteArray channelBindingData();
     QString describeBuffer() const;
 
     QString name_;
     TestClientOptions options_;
     std::unique_ptr<QSslSocket> socket_;
+    std::unique_ptr<xbnc::TcpTlsSocket> ownTls_; // instead of socket_ for tls-exporter
     XmlStanzaReader reader_;
     XmlNode features_;
     XmlNode saslFailure_;

@@ -41,6 +41,7 @@ public:
     bool stop(QString *error = nullptr);
 
     bool isRunning() const;
+    qint64 processId() const;          // 0 when not running
     bool sendSignal(int signalNumber); // e.g. SIGHUP
 
     int exitCode() const;
