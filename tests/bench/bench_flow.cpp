@@ -36,7 +36,7 @@ Plan planFor(bool quick)
 {
     if (quick)
         return {{1, 3}, 10, {250}, 0.2, 3000};
-    return {{1, 10, 50}, 250, {250, 500, 1000, 2000, 4000, 8000}, 4, 5000};
+    return {{1, 10, 50}, 250, {250, 500, 1000, 2000, 4000}, 3, 5000};
 }
 
 // What was measured for one side at one N.

@@ -13,6 +13,7 @@ namespace {
 constexpr int joinTimeoutMs = 60000;
 // Logins in flight at once: xbnc bounds the connections of one address that are not logged in.
 constexpr int loginsInFlight = 4;
+constexpr int backlogTimeoutMs = 120000;
 
 bool waitJoined(const LoadSession &session, QDeadlineTimer deadline, QString *error)
 {
@@ -147,5 +148,9 @@ FanOutResult runFanOut(FanOutSide &side, double rate, qint64 count, int drainMs)
     result.p99Ms = percentile(latencies, 0.99);
     if (side.relay)
         result.serverBytes = side.relay->forwardedToClient() - serverBytesBefore;
+    // An overloaded step leaves a backlog behind; it must not reach the next step's figures.
+    waitUntil(everyoneHasAll, QDeadlineTimer(backlogTimeoutMs), 10);
+    for (const auto &session : side.receivers)
+        session->takeArrivals();
     return result;
 }
