@@ -123,7 +123,7 @@ QList<BenchRow> rowsFor(int n, const SideFigures &direct, const SideFigures &xbn
                   QString(),
                   std::nullopt,
                   QStringLiteral("steps doubling from 250 msg/s; a lost or reordered message "
-                                 "fails the step")};
+                                 "fails the step; 0: not even 250 msg/s held")};
     if (n == 10) {
         rate.target =
             QStringLiteral("xbnc ≥ 90 % of direct at N=1 (%1 msg/s)").arg(singleSessionCeiling);
