@@ -185,6 +185,11 @@ bool XbncProcess::isRunning() const
     return process_ && process_->state() != QProcess::NotRunning;
 }
 
+qint64 XbncProcess::processId() const
+{
+    return isRunning() ? process_->processId() : 0;
+}
+
 int XbncProcess::exitCode() const
 {
     return exitCode_;
