@@ -23,6 +23,7 @@ namespace {
 // Long enough for any run, and room for every message a resuming phone missed.
 constexpr int prosodyHibernationSeconds = 3600;
 constexpr int prosodyQueueSize = 5000;
+constexpr qsizetype failureChars = 4000;
 
 struct Sizes
 {
@@ -109,12 +110,17 @@ int main(int argc, char **argv)
     const QCommandLineOption jsonOption(QStringLiteral("json"),
                                         QStringLiteral("Also write the rows to FILE."),
                                         QStringLiteral("FILE"));
-    parser.addOptions({quick, runsOption, onlyOption, jsonOption});
+    const QCommandLineOption roomsOption(QStringLiteral("memory-rooms"),
+                                         QStringLiteral("Rooms for B4 (default 1000)."),
+                                         QStringLiteral("N"));
+    parser.addOptions({quick, runsOption, onlyOption, jsonOption, roomsOption});
     parser.process(app);
 
     Sizes sizes = parser.isSet(quick) ? quickSizes() : Sizes{};
     if (parser.isSet(runsOption))
         sizes.runs = std::max(1, parser.value(runsOption).toInt());
+    if (parser.isSet(roomsOption))
+        sizes.memoryRooms = std::max(1, parser.value(roomsOption).toInt());
     const QStringList only = parser.value(onlyOption).split(QLatin1Char(','));
 
     BouncerFixture fixture;
@@ -122,6 +128,9 @@ int main(int argc, char **argv)
     const QString secret = QUuid::createUuid().toString(QUuid::WithoutBraces);
     fixture.prosody().enableComponent(componentDomain, secret);
     fixture.prosody().enableStreamManagement(prosodyHibernationSeconds, prosodyQueueSize);
+    // Prosody under the load of thousands of occupants answers late; the short test timers
+    // would take that for a dead link.
+    fixture.xbnc().setFastTimers(false);
     FillerComponent fillers;
     QString error;
     if (!fixture.start({QStringLiteral("bob"), QStringLiteral("carol")})) {
@@ -136,7 +145,8 @@ int main(int argc, char **argv)
     QList<BenchRow> rows;
     const bool measured = runFamilies(sizes, only, fixture, fillers, &rows, &error);
     if (!measured)
-        std::fprintf(stderr, "FAILED: %s\n", qPrintable(error));
+        std::fprintf(stderr, "FAILED: %s\n--- xbnc's output ---\n%s\n",
+                     qPrintable(error.left(failureChars)), qPrintable(fixture.xbnc().output()));
     printTable(rows);
     if (parser.isSet(jsonOption) &&
         !writeBenchRows(parser.value(jsonOption), QStringLiteral("bench_state"), rows, &error)) {

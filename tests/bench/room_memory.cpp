@@ -61,6 +61,7 @@ bool RoomMemory::measure(int rooms, int perRoom, QList<BenchRow> *rows, QString 
         *error = fixture_.errorString();
         return false;
     }
+    clock_.start();
     const qint64 base = settledResidentKiB();
     std::fprintf(stderr, "B4 xbnc RSS with no rooms: %lld KiB\n", base);
     int joined = 0;
@@ -71,7 +72,8 @@ bool RoomMemory::measure(int rooms, int perRoom, QList<BenchRow> *rows, QString 
             return false;
         joined = stage;
         const qint64 rss = settledResidentKiB();
-        std::fprintf(stderr, "B4 xbnc RSS in %d rooms: %lld KiB\n", joined, rss);
+        std::fprintf(stderr, "B4 xbnc RSS in %d rooms: %lld KiB (at %.1f s)\n", joined, rss,
+                     double(clock_.elapsed()) / 1000);
         rows->append(
             {QStringLiteral("B4"),
              QStringLiteral("xbnc RSS, account in %1 rooms of 2 occupants").arg(joined),

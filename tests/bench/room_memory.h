@@ -2,6 +2,7 @@
 
 #include "bench_rows.h"
 
+#include <QElapsedTimer>
 #include <QList>
 #include <QString>
 
@@ -29,4 +30,5 @@ private:
     BouncerFixture &fixture_;
     FillerComponent &fillers_;
     TestClient *session_ = nullptr;
+    QElapsedTimer clock_; // for the progress lines on stderr
 };
