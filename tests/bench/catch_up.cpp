@@ -15,15 +15,6 @@ QString wayName(CatchUpRun::Way way)
     return way == CatchUpRun::Way::Resume ? QStringLiteral("resume") : QStringLiteral("rejoin");
 }
 
-double medianField(const std::vector<CatchUpCost> &costs,
-                   const std::function<double(const CatchUpCost &)> &field)
-{
-    std::vector<double> values;
-    for (const CatchUpCost &c : costs)
-        values.push_back(field(c));
-    return medianOf(values);
-}
-
 } // namespace
 
 CatchUp::CatchUp(BouncerFixture &fixture, FillerComponent &fillers)
@@ -133,8 +124,8 @@ void CatchUp::appendRows(int rooms, int messages, int runs, QList<BenchRow> *row
                      .arg(messages)
                      .arg(QLatin1String(figure.what)),
                  QLatin1String(figure.unit),
-                 medianField(direct, figure.field),
-                 medianField(through, figure.field),
+                 medianOf(direct, figure.field),
+                 medianOf(through, figure.field),
                  {},
                  std::nullopt,
                  QStringLiteral("median of %1 runs; from the first byte of the new connection; "
