@@ -184,6 +184,15 @@ bool ProsodyFixture::writeConfig(QString *error)
             names += QStringLiteral(" \"%1\";").arg(module);
         withSm.replace(QStringLiteral("\"mam\";"), QStringLiteral("\"mam\";") + names);
     }
+    if (!componentDomain_.isEmpty()) {
+        // The port is global; the component's own section goes last, after the MUC's.
+        withSm.replace(QStringLiteral("modules_disabled"),
+                       QStringLiteral("component_interfaces = { \"127.0.0.1\" }\n"
+                                      "component_ports = { %1 }\nmodules_disabled")
+                           .arg(componentPort_));
+        withSm += QStringLiteral("\nComponent %1\n    component_secret = %2\n")
+                      .arg(luaString(componentDomain_), luaString(componentSecret_));
+    }
     QFile file(configPath());
     if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate) || file.write(withSm.toUtf8()) < 0) {
         *error = QStringLiteral("cannot write ") + configPath();
@@ -210,6 +219,10 @@ void ProsodyFixture::pickPorts()
     do {
         directTlsPort_ = quint16(random->bounded(lowestPort, highestPort + 1));
     } while (directTlsPort_ == c2sPort_);
+    // A taken component port shows as Prosody's listen failure too, and start() tries again.
+    do {
+        componentPort_ = quint16(random->bounded(lowestPort, highestPort + 1));
+    } while (componentPort_ == c2sPort_ || componentPort_ == directTlsPort_);
 }
 
 bool ProsodyFixture::start(QString *error)

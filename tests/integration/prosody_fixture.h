@@ -55,6 +55,16 @@ public:
     // "cloud_notify", XEP-0357); call before start().
     void enableModules(const QStringList &modules) { extraModules_ = modules; }
 
+    // An external component (XEP-0114) on `domain` with that shared secret, listening on
+    // componentPort(): one connection that can send from any JID of its domain, so that a
+    // benchmark fills rooms with thousands of occupants without a login each. Call before start().
+    void enableComponent(const QString &domain, const QString &secret)
+    {
+        componentDomain_ = domain;
+        componentSecret_ = secret;
+    }
+    quint16 componentPort() const { return componentPort_; }
+
     // "debug" makes failures easier to read but slows Prosody down; call before start().
     void setLogLevel(const QString &level) { logLevel_ = level; }
     QString logPath() const;
@@ -91,6 +101,7 @@ private:
     std::unique_ptr<QProcess> process_;
     quint16 c2sPort_ = 0;
     quint16 directTlsPort_ = 0;
+    quint16 componentPort_ = 0;
     quint16 firstC2sPort_ = 0;
     quint16 firstDirectTlsPort_ = 0;
     QString logLevel_ = QStringLiteral("info");
@@ -99,4 +110,6 @@ private:
     QStringList extraModules_;
     int smHibernationSeconds_ = 0;
     int smMaxQueueSize_ = 0;
+    QString componentDomain_;
+    QString componentSecret_;
 };

@@ -116,7 +116,10 @@ bool XbncProcess::start(const Config &config, QString *error)
     process_ = std::make_unique<QProcess>();
     process_->setProcessChannelMode(QProcess::MergedChannels);
     QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
-    environment.insert(QStringLiteral("XBNC_TEST_FAST_TIMERS"), QStringLiteral("1"));
+    if (fastTimers_)
+        environment.insert(QStringLiteral("XBNC_TEST_FAST_TIMERS"), QStringLiteral("1"));
+    else
+        environment.remove(QStringLiteral("XBNC_TEST_FAST_TIMERS"));
     process_->setProcessEnvironment(environment);
     // Drain the pipe as output comes, so xbnc never blocks writing its log.
     QObject::connect(process_.get(), &QProcess::readyRead, process_.get(),

@@ -36,6 +36,9 @@ public:
     // Starts xbnc and waits until it listens (both ports when direct TLS is configured) and has
     // printed its certificate fingerprint. Use waitForLog() for "upstream online as …".
     bool start(const Config &config, QString *error);
+    // Off: production timers (ack, login and join deadlines), for benchmarks whose load would
+    // trip the short test ones. On (the default) for every later start(): XBNC_TEST_FAST_TIMERS.
+    void setFastTimers(bool fast) { fastTimers_ = fast; }
     // SIGTERM, then wait. False (with *error) unless xbnc exited normally with code 0 and printed
     // no sanitizer report.
     bool stop(QString *error = nullptr);
@@ -46,6 +49,8 @@ public:
 
     int exitCode() const;
     quint16 port() const { return port_; }
+    // The running process's id, for reading its memory from outside (0 when not running).
+    qint64 processId() const;
     quint16 directTlsPort() const { return directTlsPort_; }
     QString fingerprint() const { return fingerprint_; } // "AB:CD:…"
     QString directory() const { return dir_.path(); }
@@ -76,5 +81,6 @@ private:
     quint16 directTlsPort_ = 0;
     int exitCode_ = -1;
     bool crashed_ = false;
-    bool reportDelivered_ = false; // stop() has handed the sanitizer report to its caller
+    bool reportDelivered_ = false;
+    bool fastTimers_ = true; // stop() has handed the sanitizer report to its caller
 };
