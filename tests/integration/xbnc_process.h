@@ -49,8 +49,6 @@ public:
 
     int exitCode() const;
     quint16 port() const { return port_; }
-    // The running process's id, for reading its memory from outside (0 when not running).
-    qint64 processId() const;
     quint16 directTlsPort() const { return directTlsPort_; }
     QString fingerprint() const { return fingerprint_; } // "AB:CD:…"
     QString directory() const { return dir_.path(); }
