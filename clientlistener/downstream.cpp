@@ -130,12 +130,7 @@ Downstream::Downstream(DownstreamSettings settings, bool directTls, QObject *par
             [this] { endHibernation("its resume timeout ran out"); });
 
     connect(socket_, &TcpTlsSocket::readyRead, this, &Downstream::readSocket);
-    // A resume's catch-up is allowed over maxQueuedBytes until the queue is back under it.
-    const auto drained = [this] {
-        if (catchUpAllowance_ > 0 && socket_->bytesQueued() <= settings_.maxQueuedBytes)
-            catchUpAllowance_ = 0;
-    };
-    connect(socket_, &TcpTlsSocket::bytesWritten, this, drained);
+    connect(socket_, &TcpTlsSocket::bytesWritten, this, &Downstream::endCatchUpAllowance);
     connect(socket_, &TcpTlsSocket::encrypted, this, &Downstream::onEncrypted);
     connect(socket_, &TcpTlsSocket::errorOccurred, this, &Downstream::onSocketError);
     // Queued: closed() must never fire inside a call the hub makes (send, closeWithError),

@@ -160,6 +160,7 @@ private:
     Downstream *resumableSession(const Element &resume, QString *condition);
     // After a resume: everything unacknowledged again, then <r/>, then resumed().
     void sendCatchUp();
+    void endCatchUpAllowance();
     void takeOver(Downstream &earlier);
     void handedOver();
     void writeSmFailed(QStringView condition, bool withH = false);

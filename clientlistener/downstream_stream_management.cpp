@@ -282,7 +282,16 @@ void Downstream::sendCatchUp()
     // Even with nothing to catch up on: the client waits for this to end its catch-up.
     ackRequested_ = true;
     write(QByteArrayLiteral("<r xmlns='urn:xmpp:sm:3'/>"));
+    // What the kernel took at once is never reported by bytesWritten(): look now as well.
+    endCatchUpAllowance();
     Q_EMIT resumed();
+}
+
+void Downstream::endCatchUpAllowance()
+{
+    // A resume's catch-up is allowed over maxQueuedBytes until the queue is back under it.
+    if (catchUpAllowance_ > 0 && socket_->bytesQueued() <= settings_.maxQueuedBytes)
+        catchUpAllowance_ = 0;
 }
 
 void Downstream::takeOver(Downstream &earlier)
