@@ -241,6 +241,12 @@ void Bouncer::toSessions(const std::vector<SessionId> &ids, const Element &stanz
             session->sendSerialized(bytes);
 }
 
+void Bouncer::toSessionSerialized(SessionId id, const QList<QByteArray> &stanzas)
+{
+    if (const QPointer<Downstream> session = sessions_.value(id))
+        session->sendSerialized(stanzas);
+}
+
 // The older session's closed() comes later (queued) and finds the hub done with it.
 std::vector<Element> Bouncer::sessionReplaced(SessionId id)
 {

@@ -43,6 +43,7 @@ private:
     void toUpstream(const Element &stanza) override;
     void toSession(SessionId session, const Element &stanza) override;
     void toSessions(const std::vector<SessionId> &sessions, const Element &stanza) override;
+    void toSessionSerialized(SessionId id, const QList<QByteArray> &stanzas) override;
     std::vector<Element> sessionReplaced(SessionId session) override;
     void roomEntered(const Room &room) override;
     void roomLeft(const QString &roomJid) override;

@@ -264,6 +264,25 @@ void Downstream::sendSerialized(const QByteArray &bytes)
         write(bytes);
 }
 
+void Downstream::sendSerialized(const QList<QByteArray> &stanzas)
+{
+    // Stream management keeps and counts each stanza on its own.
+    if (sm_.isEnabled() || phase_ != Phase::Bound) {
+        for (const QByteArray &stanza : stanzas)
+            sendSerialized(stanza);
+        return;
+    }
+    // One TLS record and one socket write instead of one per stanza.
+    qsizetype size = 0;
+    for (const QByteArray &stanza : stanzas)
+        size += stanza.size();
+    QByteArray joined;
+    joined.reserve(size);
+    for (const QByteArray &stanza : stanzas)
+        joined += stanza;
+    write(joined);
+}
+
 void Downstream::closeWithError(StreamError condition, const QString &text)
 {
     failStream(conditionName(condition), text);

@@ -73,6 +73,8 @@ public:
     void send(const Element &stanza);
     // Send already serialised stanza bytes (shared across sessions on fan-out).
     void sendSerialized(const QByteArray &bytes);
+    // Several, in order (a room's cached occupants): one write when nothing counts them.
+    void sendSerialized(const QList<QByteArray> &stanzas);
     // RFC 6120 §4.9 stream error, then </stream:stream> and close.
     void closeWithError(StreamError condition, const QString &text = {});
     // Graceful </stream:stream> (shutdown).

@@ -325,6 +325,17 @@ void Account::roomToSession(SessionId session, const Element &stanza)
     sendToSession(session, stanza);
 }
 
+void Account::roomToSessionSerialized(SessionId session, const QList<QByteArray> &stanzas)
+{
+    const auto it = sessions_.find(session);
+    if (it == sessions_.end())
+        return;
+    if (!it->second.held)
+        return out_.toSessionSerialized(session, stanzas);
+    for (const QByteArray &stanza : stanzas) // the inactive queue reads what it holds
+        sendToInactive(session, it->second, Element::fromXml(stanza));
+}
+
 void Account::roomToSessions(const std::set<SessionId> &sessions, const Element &stanza)
 {
     sendToSessions(stanza,

@@ -47,6 +47,13 @@ public:
             for (SessionId session : sessions)
                 toSession(session, stanza);
         }
+        // Stanzas already serialised as Element::toXml() writes them, addressed, in order: a
+        // room's cached occupants (Room::Output::roomToSessionSerialized). The default parses.
+        virtual void toSessionSerialized(SessionId session, const QList<QByteArray> &stanzas)
+        {
+            for (const QByteArray &stanza : stanzas)
+                toSession(session, Element::fromXml(stanza));
+        }
         // A newer session bound the same resource: the edge ends this one (RFC 6120 §7.7.2.2,
         // a <conflict/> stream error) and hands back what its client was sent and never
         // acknowledged (XEP-0198), in order, so that the device gets it in its next session.
@@ -323,6 +330,7 @@ private:
     Room &roomFor(const QString &roomJid);
     void roomToUpstream(const Element &stanza) override;
     void roomToSession(SessionId session, const Element &stanza) override;
+    void roomToSessionSerialized(SessionId session, const QList<QByteArray> &stanzas) override;
     void roomToSessions(const std::set<SessionId> &sessions, const Element &stanza) override;
     void roomMembershipChanged(const Room &room) override;
     void roomMessageLogged(const Room &room, const RoomLog::Entry &entry) override;

@@ -153,19 +153,16 @@ void Room::presenceFromUpstream(const Element &presence)
 void Room::occupantPresenceFromUpstream(const Element &presence, const QString &nick)
 {
     const bool unavailable = presence.attribute(u"type") == u"unavailable";
-    Occupant *known = findOccupant(nick);
     if (relisted_) {
         relisted_->insert(nick);
-        if (!unavailable && known && known->presence.toXml() == presence.toXml())
+        const RoomOccupants::Occupant *known = occupants_.find(nick);
+        if (!unavailable && known && known->presence == RoomOccupants::serialized(presence))
             return; // nothing changed while xbnc was away
     }
-    if (unavailable) {
-        std::erase_if(occupants_, [&](const Occupant &o) { return o.nick == nick; });
-    } else if (known) {
-        known->presence = presence;
-    } else {
-        occupants_.push_back(Occupant{nick, presence});
-    }
+    if (unavailable)
+        occupants_.remove(nick);
+    else
+        occupants_.set(nick, presence);
     fanOut(presence);
 }
 
@@ -226,14 +223,6 @@ void Room::clear()
     retries_ = 0;
     // The room sends its history again to the next join; a stale log would hide it.
     log_.clear();
-}
-
-Room::Occupant *Room::findOccupant(const QString &nick)
-{
-    for (Occupant &occupant : occupants_)
-        if (occupant.nick == nick)
-            return &occupant;
-    return nullptr;
 }
 
 } // namespace xbnc

@@ -3,6 +3,7 @@
 #include "element.h"
 #include "reconnect_backoff.h"
 #include "room_log.h"
+#include "room_occupants.h"
 #include "session_id.h"
 
 #include <QDateTime>
@@ -66,6 +67,14 @@ public:
         virtual void roomToUpstream(const Element &stanza) = 0;
         // 'to' is the upstream address as the room sent it; the receiver rewrites it.
         virtual void roomToSession(SessionId session, const Element &stanza) = 0;
+        // Occupants' presences from the cache, in order, each as Element::toXml() wrote it,
+        // 'to' included: the receiver sends the bytes on at once rather than tree by tree
+        // (RoomOccupants). Parsed back here for a receiver that wants trees.
+        virtual void roomToSessionSerialized(SessionId session, const QList<QByteArray> &stanzas)
+        {
+            for (const QByteArray &stanza : stanzas)
+                roomToSession(session, Element::fromXml(stanza));
+        }
         // The same stanza to several sessions (fan-out: the receiver shares the work).
         virtual void roomToSessions(const std::set<SessionId> &sessions, const Element &stanza) = 0;
         // For persistence: the account entered or left the room; a message was logged.
@@ -154,15 +163,10 @@ public:
     static const QString mucUserNs;
 
 private:
-    struct Occupant
-    {
-        QString nick;
-        Element presence;
-    };
-
     // room_join.cpp
     void join(SessionId session, const QString &nick, Element presence);
     void replayTo(SessionId session, const Element *mucX);
+    void replayOccupantsTo(SessionId session);
     Element selfPresenceFor(SessionId session) const;
     void selfPresenceFromUpstream(const Element &presence, const QSet<int> &codes);
     void selfAvailable(const Element &presence, const QSet<int> &codes);
@@ -185,7 +189,6 @@ private:
     void fanOut(const Element &stanza);
     void forgetSessionsAndCache();
     void clear();
-    Occupant *findOccupant(const QString &nick);
 
     QString jid_;
     Output &out_;
@@ -197,7 +200,7 @@ private:
     QString nick_;
     QString password_;
     bool persistent_ = false;
-    std::vector<Occupant> occupants_; // in the order the room introduced them
+    RoomOccupants occupants_;
     std::optional<Element> self_;
     std::optional<Element> subject_;
     RoomLog log_;

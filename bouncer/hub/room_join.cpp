@@ -49,8 +49,7 @@ void Room::join(SessionId session, const QString &nick, Element presence)
 void Room::replayTo(SessionId session, const Element *mucX)
 {
     // XEP-0045 §7.1 order: the others, then self, then history, then the subject.
-    for (const Occupant &occupant : occupants_)
-        out_.roomToSession(session, occupant.presence);
+    replayOccupantsTo(session);
     if (!self_)
         return; // still joining upstream: the rest arrives live
     out_.roomToSession(session, selfPresenceFor(session));
@@ -68,6 +67,24 @@ void Room::replayTo(SessionId session, const Element *mucX)
         subject.addChild(Element(QStringLiteral("subject"), xmlns::client));
         out_.roomToSession(session, subject);
     }
+}
+
+void Room::replayOccupantsTo(SessionId session)
+{
+    QList<QByteArray> addressed;
+    addressed.reserve(occupants_.size());
+    for (const RoomOccupants::Occupant &occupant : occupants_) {
+        if (occupant.addressed) {
+            addressed.append(occupant.presence); // shared, not copied
+            continue;
+        }
+        // Without a 'to' the receiver addresses it, as it does a live presence.
+        if (!addressed.isEmpty())
+            out_.roomToSessionSerialized(session, std::exchange(addressed, {}));
+        out_.roomToSession(session, Element::fromXml(occupant.presence));
+    }
+    if (!addressed.isEmpty())
+        out_.roomToSessionSerialized(session, addressed);
 }
 
 Element Room::selfPresenceFor(SessionId session) const
@@ -100,17 +117,14 @@ void Room::selfAvailable(const Element &presence, const QSet<int> &codes)
         out_.roomMembershipChanged(*this);
     if (relisted_) {
         // Whoever was not introduced again left while xbnc was away.
-        for (auto it = occupants_.begin(); it != occupants_.end();) {
-            if (relisted_->contains(it->nick)) {
-                ++it;
-                continue;
-            }
-            Element gone(QStringLiteral("presence"), xmlns::client);
-            gone.setAttribute(QStringLiteral("from"), jid_ + u'/' + it->nick);
-            gone.setAttribute(QStringLiteral("type"), QStringLiteral("unavailable"));
-            fanOut(gone);
-            it = occupants_.erase(it);
-        }
+        occupants_.removeIf(
+            [this](const RoomOccupants::Occupant &o) { return !relisted_->contains(o.nick); },
+            [this](const RoomOccupants::Occupant &o) {
+                Element gone(QStringLiteral("presence"), xmlns::client);
+                gone.setAttribute(QStringLiteral("from"), jid_ + u'/' + o.nick);
+                gone.setAttribute(QStringLiteral("type"), QStringLiteral("unavailable"));
+                fanOut(gone);
+            });
         relisted_.reset();
     }
     if (was == Phase::Rejoining && !changed)
