@@ -102,6 +102,13 @@ void RoomHarness::roomToSessions(const std::set<SessionId> &sessions, const Elem
         roomToSession(session, stanza);
 }
 
+void RoomHarness::roomToSessionSerialized(SessionId session, const QList<QByteArray> &stanzas)
+{
+    serializedReplays.append({session, stanzas.join()});
+    for (const QByteArray &stanza : stanzas)
+        roomToSession(session, Element::fromXml(stanza));
+}
+
 namespace smallRoom {
 
 QString bob()

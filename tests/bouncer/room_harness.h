@@ -43,6 +43,10 @@ public:
     void roomToUpstream(const Element &stanza) override;
     void roomToSession(SessionId session, const Element &stanza) override;
     void roomToSessions(const std::set<SessionId> &sessions, const Element &stanza) override;
+    // Also kept as they came, for tests of the bytes; each stanza is expected as any other.
+    void roomToSessionSerialized(SessionId session, const QList<QByteArray> &stanzas) override;
+    // The cached occupants' replays to sessions, one entry per call: the bytes joined.
+    QList<std::pair<SessionId, QByteArray>> serializedReplays;
 
 private:
     struct Sent

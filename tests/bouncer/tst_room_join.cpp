@@ -46,6 +46,29 @@ const QString selfUnavailable =
                    "xmlns='http://jabber.org/protocol/muc#user'><item affiliation='member' "
                    "role='none'/><status code='110'/></x></presence>");
 
+// An occupant of a big room, written as xbnc writes XML, so that a replay is compared byte for
+// byte with what the room sent.
+QByteArray bigRoomOccupant(int i, const QString &extra = {})
+{
+    return QStringLiteral("<presence from='room@conference.example.org/zo\u00eb%1' "
+                          "to='alice@example.org/xbnc'>%2<x "
+                          "xmlns='http://jabber.org/protocol/muc#user'><item affiliation='none' "
+                          "role='participant'/></x></presence>")
+        .arg(i)
+        .arg(extra)
+        .toUtf8();
+}
+
+QByteArray bigRoomLeave(int i)
+{
+    return QStringLiteral("<presence from='room@conference.example.org/zo\u00eb%1' "
+                          "to='alice@example.org/xbnc' type='unavailable'><x "
+                          "xmlns='http://jabber.org/protocol/muc#user'><item affiliation='none' "
+                          "role='none'/></x></presence>")
+        .arg(i)
+        .toUtf8();
+}
+
 } // namespace
 
 class TestRoomJoin : public QObject
@@ -159,6 +182,43 @@ private Q_SLOTS:
         EXPECT(h.expectRelayed(2, script.history));
         EXPECT(h.expectRelayed(2, script.subject));
         EXPECT(h.expectNothing()); // nothing upstream, nothing to the others
+    }
+
+    // A room of a thousand occupants that come, change and go: a later session gets each one
+    // still there once, in the order the room introduced them (a changed one keeps its place,
+    // one back after leaving comes last), as the exact bytes the room sent, in one replay.
+    void bigRoomReplaysTheRoomsBytesInItsOrder()
+    {
+        RoomHarness h;
+        EXPECT(joinedRoom(h, {1}));
+        constexpr int count = 1000;
+        for (int i = 0; i < count; ++i)
+            h.fromUpstream(QString::fromUtf8(bigRoomOccupant(i)));
+        for (int i = 0; i < count; i += 3)
+            h.fromUpstream(QString::fromUtf8(bigRoomLeave(i)));
+        const QString away = QStringLiteral("<show>away</show>");
+        h.fromUpstream(QString::fromUtf8(bigRoomOccupant(1, away)));
+        h.fromUpstream(QString::fromUtf8(bigRoomOccupant(3)));
+        h.clear();
+
+        h.fromSession(2, smallRoom::join());
+        QByteArray expected = Element::fromXml(smallRoom::bob().toUtf8()).toXml();
+        for (int i = 0; i < count; ++i) {
+            if (i % 3 != 0)
+                expected += bigRoomOccupant(i, i == 1 ? away : QString());
+        }
+        expected += bigRoomOccupant(3);
+        QCOMPARE(h.serializedReplays.size(), 1);
+        QCOMPARE(h.serializedReplays.first().first, SessionId(2));
+        QCOMPARE(h.serializedReplays.first().second, expected);
+        EXPECT(h.expectToSession(2, smallRoom::bob()));
+        for (int i = 0; i < count; ++i) {
+            if (i % 3 != 0)
+                EXPECT(h.expectToSession(
+                    2, QString::fromUtf8(bigRoomOccupant(i, i == 1 ? away : QString()))));
+        }
+        EXPECT(h.expectToSession(2, QString::fromUtf8(bigRoomOccupant(3))));
+        EXPECT(h.expectToSession(2, smallRoom::self()));
     }
 
     // A new room stays locked until its owner configures it: the room sends the 201
