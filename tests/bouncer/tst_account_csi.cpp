@@ -220,6 +220,19 @@ private Q_SLOTS:
         EXPECT(h.expectNothing());
     }
 
+    // The cached occupants of a room an inactive session joins are held as any live presence
+    // would be (the replay hands them over serialised; the queue reads them back).
+    void aCachedRoomJoinedWhileInactiveHoldsItsOccupants()
+    {
+        PhoneAndLaptop s;
+        const RoomScript script = standardRoom();
+        EXPECT(joinFirst(s.h, 2, script));  // the laptop, active
+        s.h.fromSession(1, joinPresence()); // the phone, inactive
+        // The first history message has a body: it brings what was held before it.
+        for (const QString &occupant : script.occupants)
+            EXPECT(s.h.expectToSession(1, delayed(occupant, t0)));
+    }
+
     void theAccountKickedFromARoomFlushes()
     {
         AccountHarness h;
