@@ -27,12 +27,13 @@ public:
     bool measure(int occupants, int runs, QList<BenchRow> *rows, QString *error);
 
 private:
-    // One join: wall time, and the CPU time Prosody and xbnc spent meanwhile.
+    // One join: wall time, and the CPU time Prosody, xbnc and the client spent meanwhile.
     struct Join
     {
         double ms = 0;
         double prosodyCpuMs = 0;
         double xbncCpuMs = 0;
+        double clientCpuMs = 0; // this process: the client reading the join
     };
     struct Run
     {
