@@ -219,11 +219,15 @@ void XmlStreamParser::releaseReaderIfIdle()
 
 namespace {
 
+// Tab, CR and LF as references: a literal one would be normalised to a space.
 QString escapedAttributeValue(QString value)
 {
     return value.replace(u'&', QStringLiteral("&amp;"))
         .replace(u'<', QStringLiteral("&lt;"))
-        .replace(u'\'', QStringLiteral("&apos;"));
+        .replace(u'\'', QStringLiteral("&apos;"))
+        .replace(u'\t', QStringLiteral("&#9;"))
+        .replace(u'\n', QStringLiteral("&#10;"))
+        .replace(u'\r', QStringLiteral("&#13;"));
 }
 
 } // namespace
