@@ -266,16 +266,22 @@ void Downstream::sendSerialized(const QByteArray &bytes)
 
 void Downstream::sendSerialized(const QList<QByteArray> &stanzas)
 {
-    // Stream management keeps and counts each stanza on its own.
-    if (sm_.isEnabled() || phase_ != Phase::Bound) {
+    qsizetype size = 0;
+    for (const QByteArray &stanza : stanzas)
+        size += stanza.size();
+    // At once only where one by one would write them all too: bound, and within what a
+    // session may leave unread (else the cut would come in the middle).
+    const bool together =
+        phase_ == Phase::Bound &&
+        socket_->bytesQueued() + size <= settings_.maxQueuedBytes + catchUpAllowance_;
+    if (!together) {
         for (const QByteArray &stanza : stanzas)
             sendSerialized(stanza);
         return;
     }
+    if (sm_.isEnabled())
+        return countSentTogether(stanzas, size);
     // One TLS record and one socket write instead of one per stanza.
-    qsizetype size = 0;
-    for (const QByteArray &stanza : stanzas)
-        size += stanza.size();
     QByteArray joined;
     joined.reserve(size);
     for (const QByteArray &stanza : stanzas)

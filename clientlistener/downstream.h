@@ -167,6 +167,10 @@ private:
     void handedOver();
     void writeSmFailed(QStringView condition, bool withH = false);
     void countSent(const QByteArray &bytes);
+    // Bound, with stream management: several stanzas as countSent would send them, at once.
+    void countSentTogether(const QList<QByteArray> &stanzas, qsizetype size);
+    // More stanzas unacknowledged than the session may leave: it ends, they go to the hub.
+    void unackedOverLimits();
     void requestAckIfDue();
     void requestAck();
     void leaveConnection();

@@ -23,6 +23,7 @@ namespace {
 // xbnc asks for an <a/> once this many stanzas are unacknowledged, or this long after the first.
 constexpr qsizetype kAckRequestAfterStanzas = 10;
 constexpr int kAckRequestDelayMs = 2000;
+constexpr QByteArrayView kAckRequest = "<r xmlns='urn:xmpp:sm:3'/>";
 
 QByteArray number(quint32 n)
 {
@@ -117,6 +118,37 @@ void Downstream::countSent(const QByteArray &bytes)
         write(bytes);
     if (within)
         return requestAckIfDue();
+    unackedOverLimits();
+}
+
+void Downstream::countSentTogether(const QList<QByteArray> &stanzas, qsizetype size)
+{
+    // The bytes countSent would write stanza by stanza, the ack request where it would come,
+    // in one write.
+    QByteArray joined;
+    joined.reserve(size + kAckRequest.size());
+    for (qsizetype i = 0; i < stanzas.size(); ++i) {
+        joined += stanzas[i];
+        if (!sm_.stanzaSent(stanzas[i])) {
+            write(joined);
+            unackedOverLimits();
+            for (++i; i < stanzas.size(); ++i) // kept for the hub, as countSent keeps them
+                sendSerialized(stanzas[i]);
+            return;
+        }
+        if (!ackRequested_ && sm_.unackedCount() >= kAckRequestAfterStanzas) {
+            ackTimer_->stop();
+            ackRequested_ = true;
+            joined += kAckRequest;
+        }
+    }
+    write(joined);
+    if (!ackRequested_ && !ackTimer_->isActive())
+        ackTimer_->start(kAckRequestDelayMs);
+}
+
+void Downstream::unackedOverLimits()
+{
     const qsizetype kept = sm_.unackedCount();
     if (phase_ == Phase::Bound) {
         qCWarning(lcDownstream) << "session" << id_ << "left" << kept
@@ -147,7 +179,7 @@ void Downstream::requestAck()
     if (phase_ != Phase::Bound || ackRequested_ || sm_.unackedCount() == 0)
         return;
     ackRequested_ = true;
-    write(QByteArrayLiteral("<r xmlns='urn:xmpp:sm:3'/>"));
+    write(kAckRequest.toByteArray());
 }
 
 // What losing the connection stops, whether the network went (hibernate) or xbnc is stopping
