@@ -71,27 +71,28 @@ QString qualifiedName(const gloox::Tag &tag)
     return tag.prefix().empty() ? qs(tag.name()) : qs(tag.prefix() + ':' + tag.name());
 }
 
-// An IQ error of the policy-violation condition (RFC 6120 §8.3.3.12) with id and addresses
+// The error for a refused stanza (RFC 6120 §8.3): `kind` "iq" or "message", id and addresses
 // given, small and flat whatever the refused stanza held.
-Element policyViolation(const std::string &id, const std::string &from, const std::string &to,
-                        const QString &why)
+Element stanzaError(const QString &kind, const std::string &id, const std::string &from,
+                    const std::string &to, const QString &condition, const QString &why)
 {
-    Element iq(QStringLiteral("iq"), QStringLiteral("jabber:client"));
-    iq.setAttribute(QStringLiteral("type"), QStringLiteral("error"));
-    iq.setAttribute(QStringLiteral("id"), qs(id));
+    Element stanza(kind, QStringLiteral("jabber:client"));
+    stanza.setAttribute(QStringLiteral("type"), QStringLiteral("error"));
+    if (!id.empty() || kind == u"iq")
+        stanza.setAttribute(QStringLiteral("id"), qs(id));
     if (!from.empty())
-        iq.setAttribute(QStringLiteral("from"), qs(from));
+        stanza.setAttribute(QStringLiteral("from"), qs(from));
     if (!to.empty())
-        iq.setAttribute(QStringLiteral("to"), qs(to));
+        stanza.setAttribute(QStringLiteral("to"), qs(to));
     Element error(QStringLiteral("error"), QStringLiteral("jabber:client"));
     error.setAttribute(QStringLiteral("type"), QStringLiteral("modify"));
     const QString stanzasNs = QStringLiteral("urn:ietf:params:xml:ns:xmpp-stanzas");
-    error.addChild(Element(QStringLiteral("policy-violation"), stanzasNs));
+    error.addChild(Element(condition, stanzasNs));
     Element text(QStringLiteral("text"), stanzasNs);
     text.setText(why);
     error.addChild(std::move(text));
-    iq.addChild(std::move(error));
-    return iq;
+    stanza.addChild(std::move(error));
+    return stanza;
 }
 
 } // namespace
@@ -140,7 +141,8 @@ void UpstreamClient::handleTag(gloox::Tag *tag)
     if (tag && countInbound_ && isClientStanza(*tag))
         sm_->acks.received(); // refused or not, for gloox or the hub: the server counted it
     if (tag && (cutStanza_ || isTooDeep(*tag))) {
-        refuseTooDeep(*tag);
+        refuse(*tag, QStringLiteral("elements nested deeper than %1").arg(limits_.maxDepth),
+               QStringLiteral("policy-violation"));
         return;
     }
     if (tag && isSmElement(*tag)) {
@@ -176,11 +178,10 @@ bool UpstreamClient::isTooDeep(const gloox::Tag &tag) const
     return false;
 }
 
-void UpstreamClient::refuseTooDeep(const gloox::Tag &tag)
+void UpstreamClient::refuse(const gloox::Tag &tag, const QString &why, const QString &condition)
 {
     const std::string &from = tag.findAttribute("from");
     const std::string &id = tag.findAttribute("id");
-    const QString why = QStringLiteral("elements nested deeper than %1").arg(limits_.maxDepth);
     if (!isClientStanza(tag)) {
         // Only the server itself speaks at the stream level: it is broken or hostile.
         qCWarning(lcClient).noquote() << "the server sent a <" + qualifiedName(tag) + "> with"
@@ -194,14 +195,20 @@ void UpstreamClient::refuseTooDeep(const gloox::Tag &tag)
                                   << "with" << why << "- not delivered";
     if (isIqRequest(tag)) {
         // RFC 6120 §8.2.3: a request is answered, even one that is refused.
-        sendCounted(policyViolation(id, {}, from, why));
+        sendCounted(stanzaError(QStringLiteral("iq"), id, {}, from, condition, why));
         return;
     }
     if (tag.name() == "iq" && hubRequestIds_.take(id, PendingRequestIds::Clock::now())) {
         // The session that asked learns now, instead of at the hub's deadline.
         if (!detached_ && events_.stanzaReceived)
-            events_.stanzaReceived(policyViolation(id, from, {}, why));
+            events_.stanzaReceived(stanzaError(QStringLiteral("iq"), id, from, {}, condition, why));
+        return;
     }
+    // A message is bounced so that its sender knows it was not read (RFC 6120 §8.3.1: never
+    // an error for an error). A refused presence only costs a contact's status until the
+    // next one; an error would tell the contact the account is gone, so it is not answered.
+    if (tag.name() == "message" && tag.findAttribute("type") != "error" && !from.empty())
+        sendCounted(stanzaError(QStringLiteral("message"), id, {}, from, condition, why));
 }
 
 bool UpstreamClient::isGlooxId(const std::string &id) const
@@ -225,7 +232,8 @@ void UpstreamClient::deliverToHub(const gloox::Tag &tag)
         stanza = Element::fromXml(QByteArrayView(xml.data(), qsizetype(xml.size())),
                                   u"jabber:client", &error, limits_.maxDepth);
         if (stanza->isNull()) {
-            qCWarning(lcClient) << "dropping a stanza gloox parsed but Element did not:" << error;
+            refuse(tag, QStringLiteral("XML xbnc cannot read (%1)").arg(error),
+                   QStringLiteral("bad-request"));
             return;
         }
     }

@@ -121,7 +121,9 @@ private:
 
     void deliverToHub(const gloox::Tag &tag);
     bool isTooDeep(const gloox::Tag &tag) const;
-    void refuseTooDeep(const gloox::Tag &tag);
+    // A stanza not handed to the hub (`why`, an RFC 6120 stanza error `condition`): its sender
+    // is told where the protocol allows it, a hub request waiting for it ends at once.
+    void refuse(const gloox::Tag &tag, const QString &why, const QString &condition);
     bool isGlooxId(const std::string &id) const;
 
     Events events_;

@@ -62,7 +62,7 @@ qint64 TcpTlsSocket::bytesAvailable() const
 QByteArray TcpTlsSocket::read(qint64 maxSize)
 {
     if (!tls_)
-        return tcp_->read(maxSize);
+        return takeFromTcp(maxSize);
     QByteArray bytes = tls_->takePlaintext(maxSize);
     pullCiphertext();
     flush();
@@ -157,7 +157,17 @@ void TcpTlsSocket::pullCiphertext()
            (tls_->state() == TlsSession::State::Handshaking ||
             tls_->state() == TlsSession::State::Established) &&
            tls_->plaintextSize() < limit)
-        tls_->receive(tcp_->read(kCiphertextChunk));
+        tls_->receive(takeFromTcp(kCiphertextChunk));
+}
+
+// QTcpSocket keeps the last chunk of its read buffer (16 KiB) once it is drained, unless the
+// whole chunk is taken in one read(): then the chunk itself is handed over and freed with the
+// QByteArray. Asking for everything when it fits the limit does that whenever the buffer is one
+// chunk, which it is after every read of an idle connection.
+QByteArray TcpTlsSocket::takeFromTcp(qint64 maxSize)
+{
+    const qint64 available = tcp_->bytesAvailable();
+    return tcp_->read(available <= maxSize ? available : maxSize);
 }
 
 void TcpTlsSocket::flush()

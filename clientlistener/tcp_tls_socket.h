@@ -62,6 +62,7 @@ Q_SIGNALS:
 private:
     void onTcpReadyRead();
     void pullCiphertext();
+    QByteArray takeFromTcp(qint64 maxSize);
     void flush();
     void writeToTcp(const QByteArray &bytes);
     void onTlsTrouble();

@@ -35,7 +35,7 @@ void XmlStreamParser::feed(QByteArrayView data)
 void XmlStreamParser::restart(bool keepUnread)
 {
     QByteArray unread;
-    if (keepUnread) {
+    if (keepUnread && reader_) {
         byteOffsetAt(reader_->characterOffset());
         unread = window_ + pending_ + held_;
     }
@@ -48,7 +48,9 @@ void XmlStreamParser::restart(bool keepUnread)
     window_.clear();
     windowStart_ = windowStartChar_ = totalFed_ = 0;
     stanzaStart_ = lastTokenEndChar_ = 0;
-    streamOpen_ = streamClosed_ = failed_ = false;
+    streamOpen_ = streamClosed_ = failed_ = afterElement_ = false;
+    headerPrefixes_.clear();
+    streamPrefix_.clear();
     error_ = Event();
     feed(unread);
 }
@@ -138,10 +140,11 @@ XmlStreamParser::Event XmlStreamParser::readStreamHeader()
     Event event;
     event.kind = Event::Kind::StreamOpen;
     event.element = Element(QStringLiteral("stream"), kStreamsNs.toString());
-    event.element.setPrefix(r.prefix().toString());
+    streamPrefix_ = r.prefix().toString();
+    event.element.setPrefix(streamPrefix_);
     for (const QXmlStreamAttribute &a : r.attributes())
         event.element.setAttribute(a.qualifiedName().toString(), a.value().toString());
-    streamOpen_ = true;
+    streamOpen_ = afterElement_ = true;
     lastTokenEndChar_ = r.characterOffset();
     byteOffsetAt(lastTokenEndChar_);
     return event;
@@ -200,16 +203,75 @@ void XmlStreamParser::declareHeaderPrefixes(Element &stanza) const
             stanza.addPrefixDeclaration(d.name, d.value);
 }
 
+void XmlStreamParser::releaseReaderIfIdle()
+{
+    if (!afterElement_ || !streamOpen_ || streamClosed_ || !pending_.isEmpty() || !held_.isEmpty())
+        return;
+    // What the reader was given past its last token must be whitespace between stanzas: a
+    // partial tag would have to be given to the next reader again.
+    byteOffsetAt(lastTokenEndChar_);
+    for (const char c : std::as_const(window_))
+        if (c != ' ' && c != '\t' && c != '\r' && c != '\n')
+            return;
+    reader_.reset();
+    window_.clear();
+}
+
+namespace {
+
+// Tab, CR and LF as references: a literal one would be normalised to a space.
+QString escapedAttributeValue(QString value)
+{
+    return value.replace(u'&', QStringLiteral("&amp;"))
+        .replace(u'<', QStringLiteral("&lt;"))
+        .replace(u'\'', QStringLiteral("&apos;"))
+        .replace(u'\t', QStringLiteral("&#9;"))
+        .replace(u'\n', QStringLiteral("&#10;"))
+        .replace(u'\r', QStringLiteral("&#13;"));
+}
+
+} // namespace
+
+bool XmlStreamParser::resumeReader()
+{
+    if (pending_.isEmpty())
+        return false;
+    // The client's header declared jabber:client as the default namespace (readStreamHeader
+    // refuses any other) and the prefixes in headerPrefixes_, its own among them.
+    QString header = QStringLiteral("<%1:stream xmlns='%2'").arg(streamPrefix_, kClientNs);
+    for (const Element::Attribute &d : std::as_const(headerPrefixes_))
+        header += QStringLiteral(" xmlns:%1='%2'").arg(d.name, escapedAttributeValue(d.value));
+    header += u'>';
+    reader_ = std::make_unique<QXmlStreamReader>();
+    reader_->addData(header);
+    const QXmlStreamReader::TokenType document = reader_->readNext();
+    const QXmlStreamReader::TokenType stream = reader_->readNext();
+    Q_ASSERT(document == QXmlStreamReader::StartDocument &&
+             stream == QXmlStreamReader::StartElement);
+    Q_UNUSED(document);
+    Q_UNUSED(stream);
+    // Offsets count from here: the primer is no part of what the client sent.
+    window_.clear();
+    windowStart_ = totalFed_ = stanzaStart_ = 0;
+    windowStartChar_ = lastTokenEndChar_ = reader_->characterOffset();
+    afterElement_ = true;
+    return true;
+}
+
 XmlStreamParser::Event XmlStreamParser::next()
 {
     if (failed_)
         return error_;
     if (streamClosed_)
         return {};
+    if (!reader_ && !resumeReader())
+        return failOnLimit();
     for (;;) {
         const QXmlStreamReader::TokenType token = reader_->readNext();
         const qint64 offset = reader_->characterOffset();
         const int depth = builder_.depth();
+        if (token != QXmlStreamReader::Invalid)
+            afterElement_ = false;
 
         switch (token) {
         case QXmlStreamReader::Invalid:
@@ -218,7 +280,10 @@ XmlStreamParser::Event XmlStreamParser::next()
                             reader_->errorString());
             if (topUp())
                 continue;
-            return failOnLimit();
+            if (Event event = failOnLimit(); event.kind != Event::Kind::NeedMoreData)
+                return event;
+            releaseReaderIfIdle();
+            return {};
         case QXmlStreamReader::StartDocument: {
             const QStringView encoding = reader_->documentEncoding();
             if (!encoding.isEmpty() && encoding.compare(u"UTF-8", Qt::CaseInsensitive) != 0)
@@ -247,6 +312,7 @@ XmlStreamParser::Event XmlStreamParser::next()
                 if (byteOffsetAt(offset) - stanzaStart_ > limits_.maxStanzaBytes)
                     return fail(QStringLiteral("policy-violation"),
                                 QStringLiteral("stanza too large"));
+                afterElement_ = true;
                 Event event;
                 event.kind = Event::Kind::Stanza;
                 event.element = builder_.takeRoot();

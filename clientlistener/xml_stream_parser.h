@@ -65,6 +65,10 @@ public:
     void restart(bool keepUnread);
 
     bool hasFailed() const { return failed_; }
+    // Between stanzas, with nothing fed that is still to be parsed, the parser holds no Qt
+    // reader (its buffers are most of an idle session's parser memory); the next bytes fed get
+    // a new one.
+    bool holdsReader() const { return reader_ != nullptr; }
 
 private:
     Event fail(QString condition, QString text, QString detail = {});
@@ -74,6 +78,10 @@ private:
     // Absolute byte offset of a character offset of the reader; forgets the bytes before it.
     qint64 byteOffsetAt(qint64 characterOffset);
     Event readStreamHeader();
+    void releaseReaderIfIdle();
+    // A new reader for the open stream, primed with a header that declares what the client's
+    // did, so the stanzas that follow see the same namespaces. False when nothing is pending.
+    bool resumeReader();
     // A stanza may use prefixes the client declared on its stream header; the stanza travels
     // alone (upstream, to other sessions), so it carries those declarations itself.
     void declareHeaderPrefixes(Element &stanza) const;
@@ -97,6 +105,10 @@ private:
     qint64 stanzaStart_ = 0;                   // byte offset where the current stanza began
     qint64 lastTokenEndChar_ = 0;              // character offset after the previous token
     QList<Element::Attribute> headerPrefixes_; // prefix → namespace, from the stream header
+    QString streamPrefix_;                     // the header's own prefix, usually "stream"
+    // The last token was the stream header or a stanza's end tag. After whitespace the reader
+    // may have consumed the '<' that ended it, so only these leave no partial token behind.
+    bool afterElement_ = false;
     bool streamOpen_ = false;
     bool streamClosed_ = false;
     bool failed_ = false;

@@ -1,5 +1,6 @@
 #include "bench_rows.h"
 
+#include <QDir>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -64,4 +65,24 @@ qint64 residentKiB(qint64 pid)
         return ok ? kib : -1;
     }
     return -1;
+}
+
+double cpuMilliseconds(qint64 pid)
+{
+    const QDir tasks(QStringLiteral("/proc/%1/task").arg(pid));
+    const QStringList threads = tasks.entryList(QDir::Dirs | QDir::NoDotAndDotDot);
+    if (threads.isEmpty())
+        return -1;
+    qint64 nanoseconds = 0;
+    for (const QString &thread : threads) {
+        QFile schedstat(tasks.filePath(thread + QStringLiteral("/schedstat")));
+        if (!schedstat.open(QIODevice::ReadOnly))
+            continue; // the thread ended meanwhile
+        // The first field: time spent on a CPU, in nanoseconds.
+        bool ok = false;
+        const qint64 onCpu = schedstat.readAll().split(' ').value(0).toLongLong(&ok);
+        if (ok)
+            nanoseconds += onCpu;
+    }
+    return double(nanoseconds) / 1e6;
 }

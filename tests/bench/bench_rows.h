@@ -29,3 +29,8 @@ bool writeBenchRows(const QString &path, const QString &benchmark, const QList<B
 
 // The resident set of a running process in KiB (VmRSS), or -1 when it cannot be read.
 qint64 residentKiB(qint64 pid);
+
+// The CPU time a running process has used so far, all its threads, in milliseconds to the
+// nanosecond (the scheduler's own count, /proc/<pid>/task/*/schedstat), or -1 when it cannot be
+// read.
+double cpuMilliseconds(qint64 pid);

@@ -27,20 +27,28 @@ public:
     bool measure(int occupants, int runs, QList<BenchRow> *rows, QString *error);
 
 private:
+    // One join: wall time, and the CPU time Prosody, xbnc and the client spent meanwhile.
+    struct Join
+    {
+        double ms = 0;
+        double prosodyCpuMs = 0;
+        double xbncCpuMs = 0;
+        double clientCpuMs = 0; // this process: the client reading the join
+    };
     struct Run
     {
-        double direct = 0;
-        double uncached = 0;
-        double cached = 0;
+        Join direct;
+        Join uncached;
+        Join cached;
     };
 
     bool connectClients(QString *error);
     std::optional<Run> measureOnce(const QString &room, int occupants, bool directFirst,
                                    QString *error);
-    // Milliseconds from the join presence to the subject; fails unless the join listed at least
-    // `others` other occupants.
-    std::optional<double> timedJoin(TestClient &client, const QString &occupantJid, int others,
-                                    QString *error);
+    // From the join presence to the subject; fails unless the join listed at least `others`
+    // other occupants.
+    std::optional<Join> timedJoin(TestClient &client, const QString &occupantJid, int others,
+                                  QString *error);
     bool leave(TestClient &client, const QString &occupantJid, QString *error);
 
     BouncerFixture &fixture_;

@@ -83,6 +83,9 @@ private Q_SLOTS:
     void restartKeepsPipelinedBytes();
     void errorIsSticky();
     void invalidUtf8();
+    void readerReleasedOnlyBetweenStanzas();
+    void streamAcrossReleasesIsTheSame();
+    void limitsHoldAfterARelease();
 };
 
 void TestXmlStreamParser::events_data()
@@ -462,6 +465,91 @@ void TestXmlStreamParser::invalidUtf8()
         QVERIFY(!got.isEmpty());
         QCOMPARE(got.last(), QStringLiteral("error not-well-formed"));
     }
+}
+
+void TestXmlStreamParser::readerReleasedOnlyBetweenStanzas()
+{
+    XmlStreamParser parser({});
+    QStringList events;
+    parser.feed(kHeader);
+    drain(parser, events);
+    QVERIFY(!parser.holdsReader());
+    parser.feed("<message to='a@b'><bo");
+    drain(parser, events);
+    QVERIFY(parser.holdsReader()); // inside a stanza
+    parser.feed("dy>hi</body></message>\n <pres");
+    drain(parser, events);
+    QVERIFY(parser.holdsReader()); // inside a start tag
+    parser.feed("ence/>\n");
+    drain(parser, events);
+    QVERIFY(!parser.holdsReader()); // only whitespace after the last stanza
+    parser.feed(" ");               // a whitespace keepalive
+    drain(parser, events);
+    QVERIFY(!parser.holdsReader());
+    parser.feed("\n<iq/>");
+    drain(parser, events);
+    QVERIFY(!parser.holdsReader());
+    QCOMPARE(events, (QStringList{kOpen, "stanza <message to='a@b'><body>hi</body></message>",
+                                  "stanza <presence/>", "stanza <iq/>"}));
+}
+
+void TestXmlStreamParser::streamAcrossReleasesIsTheSame()
+{
+    // Header prefixes (one whose namespace needs escaping in an attribute), another stream
+    // prefix than "stream", the default namespace, a redeclared default, xml:lang, text beyond
+    // the BMP: each stanza read by a fresh reader must come out as from one reader.
+    const QByteArray header = "<?xml version='1.0'?><s:stream xmlns='jabber:client' "
+                              "xmlns:s='http://etherx.jabber.org/streams' "
+                              "xmlns:o=\"urn:x?a=1&amp;b='2'&lt;&#9;\" to='x.org' xml:lang='en'>";
+    const QList<QByteArray> stanzas{
+        "<message to='a@b' xml:lang='de'><body>h\xC3\xA9 \xF0\x9F\x98\x80</body>"
+        "<o:encrypted o:v='1'><o:payload>AA</o:payload></o:encrypted></message>",
+        "  \n<iq type='get' id='1'><query xmlns='jabber:iq:roster'><item/></query></iq>",
+        "<presence><s:x/><x xmlns='jabber:server'/></presence>\t\r\n",
+        "<message xmlns='jabber:client'><o:x xmlns:o='urn:other'/></message>", "</s:stream>"};
+    const QStringList expected{
+        QStringLiteral("open to=x.org version= lang=en"),
+        QString::fromUtf8("stanza <message xmlns:o='urn:x?a=1&amp;b=&apos;2&apos;&lt;&#9;' "
+                          "to='a@b' xml:lang='de'><body>h\xC3\xA9 "
+                          "\xF0\x9F\x98\x80</body><o:encrypted o:v='1'><o:payload>AA"
+                          "</o:payload></o:encrypted></message>"),
+        QStringLiteral("stanza <iq type='get' id='1'><query xmlns='jabber:iq:roster'><item/>"
+                       "</query></iq>"),
+        QStringLiteral("stanza <presence xmlns:s='http://etherx.jabber.org/streams'><s:x/>"
+                       "<x xmlns='jabber:server'/></presence>"),
+        QStringLiteral("stanza <message><o:x xmlns:o='urn:other'/></message>"),
+        QStringLiteral("close")};
+
+    QCOMPARE(parseChunks({header + stanzas.join()}), expected);
+
+    XmlStreamParser parser({});
+    QStringList events;
+    parser.feed(header);
+    drain(parser, events);
+    for (const QByteArray &stanza : stanzas) {
+        QVERIFY(!parser.holdsReader());
+        parser.feed(stanza);
+        drain(parser, events);
+    }
+    QCOMPARE(events, expected);
+}
+
+void TestXmlStreamParser::limitsHoldAfterARelease()
+{
+    XmlStreamParser::Limits limits;
+    limits.maxStanzaBytes = 100;
+    const QByteArray fits = "<message><body>" + QByteArray(100 - 32, 'x') + "</body></message>";
+    QCOMPARE(fits.size(), 100);
+    QCOMPARE(parseChunks({kHeader, fits, "<presence/>", "text<presence/>"}, limits),
+             (QStringList{kOpen, QString::fromUtf8("stanza " + fits), "stanza <presence/>",
+                          "error not-well-formed"}));
+    const QByteArray tooBig = "<message><body>" + QByteArray(100 - 31, 'x') + "</body></message>";
+    QCOMPARE(parseChunks({kHeader, fits, tooBig}, limits),
+             (QStringList{kOpen, QString::fromUtf8("stanza " + fits), "error policy-violation"}));
+    XmlStreamParser::Limits tags;
+    tags.maxAttributes = 6; // the header has 5
+    QCOMPARE(parseChunks({kHeader, "<presence/>", "<presence" + manyAttributes(7) + "/>"}, tags),
+             (QStringList{kOpen, "stanza <presence/>", "error policy-violation"}));
 }
 
 QTEST_GUILESS_MAIN(TestXmlStreamParser)

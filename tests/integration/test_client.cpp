@@ -123,9 +123,43 @@ void TestClient::readAvailable()
         reader_.feed(bytes);
         bytesReceived_ += bytes.size();
         elementsReceived_ += qint64(reader_.stanzas().size() - before);
+        answerAckRequests(before);
     }
     if (tcp()->state() == QAbstractSocket::UnconnectedState || reader_.streamClosed())
         closedSeen_ = true;
+}
+
+void TestClient::answerAckRequests(std::size_t from)
+{
+    if (!smHandled_)
+        return;
+    std::deque<XmlNode> &buffer = reader_.stanzas();
+    for (std::size_t i = from; i < buffer.size();) {
+        const XmlNode &n = buffer[i];
+        if (n.xmlns == testns::sm && n.name == u"r") {
+            writeBytes("<a xmlns='urn:xmpp:sm:3' h='" + QByteArray::number(*smHandled_) + "'/>");
+            buffer.erase(buffer.begin() + qsizetype(i));
+            continue;
+        }
+        if (n.xmlns == u"jabber:client" &&
+            (n.name == u"message" || n.name == u"presence" || n.name == u"iq"))
+            ++*smHandled_;
+        ++i;
+    }
+}
+
+bool TestClient::enableStreamManagement(QDeadlineTimer deadline)
+{
+    send("<enable xmlns='urn:xmpp:sm:3'/>");
+    const std::optional<std::size_t> enabled = waitForMatch(
+        [](const XmlNode &n) { return n.xmlns == testns::sm && n.name == u"enabled"; }, deadline);
+    if (!enabled)
+        return false;
+    // What came after <enabled/> in the same read already counts.
+    reader_.stanzas().erase(reader_.stanzas().begin() + qsizetype(*enabled));
+    smHandled_ = 0;
+    answerAckRequests(*enabled);
+    return true;
 }
 
 void TestClient::poll()
@@ -437,6 +471,7 @@ bool TestClient::connectAndSecure(const TestClientOptions &options, QDeadlineTim
     options_ = options;
     error_.clear();
     closedSeen_ = false;
+    smHandled_.reset();
     reader_.reset();
     reader_.stanzas().clear();
     roundTrips_ = 0;

@@ -140,6 +140,10 @@ public:
     // stays true once the connection ever ended.
     bool isOpen() const;
     bool wasClosed() const { return closedSeen_; }
+    // XEP-0198 without resumption, as a phone enables it: <enable/>, then every <r/> from the
+    // server is answered at once with <a h='…'/> counting the stanzas received since
+    // <enabled/>, and never buffered. False (see errorString()) without <enabled/>.
+    bool enableStreamManagement(QDeadlineTimer deadline = QDeadlineTimer(defaultTimeoutMs));
     // Stanzas received and not yet taken, in order.
     QList<XmlNode> takeBuffered();
     // Reads whatever is already available without waiting.
@@ -164,6 +168,9 @@ private:
     // Own TLS: the pinned fingerprint, if any, against the certificate the server showed.
     bool checkPinnedCertificate();
     void readAvailable();
+    // With stream management on: counts the stanzas from buffer index `from` on and answers
+    // (and removes) the server's <r/> among them.
+    void answerAckRequests(std::size_t from);
     void waitForActivity(QDeadlineTimer deadline);
     // Index of the first buffered stanza matching predicate, reading until one arrives.
     std::optional<std::size_t> waitForMatch(const Predicate &predicate, QDeadlineTimer deadline);
@@ -187,6 +194,7 @@ private:
     QString error_;
     int nextId_ = 1;
     bool closedSeen_ = false;
+    std::optional<quint32> smHandled_; // stanzas handled since <enabled/>, once enabled
     int roundTrips_ = 0;
     qint64 bytesSent_ = 0;
     qint64 bytesReceived_ = 0;

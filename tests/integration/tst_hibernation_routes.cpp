@@ -86,6 +86,7 @@ private slots:
 
     void unansweredPingHibernatesAndResumes();
     void fullSendQueueHibernatesAndResumes();
+    void catchUpAllowanceEndsOnceTheCatchUpIsRead();
     void rebindingEndsTheHibernatingSessionAndItsMessagesWait();
 
 private:
@@ -97,8 +98,12 @@ private:
     // Reads from the phone until a stanza matches, counting every stanza towards handled_.
     bool readCounting(TestClient &phone, const std::function<bool(const XmlNode &)> &wanted);
     // A new connection of the phone resumes `previd` having handled handled_ stanzas; returns
-    // the stanzas sent again, up to xbnc's <r/> that ends them, or nullopt.
-    std::optional<QList<XmlNode>> resume(const QString &previd);
+    // the stanzas sent again, up to xbnc's <r/> that ends them, or nullopt. Through relay_
+    // when `port` is its port.
+    std::optional<QList<XmlNode>> resume(const QString &previd, quint16 port = 0);
+    // With relay_ stalled, bob sends chats of floodBodyBytes (ids prefix1, prefix2, …) until
+    // xbnc cuts the phone for not reading; how many were sent, or -1 when it was not cut.
+    int floodUntilCut(TestClient &bob, TestClient &phone, const QString &prefix);
     bool waitForLog(const QString &line);
 
     BouncerFixture fixture_;
@@ -178,10 +183,13 @@ bool TestHibernationRoutes::readCounting(TestClient &phone,
     }
 }
 
-std::optional<QList<XmlNode>> TestHibernationRoutes::resume(const QString &previd)
+std::optional<QList<XmlNode>> TestHibernationRoutes::resume(const QString &previd, quint16 port)
 {
     auto again = std::make_unique<TestClient>(QStringLiteral("phone-again"));
-    if (!again->connectAndSecure(fixture_.sessionOptions(resource_)) || !again->authenticate()) {
+    TestClientOptions options = fixture_.sessionOptions(resource_);
+    if (port)
+        options.port = port;
+    if (!again->connectAndSecure(options) || !again->authenticate()) {
         qWarning().noquote() << again->errorString();
         return std::nullopt;
     }
@@ -207,6 +215,28 @@ std::optional<QList<XmlNode>> TestHibernationRoutes::resume(const QString &previ
             return sentAgain;
         sentAgain.append(*n);
     }
+}
+
+int TestHibernationRoutes::floodUntilCut(TestClient &bob, TestClient &phone, const QString &prefix)
+{
+    const QByteArray body(floodBodyBytes, 'x');
+    int sent = 0;
+    const QDeadlineTimer deadline(30000);
+    while (sent < 400 && !deadline.hasExpired()) {
+        for (int i = 0; i < 10; ++i)
+            bob.send(chatFromBob(prefix + QString::number(++sent), body));
+        // Whitespace keeps the phone from looking silent: this route is not the ping's.
+        phone.send(" ");
+        if (!bob.roundTrip()) {
+            qWarning().noquote() << bob.errorString();
+            return -1;
+        }
+        if (fixture_.xbnc().output().indexOf(u"hibernates: it did not read", logMark_) >= 0)
+            return sent;
+    }
+    qWarning().noquote() << "not cut off after" << sent << "messages of" << floodBodyBytes
+                         << "bytes";
+    return -1;
 }
 
 bool TestHibernationRoutes::waitForLog(const QString &line)
@@ -262,22 +292,8 @@ void TestHibernationRoutes::fullSendQueueHibernatesAndResumes()
              qPrintable(phone->errorString()));
 
     relay_.setStalled(true);
-    const QByteArray body(floodBodyBytes, 'x');
-    int sent = 0;
-    const QDeadlineTimer deadline(30000);
-    bool hibernated = false;
-    while (!hibernated && sent < 400 && !deadline.hasExpired()) {
-        for (int i = 0; i < 10; ++i)
-            bob->send(chatFromBob(QStringLiteral("f%1").arg(++sent), body));
-        // Whitespace keeps the phone from looking silent: this route is not the ping's.
-        phone->send(" ");
-        QVERIFY2(bob->roundTrip(), qPrintable(bob->errorString()));
-        hibernated =
-            fixture_.xbnc().output().indexOf(u"hibernates: it did not read", logMark_) >= 0;
-    }
-    QVERIFY2(hibernated, qPrintable(QStringLiteral("not cut off after %1 messages of %2 bytes")
-                                        .arg(sent)
-                                        .arg(floodBodyBytes)));
+    const int sent = floodUntilCut(*bob, *phone, QStringLiteral("f"));
+    QVERIFY(sent > 0);
 
     const std::optional<QList<XmlNode>> sentAgain = resume(previd_);
     QVERIFY(sentAgain);
@@ -287,6 +303,45 @@ void TestHibernationRoutes::fullSendQueueHibernatesAndResumes()
     QVERIFY(readFromBobUntil(again, ids, sent));
     QCOMPARE(ids, numbered(QStringLiteral("f"), 1, sent));
     QVERIFY2(again.expectNone(isFromBob), qPrintable(again.errorString()));
+}
+
+// A resume may send more than max_send_queue at once (everything the phone missed); that
+// allowance ends with the catch-up. A phone that read its catch-up and then stops reading is
+// cut at max_send_queue again, not at max_send_queue plus the size of its catch-up.
+void TestHibernationRoutes::catchUpAllowanceEndsOnceTheCatchUpIsRead()
+{
+    // A catch-up of a few times max_send_queue that the kernel takes at once: nothing of it
+    // waits in xbnc, so no bytesWritten() ever says the allowance is spent.
+    TestClient *bob = fixture_.direct(QStringLiteral("bob"));
+    QVERIFY2(bob, qPrintable(fixture_.errorString()));
+    TestClient *phone = phoneThroughRelay(QStringLiteral("stalling-phone"));
+    QVERIFY(phone);
+    constexpr int missed = 3;
+    const QByteArray body(floodBodyBytes, 'x');
+    for (int i = 1; i <= missed; ++i)
+        bob->send(chatFromBob(QStringLiteral("m%1").arg(i), body));
+    QVERIFY2(readCounting(*phone, match::message(QStringLiteral("m%1").arg(missed))),
+             qPrintable(phone->errorString()));
+    handled_ = 0; // received, never acknowledged: all of it comes again
+    relay_.cut();
+    QVERIFY2(waitForLog(QStringLiteral("hibernates: its connection was lost")),
+             qPrintable(fixture_.xbnc().output().mid(logMark_)));
+
+    const std::optional<QList<XmlNode>> sentAgain = resume(previd_, relay_.port());
+    QVERIFY(sentAgain);
+    QCOMPARE(chatIds(*sentAgain), numbered(QStringLiteral("m"), 1, missed));
+    TestClient &again = *connections_.back();
+
+    logMark_ = fixture_.xbnc().outputSize();
+    relay_.setStalled(true);
+    QVERIFY(floodUntilCut(*bob, again, QStringLiteral("g")) > 0);
+    const QRegularExpression cut(QStringLiteral("does not read; connection cut with (\\d+) bytes"));
+    const QRegularExpressionMatch match = cut.match(fixture_.xbnc().output().mid(logMark_));
+    QVERIFY2(match.hasMatch(), qPrintable(fixture_.xbnc().output().mid(logMark_)));
+    // At most one stanza over the queue's bound: the write that went over it.
+    const qint64 queued = match.captured(1).toLongLong();
+    QVERIFY2(queued <= 65536 + floodBodyBytes + 1024,
+             qPrintable(QStringLiteral("cut with %1 bytes queued").arg(queued)));
 }
 
 // RFC 6120 §7.7.2.2: a phone that lost its connection logs in again and binds the same resource

@@ -153,6 +153,7 @@ private Q_SLOTS:
     void tooDeepStanzasAreRefused();
     void tooDeepAnswerReachesTheAskerAsAnError();
     void tooDeepServerElementClosesTheStream();
+    void unreadableStanzasAreBounced();
     void streamCutInTheMiddleOfAStanza_data();
     void streamCutInTheMiddleOfAStanza();
     void unansweredRequestIdsExpire();
@@ -586,9 +587,14 @@ void TestUpstream::tooDeepStanzasAreRefused()
     // The request is answered, so the asker is not left waiting.
     QTRY_VERIFY_WITH_TIMEOUT(stub->received().contains("policy-violation"), timeoutMs);
     const QString answer = QString::fromUtf8(stub->received());
-    QVERIFY2(answer.contains(u"type='error'") && answer.contains(u"id='deep-q'") &&
-                 answer.contains(u"to='eve@evil.example/x'"),
+    QVERIFY2(answer.contains(u"<iq type='error' id='deep-q' to='eve@evil.example/x'>"),
              qPrintable(answer));
+    // The message is bounced, so its sender knows it was not read.
+    QTRY_VERIFY_WITH_TIMEOUT(stub->received().contains("id='deep-m'"), timeoutMs);
+    QVERIFY2(QString::fromUtf8(stub->received())
+                 .contains(u"<message type='error' id='deep-m' to='eve@evil.example/x'><error "
+                           u"type='modify'><policy-violation"),
+             qPrintable(QString::fromUtf8(stub->received())));
     QCOMPARE(offline.count(), 0);
     QVERIFY(hub.upstream.isOnline());
 }
@@ -635,6 +641,53 @@ void TestUpstream::tooDeepServerElementClosesTheStream()
     QVERIFY2(offline.first().first().toString().contains(u"XML parse error"),
              qPrintable(offline.first().first().toString()));
     QTRY_COMPARE_WITH_TIMEOUT(stub->loginsCompleted(), 2, timeoutMs);
+}
+
+void TestUpstream::unreadableStanzasAreBounced()
+{
+    // gloox reads an undeclared prefix; xbnc's own reader, which every session's copy goes
+    // through, refuses it. The message is not lost without a word: its sender gets an error,
+    // a request its answer, and later stanzas still arrive.
+    const auto stub = loginStub();
+    QVERIFY(stub);
+    HubSide hub(stubConfig(*stub));
+    QVERIFY(hub.startAndWaitOnline());
+    QTest::ignoreMessage(QtWarningMsg,
+                         QRegularExpression(QStringLiteral(
+                             "^refused a <message> from eve@evil.example/x with XML xbnc cannot "
+                             "read \\(.+\\) - not delivered$")));
+    QTest::ignoreMessage(QtWarningMsg,
+                         QRegularExpression(QStringLiteral(
+                             "^refused a <iq> from eve@evil.example/x with XML xbnc cannot read "
+                             "\\(.+\\) - not delivered$")));
+    QTest::ignoreMessage(QtWarningMsg,
+                         QRegularExpression(QStringLiteral(
+                             "^refused a <message> from eve@evil.example/x with XML xbnc cannot "
+                             "read \\(.+\\) - not delivered$")));
+    stub->sendRaw("<message id='odd-m' type='chat' from='eve@evil.example/x'><body>hi</body>"
+                  "<p:x/></message>");
+    stub->sendRaw("<iq type='get' id='odd-q' from='eve@evil.example/x'><p:query/></iq>");
+    // An error is never answered with an error (RFC 6120 §8.3.1).
+    stub->sendRaw("<message id='odd-e' type='error' from='eve@evil.example/x'><p:x/></message>");
+    stub->sendRaw("<message id='after' from='bob@localhost/desk'><body>hi</body></message>");
+
+    QVERIFY(hub.waitFor(hasId(QStringLiteral("after"))));
+    QVERIFY(!hub.find(hasId(QStringLiteral("odd-m"))));
+    QVERIFY(!hub.find(hasId(QStringLiteral("odd-q"))));
+    QVERIFY(!hub.find(hasId(QStringLiteral("odd-e"))));
+    QTRY_VERIFY_WITH_TIMEOUT(stub->received().contains("id='odd-q'"), timeoutMs);
+    QTRY_VERIFY_WITH_TIMEOUT(stub->received().contains("id='odd-m'"), timeoutMs);
+    const QString sent = QString::fromUtf8(stub->received());
+    const QRegularExpression bounce(QStringLiteral(
+        "<message type='error' id='odd-m' to='eve@evil.example/x'><error type='modify'>"
+        "<bad-request xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/>"));
+    QVERIFY2(bounce.match(sent).hasMatch(), qPrintable(sent));
+    const QRegularExpression answer(
+        QStringLiteral("<iq type='error' id='odd-q' to='eve@evil.example/x'><error type='modify'>"
+                       "<bad-request xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/>"));
+    QVERIFY2(answer.match(sent).hasMatch(), qPrintable(sent));
+    QVERIFY2(!sent.contains(u"odd-e"), qPrintable(sent));
+    QVERIFY(hub.upstream.isOnline());
 }
 
 void TestUpstream::streamCutInTheMiddleOfAStanza_data()
