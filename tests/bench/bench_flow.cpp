@@ -1,7 +1,10 @@
 // B1 fan-out and B5 upstream cost (issue #11): one room on Prosody, a sender connected straight
 // to it, and N receiving sessions of one account either through xbnc (alice, N resources) or
 // straight on Prosody (bob, N resources, each joining the room itself: a user's N devices
-// today). Both sides are measured in the same run, taking turns, on one monotonic clock:
+// today). Both sides are measured in the same run, taking turns, on one monotonic clock. Then
+// B5's presence churn: N sessions of alice through xbnc, and of carol straight on Prosody, come
+// and go while bob, a contact of both, watches from their rooms. Stanzas are counted by
+// Prosody itself (ServerStanzaCounts):
 //   build/tests/bench/bench_flow [--quick] [--json FILE]
 // It prints one line per burst on stderr and writes the side-by-side rows (bench_rows.h). It
 // exits 1 when a message was lost or reordered at 50 msg/s, 2 when the setup failed.
@@ -9,6 +12,9 @@
 #include "bouncer_fixture.h"
 #include "fanout_run.h"
 #include "muc_helpers.h"
+#include "presence_churn.h"
+#include "roster_setup.h"
+#include "server_stanza_counts.h"
 #include "tcp_relay.h"
 
 #include <QCommandLineParser>
@@ -30,20 +36,24 @@ struct Plan
     std::vector<double> rates; // stepped up until p99 passes the limit or a message is lost
     double stepSeconds;
     int drainMs;
+    int churnSessions; // sessions that come and go in the presence churn
 };
 
 Plan planFor(bool quick)
 {
     if (quick)
-        return {{1, 3}, 10, {250}, 0.2, 3000};
-    return {{1, 10, 50}, 250, {250, 500, 1000, 2000, 4000}, 3, 5000};
+        return {{1, 3}, 10, {250}, 0.2, 3000, 2};
+    // Doubling until each side fails, so that the top step held is a ceiling, not the plan's
+    // end; 32,000 msg/s is far past what one Prosody core delivers to one session.
+    return {{1, 10, 50}, 250, {250, 500, 1000, 2000, 4000, 8000, 16000, 32000}, 3, 5000, 10};
 }
 
 // What was measured for one side at one N.
 struct SideFigures
 {
     FanOutResult latency;
-    double sustained = 0; // msg/s, 0 when not even the first step held
+    qint64 serverMessages = 0; // what the server sent towards the receivers during `latency`
+    double sustained = 0;      // msg/s, 0 when not even the first step held
 };
 
 void printRun(const QString &side, double rate, const FanOutResult &r)
@@ -125,8 +135,9 @@ QList<BenchRow> rowsFor(int n, const SideFigures &direct, const SideFigures &xbn
                   xbnc.sustained,
                   QString(),
                   std::nullopt,
-                  QStringLiteral("steps doubling from 250 msg/s; a lost or reordered message "
-                                 "fails the step; 0: not even 250 msg/s held")};
+                  QStringLiteral("steps doubling from 250 msg/s up to 32,000 until the side "
+                                 "fails; a lost or reordered message fails the step; 0: not even "
+                                 "250 msg/s held")};
     if (n == 10) {
         rate.target =
             QStringLiteral("xbnc ≥ 90 % of direct at N=1 (%1 msg/s)").arg(singleSessionCeiling);
@@ -142,7 +153,99 @@ QList<BenchRow> rowsFor(int n, const SideFigures &direct, const SideFigures &xbn
                  perMessage(xbnc.latency, xbnc.latency.serverBytes), QString(), std::nullopt,
                  QStringLiteral("TLS bytes through a relay in front of the server: the direct "
                                 "clients' connections, xbnc's one upstream connection")});
+    BenchRow stanzas{QStringLiteral("B5"),
+                     QStringLiteral("server → receivers: stanzas per room message, N=%1").arg(n),
+                     QStringLiteral("stanzas"),
+                     perMessage(direct.latency, direct.serverMessages),
+                     perMessage(xbnc.latency, xbnc.serverMessages),
+                     QStringLiteral("xbnc: exactly 1"),
+                     xbnc.latency.sent > 0 && xbnc.serverMessages == xbnc.latency.sent,
+                     QStringLiteral("messages Prosody's c2s sessions sent, counted by a module in "
+                                    "Prosody: the N direct clients' sessions, xbnc's one upstream "
+                                    "session")};
+    rows.append(stanzas);
     return rows;
+}
+
+// The figures of one side's presence churn, a round ending by closing the stream and one by
+// dropping the connection.
+struct ChurnFigures
+{
+    PresenceChurnCounts closed;
+    PresenceChurnCounts dropped;
+};
+
+QList<BenchRow> churnRows(int n, const ChurnFigures &direct, const ChurnFigures &xbnc)
+{
+    using Phase = std::map<QString, qint64> PresenceChurnCounts::*;
+    const auto row = [n](const QString &what, const ChurnFigures &d, const ChurnFigures &x,
+                         const PresenceChurnCounts ChurnFigures::*round, Phase phase,
+                         const QString &note, const QString &more = {}) {
+        const qint64 xbncCount = total(x.*round.*phase);
+        return BenchRow{QStringLiteral("B5"),
+                        what.arg(n),
+                        QStringLiteral("stanzas"),
+                        double(total(d.*round.*phase)) / n,
+                        double(xbncCount) / n,
+                        QStringLiteral("xbnc: 0"),
+                        xbncCount == 0,
+                        note + QStringLiteral("; xbnc: ") + describeCounts(x.*round.*phase) + more};
+    };
+    const QString upstream = QStringLiteral("presence the user's connections to the server "
+                                            "carried (xbnc: its one upstream), over N");
+    const QString peer = QStringLiteral("presence received by bob, a contact in the room, "
+                                        "straight on the server, over N");
+    const QString secondRound = QStringLiteral(
+        "; a second round while xbnc's account is still in the room (a session that goes "
+        "without leaving does not take it out): xbnc ");
+    return {
+        row(QStringLiteral("upstream presence per session connect (initial presence + room "
+                           "join), N=%1"),
+            direct, xbnc, &ChurnFigures::closed, &PresenceChurnCounts::upstreamOnConnect, upstream,
+            secondRound + describeCounts(xbnc.dropped.upstreamOnConnect)),
+        row(QStringLiteral("upstream presence per session leave (stream closed), N=%1"), direct,
+            xbnc, &ChurnFigures::closed, &PresenceChurnCounts::upstreamOnLeave, upstream),
+        row(QStringLiteral("upstream presence per session leave (TCP dropped), N=%1"), direct, xbnc,
+            &ChurnFigures::dropped, &PresenceChurnCounts::upstreamOnLeave, upstream),
+        row(QStringLiteral("presence a contact in the room gets per session connect, N=%1"), direct,
+            xbnc, &ChurnFigures::closed, &PresenceChurnCounts::peerOnConnect, peer,
+            secondRound + describeCounts(xbnc.dropped.peerOnConnect)),
+        row(QStringLiteral("presence a contact in the room gets per session leave (stream "
+                           "closed), N=%1"),
+            direct, xbnc, &ChurnFigures::closed, &PresenceChurnCounts::peerOnLeave, peer),
+        row(QStringLiteral("presence a contact in the room gets per session leave (TCP "
+                           "dropped), N=%1"),
+            direct, xbnc, &ChurnFigures::dropped, &PresenceChurnCounts::peerOnLeave, peer),
+    };
+}
+
+// Rooms for the churn, one per side, with bob (a contact of alice and of carol) in both;
+// bob's full JID, or empty with *error.
+QString setUpChurnWatcher(BouncerFixture &fixture, TestClient &owner, const QStringList &rooms,
+                          QString *error)
+{
+    TestClient *bob = fixture.direct(QStringLiteral("bob"));
+    if (!bob) {
+        *error = fixture.errorString();
+        return {};
+    }
+    for (const QString &room : rooms) {
+        if (!createRoom(owner, room, error) ||
+            !muc::join(*bob, room + QStringLiteral("/bob"), error))
+            return {};
+    }
+    return bob->fullJid();
+}
+
+void printChurn(const QString &side, const QString &leave, const PresenceChurnCounts &c)
+{
+    std::fprintf(
+        stderr,
+        "%-6s churn, %s: upstream presence on connect %s, on leave %s; bob got on "
+        "connect %s, on leave %s\n",
+        qPrintable(side), qPrintable(leave), qPrintable(describeCounts(c.upstreamOnConnect)),
+        qPrintable(describeCounts(c.upstreamOnLeave)), qPrintable(describeCounts(c.peerOnConnect)),
+        qPrintable(describeCounts(c.peerOnLeave)));
 }
 
 } // namespace
@@ -168,10 +271,19 @@ int main(int argc, char **argv)
     const QString directRoom = QStringLiteral("bench-direct@") + roomService;
     const QString xbncRoom = QStringLiteral("bench-xbnc@") + roomService;
     QString error;
-    if (!fixture.startProsody({QStringLiteral("bob"), QStringLiteral("sender")}) ||
+    ServerStanzaCounts::enableOn(fixture.prosody());
+    const auto contactOfBob = [&fixture, &error](const QString &user) {
+        return makeContacts(fixture.prosody(), user, BouncerFixture::password(user),
+                            QStringLiteral("bob"), BouncerFixture::password(QStringLiteral("bob")),
+                            &error);
+    };
+    if (!fixture.startProsody(
+            {QStringLiteral("bob"), QStringLiteral("sender"), QStringLiteral("carol")}) ||
+        !contactOfBob(BouncerFixture::accountUser()) || !contactOfBob(QStringLiteral("carol")) ||
         !upstreamRelay.listen(fixture.prosody().c2sPort()) ||
         !directRelay.listen(fixture.prosody().c2sPort())) {
-        std::fprintf(stderr, "setup failed: %s\n", qPrintable(fixture.errorString()));
+        std::fprintf(stderr, "setup failed: %s %s\n", qPrintable(fixture.errorString()),
+                     qPrintable(error));
         return 2;
     }
     fixture.setXbncConfig(QStringLiteral("upstream/port"), QString::number(upstreamRelay.port()));
@@ -191,6 +303,7 @@ int main(int argc, char **argv)
     direct.receiver.occupantJid = directRoom + QStringLiteral("/bob");
     direct.sender = senderOptions(fixture, directRoom);
     direct.relay = &directRelay;
+    direct.serverJidPrefix = QStringLiteral("bob@localhost/direct-");
 
     FanOutSide xbnc;
     xbnc.name = QStringLiteral("xbnc");
@@ -202,6 +315,7 @@ int main(int argc, char **argv)
     xbnc.receiver.occupantJid = xbncRoom + QStringLiteral("/alice");
     xbnc.sender = senderOptions(fixture, xbncRoom);
     xbnc.relay = &upstreamRelay;
+    xbnc.serverJidPrefix = BouncerFixture::accountUser() + QStringLiteral("@localhost/");
 
     std::vector<FanOutSide *> sides{&direct, &xbnc};
     std::map<int, std::map<QString, SideFigures>> figures;
@@ -217,14 +331,26 @@ int main(int argc, char **argv)
             runFanOut(*side, latencyRate, 10, plan.drainMs); // warm-up, not counted
         }
         for (FanOutSide *side : sides) {
+            const std::optional<ServerStanzaCounts> before =
+                ServerStanzaCounts::read(*owner, &error);
             const FanOutResult r =
                 runFanOut(*side, latencyRate, plan.latencyMessages, plan.drainMs);
+            const std::optional<ServerStanzaCounts> after =
+                ServerStanzaCounts::read(*owner, &error);
+            if (!before || !after) {
+                std::fprintf(stderr, "counting stanzas failed: %s\n", qPrintable(error));
+                return 2;
+            }
             printRun(side->name, latencyRate, r);
             lostAtLatencyRate = lostAtLatencyRate || !r.clean();
             figures[n][side->name].latency = r;
+            figures[n][side->name].serverMessages =
+                total(countsAdded(*before, *after, side->serverJidPrefix, u"out message"));
         }
         std::map<QString, bool> stillHolding{{direct.name, true}, {xbnc.name, true}};
         for (double rate : plan.rates) {
+            if (!stillHolding[direct.name] && !stillHolding[xbnc.name])
+                break;
             for (FanOutSide *side : sides) {
                 if (!stillHolding[side->name])
                     continue;
@@ -241,10 +367,45 @@ int main(int argc, char **argv)
             side->leave();
     }
 
+    // The presence churn, each side's two rounds taking turns at going first.
+    const QString churnDirectRoom = QStringLiteral("churn-direct@") + roomService;
+    const QString churnXbncRoom = QStringLiteral("churn-xbnc@") + roomService;
+    const QString watcher =
+        setUpChurnWatcher(fixture, *owner, {churnDirectRoom, churnXbncRoom}, &error);
+    if (watcher.isEmpty()) {
+        std::fprintf(stderr, "churn setup failed: %s\n", qPrintable(error));
+        return 2;
+    }
+    PresenceChurnSide churnDirect{direct.name, fixture.directOptions(QStringLiteral("carol")),
+                                  churnDirectRoom + QStringLiteral("/carol"),
+                                  QStringLiteral("carol@localhost/")};
+    PresenceChurnSide churnXbnc{xbnc.name, fixture.sessionOptions(QString()),
+                                churnXbncRoom + QStringLiteral("/alice"), xbnc.serverJidPrefix};
+    std::map<QString, ChurnFigures> churn;
+    const auto churnRound = [&](const PresenceChurnSide &side, SessionLeave leave) {
+        const bool closing = leave == SessionLeave::CloseStream;
+        std::optional<PresenceChurnCounts> counts =
+            runPresenceChurn(side, plan.churnSessions, leave, *owner, watcher, &error);
+        if (!counts)
+            return false;
+        printChurn(side.name, closing ? QStringLiteral("stream closed") : QStringLiteral("dropped"),
+                   *counts);
+        (closing ? churn[side.name].closed : churn[side.name].dropped) = std::move(*counts);
+        return true;
+    };
+    if (!churnRound(churnDirect, SessionLeave::CloseStream) ||
+        !churnRound(churnXbnc, SessionLeave::CloseStream) ||
+        !churnRound(churnXbnc, SessionLeave::DropConnection) ||
+        !churnRound(churnDirect, SessionLeave::DropConnection)) {
+        std::fprintf(stderr, "presence churn failed: %s\n", qPrintable(error));
+        return 2;
+    }
+
     QList<BenchRow> rows;
     const double ceiling = figures[plan.sessions.front()][direct.name].sustained;
     for (int n : plan.sessions)
         rows += rowsFor(n, figures[n][direct.name], figures[n][xbnc.name], ceiling);
+    rows += churnRows(plan.churnSessions, churn[direct.name], churn[xbnc.name]);
     if (parser.isSet(jsonOption) &&
         !writeBenchRows(parser.value(jsonOption), QStringLiteral("bench_flow"), rows, &error)) {
         std::fprintf(stderr, "%s\n", qPrintable(error));

@@ -33,9 +33,11 @@ def main():
         if name not in results["benchmarks"]:
             problems.append("%s wrote no rows" % name)
     rows = [r for r in results["rows"] if r["id"] in ("B1", "B5")]
-    # The quick run measures N = 1 and 3: latency p50, p99, highest rate and bytes for each.
-    if len(rows) != 8:
-        problems.append("expected 8 B1/B5 rows, got %d" % len(rows))
+    # The quick run measures N = 1 and 3: latency p50, p99, highest rate, bytes and stanzas per
+    # room message for each; then the presence churn of 2 sessions: upstream and seen by a
+    # contact, per connect and per leave (closed, dropped).
+    if len(rows) != 16:
+        problems.append("expected 16 B1/B5 rows, got %d" % len(rows))
     idle = [r for r in results["rows"] if r["id"] == "B4"]
     if [r["what"] for r in idle] != ["idle TLS sessions: KiB per session at %d" % n
                                      for n in (1, 10)]:
@@ -44,6 +46,16 @@ def main():
     for r in rows + idle:
         if r["direct"] is None or r["xbnc"] is None:
             problems.append("row without both sides: %s" % r["what"])
+    stanzas = [r for r in rows if r["what"].startswith("server → receivers: stanzas")]
+    if len(stanzas) != 2 or any(r["met"] is None for r in stanzas):
+        problems.append("expected 2 stanzas-per-message rows with a target")
+    for n, r in zip((1, 3), stanzas):
+        # Counted by Prosody: each direct session gets its own copy of every message.
+        if r["direct"] != n:
+            problems.append("direct N=%d got %s copies per message" % (n, r["direct"]))
+    churn = [r for r in rows if "per session" in r["what"]]
+    if len(churn) != 6 or any(r["met"] is None for r in churn):
+        problems.append("expected 6 presence churn rows with a target, got %d" % len(churn))
     for key in ("cpu", "cores", "kernel", "prosody", "qt", "commit"):
         if key not in results["machine"]:
             problems.append("machine lacks %s" % key)

@@ -18,6 +18,9 @@ struct FanOutSide
     LoadSession::Options receiver; // resource and nick are filled in per session
     LoadSession::Options sender;
     TcpRelay *relay = nullptr;
+    // The server-side full JIDs that carry the receivers' traffic ("alice@localhost/": xbnc's
+    // upstream), for ServerStanzaCounts.
+    QString serverJidPrefix;
     std::vector<std::unique_ptr<LoadSession>> receivers;
     std::unique_ptr<LoadSession> senderSession;
     qint64 nextSequence = 0; // of the sender's messages, counting up across runs

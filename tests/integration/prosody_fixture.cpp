@@ -176,9 +176,13 @@ bool ProsodyFixture::writeConfig(QString *error)
         withSm.replace(QStringLiteral("\"mam\";"), QStringLiteral("\"mam\"; \"csi_simple\";"));
     if (!extraModules_.isEmpty()) {
         // Debian's prosody-modules package installs next to Prosody's own modules.
+        QString paths;
+        for (const QString &directory : std::as_const(pluginPaths_))
+            paths += luaString(directory) + QStringLiteral("; ");
         withSm.replace(QStringLiteral("modules_disabled"),
-                       QStringLiteral("plugin_paths = { \"/usr/lib/prosody/modules\" }\n"
-                                      "modules_disabled"));
+                       QStringLiteral("plugin_paths = { %1\"/usr/lib/prosody/modules\" }\n"
+                                      "modules_disabled")
+                           .arg(paths));
         QString names;
         for (const QString &module : std::as_const(extraModules_))
             names += QStringLiteral(" \"%1\";").arg(module);

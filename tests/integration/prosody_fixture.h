@@ -54,6 +54,9 @@ public:
     // More modules for one test's Prosody, from Prosody itself or prosody-modules (e.g.
     // "cloud_notify", XEP-0357); call before start().
     void enableModules(const QStringList &modules) { extraModules_ = modules; }
+    // A directory of a test's own Prosody modules (mod_NAME.lua), searched before Prosody's and
+    // prosody-modules'; call before start().
+    void addPluginPath(const QString &directory) { pluginPaths_.append(directory); }
 
     // An external component (XEP-0114) on `domain` with that shared secret, listening on
     // componentPort(): one connection that can send from any JID of its domain, so that a
@@ -108,6 +111,7 @@ private:
     bool prepared_ = false;
     bool csi_ = false;
     QStringList extraModules_;
+    QStringList pluginPaths_;
     int smHibernationSeconds_ = 0;
     int smMaxQueueSize_ = 0;
     QString componentDomain_;
