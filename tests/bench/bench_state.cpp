@@ -113,7 +113,11 @@ int main(int argc, char **argv)
     const QCommandLineOption roomsOption(QStringLiteral("memory-rooms"),
                                          QStringLiteral("Rooms for B4 (default 1000)."),
                                          QStringLiteral("N"));
-    parser.addOptions({quick, runsOption, onlyOption, jsonOption, roomsOption});
+    const QCommandLineOption roomCacheOption(
+        QStringLiteral("prosody-room-cache"),
+        QStringLiteral("Prosody's muc_room_cache_size (default: Prosody's, 100)."),
+        QStringLiteral("N"));
+    parser.addOptions({quick, runsOption, onlyOption, jsonOption, roomsOption, roomCacheOption});
     parser.process(app);
 
     Sizes sizes = parser.isSet(quick) ? quickSizes() : Sizes{};
@@ -128,6 +132,8 @@ int main(int argc, char **argv)
     const QString secret = QUuid::createUuid().toString(QUuid::WithoutBraces);
     fixture.prosody().enableComponent(componentDomain, secret);
     fixture.prosody().enableStreamManagement(prosodyHibernationSeconds, prosodyQueueSize);
+    if (parser.isSet(roomCacheOption))
+        fixture.prosody().setRoomCacheSize(parser.value(roomCacheOption).toInt());
     // Prosody under the load of thousands of occupants answers late; the short test timers
     // would take that for a dead link.
     fixture.xbnc().setFastTimers(false);
