@@ -1,5 +1,6 @@
 // The room state xbnc keeps for the account, against a client straight on Prosody (issue #11):
 //   build/tests/bench/bench_state [--quick] [--runs N] [--only B2,B3,B4] [--json FILE]
+//       [--memory-rooms N] [--prosody-room-cache N]
 // B2 cached join, B3 catch-up after time away, B4 memory held per room and per occupant. Starts
 // its own Prosody (with a component that fills rooms with occupants) and xbnc on loopback;
 // prints one line per run on stderr and the Markdown table of the medians on stdout. --quick
