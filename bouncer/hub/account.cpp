@@ -56,9 +56,10 @@ void Account::upstreamOnline(const Jid &boundJid, std::vector<Element> unacknowl
     enable.setAttribute(QStringLiteral("type"), QStringLiteral("set"));
     enable.addChild(Element(QStringLiteral("enable"), xmlns::carbons));
     request(std::move(enable), IqRouter::Purpose::Carbons);
+    roomInfoAsked_.clear(); // what was asked went with the old connection
     for (auto &[jid, room] : rooms_)
         if (std::optional<Element> join = room->rejoin())
-            out_.toUpstream(*join);
+            roomToUpstream(*join);
     // Before any newer stanza, and after the rejoins: queued groupchat and private messages
     // need the account back in their rooms.
     resendUnacknowledged(unacknowledged);
@@ -315,9 +316,19 @@ std::optional<SessionId> Account::sessionByResource(const QString &resource) con
 
 void Account::roomToUpstream(const Element &stanza)
 {
-    if (upstreamInterrupted_)
+    const QString joined = joinedRoomOf(stanza);
+    if (upstreamInterrupted_) {
+        roomInfoAsked_.remove(joined); // asked when the held join has been answered
         return heldStanzas_.push_back(stanza);
+    }
     out_.toUpstream(stanza);
+    // The room's disco#info right behind the join, not when the join has ended: a server that
+    // keeps only its recently used rooms in memory (Prosody: 100 by default) has swapped the
+    // room out by then when the account joins many at once, and must load it again to answer.
+    if (!joined.isEmpty() && upstreamOnline_) {
+        askRoomInfo(joined);
+        roomInfoAsked_.insert(joined);
+    }
 }
 
 void Account::roomToSession(SessionId session, const Element &stanza)

@@ -250,6 +250,9 @@ private:
     void roomDiscoAnswered(const QString &roomJid, Element &reply);
     // xbnc's own disco#info of a room it has joined (purpose RoomInfo).
     void roomInfoAnswered(const QString &roomJid, const Element &reply);
+    // The room whose join (or rejoin) that stanza to upstream is, empty for anything else.
+    QString joinedRoomOf(const Element &stanza) const;
+    void askRoomInfo(const QString &roomJid);
     // A MAM query (or form request) to a room without MAM, answered from the room's log
     // (account_rooms.cpp); false when the room's archive is not xbnc's to answer from.
     bool answerFromRoomLog(SessionId id, const Element &iq);
@@ -371,6 +374,7 @@ private:
     QByteArray lastSentPresence_;
     std::map<QString, std::unique_ptr<Room>> rooms_; // by bare room JID
     QHash<QString, Room::Archive> roomArchives_;     // learned from rooms' disco#info
+    QSet<QString> roomInfoAsked_; // rooms whose disco#info went up with their join
     OutboundQueue queue_;
     OfflineMessages offline_;
     DeviceCursors cursors_;

@@ -51,12 +51,30 @@ void Account::roomJoinCompleted(const Room &room)
 {
     // Whether the room keeps an archive decides where MAM queries go and whose stanza-ids the
     // sessions see; clients do not always ask (docs/ROOMS.md "Room archive"). Asked on every
-    // join: a room's configuration may have changed while the account was out.
+    // join: a room's configuration may have changed while the account was out. Mostly asked
+    // with the join already (roomToUpstream); here when the join went up without it.
+    if (!roomInfoAsked_.remove(room.jid()))
+        askRoomInfo(room.jid());
+}
+
+void Account::askRoomInfo(const QString &roomJid)
+{
     Element info(QStringLiteral("iq"), xmlns::client);
     info.setAttribute(QStringLiteral("type"), QStringLiteral("get"));
-    info.setAttribute(QStringLiteral("to"), room.jid());
+    info.setAttribute(QStringLiteral("to"), roomJid);
     info.addChild(Element(QStringLiteral("query"), xmlns::discoInfo));
-    request(std::move(info), IqRouter::Purpose::RoomInfo, room.jid());
+    request(std::move(info), IqRouter::Purpose::RoomInfo, roomJid);
+}
+
+QString Account::joinedRoomOf(const Element &stanza) const
+{
+    if (stanza.name() != u"presence" || stanza.hasAttribute(u"type") ||
+        !stanza.firstChild(u"x", Room::mucNs))
+        return {};
+    const Room *room = existingRoom(Jid(stanza.attribute(u"to")));
+    if (!room || (room->phase() != Room::Phase::Joining && room->phase() != Room::Phase::Rejoining))
+        return {};
+    return room->jid();
 }
 
 void Account::roomInfoAnswered(const QString &roomJid, const Element &reply)

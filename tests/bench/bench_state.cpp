@@ -1,5 +1,6 @@
 // The room state xbnc keeps for the account, against a client straight on Prosody (issue #11):
 //   build/tests/bench/bench_state [--quick] [--runs N] [--only B2,B3,B4] [--json FILE]
+//       [--memory-rooms N] [--prosody-room-cache N]
 // B2 cached join, B3 catch-up after time away, B4 memory held per room and per occupant. Starts
 // its own Prosody (with a component that fills rooms with occupants) and xbnc on loopback;
 // prints one line per run on stderr and the Markdown table of the medians on stdout. --quick
@@ -113,7 +114,11 @@ int main(int argc, char **argv)
     const QCommandLineOption roomsOption(QStringLiteral("memory-rooms"),
                                          QStringLiteral("Rooms for B4 (default 1000)."),
                                          QStringLiteral("N"));
-    parser.addOptions({quick, runsOption, onlyOption, jsonOption, roomsOption});
+    const QCommandLineOption roomCacheOption(
+        QStringLiteral("prosody-room-cache"),
+        QStringLiteral("Prosody's muc_room_cache_size (default: Prosody's, 100)."),
+        QStringLiteral("N"));
+    parser.addOptions({quick, runsOption, onlyOption, jsonOption, roomsOption, roomCacheOption});
     parser.process(app);
 
     Sizes sizes = parser.isSet(quick) ? quickSizes() : Sizes{};
@@ -128,6 +133,8 @@ int main(int argc, char **argv)
     const QString secret = QUuid::createUuid().toString(QUuid::WithoutBraces);
     fixture.prosody().enableComponent(componentDomain, secret);
     fixture.prosody().enableStreamManagement(prosodyHibernationSeconds, prosodyQueueSize);
+    if (parser.isSet(roomCacheOption))
+        fixture.prosody().setRoomCacheSize(parser.value(roomCacheOption).toInt());
     // Prosody under the load of thousands of occupants answers late; the short test timers
     // would take that for a dead link.
     fixture.xbnc().setFastTimers(false);

@@ -6,6 +6,8 @@
 #include <QList>
 #include <QString>
 
+#include <optional>
+
 class BouncerFixture;
 class FillerComponent;
 class TestClient;
@@ -22,8 +24,12 @@ public:
     bool measure(int rooms, int perRoom, QList<BenchRow> *rows, QString *error);
 
 private:
-    // A session joins rooms [from, to) and reads every join to its subject.
-    bool joinRooms(int from, int to, QString *error);
+    // The client joins rooms [from, to) as `nick` and reads every join to its subject: the time
+    // that took, in ms.
+    std::optional<qint64> joinRooms(TestClient &client, const QString &nick, int from, int to,
+                                    QString *error);
+    // A client straight on Prosody joins all the rooms, then leaves them: the joins' time.
+    std::optional<qint64> timeDirectJoins(int rooms, QString *error);
     qint64 settledResidentKiB();
     QString room(int index) const;
 

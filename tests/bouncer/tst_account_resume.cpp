@@ -181,6 +181,7 @@ void TestAccountResume::refusedResumptionSendsUnacknowledgedAgain()
     const AccountHarness::Sent rejoin = h.take();
     QCOMPARE(rejoin.stanza.name(), QStringLiteral("presence"));
     QCOMPARE(rejoin.stanza.attribute(u"to"), RoomScript::occupant(QStringLiteral("alice")));
+    EXPECT(h.expectRoomInfo(RoomScript::jid));
     for (const QString &stanza : sentAgain)
         EXPECT(h.expectUpstream(stanza));
     EXPECT(h.expectUpstream(message(QStringLiteral("queued"))));

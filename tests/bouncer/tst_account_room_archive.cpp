@@ -40,6 +40,21 @@ Element discoverRoom(AccountHarness &h, SessionId session, bool mam)
     return answered.target == AccountHarness::Sent::Session ? answered.stanza : Element();
 }
 
+// After upstreamOnline(): the room's rejoin goes up with its disco#info right behind it (while
+// the server has the room at hand), then the rest of what a new connection sends. Empty when so.
+QString rejoinAsksTheRoom(AccountHarness &h)
+{
+    for (auto it = h.sent.begin(); it != h.sent.end(); ++it) {
+        if (it->stanza.name() != u"presence" || it->stanza.attribute(u"to") != room + "/alice")
+            continue;
+        h.sent.erase(h.sent.begin(), it + 1);
+        const QString problem = h.expectRoomInfo(room);
+        h.clear();
+        return problem;
+    }
+    return QStringLiteral("no rejoin of ") + room;
+}
+
 RoomScript roomWithoutHistory()
 {
     RoomScript script = standardRoom();
@@ -327,7 +342,8 @@ private Q_SLOTS:
         h.bind(1, "phone");
         EXPECT(joinFirst(h, 1, roomWithoutHistory()));
         h.account.upstreamOffline(); // the question dies with the connection
-        h.online();                  // the rejoin goes upstream
+        h.account.upstreamOnline(Jid(boundJid));
+        EXPECT(rejoinAsksTheRoom(h));
         const RoomScript script = roomWithoutHistory();
         for (const QString &stanza : script.all())
             h.fromUpstream(stanza);
@@ -336,9 +352,41 @@ private Q_SLOTS:
                                         return s.target == AccountHarness::Sent::Session;
                                     }),
                      h.sent.end());
-        EXPECT(h.expectRoomInfo(room));
-        EXPECT(h.expectNothing());
+        EXPECT(h.expectNothing()); // asked once, with the rejoin
         QCOMPARE(h.account.room(room)->archive(), Room::Archive::Unknown);
+    }
+
+    // An account joining many rooms at once (a client with many bookmarks, every restart):
+    // each room's disco#info goes up right behind its join, while the server has that room at
+    // hand (Prosody keeps only its 100 most recently used rooms in memory and would load each
+    // room again for a question asked at the join's end); the end of the join asks nothing more.
+    void eachRoomIsAskedRightBehindItsJoin()
+    {
+        AccountHarness h;
+        h.online();
+        h.bind(1, "phone");
+        const int rooms = 150;
+        const auto join = [](int i) {
+            return QStringLiteral("<presence to='r%1@conference.example.org/alice'><x "
+                                  "xmlns='http://jabber.org/protocol/muc'/></presence>")
+                .arg(i);
+        };
+        for (int i = 0; i < rooms; ++i)
+            h.fromSession(1, join(i));
+        for (int i = 0; i < rooms; ++i)
+            EXPECT(h.expectUpstream(join(i))); // and the room's disco#info next
+        EXPECT(h.expectNothing());
+        h.fromUpstream("<presence from='r0@conference.example.org/alice' "
+                       "to='alice@example.org/xbnc'><x "
+                       "xmlns='http://jabber.org/protocol/muc#user'><item affiliation='none' "
+                       "role='participant'/><status code='110'/></x></presence>");
+        h.fromUpstream("<message from='r0@conference.example.org' to='alice@example.org/xbnc' "
+                       "type='groupchat' id='s'><subject/></message>");
+        QVERIFY(h.account.room(QStringLiteral("r0@conference.example.org"))->phase() ==
+                Room::Phase::Joined);
+        QVERIFY(std::none_of(h.sent.begin(), h.sent.end(), [](const AccountHarness::Sent &s) {
+            return s.target == AccountHarness::Sent::Upstream;
+        }));
     }
 
     // After a restart the kind stored with the room applies at once (stanza-ids, MAM answered
@@ -348,12 +396,12 @@ private Q_SLOTS:
         AccountHarness h;
         h.account.restoreRoom(room, QStringLiteral("alice"), {}, true, {}, Room::Archive::Log);
         QCOMPARE(h.account.room(room)->archive(), Room::Archive::Log);
-        h.online();
+        h.account.upstreamOnline(Jid(boundJid));
+        EXPECT(rejoinAsksTheRoom(h));
         const RoomScript script = roomWithoutHistory();
         for (const QString &stanza : script.all())
             h.fromUpstream(stanza);
-        EXPECT(h.expectRoomInfo(room));
-        EXPECT(h.expectNothing());
+        EXPECT(h.expectNothing()); // asked once, with the rejoin
         h.fromUpstream(roomDiscoResult("xbnc-roominfo-" + room, true));
         QCOMPARE(h.account.room(room)->archive(), Room::Archive::Room);
     }

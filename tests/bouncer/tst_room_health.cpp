@@ -208,7 +208,6 @@ private Q_SLOTS:
         EXPECT(h.expectToSession(1, "<presence from='tea@conference.example.org/carol' "
                                     "to='alice@example.org/xbnc' type='unavailable'/>"));
         EXPECT(h.expectToSession(1, withTo(said(2), "alice@example.org/xbnc")));
-        EXPECT(h.expectRoomInfo(QStringLiteral("tea@conference.example.org"))); // asked again
         EXPECT(h.expectNothing());
         // a session that joins now sees the room as it is
         h.bind(2, "laptop");

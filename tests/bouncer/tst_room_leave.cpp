@@ -207,7 +207,6 @@ private Q_SLOTS:
         for (const QString &stanza : now.all())
             h.fromUpstream(stanza);
         EXPECT(h.expectRelayed(2, now.all()));
-        EXPECT(h.expectRoomInfo(RoomScript::jid)); // the join ended: does the room keep MAM?
         h.fromSession(1, joinPresence());
         EXPECT(h.expectRelayed(1, now.all()));
         EXPECT(h.expectNothing());

@@ -151,6 +151,7 @@ private Q_SLOTS:
         QCOMPARE(rejoin.stanza.name(), QStringLiteral("presence"));
         QCOMPARE(rejoin.stanza.attribute(u"to"),
                  QStringLiteral("room@conference.example.org/alice"));
+        EXPECT(h.expectRoomInfo(QStringLiteral("room@conference.example.org")));
         EXPECT(h.expectUpstream(pm));
     }
 

@@ -188,6 +188,11 @@ bool ProsodyFixture::writeConfig(QString *error)
             names += QStringLiteral(" \"%1\";").arg(module);
         withSm.replace(QStringLiteral("\"mam\";"), QStringLiteral("\"mam\";") + names);
     }
+    if (roomCacheSize_ > 0)
+        withSm.replace(QStringLiteral("modules_enabled = { \"muc_mam\" }"),
+                       QStringLiteral("modules_enabled = { \"muc_mam\" }\n"
+                                      "    muc_room_cache_size = %1")
+                           .arg(roomCacheSize_));
     if (!componentDomain_.isEmpty()) {
         // The port is global; the component's own section goes last, after the MUC's.
         withSm.replace(QStringLiteral("modules_disabled"),

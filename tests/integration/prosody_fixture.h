@@ -68,6 +68,10 @@ public:
     }
     quint16 componentPort() const { return componentPort_; }
 
+    // Prosody's mod_muc keeps this many rooms in memory (muc_room_cache_size; 0: its default,
+    // 100) and swaps the least recently used out to disk; call before start().
+    void setRoomCacheSize(int rooms) { roomCacheSize_ = rooms; }
+
     // "debug" makes failures easier to read but slows Prosody down; call before start().
     void setLogLevel(const QString &level) { logLevel_ = level; }
     QString logPath() const;
@@ -114,6 +118,7 @@ private:
     QStringList pluginPaths_;
     int smHibernationSeconds_ = 0;
     int smMaxQueueSize_ = 0;
+    int roomCacheSize_ = 0;
     QString componentDomain_;
     QString componentSecret_;
 };
