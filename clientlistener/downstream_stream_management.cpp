@@ -25,6 +25,12 @@ constexpr qsizetype kAckRequestAfterStanzas = 10;
 constexpr int kAckRequestDelayMs = 2000;
 constexpr QByteArrayView kAckRequest = "<r xmlns='urn:xmpp:sm:3'/>";
 
+// The ack request as bytes to write, without a copy: it is static.
+QByteArray ackRequestBytes()
+{
+    return QByteArray::fromRawData(kAckRequest.data(), kAckRequest.size());
+}
+
 QByteArray number(quint32 n)
 {
     return QByteArray::number(n);
@@ -123,10 +129,10 @@ void Downstream::countSent(const QByteArray &bytes)
 
 void Downstream::countSentTogether(const QList<QByteArray> &stanzas, qsizetype size)
 {
-    // The bytes countSent would write stanza by stanza, the ack request where it would come,
-    // in one write.
+    // Each kept and counted as countSent does, the bytes in one write; the ack request, when
+    // due, follows them (XEP-0198 lets it come anywhere).
     QByteArray joined;
-    joined.reserve(size + kAckRequest.size());
+    joined.reserve(size);
     for (qsizetype i = 0; i < stanzas.size(); ++i) {
         joined += stanzas[i];
         if (!sm_.stanzaSent(stanzas[i])) {
@@ -136,15 +142,9 @@ void Downstream::countSentTogether(const QList<QByteArray> &stanzas, qsizetype s
                 sendSerialized(stanzas[i]);
             return;
         }
-        if (!ackRequested_ && sm_.unackedCount() >= kAckRequestAfterStanzas) {
-            ackTimer_->stop();
-            ackRequested_ = true;
-            joined += kAckRequest;
-        }
     }
     write(joined);
-    if (!ackRequested_ && !ackTimer_->isActive())
-        ackTimer_->start(kAckRequestDelayMs);
+    requestAckIfDue();
 }
 
 void Downstream::unackedOverLimits()
@@ -179,7 +179,7 @@ void Downstream::requestAck()
     if (phase_ != Phase::Bound || ackRequested_ || sm_.unackedCount() == 0)
         return;
     ackRequested_ = true;
-    write(kAckRequest.toByteArray());
+    write(ackRequestBytes());
 }
 
 // What losing the connection stops, whether the network went (hibernate) or xbnc is stopping
@@ -313,7 +313,7 @@ void Downstream::sendCatchUp()
         write(stanza);
     // Even with nothing to catch up on: the client waits for this to end its catch-up.
     ackRequested_ = true;
-    write(QByteArrayLiteral("<r xmlns='urn:xmpp:sm:3'/>"));
+    write(ackRequestBytes());
     // What the kernel took at once is never reported by bytesWritten(): look now as well.
     endCatchUpAllowance();
     Q_EMIT resumed();

@@ -83,26 +83,26 @@ bool CachedJoin::measure(int occupants, int runs, QList<BenchRow> *rows, QString
          QStringLiteral("ms"), d, u, QStringLiteral("≤ 1.1× direct"), u <= 1.1 * d,
          runsNote + QStringLiteral("; xbnc joins upstream and relays the room's answer as it "
                                    "arrives")});
-    const QString cpuNote =
-        runsNote + QStringLiteral("; CPU time during the join (the scheduler's, all threads)");
-    rows->append({QStringLiteral("B2"),
-                  QStringLiteral("first join, %1 occupants: Prosody CPU").arg(occupants),
-                  QStringLiteral("ms"), median(&Run::direct, &Join::prosodyCpuMs),
-                  median(&Run::uncached, &Join::prosodyCpuMs), QString(), std::nullopt,
-                  cpuNote + QStringLiteral("; direct: carol's join, xbnc: the account's")});
-    rows->append({QStringLiteral("B2"),
-                  QStringLiteral("first join, %1 occupants: xbnc CPU").arg(occupants),
-                  QStringLiteral("ms"), std::nullopt, median(&Run::uncached, &Join::xbncCpuMs),
-                  QString(), std::nullopt, cpuNote});
-    rows->append({QStringLiteral("B2"),
-                  QStringLiteral("cached join, %1 occupants: client CPU").arg(occupants),
-                  QStringLiteral("ms"), median(&Run::direct, &Join::clientCpuMs),
-                  median(&Run::cached, &Join::clientCpuMs), QString(), std::nullopt,
-                  cpuNote + QStringLiteral("; the benchmark's client reading the join")});
-    rows->append({QStringLiteral("B2"),
-                  QStringLiteral("cached join, %1 occupants: xbnc CPU").arg(occupants),
-                  QStringLiteral("ms"), std::nullopt, median(&Run::cached, &Join::xbncCpuMs),
-                  QString(), std::nullopt, cpuNote});
+    // CPU rows have no target; `direct` is absent for xbnc's own CPU.
+    const auto cpuRow = [&](const QString &what, std::optional<double> direct, double xbnc,
+                            const QString &note) {
+        rows->append({QStringLiteral("B2"), what.arg(occupants), QStringLiteral("ms"), direct, xbnc,
+                      QString(), std::nullopt,
+                      runsNote +
+                          QStringLiteral("; CPU time during the join (the scheduler's, all "
+                                         "threads)") +
+                          note});
+    };
+    cpuRow(QStringLiteral("first join, %1 occupants: Prosody CPU"),
+           median(&Run::direct, &Join::prosodyCpuMs), median(&Run::uncached, &Join::prosodyCpuMs),
+           QStringLiteral("; direct: carol's join, xbnc: the account's"));
+    cpuRow(QStringLiteral("first join, %1 occupants: xbnc CPU"), std::nullopt,
+           median(&Run::uncached, &Join::xbncCpuMs), QString());
+    cpuRow(QStringLiteral("cached join, %1 occupants: client CPU"),
+           median(&Run::direct, &Join::clientCpuMs), median(&Run::cached, &Join::clientCpuMs),
+           QStringLiteral("; the benchmark's client reading the join"));
+    cpuRow(QStringLiteral("cached join, %1 occupants: xbnc CPU"), std::nullopt,
+           median(&Run::cached, &Join::xbncCpuMs), QString());
     return true;
 }
 
